@@ -1,0 +1,132 @@
+"""Typed exceptions. Every message names the file, the field and, where one exists, the fix.
+
+The CLI turns any :class:`RecastError` into one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+
+class RecastError(Exception):
+    """Base class of every error recast-nn raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(RecastError, ValueError):
+    """A command-line argument or API argument is malformed."""
+
+
+class InvalidDocumentError(RecastError, ValueError):
+    """A JSON document does not follow its schema; carries every problem with its JSON path."""
+
+    exit_code = 1
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: {len(self.problems)} problem(s) against the schema:"]
+        lines += [f"  at {path}: {message}" for path, message in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class UnknownSchemaVersionError(RecastError, ValueError):
+    """A document declares a schema version this package does not know."""
+
+    exit_code = 1
+
+    def __init__(self, source: str, version: object, known: Iterable[str]) -> None:
+        self.version = version
+        self.known = sorted(known)
+        super().__init__(
+            f"{source}: field 'schema_version' is {version!r}, which this recast-nn does not know; "
+            f"known versions: {', '.join(self.known)}. Upgrade recast-nn or convert the document."
+        )
+
+
+class CardError(RecastError, ValueError):
+    """A network card is valid JSON against its schema but wrong in meaning."""
+
+    exit_code = 1
+
+
+class CardCheckError(CardError):
+    """`recast card check` found problems; carries all of them."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: {len(self.problems)} problem(s):"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class DigestMismatchError(RecastError, ValueError):
+    """An artefact's sha256 differs from the one its document records."""
+
+    exit_code = 1
+
+    def __init__(self, path: str, expected: str, actual: str, field: str) -> None:
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{path}: sha256 is {actual} but {field} records {expected}; the file was modified "
+            "or replaced. Fetch the original file, or re-export and update the card."
+        )
+
+
+class ArtefactNotFoundError(RecastError, FileNotFoundError):
+    """A file a document refers to does not exist."""
+
+
+class SidecarMismatchError(RecastError, ValueError):
+    """Two published sources of the same preprocessing disagree."""
+
+    exit_code = 1
+
+
+class ImportFormatError(RecastError, ValueError):
+    """A published network or its side-car is in a form the importer cannot read."""
+
+
+class InputBuildError(RecastError, ValueError):
+    """Model inputs cannot be built from the events as the card says."""
+
+
+class MissingCollectionError(InputBuildError, KeyError):
+    """The events lack a collection or attribute the card needs."""
+
+    def __init__(self, card: str, what: str, name: str, available: Iterable[str]) -> None:
+        self.name = name
+        available = sorted(available)
+        super().__init__(
+            f"{card}: the card needs {what} {name!r}, which the events lack; they have "
+            f"{', '.join(available) or 'nothing'}.{closest(name, available)}"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class NaNInputError(InputBuildError):
+    """A built input is NaN and the card's policy for that feature is 'error'."""
+
+
+class MissingDependencyError(RecastError, ImportError):
+    """An optional dependency is needed for this call."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs {package}, which is not installed; install it with "
+            f"`pip install 'recast-nn[{extra}]'`"
+            + (" and `pip install torch==2.13.0` for the CPU build" if package == "torch" else "")
+        )
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """A ' Did you mean ...?' hint listing the choices closest to a typo, or ''."""
+    close = difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.4)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""

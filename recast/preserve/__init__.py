@@ -1,0 +1,1 @@
+"""Preserved networks: cards, export, import, checks, input building and ONNX sessions."""

@@ -1,0 +1,255 @@
+"""The network card: a validated document describing one preserved ONNX network.
+
+A :class:`NetworkCard` wraps the JSON document (schema ``network-card``) with the folder it was
+read from, so that model files named relative to the card can be found and verified.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import schema
+from ..errors import ArtefactNotFoundError, CardCheckError, CardError, DigestMismatchError
+from ..io import sha256_file, write_json
+
+log = logging.getLogger(__name__)
+
+KIND = "network-card"
+
+#: Units by dimension; the value inside recast-nn is in the first unit of each list.
+ENERGY_UNITS = {"GeV": 1.0, "MeV": 1000.0, "TeV": 1e-3, "100 GeV": 0.01}
+LENGTH_UNITS = {"mm": 1.0, "cm": 0.1, "m": 1e-3}
+
+
+def unit_factor(unit: str) -> float:
+    """Factor from the package's internal unit (GeV, mm, ns, rad) to ``unit``."""
+    return ENERGY_UNITS.get(unit) or LENGTH_UNITS.get(unit) or 1.0
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One ONNX file of a card (one fold, or the only file)."""
+
+    path: Path
+    entry: Mapping[str, Any]
+    index: int
+
+    @property
+    def sha256(self) -> str:
+        return str(self.entry["sha256"])
+
+    @property
+    def applies_to(self) -> Mapping[str, int] | None:
+        return self.entry.get("applies_to")
+
+    def node_name(self, card_name: str) -> str:
+        """This file's name for the card's node ``card_name``."""
+        return str(self.entry.get("node_names", {}).get(card_name, card_name))
+
+    @property
+    def label(self) -> str:
+        fold = self.applies_to
+        if fold is None:
+            return self.path.name
+        return f"{self.path.name} (event_number % {fold['modulus']} == {fold['remainder']})"
+
+
+class NetworkCard:
+    """A network card read from ``source`` (a path, or a label for an in-memory document)."""
+
+    def __init__(self, document: Mapping[str, Any], source: str | Path = "<card>") -> None:
+        self.source = str(source)
+        self.folder = Path(source).resolve().parent if isinstance(source, Path) else Path.cwd()
+        schema.validate(document, KIND, self.source)
+        self.document: dict[str, Any] = copy.deepcopy(dict(document))
+        problems = list(_semantic_problems(self.document))
+        if problems:
+            raise CardCheckError(self.source, problems)
+
+    # -- reading and writing ---------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path) -> NetworkCard:
+        path = Path(path)
+        return cls(schema.load_json(path), path)
+
+    def save(self, path: str | Path) -> None:
+        write_json(path, self.document)
+
+    # -- accessors -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.document["name"])
+
+    @property
+    def inputs(self) -> list[dict[str, Any]]:
+        return list(self.document["inputs"])
+
+    @property
+    def outputs(self) -> list[dict[str, Any]]:
+        return list(self.document["outputs"])
+
+    @property
+    def evaluate_per(self) -> str:
+        return str(self.document["evaluate_per"])
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return [
+            f["source"]["parameter"]
+            for node in self.inputs
+            for f in node.get("features", [])
+            if "parameter" in f["source"]
+        ]
+
+    @property
+    def parameter_points(self) -> list[dict[str, float]]:
+        return list(self.document.get("parameter_points", []))
+
+    def features(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Every (input node, feature) pair, in node then index order."""
+        for node in self.inputs:
+            for feature in sorted(node.get("features", []), key=lambda f: f["index"]):
+                yield node, feature
+
+    def model_files(self) -> list[ModelFile]:
+        return [
+            ModelFile(self.folder / entry["path"], entry, i)
+            for i, entry in enumerate(self.document["files"])
+        ]
+
+    def verify_digests(self) -> None:
+        """Check that every model file exists and has the sha256 the card records."""
+        for model in self.model_files():
+            field = f"files[{model.index}].sha256 of {self.source}"
+            if not model.path.is_file():
+                raise ArtefactNotFoundError(
+                    f"{model.path}: no such file, named by files[{model.index}].path of "
+                    f"{self.source}; put the ONNX file beside the card or fix the path"
+                )
+            actual = sha256_file(model.path)
+            if actual != model.sha256:
+                raise DigestMismatchError(str(model.path), model.sha256, actual, field)
+
+    def output_column(self, label: str) -> tuple[dict[str, Any], int]:
+        """The output node and column index carrying ``label``."""
+        for node in self.outputs:
+            for column in node["columns"]:
+                if column["label"] == label:
+                    return node, int(column["index"])
+        labels = [c["label"] for node in self.outputs for c in node["columns"]]
+        from ..errors import closest
+
+        raise CardError(
+            f"{self.source}: no output labelled {label!r}; outputs are {labels}."
+            + closest(label, labels)
+        )
+
+
+def _semantic_problems(card: Mapping[str, Any]) -> Iterator[str]:
+    """Meaning checks the schema cannot express; each message names the JSON path."""
+    node_names = [n["name"] for n in card["inputs"]] + [n["name"] for n in card["outputs"]]
+    for name in {n for n in node_names if node_names.count(n) > 1}:
+        yield f"node name {name!r} is used twice among inputs/outputs"
+    for i, node in enumerate(card["inputs"]):
+        where = f"inputs[{i}]"
+        shape = node["shape"]
+        layout = node["layout"]
+        expected_rank = {"flat": 2, "sequence": 3, "mask": 2}[layout]
+        if len(shape) != expected_rank:
+            yield f"{where}.shape has rank {len(shape)} but layout {layout!r} needs {expected_rank}"
+            continue
+        features = node.get("features", [])
+        indices = sorted(f["index"] for f in features)
+        if layout != "mask":
+            if indices != list(range(len(features))):
+                yield (
+                    f"{where}.features: indices must be 0..{len(features) - 1} once each, "
+                    f"got {indices}"
+                )
+            if shape[-1] is not None and shape[-1] != len(features):
+                yield f"{where}.shape[-1] is {shape[-1]} but {len(features)} features are listed"
+        if (
+            layout in ("sequence", "mask")
+            and shape[1] is not None
+            and shape[1] != node["max_count"]
+        ):
+            yield f"{where}.shape[1] is {shape[1]} but max_count is {node['max_count']}"
+        names = [f["name"] for f in features]
+        for name in {n for n in names if names.count(n) > 1}:
+            yield f"{where}.features: name {name!r} appears twice"
+        for j, feature in enumerate(features):
+            yield from _feature_problems(feature, f"{where}.features[{j}]", layout)
+    for i, node in enumerate(card["outputs"]):
+        width = node["shape"][-1] if len(node["shape"]) > 1 else 1
+        for j, column in enumerate(node["columns"]):
+            if width is not None and column["index"] >= width:
+                yield (
+                    f"outputs[{i}].columns[{j}].index is {column['index']} but the node has "
+                    f"{width} column(s)"
+                )
+    labels = [c["label"] for node in card["outputs"] for c in node["columns"]]
+    for label in {x for x in labels if labels.count(x) > 1}:
+        yield f"output label {label!r} is used twice"
+    yield from _fold_problems(card)
+    parameters = {
+        f["source"]["parameter"]
+        for node in card["inputs"]
+        for f in node.get("features", [])
+        if "parameter" in f["source"]
+    }
+    for k, point in enumerate(card.get("parameter_points", [])):
+        if set(point) != parameters:
+            yield (
+                f"parameter_points[{k}] names {sorted(point)} but the network's parameters are "
+                f"{sorted(parameters)}"
+            )
+
+
+def _feature_problems(feature: Mapping[str, Any], where: str, layout: str) -> Iterator[str]:
+    source = feature["source"]
+    is_parameter = "parameter" in source
+    if is_parameter != (feature["role"] == "parameter"):
+        yield f"{where}: role is {feature['role']!r} but the source is {source}"
+    if "angle_range" in feature and feature["unit"] != "rad":
+        yield f"{where}.angle_range is set but the unit is {feature['unit']!r}, not 'rad'"
+    if "position" in source:
+        if source["position"] >= source["max_count"]:
+            yield (
+                f"{where}.source.position {source['position']} is not below max_count "
+                f"{source['max_count']}"
+            )
+        if "padding" not in feature:
+            yield f"{where}: an object slot needs 'padding' for events with fewer objects"
+    if layout == "sequence":
+        if "collection" in source or is_parameter:
+            yield f"{where}.source: a sequence feature names only the attribute of each object"
+        if "padding" not in feature:
+            yield f"{where}: a sequence feature needs 'padding'"
+
+
+def _fold_problems(card: Mapping[str, Any]) -> Iterator[str]:
+    files = card["files"]
+    folds = [f.get("applies_to") for f in files]
+    if len(files) == 1:
+        if folds[0] is not None and folds[0]["modulus"] != 1:
+            yield "files[0].applies_to: a single file must apply to every event; drop applies_to"
+        return
+    if any(f is None for f in folds):
+        yield "files: with several files each needs applies_to (which events it is applied to)"
+        return
+    moduli = {f["modulus"] for f in folds}
+    if len(moduli) != 1:
+        yield f"files[*].applies_to.modulus differ: {sorted(moduli)}"
+        return
+    (modulus,) = moduli
+    remainders = sorted(f["remainder"] for f in folds)
+    if remainders != list(range(modulus)):
+        yield (
+            f"files[*].applies_to remainders {remainders} must cover 0..{modulus - 1} once each "
+            "so that every event has exactly one file"
+        )

@@ -1,0 +1,380 @@
+"""Export a trained network to ONNX with its card (the experimentalist's side).
+
+The caller describes the inputs and outputs in a *card template*: a card without the parts the
+export fills in (``files`` with digest, opset and producer; reference vectors; tested runtimes;
+node shapes). Reference outputs are computed by the source framework (torch or scikit-learn),
+and the export refuses to finish unless onnxruntime reproduces them within the tolerance.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import io
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from ..errors import ArtefactNotFoundError, CardError, ImportFormatError, MissingDependencyError
+from ..io import sha256_file, write_bytes
+from ..schema import CURRENT_VERSION
+from .card import NetworkCard
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOLERANCE = {"absolute": 1e-5, "relative": 1e-4}
+_NUMPY = {
+    "float32": np.float32,
+    "float64": np.float64,
+    "float16": np.float16,
+    "int64": np.int64,
+    "int32": np.int32,
+    "bool": np.bool_,
+}
+
+
+def _optional(module: str, package: str, extra: str, purpose: str) -> Any:
+    """Import an optional dependency, or say exactly what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(package, extra, purpose) from None
+
+
+def complete_template(template: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill node shapes and dtypes that follow from the features (batch axis dynamic)."""
+    card = copy.deepcopy(dict(template))
+    card.setdefault("schema_version", CURRENT_VERSION)
+    card.setdefault("evaluate_per", "event")
+    card.setdefault("description", "")
+    card.setdefault("provenance", {})
+    for node in card.get("inputs", []):
+        node.setdefault("dtype", "float32")
+        node.setdefault("layout", "flat")
+        n_features = len(node.get("features", []))
+        if "shape" not in node:
+            if node["layout"] == "flat":
+                node["shape"] = [None, n_features]
+            elif node["layout"] == "sequence":
+                node["shape"] = [None, node.get("max_count"), n_features]
+            else:
+                node["shape"] = [None, node.get("max_count")]
+        node.setdefault("dynamic_axes", {"0": "batch"})
+    for node in card.get("outputs", []):
+        node.setdefault("dtype", "float32")
+        if "shape" not in node:
+            node["shape"] = [None, len(node.get("columns", [])) or 1]
+    return card
+
+
+def random_reference_inputs(
+    card: Mapping[str, Any], rows: int = 4, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Seeded standard-normal rows in the network's own (preprocessed) input space."""
+    rng = np.random.default_rng(seed)
+    inputs = {}
+    for node in card["inputs"]:
+        shape = [rows, *[d if d is not None else 1 for d in node["shape"][1:]]]
+        if node["layout"] == "mask":
+            array = (rng.random(shape) < 0.7).astype(_NUMPY[node["dtype"]])
+        else:
+            array = rng.standard_normal(shape).astype(_NUMPY[node["dtype"]])
+        inputs[node["name"]] = array
+    return inputs
+
+
+def _references(
+    inputs: Mapping[str, np.ndarray],
+    outputs: Mapping[str, np.ndarray],
+    computed_by: Mapping[str, str],
+    tolerance: Mapping[str, float],
+) -> dict[str, Any]:
+    return {
+        "computed_by": dict(computed_by),
+        "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()},
+        "outputs": {k: np.asarray(v).tolist() for k, v in outputs.items()},
+        "tolerance": dict(tolerance),
+    }
+
+
+def reproduce_references(
+    session: ort.InferenceSession,
+    reference: Mapping[str, Any],
+    node_names: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Run ``reference['inputs']`` through ``session``; the problems found (empty if none)."""
+    node_names = node_names or {}
+    dtypes = {i.name: i.type for i in session.get_inputs()}
+    feeds = {}
+    for name, values in reference["inputs"].items():
+        graph_name = node_names.get(name, name)
+        dtype = np.float32 if dtypes.get(graph_name) == "tensor(float)" else None
+        feeds[graph_name] = np.asarray(values, dtype=dtype)
+    wanted = list(reference["outputs"])
+    try:
+        got = session.run([node_names.get(n, n) for n in wanted], feeds)
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        return [f"onnxruntime could not run the reference inputs: {exc}"]
+    tolerance = reference["tolerance"]
+    problems = []
+    for name, actual in zip(wanted, got, strict=True):
+        expected = np.asarray(reference["outputs"][name], dtype=np.float64)
+        actual = np.asarray(actual, dtype=np.float64)
+        if expected.shape != actual.shape:
+            problems.append(f"output {name!r}: shape {actual.shape}, reference {expected.shape}")
+            continue
+        allowed = tolerance["absolute"] + tolerance.get("relative", 0.0) * np.abs(expected)
+        worst = np.abs(actual - expected) - allowed
+        if (worst > 0).any() or np.isnan(actual).any():
+            k = int(np.nanargmax(worst)) if not np.isnan(worst).all() else 0
+            problems.append(
+                f"output {name!r} not reproduced: |difference| up to "
+                f"{float(np.nanmax(np.abs(actual - expected))):.3g} at flat index {k}, "
+                f"tolerance {tolerance}"
+            )
+    return problems
+
+
+def _finish(
+    onnx_bytes: bytes,
+    template: Mapping[str, Any],
+    out_dir: str | Path,
+    stem: str,
+    reference_inputs: Mapping[str, np.ndarray],
+    reference_outputs: Mapping[str, np.ndarray],
+    computed_by: Mapping[str, str],
+    tolerance: Mapping[str, float],
+) -> NetworkCard:
+    """Write ONNX + card atomically after checking onnxruntime reproduces the source framework."""
+    out_dir = Path(out_dir)
+    model = onnx.load_from_string(onnx_bytes)
+    onnx.checker.check_model(model)
+    card = complete_template(template)
+    reference = _references(reference_inputs, reference_outputs, computed_by, tolerance)
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    problems = reproduce_references(session, reference)
+    if problems:
+        raise CardError(
+            f"export of {stem}: onnxruntime does not reproduce {computed_by['name']}: "
+            + "; ".join(problems)
+        )
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    onnx_path = out_dir / f"{stem}.onnx"
+    card_path = out_dir / f"{stem}.card.json"
+    card["files"] = [
+        {
+            "path": onnx_path.name,
+            "sha256": "0" * 64,  # replaced below, once the file is written
+            "opset": int(opset),
+            "producer": {
+                "name": model.producer_name or computed_by["name"],
+                "version": model.producer_version or computed_by["version"],
+            },
+            "references": [reference],
+        }
+    ]
+    card["runtimes_tested"] = [{"name": "onnxruntime", "version": ort.__version__}]
+    NetworkCard(card, card_path)  # validate before anything is written
+    write_bytes(onnx_path, onnx_bytes)
+    card["files"][0]["sha256"] = sha256_file(onnx_path)
+    checked = NetworkCard(card, card_path)
+    checked.save(card_path)
+    log.info("wrote %s and %s", onnx_path, card_path)
+    return NetworkCard.load(card_path)
+
+
+def export_torch(
+    model: Any,
+    template: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    stem: str | None = None,
+    reference_inputs: Mapping[str, np.ndarray] | None = None,
+    opset: int = 17,
+    tolerance: Mapping[str, float] = DEFAULT_TOLERANCE,
+) -> NetworkCard:
+    """Export a torch module whose ``forward`` takes the card's input nodes in order.
+
+    >>> card = export_torch(net, template, "out/")     # doctest: +SKIP
+    >>> card.model_files()[0].path                      # doctest: +SKIP
+    PosixPath('out/my_net.onnx')
+    """
+    torch = _optional("torch", "torch", "train", "Exporting a torch network")
+    card = complete_template(template)
+    stem = stem or card["name"]
+    inputs = (
+        dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
+    )
+    names = [n["name"] for n in card["inputs"]]
+    outputs = [n["name"] for n in card["outputs"]]
+    tensors = tuple(torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in names)
+    model.eval()
+    with torch.no_grad():
+        result = model(*tensors)
+    result = result if isinstance(result, tuple | list) else (result,)
+    reference_outputs = {n: r.detach().cpu().numpy() for n, r in zip(outputs, result, strict=True)}
+    dynamic = {
+        n["name"]: {int(k): v for k, v in n.get("dynamic_axes", {}).items()}
+        for n in card["inputs"] + card["outputs"]
+    }
+    buffer = io.BytesIO()
+    # the TorchScript exporter: deterministic, and needs no onnxscript at run time
+    torch.onnx.export(
+        model,
+        tensors,
+        buffer,
+        input_names=names,
+        output_names=outputs,
+        dynamic_axes=dynamic,
+        opset_version=opset,
+        dynamo=False,
+    )
+    computed_by = {"name": "torch", "version": torch.__version__}
+    return _finish(
+        buffer.getvalue(), card, out_dir, stem, inputs, reference_outputs, computed_by, tolerance
+    )
+
+
+def export_sklearn(
+    estimator: Any,
+    template: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    stem: str | None = None,
+    reference_inputs: Mapping[str, np.ndarray] | None = None,
+    opset: int = 17,
+    tolerance: Mapping[str, float] = DEFAULT_TOLERANCE,
+) -> NetworkCard:
+    """Export a fitted scikit-learn classifier or regressor (one flat input node).
+
+    Classifiers export their class probabilities only (no ZipMap): the template's output node
+    is named ``probabilities`` by default, one column per class.
+    """
+    skl2onnx = _optional("skl2onnx", "skl2onnx", "train", "Exporting a scikit-learn model")
+    from skl2onnx.common.data_types import FloatTensorType
+
+    card = complete_template(template)
+    if len(card["inputs"]) != 1 or card["inputs"][0]["layout"] != "flat":
+        raise CardError(
+            f"export of {card.get('name')}: scikit-learn models take one flat input node"
+        )
+    stem = stem or card["name"]
+    node = card["inputs"][0]
+    inputs = (
+        dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
+    )
+    x = np.asarray(inputs[node["name"]], dtype=np.float32)
+    is_classifier = hasattr(estimator, "predict_proba")
+    options = {id(estimator): {"zipmap": False}} if is_classifier else None
+    onnx_model = skl2onnx.to_onnx(
+        estimator,
+        initial_types=[(node["name"], FloatTensorType([None, x.shape[1]]))],
+        target_opset={"": opset, "ai.onnx.ml": 3},
+        options=options,
+    )
+    graph_outputs = [o.name for o in onnx_model.graph.output]
+    if is_classifier:
+        values = estimator.predict_proba(x)
+        wanted = "probabilities"
+    else:
+        values = np.asarray(estimator.predict(x)).reshape(len(x), -1)
+        wanted = graph_outputs[0]
+    card_output = card["outputs"][0]["name"]
+    if card_output != wanted:  # rename the graph's output to the template's name
+        for output in onnx_model.graph.output:
+            if output.name == wanted:
+                output.name = card_output
+        for graph_node in onnx_model.graph.node:
+            graph_node.output[:] = [card_output if o == wanted else o for o in graph_node.output]
+    keep = [o for o in onnx_model.graph.output if o.name == card_output]
+    del onnx_model.graph.output[:]
+    onnx_model.graph.output.extend(keep)
+    computed_by = {"name": "scikit-learn", "version": _sklearn_version()}
+    return _finish(
+        onnx_model.SerializeToString(),
+        card,
+        out_dir,
+        stem,
+        {node["name"]: x},
+        {card_output: values},
+        computed_by,
+        tolerance,
+    )
+
+
+def export_onnx_file(
+    onnx_path: str | Path,
+    template: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    stem: str | None = None,
+    reference_inputs: Mapping[str, np.ndarray] | None = None,
+    tolerance: Mapping[str, float] = DEFAULT_TOLERANCE,
+) -> NetworkCard:
+    """Card an ONNX file exported elsewhere; references computed by onnxruntime itself."""
+    data = Path(onnx_path).read_bytes()
+    card = complete_template(template)
+    inputs = (
+        dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
+    )
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    names = [n["name"] for n in card["outputs"]]
+    outputs = dict(zip(names, session.run(names, inputs), strict=True))
+    computed_by = {"name": "onnxruntime", "version": ort.__version__}
+    return _finish(
+        data, card, out_dir, stem or card["name"], inputs, outputs, computed_by, tolerance
+    )
+
+
+def export_model_file(
+    model_path: str | Path,
+    template: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    stem: str | None = None,
+) -> NetworkCard:
+    """Export from a file: ONNX as it is, or TorchScript (``.pt``/``.ts``) through torch.
+
+    TorchScript is read with ``torch.jit.load``, which runs no pickled Python code.
+    """
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ArtefactNotFoundError(f"{model_path}: no such model file")
+    if model_path.suffix == ".onnx":
+        return export_onnx_file(model_path, template, out_dir, stem=stem)
+    if model_path.suffix in (".pt", ".ts", ".torchscript"):
+        torch = _optional("torch", "torch", "train", "Exporting a TorchScript network")
+        try:
+            module = torch.jit.load(str(model_path), map_location="cpu")
+        except RuntimeError as exc:
+            raise ImportFormatError(
+                f"{model_path}: not a TorchScript file ({exc}); save it with "
+                "torch.jit.script(model).save(path), or export to ONNX first"
+            ) from None
+        return export_torch(module, template, out_dir, stem=stem)
+    raise ImportFormatError(
+        f"{model_path}: unknown model format {model_path.suffix!r}; give an .onnx file or a "
+        "TorchScript file (.pt, .ts)"
+    )
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return str(sklearn.__version__)
+
+
+__all__ = [
+    "complete_template",
+    "export_model_file",
+    "export_onnx_file",
+    "export_sklearn",
+    "export_torch",
+    "random_reference_inputs",
+    "reproduce_references",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import importlib
 import io
+import warnings
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ from ..errors import ArtefactNotFoundError, CardError, ImportFormatError, Missin
 from ..io import sha256_file, write_bytes
 from ..schema import CURRENT_VERSION
 from .card import NetworkCard
+from .session import make_session
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ def _finish(
     onnx.checker.check_model(model)
     card = complete_template(template)
     reference = _references(reference_inputs, reference_outputs, computed_by, tolerance)
-    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    session = make_session(onnx_bytes)
     problems = reproduce_references(session, reference)
     if problems:
         raise CardError(
@@ -214,8 +216,15 @@ def export_torch(
     outputs = [n["name"] for n in card["outputs"]]
     tensors = tuple(torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in names)
     model.eval()
-    with torch.no_grad():
-        result = model(*tensors)
+    try:
+        with torch.no_grad():
+            result = model(*tensors)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        shapes = {n: list(inputs[n].shape) for n in names}
+        raise CardError(
+            f"export of {stem}: the model does not accept the inputs the template describes "
+            f"({shapes}): {exc}. Make the template's features match the model's input width."
+        ) from None
     result = result if isinstance(result, tuple | list) else (result,)
     reference_outputs = {n: r.detach().cpu().numpy() for n, r in zip(outputs, result, strict=True)}
     dynamic = {
@@ -223,17 +232,23 @@ def export_torch(
         for n in card["inputs"] + card["outputs"]
     }
     buffer = io.BytesIO()
-    # the TorchScript exporter: deterministic, and needs no onnxscript at run time
-    torch.onnx.export(
-        model,
-        tensors,
-        buffer,
-        input_names=names,
-        output_names=outputs,
-        dynamic_axes=dynamic,
-        opset_version=opset,
-        dynamo=False,
-    )
+    # The TorchScript exporter: deterministic, exports TorchScript files too, and needs no
+    # onnxscript. torch 2.13 warns that it is deprecated (and about TorchScript signatures);
+    # those warnings are torch's, not the user's: they go to the debug log.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.onnx.export(
+            model,
+            tensors,
+            buffer,
+            input_names=names,
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=False,
+        )
+    for warning in caught:
+        log.debug("torch.onnx.export: %s", warning.message)
     computed_by = {"name": "torch", "version": torch.__version__}
     return _finish(
         buffer.getvalue(), card, out_dir, stem, inputs, reference_outputs, computed_by, tolerance
@@ -322,7 +337,7 @@ def export_onnx_file(
     inputs = (
         dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
     )
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    session = make_session(data)
     names = [n["name"] for n in card["outputs"]]
     outputs = dict(zip(names, session.run(names, inputs), strict=True))
     computed_by = {"name": "onnxruntime", "version": ort.__version__}

@@ -17,13 +17,19 @@ from .card import ModelFile, NetworkCard
 log = logging.getLogger(__name__)
 
 
-def make_session(path: str, threads: int = 1) -> ort.InferenceSession:
+def make_session(source: str | bytes, threads: int = 1) -> ort.InferenceSession:
     """A CPU onnxruntime session; one thread by default, parallelism comes from workers."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+    label = "the in-memory ONNX model" if isinstance(source, bytes) else source
+    try:
+        return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises untyped errors for unreadable graphs
+        raise CardError(
+            f"{label}: onnxruntime {ort.__version__} cannot load this network: {exc}"
+        ) from None
 
 
 class NetworkSession:

@@ -51,8 +51,13 @@ def linear_form(preprocessing: Mapping[str, Any]) -> tuple[float, float]:
 
 def wrap_angle(phi: np.ndarray, angle_range: str) -> np.ndarray:
     """φ mapped into (-π, π] or [0, 2π), whatever range it came in."""
+    phi = np.asarray(phi)
     if angle_range == "[0, 2pi)":
+        if phi.size and phi.min() >= -np.pi and phi.max() <= np.pi:  # the usual case: shift
+            return np.where(phi < 0, phi + TWO_PI, phi)
         return np.mod(phi, TWO_PI)
+    if phi.size == 0 or (phi.min() > -np.pi and phi.max() <= np.pi):
+        return phi
     return np.pi - np.mod(np.pi - phi, TWO_PI)
 
 
@@ -75,8 +80,13 @@ class _NodePlan:
         return str(self.node["name"])
 
 
-def _plan(node: dict[str, Any]) -> _NodePlan:
+def _plan(node: dict[str, Any], overrides: Mapping[str, Any] | None = None) -> _NodePlan:
     features = sorted(node.get("features", []), key=lambda f: f["index"])
+    if overrides:
+        features = [
+            {**f, "preprocessing": overrides[f["name"]]} if f["name"] in overrides else f
+            for f in features
+        ]
     n = len(features)
     plan = _NodePlan(
         node=node,
@@ -112,6 +122,11 @@ class BuiltInputs:
     rows: int
     card_source: str
 
+    def take(self, rows: np.ndarray) -> BuiltInputs:
+        """The same inputs for a subset of rows (e.g. one fold's)."""
+        arrays = {k: v[rows] for k, v in self.arrays.items()}
+        return BuiltInputs(arrays, self.plans, len(rows), self.card_source)
+
     def at(self, point: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
         """Feeds (card node name → array) with the parameter columns set to ``point``.
 
@@ -140,12 +155,42 @@ class BuiltInputs:
         return feeds
 
 
-class InputBuilder:
-    """Turns chunks of events (awkward records) into the input tensors a card describes."""
+@dataclass(frozen=True)
+class _Slots:
+    """Where the objects of one collection go once ordered and cropped, in *source* order.
 
-    def __init__(self, card: NetworkCard) -> None:
+    Indexing by source order lets every attribute be scattered straight from its flat
+    content, with no gather into sorted order first.
+    """
+
+    counts: np.ndarray  # objects per row, before cropping
+    row: np.ndarray  # row of each kept object
+    rank: np.ndarray  # its position after ordering (0 = first)
+    keep: np.ndarray | None  # which objects survive the crop to max_count (None: all)
+
+    def kept(self, content: np.ndarray) -> np.ndarray:
+        return content if self.keep is None else content[self.keep]
+
+
+#: attribute aliases tried before vector's computed properties (stored fields are cheaper)
+_ALIASES = {"m": "mass", "mass": "m", "e": "energy", "energy": "e"}
+
+
+class InputBuilder:
+    """Turns chunks of events (awkward records) into the input tensors a card describes.
+
+    Objects are placed by one scatter per (collection, attribute): the ordering is computed
+    once per collection, then every attribute's flat content is written straight into its
+    columns. Preprocessing runs in the node's dtype, in place.
+    """
+
+    def __init__(self, card: NetworkCard, file_index: int | None = None) -> None:
+        """``file_index`` selects the preprocessing of one file (fold) where it has its own."""
         self.card = card
-        self.plans = [_plan(node) for node in card.inputs]
+        overrides = {}
+        if file_index is not None:
+            overrides = card.document["files"][file_index].get("preprocessing", {})
+        self.plans = [_plan(node, overrides) for node in card.inputs]
 
     # -- public ----------------------------------------------------------------------------
     def rows(self, events: ak.Array) -> ak.Array:
@@ -157,83 +202,149 @@ class InputBuilder:
 
     def build(self, events: ak.Array) -> BuiltInputs:
         rows = self.rows(events)
-        count = len(rows)
         arrays: dict[str, np.ndarray] = {}
         cache: dict[tuple[Any, ...], Any] = {}
         for plan in self.plans:
             layout = plan.node["layout"]
             if layout == "flat":
-                array = self._flat(rows, plan, cache)
+                arrays[plan.name] = self._flat(rows, plan, cache)
             elif layout == "sequence":
-                array = self._sequence(rows, plan, cache)
+                arrays[plan.name] = self._sequence(rows, plan, cache)
             else:
-                array = self._mask(rows, plan.node, cache)
-            arrays[plan.name] = array
-        return BuiltInputs(arrays, self.plans, count, self.card.source)
+                arrays[plan.name] = self._mask(rows, plan.node, cache)
+        return BuiltInputs(arrays, self.plans, len(rows), self.card.source)
 
     # -- layouts ---------------------------------------------------------------------------
     def _flat(self, rows: ak.Array, plan: _NodePlan, cache: dict) -> np.ndarray:
-        n_rows, n_features = len(rows), len(plan.features)
-        raw = np.zeros((n_rows, n_features))
-        padded = np.zeros((n_rows, n_features), dtype=bool)
+        n_rows, width = len(rows), len(plan.features)
+        dtype = _DTYPES[plan.node["dtype"]]
+        # slots without an object keep this: the raw padding (in internal units) or 0
+        initial = np.where(np.isnan(plan.pad_raw), 0.0, plan.pad_raw / plan.unit)
+        x = np.empty((n_rows, width), dtype=dtype)
+        x[:] = initial.astype(dtype)
+        flat_x = x.reshape(-1)
+        groups: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+        after: list[tuple[int, int, str, Any, int]] = []
         for i, feature in enumerate(plan.features):
             source = feature["source"]
             if "parameter" in source:
                 continue  # filled per hypothesis by BuiltInputs.at
             if "position" in source:
-                values, counts = self._slots(rows, source, cache)
-                raw[:, i] = values[:, source["position"]]
-                padded[:, i] = counts <= source["position"]
+                key = (
+                    source["collection"],
+                    repr(source["ordering"]),
+                    source["max_count"],
+                    source["attribute"],
+                    feature.get("angle_range"),
+                )
+                groups.setdefault(key, []).append((source["position"], i))
+                if not np.isnan(plan.pad_model[i]):
+                    after.append(
+                        (
+                            i,
+                            source["position"],
+                            source["collection"],
+                            source["ordering"],
+                            source["max_count"],
+                        )
+                    )
             else:
-                raw[:, i] = self._scalar(rows, source)
-            if feature.get("angle_range"):
-                raw[:, i] = wrap_angle(raw[:, i], feature["angle_range"])
-        return self._finish(raw, padded, plan)
+                values = self._scalar(rows, source)
+                if feature.get("angle_range"):
+                    values = wrap_angle(values, feature["angle_range"])
+                x[:, i] = values
+        for (collection, _, max_count, attribute, angle_range), columns in groups.items():
+            ordering = next(
+                f["source"]["ordering"]
+                for f in plan.features
+                if f["source"].get("collection") == collection and "position" in f["source"]
+            )
+            slots = self._slots(rows, collection, ordering, max_count, cache)
+            values = slots.kept(self._content(rows, collection, attribute, cache))
+            if angle_range:
+                values = wrap_angle(values, angle_range)
+            self._scatter(flat_x, width, slots, dict(columns), values, cache)
+        self._transform(x, plan)
+        for i, position, collection, ordering, max_count in after:
+            counts = self._slots(rows, collection, ordering, max_count, cache).counts
+            x[counts <= position, i] = plan.pad_model[i]
+        self._check_nan(x, plan)
+        return x
 
     def _sequence(self, rows: ak.Array, plan: _NodePlan, cache: dict) -> np.ndarray:
         node = plan.node
-        max_count = node["max_count"]
-        raw = np.zeros((len(rows), max_count, len(plan.features)))
-        counts = None
+        max_count, width = node["max_count"], len(plan.features)
+        dtype = _DTYPES[node["dtype"]]
+        initial = np.where(np.isnan(plan.pad_raw), 0.0, plan.pad_raw / plan.unit)
+        x = np.empty((len(rows), max_count, width), dtype=dtype)
+        x[:] = initial.astype(dtype)
+        flat_x = x.reshape(-1)
+        slots = self._slots(rows, node["collection"], node["ordering"], max_count, cache)
+        base = self._destinations(slots, max_count * width, width, cache)
         for i, feature in enumerate(plan.features):
-            source = {
-                "collection": node["collection"],
-                "attribute": feature["source"]["attribute"],
-                "ordering": node["ordering"],
-                "max_count": max_count,
-            }
-            values, counts = self._slots(rows, source, cache)
-            raw[:, :, i] = values
+            attribute = feature["source"]["attribute"]
+            values = slots.kept(self._content(rows, node["collection"], attribute, cache))
             if feature.get("angle_range"):
-                raw[:, :, i] = wrap_angle(raw[:, :, i], feature["angle_range"])
-        if counts is None:
-            counts = np.zeros(len(rows), dtype=np.int64)
-        padded = np.arange(max_count)[None, :] >= counts[:, None]
-        padded = np.broadcast_to(padded[:, :, None], raw.shape)
-        return self._finish(raw, padded, plan)
+                values = wrap_angle(values, feature["angle_range"])
+            flat_x[i:][base] = values
+        self._transform(x, plan)
+        padded = np.arange(max_count)[None, :] >= slots.counts[:, None]
+        for i in np.flatnonzero(~np.isnan(plan.pad_model)):
+            x[..., i][padded] = plan.pad_model[i]
+        self._check_nan(x, plan)
+        return x
+
+    def _scatter(
+        self,
+        flat_x: np.ndarray,
+        width: int,
+        slots: _Slots,
+        column_of_position: dict[int, int],
+        values: np.ndarray,
+        cache: dict,
+    ) -> None:
+        """Write each kept object's value into its row and the column of its position."""
+        positions = sorted(column_of_position)
+        first = column_of_position[positions[0]]
+        stride = (column_of_position[positions[1]] - first) if len(positions) > 1 else 1
+        affine = positions == list(range(len(positions))) and all(
+            column_of_position[k] == first + k * stride for k in positions
+        )
+        if affine and stride > 0:  # the usual layout: slot k of an attribute at first + k*stride
+            used = slots.rank < len(positions)
+            destinations = self._destinations(slots, width, stride, cache)
+            if used.all():
+                flat_x[first:][destinations] = values
+            else:
+                flat_x[first:][destinations[used]] = values[used]
+            return
+        column_of_rank = np.full(int(slots.rank.max(initial=0)) + 1, -1, dtype=np.int64)
+        for position, column in column_of_position.items():
+            if position < len(column_of_rank):
+                column_of_rank[position] = column
+        column = column_of_rank[slots.rank]
+        used = column >= 0
+        flat_x[slots.row[used] * width + column[used]] = values[used]
 
     def _mask(self, rows: ak.Array, node: dict[str, Any], cache: dict) -> np.ndarray:
-        ordered = self._ordered(rows, node["collection"], node["ordering"], cache)
-        counts = np.asarray(ak.num(ordered, axis=1))
+        counts = self._slots(
+            rows, node["collection"], node["ordering"], node["max_count"], cache
+        ).counts
         mask = np.arange(node["max_count"])[None, :] < counts[:, None]
         return mask.astype(_DTYPES[node["dtype"]])
 
-    def _finish(self, raw: np.ndarray, padded: np.ndarray, plan: _NodePlan) -> np.ndarray:
-        """Units, padding, preprocessing and the NaN policy, all columns at once."""
-        x = raw * plan.unit
-        before = ~np.isnan(plan.pad_raw)
-        if before.any():
-            x = np.where(padded & before, plan.pad_raw, x)
-        x = (x - plan.centre) * plan.factor
-        after = ~np.isnan(plan.pad_model)
-        if after.any():
-            x = np.where(padded & after, plan.pad_model, x)
-        bad = np.isnan(x)
-        if bad.any():
-            x = self._apply_nan_policy(x, bad, plan)
-        return x.astype(_DTYPES[plan.node["dtype"]])
+    @staticmethod
+    def _transform(x: np.ndarray, plan: _NodePlan) -> None:
+        """Units then ``(x - centre) * factor``, in place, in the node's dtype."""
+        if np.any(plan.unit != 1.0):
+            x *= plan.unit.astype(x.dtype)
+        x -= plan.centre.astype(x.dtype)
+        x *= plan.factor.astype(x.dtype)
 
-    def _apply_nan_policy(self, x: np.ndarray, bad: np.ndarray, plan: _NodePlan) -> np.ndarray:
+    def _check_nan(self, x: np.ndarray, plan: _NodePlan) -> None:
+        if not np.isnan(x.reshape(-1)).any():
+            return
+        bad = np.isnan(x)
         per_feature = bad.reshape(-1, bad.shape[-1]).any(axis=0)
         fatal = per_feature & np.isnan(plan.nan_replacement)
         if fatal.any():
@@ -246,13 +357,15 @@ class InputBuilder:
                 'Fix the events, or declare "nan": {"policy": "replace", "value": ...} '
                 "for the feature in the card"
             )
-        return np.where(bad, plan.nan_replacement, x)
+        np.copyto(x, np.broadcast_to(plan.nan_replacement.astype(x.dtype), x.shape), where=bad)
 
     # -- reading the events ----------------------------------------------------------------
     def _field(self, array: ak.Array, name: str, what: str) -> ak.Array:
         fields = ak.fields(array)
         if name in fields:
             return array[name]
+        if _ALIASES.get(name) in fields:
+            return array[_ALIASES[name]]
         try:  # vector behaviours compute pt, eta, phi, m, ... from whatever is stored
             return getattr(array, name)
         except AttributeError:
@@ -271,30 +384,56 @@ class InputBuilder:
                 "needs 'position', 'ordering' and 'max_count'"
             ) from None
 
-    def _ordered(self, rows: ak.Array, collection: str, ordering: Any, cache: dict) -> ak.Array:
-        key = ("ordered", collection, repr(ordering))
+    def _content(self, rows: ak.Array, collection: str, attribute: str, cache: dict) -> np.ndarray:
+        """An attribute of every object of a collection, flattened over rows, as float64."""
+        key = ("content", collection, attribute)
         if key not in cache:
             objects = self._field(rows, collection, "collection")
-            if ordering != "as_given":
-                by = self._field(objects, ordering["by"], "attribute")
-                order = ak.argsort(by, axis=1, ascending=not ordering["descending"], stable=True)
-                objects = objects[order]
-            cache[key] = objects
+            values = self._field(objects, attribute, "attribute")
+            cache[key] = np.asarray(ak.to_numpy(ak.flatten(values, axis=1)), dtype=np.float64)
         return cache[key]
 
     def _slots(
-        self, rows: ak.Array, source: Mapping[str, Any], cache: dict
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(values [rows, max_count] with 0 in empty slots, number of objects per row)."""
-        collection, ordering = source["collection"], source["ordering"]
-        max_count = source["max_count"]
-        key = ("slots", collection, repr(ordering), max_count, source["attribute"])
+        self, rows: ak.Array, collection: str, ordering: Any, max_count: int, cache: dict
+    ) -> _Slots:
+        key = ("slots", collection, repr(ordering), max_count)
         if key not in cache:
-            objects = self._ordered(rows, collection, ordering, cache)
-            values = self._field(objects, source["attribute"], "attribute")
-            values = ak.values_astype(values, np.float64)  # flags (b-tag) become 0/1
-            clipped = ak.pad_none(values[:, :max_count], max_count, axis=1, clip=True)
-            dense = ak.to_numpy(ak.fill_none(clipped, 0.0)).astype(np.float64, copy=False)
-            counts = np.asarray(ak.num(values, axis=1))
-            cache[key] = (dense, counts)
+            objects = self._field(rows, collection, "collection")
+            counts = np.asarray(ak.to_numpy(ak.num(objects, axis=1)), dtype=np.int64)
+            starts = np.cumsum(counts) - counts
+            row = np.repeat(np.arange(len(counts)), counts)
+            rank = np.arange(len(row)) - starts[row]
+            if ordering != "as_given" and not self._already_ordered(
+                rows, collection, ordering, row, cache
+            ):
+                by = self._field(objects, ordering["by"], "attribute")
+                order = ak.argsort(by, axis=1, ascending=not ordering["descending"], stable=True)
+                source = np.asarray(ak.to_numpy(ak.flatten(order, axis=1))) + starts[row]
+                rank_of_source = np.empty_like(rank)
+                rank_of_source[source] = rank
+                rank = rank_of_source
+            keep = rank < max_count
+            if keep.all():
+                cache[key] = _Slots(counts, row, rank, None)
+            else:
+                cache[key] = _Slots(counts, row[keep], rank[keep], keep)
+        return cache[key]
+
+    def _already_ordered(
+        self, rows: ak.Array, collection: str, ordering: Any, row: np.ndarray, cache: dict
+    ) -> bool:
+        """True when every row's objects already follow the ordering (FastJet's output is
+        pT-sorted): the sort is then skipped, with the same result as a stable sort."""
+        by = self._content(rows, collection, ordering["by"], cache)
+        if len(by) < 2:
+            return True
+        step = np.diff(by)
+        wrong = step > 0 if ordering["descending"] else step < 0
+        return not np.any(wrong & (row[1:] == row[:-1]))
+
+    def _destinations(self, slots: _Slots, width: int, stride: int, cache: dict) -> np.ndarray:
+        """Flat index of each kept object's first column: row * width + rank * stride."""
+        key = ("destinations", id(slots), width, stride)
+        if key not in cache:
+            cache[key] = slots.row * width + slots.rank * stride
         return cache[key]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,7 @@ class NetworkCard:
 
     def model_files(self) -> list[ModelFile]:
         return [
-            ModelFile(self.folder / entry["path"], entry, i)
+            ModelFile(Path(os.path.normpath(self.folder / entry["path"])), entry, i)
             for i, entry in enumerate(self.document["files"])
         ]
 
@@ -196,6 +197,20 @@ def _semantic_problems(card: Mapping[str, Any]) -> Iterator[str]:
     for label in {x for x in labels if labels.count(x) > 1}:
         yield f"output label {label!r} is used twice"
     yield from _fold_problems(card)
+    feature_names = {f["name"] for n in card["inputs"] for f in n.get("features", [])}
+    for i, entry in enumerate(card["files"]):
+        for name in sorted(set(entry.get("preprocessing", {})) - feature_names):
+            yield f"files[{i}].preprocessing names {name!r}, which is not a feature of the card"
+    input_names = {n["name"] for n in card["inputs"]}
+    output_names = {n["name"] for n in card["outputs"]}
+    for i, entry in enumerate(card["files"]):
+        for k, reference in enumerate(entry.get("references", [])):
+            for kind, known in (("inputs", input_names), ("outputs", output_names)):
+                for name in sorted(set(reference[kind]) - known):
+                    yield (
+                        f"files[{i}].references[{k}].{kind} names {name!r}, which is not an "
+                        f"{kind[:-1]} node of the card ({sorted(known)})"
+                    )
     parameters = {
         f["source"]["parameter"]
         for node in card["inputs"]

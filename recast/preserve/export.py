@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import importlib
 import io
-import warnings
 import logging
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any

@@ -25,7 +25,9 @@ def make_session(source: str | bytes, threads: int = 1) -> ort.InferenceSession:
     options.log_severity_level = 3
     label = "the in-memory ONNX model" if isinstance(source, bytes) else source
     try:
-        return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(
+            source, sess_options=options, providers=["CPUExecutionProvider"]
+        )
     except Exception as exc:  # onnxruntime raises untyped errors for unreadable graphs
         raise CardError(
             f"{label}: onnxruntime {ort.__version__} cannot load this network: {exc}"
@@ -46,6 +48,10 @@ class NetworkSession:
             card.verify_digests()
         self.builder = InputBuilder(card)
         self.files = card.model_files()
+        # folds with their own normalisation need their own builders
+        self.per_file_builders = any("preprocessing" in f.entry for f in self.files)
+        self.builders = [InputBuilder(card, i) for i in range(len(self.files))]
+        self._built: BuiltInputs | None = None
         self.sessions = [make_session(str(f.path), threads) for f in self.files]
         for model, session in zip(self.files, self.sessions, strict=True):
             self._check_node_names(model, session)
@@ -87,63 +93,81 @@ class NetworkSession:
         network runs once per file over all points stacked; a list (one per point) is returned.
         Per-object networks return jagged arrays (one score per object of each event).
         """
-        built = self.builder.build(events)
-        points: list[Mapping[str, float] | None]
         single = parameters is None or isinstance(parameters, Mapping)
+        points: list[Mapping[str, float] | None]
         points = [parameters] if single else list(parameters)  # type: ignore[list-item]
         if not points:
             return []
+        n_rows = len(self.builder.rows(events))
+        which = self._file_of_rows(events, n_rows)
+        merged: dict[str, np.ndarray] = {}
+        for i in range(len(self.files)):
+            selected = np.arange(n_rows) if which is None else np.flatnonzero(which == i)
+            if which is not None and not len(selected) and i > 0:
+                continue
+            outputs = self._run_file(events, i, selected, which, points)
+            for name, value in outputs.items():
+                if which is None:
+                    merged[name] = value
+                    continue
+                if name not in merged:
+                    merged[name] = np.empty((len(points) * n_rows, *value.shape[1:]), value.dtype)
+                for k in range(len(points)):
+                    part = value[k * len(selected) : (k + 1) * len(selected)]
+                    merged[name][k * n_rows + selected] = part
+        results = [
+            self._label(merged, k * n_rows, (k + 1) * n_rows, events) for k in range(len(points))
+        ]
+        return results[0] if single else results
+
+    def _run_file(
+        self,
+        events: ak.Array,
+        index: int,
+        selected: np.ndarray,
+        which: np.ndarray | None,
+        points: list[Mapping[str, float] | None],
+    ) -> dict[str, np.ndarray]:
+        """Build (once per chunk, or per fold when its preprocessing differs) and run file
+        ``index`` on the rows ``selected``, all points stacked in one call."""
+        if self.per_file_builders and which is not None:
+            built = self.builders[index].build(events[self._event_mask(events, index)])
+        else:
+            if self._built is None:
+                self._built = self.builder.build(events)
+            built = self._built
+            if which is not None:
+                built = built.take(selected)
         feeds = [built.at(p) for p in points]
         stacked = {
             k: np.concatenate([f[k] for f in feeds]) if len(feeds) > 1 else feeds[0][k]
             for k in feeds[0]
         }
-        outputs = self._run_folds(events, built, stacked, len(points))
-        results = [
-            self._label(outputs, k * built.rows, (k + 1) * built.rows, events)
-            for k in range(len(points))
-        ]
-        return results[0] if single else results
+        return self.run(stacked, index)
 
-    def _fold_of_rows(self, events: ak.Array, rows: int) -> np.ndarray | None:
-        folds = [f.applies_to for f in self.files]
-        if len(self.files) == 1:
-            return None
+    def _event_numbers(self, events: ak.Array) -> np.ndarray:
         if "event_number" not in ak.fields(events):
             raise MissingCollectionError(
                 self.card.source, "field (to choose a fold)", "event_number", ak.fields(events)
             )
-        numbers = np.asarray(events["event_number"], dtype=np.int64)
-        if self.card.evaluate_per != "event":
-            counts = np.asarray(ak.num(events[self.card.evaluate_per], axis=1))
-            numbers = np.repeat(numbers, counts)
-        modulus = folds[0]["modulus"]  # the card check guarantees one modulus for all
-        which = np.empty(rows, dtype=np.int64)
-        remainder = np.mod(numbers, modulus)
-        for i, fold in enumerate(folds):
-            which[remainder == fold["remainder"]] = i
-        return which
+        return np.asarray(events["event_number"], dtype=np.int64)
 
-    def _run_folds(
-        self, events: ak.Array, built: BuiltInputs, feeds: dict[str, np.ndarray], n_points: int
-    ) -> dict[str, np.ndarray]:
-        which = self._fold_of_rows(events, built.rows)
-        if which is None:
-            return self.run(feeds, 0)
-        which = np.tile(which, n_points)
-        merged: dict[str, np.ndarray] = {}
+    def _event_mask(self, events: ak.Array, index: int) -> np.ndarray:
+        fold = self.files[index].applies_to
+        return np.mod(self._event_numbers(events), fold["modulus"]) == fold["remainder"]
+
+    def _file_of_rows(self, events: ak.Array, n_rows: int) -> np.ndarray | None:
+        """Index of the file applying to each row, or None with a single file."""
+        self._built = None
+        if len(self.files) == 1:
+            return None
+        which = np.empty(len(events), dtype=np.int64)
         for i in range(len(self.files)):
-            selected = np.flatnonzero(which == i)
-            if not len(selected):
-                continue
-            part = self.run({k: v[selected] for k, v in feeds.items()}, i)
-            for name, value in part.items():
-                if name not in merged:
-                    merged[name] = np.empty((len(which), *value.shape[1:]), dtype=value.dtype)
-                merged[name][selected] = value
-        if not merged:  # an empty chunk
-            merged = self.run({k: v[:0] for k, v in feeds.items()}, 0)
-        return merged
+            which[self._event_mask(events, i)] = i
+        if self.card.evaluate_per != "event":
+            which = np.repeat(which, np.asarray(ak.num(events[self.card.evaluate_per], axis=1)))
+        assert len(which) == n_rows
+        return which
 
     def _label(
         self, outputs: dict[str, np.ndarray], start: int, stop: int, events: ak.Array

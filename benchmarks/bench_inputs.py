@@ -1,0 +1,86 @@
+"""Input building + inference for 1e5 events on the 87-input layout, one core.
+
+Prints events/s for: bare onnxruntime on a prepared array (the floor), input building alone,
+the whole chain (events → card → tensor → onnxruntime → labelled columns), and the chain at
+the 8 parameter points of a parameterised network (kinematic block built once). Medians of
+several repeats; the ratios are what to compare between machines.
+
+    python benchmarks/bench_inputs.py [--events 100000] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from recast.preserve.builder import InputBuilder
+from recast.preserve.export import export_onnx_file
+from recast.preserve.session import NetworkSession
+from recast.preserve.standin import make_standin_mlp
+from recast.toy import multib_template, toy_events
+
+POINTS = [{"isGtt": 1, "mGluino": 1900, "mLSP": 1400}, {"isGtt": 1, "mGluino": 1800, "mLSP": 1},
+          {"isGtt": 1, "mGluino": 2100, "mLSP": 1}, {"isGtt": 1, "mGluino": 2300, "mLSP": 1200},
+          {"isGtt": 0, "mGluino": 2000, "mLSP": 1800}, {"isGtt": 0, "mGluino": 2100, "mLSP": 1600},
+          {"isGtt": 0, "mGluino": 2300, "mLSP": 1000}, {"isGtt": 0, "mGluino": 2800, "mLSP": 1400}]
+
+
+def median_seconds(func: Callable[[], object], repeats: int) -> float:
+    func()  # warm-up: first-call allocations and onnxruntime's lazy initialisation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    n = args.events
+    events = toy_events(n, seed=1)
+    folder = Path(tempfile.mkdtemp(prefix="recast-bench-"))
+    make_standin_mlp(folder / "standin.onnx")
+    # realistic scales so that the network sees inputs of order one
+    means = np.zeros(87)
+    stds = np.ones(87)
+    template = multib_template(means, stds, parameter_points=POINTS)
+    card = export_onnx_file(folder / "standin.onnx", template, folder)
+    net = NetworkSession(card, threads=1)
+    builder = InputBuilder(card)
+    point = POINTS[2]
+
+    prepared = builder.build(events).at(point)
+    session, model = net.sessions[0], net.files[0]
+    feeds = {model.node_name(k): v for k, v in prepared.items()}
+    t_floor = median_seconds(lambda: session.run(None, feeds), args.repeats)
+    t_build = median_seconds(lambda: builder.build(events).at(point), args.repeats)
+    t_chain = median_seconds(lambda: net.evaluate(events, parameters=point), args.repeats)
+    t_points = median_seconds(lambda: net.evaluate(events, parameters=POINTS), args.repeats)
+
+    print(f"87-input layout, stand-in MLP 87→64→64→5, {n} toy events, 1 thread, "
+          f"median of {args.repeats}")
+    rows = [
+        ("floor: bare onnxruntime on a prepared array", t_floor, n),
+        ("input building (card → tensor)", t_build, n),
+        ("end to end (events → labelled scores)", t_chain, n),
+        (f"end to end at {len(POINTS)} parameter points", t_points, n * len(POINTS)),
+    ]
+    for label, seconds, count in rows:
+        print(f"  {label:<48} {seconds * 1e3:9.1f} ms  {count / seconds:12,.0f} evaluations/s")
+    print(f"  building / inference: {t_build / t_floor:.2f}   "
+          f"end to end / floor: {t_chain / t_floor:.2f}   "
+          f"end-to-end events/s: {n / t_chain:,.0f} (target ≥ 100,000)")
+
+
+if __name__ == "__main__":
+    main()

@@ -25,10 +25,16 @@ from recast.preserve.session import NetworkSession
 from recast.preserve.standin import make_standin_mlp
 from recast.toy import multib_template, toy_events
 
-POINTS = [{"isGtt": 1, "mGluino": 1900, "mLSP": 1400}, {"isGtt": 1, "mGluino": 1800, "mLSP": 1},
-          {"isGtt": 1, "mGluino": 2100, "mLSP": 1}, {"isGtt": 1, "mGluino": 2300, "mLSP": 1200},
-          {"isGtt": 0, "mGluino": 2000, "mLSP": 1800}, {"isGtt": 0, "mGluino": 2100, "mLSP": 1600},
-          {"isGtt": 0, "mGluino": 2300, "mLSP": 1000}, {"isGtt": 0, "mGluino": 2800, "mLSP": 1400}]
+POINTS = [
+    {"isGtt": 1, "mGluino": 1900, "mLSP": 1400},
+    {"isGtt": 1, "mGluino": 1800, "mLSP": 1},
+    {"isGtt": 1, "mGluino": 2100, "mLSP": 1},
+    {"isGtt": 1, "mGluino": 2300, "mLSP": 1200},
+    {"isGtt": 0, "mGluino": 2000, "mLSP": 1800},
+    {"isGtt": 0, "mGluino": 2100, "mLSP": 1600},
+    {"isGtt": 0, "mGluino": 2300, "mLSP": 1000},
+    {"isGtt": 0, "mGluino": 2800, "mLSP": 1400},
+]
 
 
 def median_seconds(func: Callable[[], object], repeats: int) -> float:
@@ -41,45 +47,65 @@ def median_seconds(func: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+#: (label, hidden layers): a small MLP, and one with about the 4 MB of the published network
+NETWORKS = (
+    ("stand-in MLP 87→64→64→5", (64, 64)),
+    ("stand-in MLP 87→1024→768→256→5 (4.3 MB, the published file's size)", (1024, 768, 256)),
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     n = args.events
-    events = toy_events(n, seed=1)
+    samples = {
+        "pT-ordered objects (as FastJet gives them)": toy_events(n, seed=1, ordered=True),
+        "unordered objects (sorted by the builder)": toy_events(n, seed=1),
+    }
     folder = Path(tempfile.mkdtemp(prefix="recast-bench-"))
-    make_standin_mlp(folder / "standin.onnx")
-    # realistic scales so that the network sees inputs of order one
-    means = np.zeros(87)
-    stds = np.ones(87)
-    template = multib_template(means, stds, parameter_points=POINTS)
-    card = export_onnx_file(folder / "standin.onnx", template, folder)
-    net = NetworkSession(card, threads=1)
-    builder = InputBuilder(card)
+    template = multib_template(np.zeros(87), np.ones(87), parameter_points=POINTS)
     point = POINTS[2]
-
-    prepared = builder.build(events).at(point)
-    session, model = net.sessions[0], net.files[0]
-    feeds = {model.node_name(k): v for k, v in prepared.items()}
-    t_floor = median_seconds(lambda: session.run(None, feeds), args.repeats)
-    t_build = median_seconds(lambda: builder.build(events).at(point), args.repeats)
-    t_chain = median_seconds(lambda: net.evaluate(events, parameters=point), args.repeats)
-    t_points = median_seconds(lambda: net.evaluate(events, parameters=POINTS), args.repeats)
-
-    print(f"87-input layout, stand-in MLP 87→64→64→5, {n} toy events, 1 thread, "
-          f"median of {args.repeats}")
-    rows = [
-        ("floor: bare onnxruntime on a prepared array", t_floor, n),
-        ("input building (card → tensor)", t_build, n),
-        ("end to end (events → labelled scores)", t_chain, n),
-        (f"end to end at {len(POINTS)} parameter points", t_points, n * len(POINTS)),
-    ]
-    for label, seconds, count in rows:
-        print(f"  {label:<48} {seconds * 1e3:9.1f} ms  {count / seconds:12,.0f} evaluations/s")
-    print(f"  building / inference: {t_build / t_floor:.2f}   "
-          f"end to end / floor: {t_chain / t_floor:.2f}   "
-          f"end-to-end events/s: {n / t_chain:,.0f} (target ≥ 100,000)")
+    print(f"87-input layout, {n} toy events, 1 thread, median of {args.repeats}")
+    for label, hidden in NETWORKS:
+        stem = f"standin_{'_'.join(map(str, hidden))}"
+        make_standin_mlp(folder / f"{stem}.onnx", hidden=hidden)
+        card = export_onnx_file(folder / f"{stem}.onnx", template, folder, stem=stem)
+        net = NetworkSession(card, threads=1)
+        builder = InputBuilder(card)
+        prepared = builder.build(samples[next(iter(samples))]).at(point)
+        session, model = net.sessions[0], net.files[0]
+        feeds = {model.node_name(k): v for k, v in prepared.items()}
+        t_floor = median_seconds(lambda s=session, f=feeds: s.run(None, f), args.repeats)
+        print(f"\n{label}")
+        print(
+            f"  {'floor: bare onnxruntime on a prepared array':<58} {t_floor * 1e3:8.1f} ms "
+            f"{n / t_floor:12,.0f} events/s"
+        )
+        for sample_label, events in samples.items():
+            t_build = median_seconds(lambda b=builder, e=events: b.build(e).at(point), args.repeats)
+            t_chain = median_seconds(
+                lambda s=net, e=events: s.evaluate(e, parameters=point), args.repeats
+            )
+            t_points = median_seconds(
+                lambda s=net, e=events: s.evaluate(e, parameters=POINTS), args.repeats
+            )
+            print(f"  {sample_label}")
+            rows = [
+                ("input building (card → tensor)", t_build, n),
+                ("end to end (events → labelled scores)", t_chain, n),
+                (f"end to end, {len(POINTS)} parameter points", t_points, n * len(POINTS)),
+            ]
+            for what, seconds, count in rows:
+                print(
+                    f"    {what:<56} {seconds * 1e3:8.1f} ms {count / seconds:12,.0f} evaluations/s"
+                )
+            print(
+                f"    building / inference {t_build / t_floor:.2f}, end to end / floor "
+                f"{t_chain / t_floor:.2f}, end to end {n / t_chain:,.0f} events/s "
+                "(target ≥ 100,000)"
+            )
 
 
 if __name__ == "__main__":

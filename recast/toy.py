@@ -23,13 +23,25 @@ MULTIB_BLOCKS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("large_R_jets", ("pt", "eta", "phi", "m"), 4),
     ("leptons", ("pt", "eta", "phi", "m"), 4),
 )
-_WORDS = {"pt": "transverse momentum", "eta": "pseudorapidity", "phi": "azimuthal angle",
-          "m": "mass", "isb": "b-tag flag (1 if b-tagged)"}
+#: the published names' attributes → the fields recast-nn objects carry
+_FIELDS = {"pt": "pt", "eta": "eta", "phi": "phi", "m": "mass", "isb": "btag"}
+_WORDS = {
+    "pt": "transverse momentum",
+    "eta": "pseudorapidity",
+    "phi": "azimuthal angle",
+    "m": "mass",
+    "isb": "b-tag flag (1 if b-tagged)",
+}
 _UNITS = {"pt": "GeV", "m": "GeV", "eta": "1", "isb": "1", "phi": "rad"}
 
 
-def _objects(rng: np.random.Generator, counts: np.ndarray, pt_scale: float,
-             eta_max: float, mass: tuple[float, float]) -> ak.Array:
+def _objects(
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    pt_scale: float,
+    eta_max: float,
+    mass: tuple[float, float],
+) -> ak.Array:
     total = int(counts.sum())
     pt = 20.0 + rng.exponential(pt_scale, total)
     fields = {
@@ -41,25 +53,37 @@ def _objects(rng: np.random.Generator, counts: np.ndarray, pt_scale: float,
     return ak.unflatten(ak.zip(fields, with_name="Momentum4D"), counts)
 
 
-def toy_events(n: int, seed: int = 0) -> ak.Array:
-    """``n`` seeded toy events: small_R_jets (with ``isb``), large_R_jets, leptons, met.
+def toy_events(n: int, seed: int = 0, ordered: bool = False) -> ak.Array:
+    """``n`` seeded toy events: small_R_jets (with ``btag``), large_R_jets, leptons, met.
 
-    Jets are stored in random order (not pT-sorted), so that a builder that forgets to sort
-    is caught.
+    By default objects are stored in random order (not pT-sorted), so that a builder that
+    forgets to sort is caught; ``ordered=True`` sorts them by pT as FastJet's output is.
     """
     rng = np.random.default_rng(seed)
     n_jets = rng.poisson(6.0, n)
     jets = _objects(rng, n_jets, 80.0, 2.8, (2.0, 30.0))
-    jets = ak.with_field(jets, ak.unflatten(rng.random(int(n_jets.sum())) < 0.3, n_jets), "isb")
+    jets = ak.with_field(jets, ak.unflatten(rng.random(int(n_jets.sum())) < 0.3, n_jets), "btag")
     n_large = np.minimum(rng.poisson(2.0, n), n_jets)
     large = _objects(rng, n_large, 250.0, 2.0, (20.0, 200.0))
     n_leptons = rng.choice([0, 0, 1, 1, 2, 3], n)
     leptons = _objects(rng, n_leptons, 40.0, 2.5, (0.000511, 0.10566))
-    met = ak.zip({"pt": 50.0 + rng.exponential(150.0, n),
-                  "phi": rng.uniform(-np.pi, np.pi, n)}, with_name="Momentum2D")
+    met = ak.zip(
+        {"pt": 50.0 + rng.exponential(150.0, n), "phi": rng.uniform(-np.pi, np.pi, n)},
+        with_name="Momentum2D",
+    )
+    if ordered:
+        jets, large, leptons = (
+            ak.to_packed(c[ak.argsort(c.pt, axis=1, ascending=False, stable=True)])
+            for c in (jets, large, leptons)
+        )
     return ak.zip(
-        {"small_R_jets": jets, "large_R_jets": large, "leptons": leptons, "met": met,
-         "event_number": np.arange(n, dtype=np.int64) + 1000 * seed},
+        {
+            "small_R_jets": jets,
+            "large_R_jets": large,
+            "leptons": leptons,
+            "met": met,
+            "event_number": np.arange(n, dtype=np.int64) + 1000 * seed,
+        },
         depth_limit=1,
     )
 
@@ -79,15 +103,22 @@ def multib_template(
 
     def add(name: str, definition: str, source: dict[str, Any], unit: str, **extra: Any) -> None:
         i = len(features)
-        features.append({
-            "index": i, "name": name, "definition": definition,
-            "role": "parameter" if "parameter" in source else "feature",
-            "source": source, "unit": unit,
-            "preprocessing": {"formula": "(x - mean) / std",
-                              "mean": float(means[i]) if means is not None else 0.0,
-                              "std": float(stds[i]) if stds is not None else 1.0},
-            **extra,
-        })
+        features.append(
+            {
+                "index": i,
+                "name": name,
+                "definition": definition,
+                "role": "parameter" if "parameter" in source else "feature",
+                "source": source,
+                "unit": unit,
+                "preprocessing": {
+                    "formula": "(x - mean) / std",
+                    "mean": float(means[i]) if means is not None else 0.0,
+                    "std": float(stds[i]) if stds is not None else 1.0,
+                },
+                **extra,
+            }
+        )
 
     ordering = {"by": "pt", "descending": True}
     for collection, attributes, slots in MULTIB_BLOCKS:
@@ -96,15 +127,32 @@ def multib_template(
                 extra: dict[str, Any] = {"padding": {"value": 0.0, "stage": "before_preprocessing"}}
                 if attribute == "phi":
                     extra["angle_range"] = "(-pi, pi]"
-                add(f"{collection}_{attribute}_{k}",
+                add(
+                    f"{collection}_{attribute}_{k}",
                     f"{_WORDS[attribute]} of the {k + 1}. {collection} object by pT (0 if absent)",
-                    {"collection": collection, "attribute": attribute, "position": k,
-                     "ordering": ordering, "max_count": slots},
-                    _UNITS[attribute], **extra)
-    add("met", "missing transverse momentum magnitude",
-        {"collection": "met", "attribute": "pt"}, "GeV")
-    add("met_phi", "azimuthal angle of the missing transverse momentum",
-        {"collection": "met", "attribute": "phi"}, "rad", angle_range=met_phi_range)
+                    {
+                        "collection": collection,
+                        "attribute": _FIELDS[attribute],
+                        "position": k,
+                        "ordering": ordering,
+                        "max_count": slots,
+                    },
+                    _UNITS[attribute],
+                    **extra,
+                )
+    add(
+        "met",
+        "missing transverse momentum magnitude",
+        {"collection": "met", "attribute": "pt"},
+        "GeV",
+    )
+    add(
+        "met_phi",
+        "azimuthal angle of the missing transverse momentum",
+        {"collection": "met", "attribute": "phi"},
+        "rad",
+        angle_range=met_phi_range,
+    )
     add("isGtt", "1 for the Gtt hypothesis, 0 for Gbb", {"parameter": "isGtt"}, "1")
     add("mGluino", "gluino mass hypothesis", {"parameter": "mGluino"}, "GeV")
     add("mLSP", "neutralino mass hypothesis", {"parameter": "mLSP"}, "GeV")
@@ -112,11 +160,27 @@ def multib_template(
         "name": "multib_87",
         "description": "parameterised multi-class network on 87 inputs (multi-b gluino search)",
         "evaluate_per": "event",
-        "inputs": [{"name": "input_1", "dtype": "float32", "shape": [None, 87],
-                    "dynamic_axes": {"0": "batch"}, "layout": "flat", "features": features}],
-        "outputs": [{"name": "dense_4", "dtype": "float32", "shape": [None, 5], "columns": [
-            {"index": i, "label": label, "activation": "softmax"}
-            for i, label in enumerate(("Gtt", "Gbb", "ttbar", "Z", "other"))]}],
+        "inputs": [
+            {
+                "name": "input_1",
+                "dtype": "float32",
+                "shape": [None, 87],
+                "dynamic_axes": {"0": "batch"},
+                "layout": "flat",
+                "features": features,
+            }
+        ],
+        "outputs": [
+            {
+                "name": "dense_4",
+                "dtype": "float32",
+                "shape": [None, 5],
+                "columns": [
+                    {"index": i, "label": label, "activation": "softmax"}
+                    for i, label in enumerate(("Gtt", "Gbb", "ttbar", "Z", "other"))
+                ],
+            }
+        ],
         "provenance": {"notes": "layout of ATLAS-SUSY-2018-30 (arXiv:2211.08028)"},
     }
     if parameter_points:

@@ -21,21 +21,37 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def feature(index: int, name: str, source: dict[str, Any], unit: str = "1",
-            preprocessing: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def feature(
+    index: int,
+    name: str,
+    source: dict[str, Any],
+    unit: str = "1",
+    preprocessing: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """One card feature with sensible defaults."""
     return {
-        "index": index, "name": name, "definition": f"test feature {name}",
+        "index": index,
+        "name": name,
+        "definition": f"test feature {name}",
         "role": "parameter" if "parameter" in source else "feature",
-        "source": source, "unit": unit,
+        "source": source,
+        "unit": unit,
         "preprocessing": preprocessing or {"formula": "x"},
         **extra,
     }
 
 
-def linear_onnx(path: Path, n_inputs: int, n_outputs: int = 1, input_name: str = "x",
-                output_name: str = "y", seed: int = 0, opset: int = 13,
-                input_dtype: int = TensorProto.FLOAT) -> np.ndarray:
+def linear_onnx(
+    path: Path,
+    n_inputs: int,
+    n_outputs: int = 1,
+    input_name: str = "x",
+    output_name: str = "y",
+    seed: int = 0,
+    opset: int = 13,
+    input_dtype: int = TensorProto.FLOAT,
+) -> np.ndarray:
     """A one-layer ONNX network y = x @ W, written to ``path``; returns W."""
     weights = np.random.default_rng(seed).normal(size=(n_inputs, n_outputs)).astype(np.float32)
     graph = helper.make_graph(
@@ -45,8 +61,12 @@ def linear_onnx(path: Path, n_inputs: int, n_outputs: int = 1, input_name: str =
         [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_outputs])],
         [helper.make_tensor("W", TensorProto.FLOAT, weights.shape, weights.ravel())],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="recast-tests", producer_version="1")
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="recast-tests",
+        producer_version="1",
+    )
     model.ir_version = 8  # onnx writes a newer IR than onnxruntime reads by default
     onnx.save(model, str(path))
     return weights

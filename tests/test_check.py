@@ -20,9 +20,17 @@ from .conftest import feature, linear_onnx
 
 def template(n_features: int = 3) -> dict:
     return {
-        "name": "small", "description": "three scalars",
-        "inputs": [{"name": "x", "layout": "flat", "features": [
-            feature(i, f"v{i}", {"attribute": f"v{i}"}) for i in range(n_features)]}],
+        "name": "small",
+        "description": "three scalars",
+        "inputs": [
+            {
+                "name": "x",
+                "layout": "flat",
+                "features": [
+                    feature(i, f"v{i}", {"attribute": f"v{i}"}) for i in range(n_features)
+                ],
+            }
+        ],
         "outputs": [{"name": "y", "columns": [{"index": 0, "label": "score"}]}],
         "provenance": {"analysis_id": "TEST"},
     }
@@ -92,7 +100,9 @@ def test_reference_vectors_not_reproduced(card_path: Path) -> None:
         reference["outputs"]["y"][2][0] += 0.01
 
     edit(card_path, shift_outputs)
-    with pytest.raises(CardCheckError, match=r"output 'y' not reproduced: \|difference\| up to 0\.01"):
+    with pytest.raises(
+        CardCheckError, match=r"output 'y' not reproduced: \|difference\| up to 0\.01"
+    ):
         check_card(card_path)
 
 
@@ -100,8 +110,13 @@ def test_semantic_problems_of_a_card(card_path: Path) -> None:
     document = json.loads(card_path.read_text())
     features = document["inputs"][0]["features"]
     features[2]["index"] = 7
-    features[1]["source"] = {"collection": "jets", "attribute": "pt", "position": 3,
-                             "ordering": "as_given", "max_count": 2}
+    features[1]["source"] = {
+        "collection": "jets",
+        "attribute": "pt",
+        "position": 3,
+        "ordering": "as_given",
+        "max_count": 2,
+    }
     features[0]["angle_range"] = "[0, 2pi)"
     document["files"][0]["references"][0]["inputs"]["x_typo"] = [[0.0]]
     document["files"].append(dict(document["files"][0], applies_to={"modulus": 2, "remainder": 1}))

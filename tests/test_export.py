@@ -34,20 +34,43 @@ def jets_in_mev_template() -> dict:
             extra = {"padding": {"value": pads[attribute], "stage": "after_preprocessing"}}
             if attribute == "phi":
                 extra["angle_range"] = "(-pi, pi]"
-            features.append(feature(
-                len(features), f"jet{k}_{attribute}",
-                {"collection": "small_R_jets", "attribute": attribute, "position": k,
-                 "ordering": ordering, "max_count": SLOTS},
-                unit, {"formula": "(x - mean) / std", "mean": 50_000.0 if unit == "MeV" else 0.0,
-                       "std": 40_000.0 if unit == "MeV" else 1.5}, **extra))
-    features.append(feature(len(features), "met_phi", {"collection": "met", "attribute": "phi"},
-                            "rad", {"formula": "(x - mean) / std", "mean": 3.14, "std": 1.8},
-                            angle_range="[0, 2pi)"))
+            features.append(
+                feature(
+                    len(features),
+                    f"jet{k}_{attribute}",
+                    {
+                        "collection": "small_R_jets",
+                        "attribute": attribute,
+                        "position": k,
+                        "ordering": ordering,
+                        "max_count": SLOTS,
+                    },
+                    unit,
+                    {
+                        "formula": "(x - mean) / std",
+                        "mean": 50_000.0 if unit == "MeV" else 0.0,
+                        "std": 40_000.0 if unit == "MeV" else 1.5,
+                    },
+                    **extra,
+                )
+            )
+    features.append(
+        feature(
+            len(features),
+            "met_phi",
+            {"collection": "met", "attribute": "phi"},
+            "rad",
+            {"formula": "(x - mean) / std", "mean": 3.14, "std": 1.8},
+            angle_range="[0, 2pi)",
+        )
+    )
     return {
-        "name": "jets_mev", "description": "test network on jets in MeV",
+        "name": "jets_mev",
+        "description": "test network on jets in MeV",
         "inputs": [{"name": "x", "layout": "flat", "features": features}],
-        "outputs": [{"name": "score", "columns": [{"index": 0, "label": "signal",
-                                                   "activation": "sigmoid"}]}],
+        "outputs": [
+            {"name": "score", "columns": [{"index": 0, "label": "signal", "activation": "sigmoid"}]}
+        ],
         "provenance": {"analysis_id": "TEST"},
     }
 
@@ -56,8 +79,9 @@ class SmallNet(torch.nn.Module):
     def __init__(self, width: int) -> None:
         super().__init__()
         torch.manual_seed(1)
-        self.body = torch.nn.Sequential(torch.nn.Linear(width, 32), torch.nn.Tanh(),
-                                        torch.nn.Linear(32, 1), torch.nn.Sigmoid())
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(width, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1), torch.nn.Sigmoid()
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
@@ -82,9 +106,12 @@ def test_torch_export_reproduces_torch_on_events(tmp_path: Path, events: ak.Arra
     leading = ak.max(events.small_R_jets.pt, axis=1)
     has_jet = n_jets > 0
     leading = ak.to_numpy(ak.fill_none(leading, 0.0))
-    np.testing.assert_allclose(built[has_jet, 0],
-                               (ak.to_numpy(leading[has_jet]) * 1000 - 50_000) / 40_000, rtol=1e-6,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        built[has_jet, 0],
+        (ak.to_numpy(leading[has_jet]) * 1000 - 50_000) / 40_000,
+        rtol=1e-6,
+        atol=1e-6,
+    )
     assert np.all(built[n_jets < SLOTS, 3 * SLOTS - 1] == np.float32(1e-7))  # last φ slot padded
     with torch.no_grad():
         expected = net(torch.from_numpy(built)).numpy()[:, 0]
@@ -101,9 +128,15 @@ def test_sklearn_export_reproduces_predict_proba(tmp_path: Path, events: ak.Arra
     from recast.preserve.export import export_sklearn
 
     template = jets_in_mev_template()
-    template["outputs"] = [{"name": "probabilities", "columns": [
-        {"index": 0, "label": "background", "activation": "probability"},
-        {"index": 1, "label": "signal", "activation": "probability"}]}]
+    template["outputs"] = [
+        {
+            "name": "probabilities",
+            "columns": [
+                {"index": 0, "label": "background", "activation": "probability"},
+                {"index": 1, "label": "signal", "activation": "probability"},
+            ],
+        }
+    ]
     card_inputs = InputBuilder(_card_like(template, tmp_path)).build(events).at()["x"]
     labels = (ak.to_numpy(events.met.pt) > 200).astype(int)
     model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
@@ -124,8 +157,14 @@ def _card_like(template: dict, folder: Path):
     from recast.preserve.export import complete_template
 
     card = complete_template(template)
-    card["files"] = [{"path": "none.onnx", "sha256": "0" * 64, "opset": 13,
-                      "producer": {"name": "none", "version": "0"}}]
+    card["files"] = [
+        {
+            "path": "none.onnx",
+            "sha256": "0" * 64,
+            "opset": 13,
+            "producer": {"name": "none", "version": "0"},
+        }
+    ]
     card["runtimes_tested"] = []
     return NetworkCard(card, folder / "template.card.json")
 
@@ -146,8 +185,18 @@ def test_cli_exports_torchscript_and_checks_it(tmp_path: Path) -> None:
     torch.jit.script(net).save(str(tmp_path / "net.pt"))
     (tmp_path / "template.json").write_text(json.dumps(template))
     runner = CliRunner()
-    result = runner.invoke(cli, ["card", "export", str(tmp_path / "template.json"),
-                                 "--model", str(tmp_path / "net.pt"), "-o", str(tmp_path / "out")])
+    result = runner.invoke(
+        cli,
+        [
+            "card",
+            "export",
+            str(tmp_path / "template.json"),
+            "--model",
+            str(tmp_path / "net.pt"),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["card", "check", str(tmp_path / "out" / "jets_mev.card.json")])
     assert result.exit_code == 0, result.output
@@ -157,7 +206,17 @@ def test_cli_exports_torchscript_and_checks_it(tmp_path: Path) -> None:
 def test_cli_export_of_an_unknown_model_format(tmp_path: Path) -> None:
     (tmp_path / "template.json").write_text(json.dumps(jets_in_mev_template()))
     (tmp_path / "net.pkl").write_bytes(b"not a model")
-    result = CliRunner().invoke(cli, ["card", "export", str(tmp_path / "template.json"),
-                                      "--model", str(tmp_path / "net.pkl"), "-o", str(tmp_path)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "card",
+            "export",
+            str(tmp_path / "template.json"),
+            "--model",
+            str(tmp_path / "net.pkl"),
+            "-o",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 2
     assert "unknown model format '.pkl'" in result.output

@@ -56,7 +56,7 @@ def test_every_problem_is_reported_at_once_with_its_json_path(valid_card: Path) 
 def test_missing_schema_version_says_what_to_add(valid_card: Path) -> None:
     document = json.loads(valid_card.read_text())
     del document["schema_version"]
-    with pytest.raises(InvalidDocumentError, match='add "schema_version": "1.0.0"'):
+    with pytest.raises(InvalidDocumentError, match=r'add "schema_version": "1\.0\.0"'):
         NetworkCard(document, valid_card)
 
 
@@ -86,12 +86,37 @@ def test_validation_needs_no_network(valid_card: Path, monkeypatch: pytest.Monke
 def test_the_wheel_carries_the_schemas(tmp_path: Path, valid_card: Path) -> None:
     """Build the wheel, install it apart from the source tree, check a card from elsewhere."""
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(wheels), str(REPO)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
+        check=True,
+    )
     (wheel,) = wheels.glob("recast_nn-*.whl")
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(site), str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+    )
     probe = (
         "import recast, recast.schema as s, sys;"
         "from recast.preserve.check import check_card;"
@@ -101,8 +126,14 @@ def test_the_wheel_carries_the_schemas(tmp_path: Path, valid_card: Path) -> None
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
-    result = subprocess.run([sys.executable, "-c", probe], cwd=outside, env=env, check=True,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=outside,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     module_file, root = result.stdout.split()
     assert module_file.startswith(str(site))
     assert root == str(site / "recast" / "_data" / "schemas")

@@ -1,15 +1,9 @@
 """Import already-published networks: an ONNX file plus, optionally, a preprocessing side-car.
 
-Three published conventions for the preprocessing are read, each kept literally in the card:
-
-1. SimpleAnalysis/CheckMATE side-car ``{variables, scale, offset}``: x' = (x - offset) / scale.
-2. Side-car ``{branches, normalization: {mean, stddev}, parameters}``: x' = (x - mean) / std;
-   names used as keys of the ``parameters`` points are model parameters of the network.
-3. lwtnn-style ONNX ``metadata_props`` (``input_<i>``, ``<var>_mean``, ``<var>_std``):
-   x' = (x + mean) * std, i.e. ``mean`` is minus an offset and ``std`` is a factor.
-
-With a side-car *and* metadata, both are read and must agree (real side-cars have been
-published with scale and offset swapped); otherwise :class:`SidecarMismatchError`.
+The published preprocessing (side-car forms 1 and 2, ONNX metadata form 3) is read and
+cross-checked by :mod:`recast.preserve.sidecars`; this module reads the ONNX graph, infers
+what each input is from its published name, runs the network for reference vectors and
+assembles a validated card, one file or k folds (each fold keeping its own preprocessing).
 
 >>> card = import_network("model.onnx", "model_variables.json", card_path="model.card.json")
 ...                                                             # doctest: +SKIP
@@ -20,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -32,33 +25,28 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from ..errors import (
-    ArtefactNotFoundError,
-    ImportFormatError,
-    SidecarMismatchError,
-    UsageError,
-    closest,
-)
+from ..errors import ArtefactNotFoundError, ImportFormatError, UsageError, closest
 from ..io import sha256_file
-from ..schema import CURRENT_VERSION, load_json
-from .builder import linear_form
+from ..schema import CURRENT_VERSION
 from .card import ENERGY_UNITS, NetworkCard
 from .session import make_session
+from .sidecars import (
+    FORMS,
+    Normalisation,
+    check_agreement,
+    differing_steps,
+    inferred_angle_range,
+    published_normalisation,
+    read_metadata,
+    read_sidecar,
+)
 
 log = logging.getLogger(__name__)
 
 REFERENCE_TOLERANCE = {"absolute": 1e-5, "relative": 1e-4}
 REFERENCE_SEED = 0
 REFERENCE_RANDOM_ROWS = 3
-#: Two published sources of one preprocessing agree when (centre, factor) agree this closely.
-AGREEMENT_RTOL = 1e-6
 ANGLE_RANGES = ("(-pi, pi]", "[0, 2pi)")
-FORMS = (
-    "form 1 {variables, scale, offset} (SimpleAnalysis/CheckMATE, x' = (x - offset) / scale)",
-    "form 2 {branches, normalization: {mean, stddev}, parameters} (x' = (x - mean) / std)",
-    "form 3: no side-car, lwtnn-style ONNX metadata_props input_<i>, <var>_mean, <var>_std "
-    "(x' = (x + mean) * std)",
-)
 
 # Published attribute token -> (events' field name, words, kind). Kind picks the unit.
 _ATTRIBUTES: dict[str, tuple[str, str, str]] = {
@@ -82,29 +70,19 @@ _MET = {"met": "pt", "met_pt": "pt", "met_et": "pt", "etmiss": "pt", "met_phi": 
 _MASS_LIKE = re.compile(r"^(m[A-Z0-9_]|mass)")  # mGluino, mLSP, m_H, mass...
 _ACTIVATIONS = {"Sigmoid": "sigmoid", "Softmax": "softmax", "Relu": "relu", "Tanh": "tanh"}
 # the order a reader wants: what it is, where it comes from, then how it is transformed
-_FEATURE_KEYS = ("index", "name", "definition", "role", "source", "unit", "angle_range", "padding",
-                 "preprocessing", "notes")
+_FEATURE_KEYS = (
+    "index",
+    "name",
+    "definition",
+    "role",
+    "source",
+    "unit",
+    "angle_range",
+    "padding",
+    "preprocessing",
+    "notes",
+)
 _DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
-
-
-@dataclass(frozen=True)
-class Normalisation:
-    """One published source of the preprocessing: names and one card preprocessing per name."""
-
-    names: list[str]
-    preprocessing: list[dict[str, Any]]
-    origin: str
-    #: How the publication calls the step's two numbers, for messages ({name} = the variable)
-    published_as: tuple[str, str]
-    parameters: list[str] = field(default_factory=list)
-    parameter_points: list[dict[str, float]] = field(default_factory=list)
-
-    def published(self, i: int) -> str:
-        """Variable i's two numbers as the publication writes them, at full precision."""
-        name, step = self.names[i], self.preprocessing[i]
-        values = [v for k, v in step.items() if k != "formula"]
-        return " and ".join(f"{key.format(name=name)} {value!r}"
-                            for key, value in zip(self.published_as, values, strict=True))
 
 
 @dataclass(frozen=True)
@@ -128,199 +106,6 @@ class _Graph:
     outputs: list[dict[str, Any]]  # name, dtype, shape[, activation]
 
 
-# -- side-cars and metadata ------------------------------------------------------------------
-def read_sidecar(path: str | Path) -> Normalisation:
-    """Read a side-car, recognising its form by its keys (form 1 or 2)."""
-    path = Path(path)
-    document = load_json(path)
-    keys = sorted(document) if isinstance(document, Mapping) else []
-    if {"variables", "scale", "offset"} <= set(keys):
-        return _form1(document, str(path))
-    if {"branches", "normalization"} <= set(keys):
-        return _form2(document, str(path))
-    found = f"keys {keys}" if isinstance(document, Mapping) else f"a JSON {type(document).__name__}"
-    raise ImportFormatError(
-        f"{path}: not a side-car form recast-nn knows; found {found}. Accepted: "
-        + "; ".join(FORMS[:2]) + ". Or import without a side-car (" + FORMS[2] + ")."
-    )
-
-
-def _names(values: Any, where: str) -> list[str]:
-    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
-        raise ImportFormatError(f"{where}: expected a list of variable names")
-    repeated = sorted({v for v in values if values.count(v) > 1})
-    if repeated:
-        raise ImportFormatError(f"{where}: names {repeated} appear more than once")
-    return values
-
-
-def _numbers(values: Any, where: str) -> list[float]:
-    ok = isinstance(values, list) and all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
-    )
-    if not ok:
-        raise ImportFormatError(f"{where}: expected a list of finite numbers")
-    return [float(v) for v in values]
-
-
-def _same_lengths(source: str, **lists: list[Any]) -> None:
-    lengths = {k: len(v) for k, v in lists.items()}
-    if len(set(lengths.values())) > 1:
-        listed = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-        raise ImportFormatError(f"{source}: lists of different lengths: {listed}")
-
-
-def _form1(document: Mapping[str, Any], source: str) -> Normalisation:
-    names = _names(document["variables"], f"{source}: field 'variables'")
-    scale = _numbers(document["scale"], f"{source}: field 'scale'")
-    offset = _numbers(document["offset"], f"{source}: field 'offset'")
-    _same_lengths(source, variables=names, scale=scale, offset=offset)
-    zero = [n for n, s in zip(names, scale, strict=True) if s == 0]
-    if zero:
-        raise ImportFormatError(f"{source}: scale is 0 for {zero}; (x - offset) / 0 is undefined")
-    steps = [
-        {"formula": "(x - offset) / scale", "offset": o, "scale": s}
-        for o, s in zip(offset, scale, strict=True)
-    ]
-    return Normalisation(names, steps, f"side-car {Path(source).name} (form 1)",
-                         ("offset", "scale"))
-
-
-def _form2(document: Mapping[str, Any], source: str) -> Normalisation:
-    names = _names(document["branches"], f"{source}: field 'branches'")
-    norm = document["normalization"]
-    if not isinstance(norm, Mapping) or not {"mean", "stddev"} <= set(norm):
-        found = sorted(norm) if isinstance(norm, Mapping) else type(norm).__name__
-        raise ImportFormatError(
-            f"{source}: field 'normalization' needs 'mean' and 'stddev'; found {found}"
-        )
-    mean = _numbers(norm["mean"], f"{source}: field 'normalization.mean'")
-    std = _numbers(norm["stddev"], f"{source}: field 'normalization.stddev'")
-    _same_lengths(source, branches=names, mean=mean, stddev=std)
-    bad = [n for n, s in zip(names, std, strict=True) if s <= 0]
-    if bad:
-        raise ImportFormatError(f"{source}: stddev is not positive for {bad}")
-    steps = [{"formula": "(x - mean) / std", "mean": m, "std": s}
-             for m, s in zip(mean, std, strict=True)]
-    parameters, points = _parameters(document.get("parameters", []), names, source)
-    return Normalisation(names, steps, f"side-car {Path(source).name} (form 2)",
-                         ("mean", "stddev"), parameters, points)
-
-
-def _parameters(
-    items: Any, names: list[str], source: str
-) -> tuple[list[str], list[dict[str, float]]]:
-    """Parameter names (in branch order) and the published points, from form 2's 'parameters'."""
-    if not isinstance(items, list):
-        raise ImportFormatError(f"{source}: field 'parameters' must be a list")
-    points = [p for p in items if isinstance(p, Mapping)]
-    listed = {p for p in items if isinstance(p, str)}
-    if len(points) + len(listed) != len(items):
-        raise ImportFormatError(
-            f"{source}: field 'parameters' must hold parameter points (objects) or names"
-        )
-    keys = listed | {k for p in points for k in p}
-    unknown = sorted(keys - set(names))
-    if unknown:
-        raise ImportFormatError(f"{source}: parameters {unknown} are not among the branches")
-    for k, point in enumerate(points):
-        if set(point) != {k2 for p in points for k2 in p}:
-            raise ImportFormatError(
-                f"{source}: parameters[{k}] names {sorted(point)}, unlike the other points"
-            )
-        _numbers(list(point.values()), f"{source}: parameters[{k}]")
-    return [n for n in names if n in keys], [dict(p) for p in points]
-
-
-def read_metadata(model: onnx.ModelProto, source: str) -> Normalisation | None:
-    """Form 3 from the ONNX file's own ``metadata_props``, or None if it has none."""
-    props = {p.key: p.value for p in model.metadata_props}
-    if "input_0" not in props:
-        return None
-    names = []
-    while f"input_{len(names)}" in props:
-        names.append(props[f"input_{len(names)}"])
-    stray = sorted(k for k in props if re.fullmatch(r"input_\d+", k) and int(k[6:]) >= len(names))
-    if stray:
-        raise ImportFormatError(f"{source}: metadata_props has {stray} but no input_{len(names)}")
-    names = _names(names, f"{source}: metadata_props input_<i>")
-    missing = [k for n in names for k in (f"{n}_mean", f"{n}_std") if k not in props]
-    if missing:
-        raise ImportFormatError(f"{source}: metadata_props lacks {missing}")
-    steps = []
-    for n in names:
-        try:
-            offset, scale = float(props[f"{n}_mean"]), float(props[f"{n}_std"])
-        except ValueError:
-            raise ImportFormatError(f"{source}: metadata_props of {n!r} are not numbers") from None
-        if scale == 0 or not (math.isfinite(offset) and math.isfinite(scale)):
-            raise ImportFormatError(
-                f"{source}: metadata_props {n}_std is {scale} and {n}_mean {offset}"
-            )
-        steps.append({"formula": "(x + offset) * scale", "offset": offset, "scale": scale})
-    return Normalisation(names, steps, f"ONNX metadata_props of {Path(source).name} (form 3)",
-                         ("{name}_mean", "{name}_std"))
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=AGREEMENT_RTOL, abs_tol=1e-12)
-
-
-def _agree(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    (ca, fa), (cb, fb) = linear_form(a), linear_form(b)
-    return _close(ca, cb) and _close(fa, fb)
-
-
-def _swapped(step: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The same step with its two numbers exchanged (the classic publishing slip)."""
-    a, b = (k for k in step if k != "formula")
-    if step[a] == 0 or step[b] == 0:  # the swapped step would divide by zero
-        return None
-    return {"formula": step["formula"], a: step[b], b: step[a]}
-
-
-def check_agreement(sidecar: Normalisation, metadata: Normalisation) -> None:
-    """Refuse when a side-car and the ONNX metadata describe different preprocessing."""
-    if sidecar.names != metadata.names:
-        only_s = [n for n in sidecar.names if n not in metadata.names]
-        only_m = [n for n in metadata.names if n not in sidecar.names]
-        detail = (
-            f"only in the side-car: {only_s}; only in the metadata: {only_m}"
-            if only_s or only_m
-            else "same names in another order"
-        )
-        raise SidecarMismatchError(
-            f"{sidecar.origin} lists {sidecar.names} but {metadata.origin} lists "
-            f"{metadata.names} ({detail}); one of them describes another network"
-        )
-    lines, swaps = [], 0
-    for i, (name, s, m) in enumerate(zip(sidecar.names, sidecar.preprocessing,
-                                         metadata.preprocessing, strict=True)):
-        if _agree(s, m):
-            continue
-        centre, factor = linear_form(s)  # metadata x' = (x + mean) * std: mean -centre, std factor
-        lines.append(
-            f"  {name}: side-car {sidecar.published(i)} (x' = {s['formula']}) imply "
-            f"{name}_mean {-centre:.10g} and {name}_std {factor:.10g}, but the metadata has "
-            f"{metadata.published(i)}"
-        )
-        swapped = _swapped(s)
-        swaps += swapped is not None and _agree(swapped, m)
-    if lines:
-        hint = (
-            " The side-car's two numbers look swapped for every one of them."
-            if swaps == len(lines)
-            else ""
-        )
-        raise SidecarMismatchError(
-            f"{sidecar.origin} and {metadata.origin} disagree for {len(lines)} variable(s) "
-            f"(relative tolerance {AGREEMENT_RTOL:g}):\n" + "\n".join(lines) + "\n"
-            "Find out which one the network was trained with; import with that one alone."
-            + hint
-        )
-    log.info("%s agrees with %s", sidecar.origin, metadata.origin)
-
-
 # -- the ONNX graph --------------------------------------------------------------------------
 def _tensor(value: onnx.ValueInfoProto, source: str) -> dict[str, Any]:
     if not value.type.HasField("tensor_type") or not value.type.tensor_type.HasField("shape"):
@@ -328,8 +113,9 @@ def _tensor(value: onnx.ValueInfoProto, source: str) -> dict[str, Any]:
     tensor = value.type.tensor_type
     dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)).name
     if dtype not in _DTYPES:
-        raise ImportFormatError(f"{source}: node {value.name!r} has dtype {dtype}; cards take "
-                                f"{list(_DTYPES)}")
+        raise ImportFormatError(
+            f"{source}: node {value.name!r} has dtype {dtype}; cards take {list(_DTYPES)}"
+        )
     shape: list[int | None] = []
     dynamic: dict[str, str] = {}
     for axis, dim in enumerate(tensor.shape.dim):
@@ -365,8 +151,10 @@ def _read_graph(path: Path) -> _Graph:
         )
     node = _tensor(inputs[0], str(path))
     if len(node["shape"]) != 2:
-        raise ImportFormatError(f"{path}: input {node['name']!r} has shape {node['shape']}; the "
-                                "importer reads a flat [batch, features] node")
+        raise ImportFormatError(
+            f"{path}: input {node['name']!r} has shape {node['shape']}; the "
+            "importer reads a flat [batch, features] node"
+        )
     outputs = []
     for value in model.graph.output:
         out = _tensor(value, str(path))
@@ -380,31 +168,6 @@ def _opset(graph: _Graph) -> int:
         if opset.domain in ("", "ai.onnx"):
             return int(opset.version)
     raise ImportFormatError(f"{graph.path}: no opset for the default ONNX domain")
-
-
-def _normalisation(graph: _Graph, sidecar: str | Path | None) -> tuple[Normalisation, bool]:
-    """The side-car's preprocessing checked against the metadata's, or either one alone.
-
-    The flag says whether two sources were compared.
-    """
-    metadata = read_metadata(graph.model, str(graph.path))
-    chosen = read_sidecar(sidecar) if sidecar is not None else metadata
-    if chosen is None:
-        raise ImportFormatError(
-            f"{graph.path}: no side-car given and no lwtnn-style metadata_props in the file; "
-            "give the published side-car. Accepted: " + "; ".join(FORMS)
-        )
-    width = graph.input["shape"][1]
-    for source in (chosen, metadata):
-        if source is not None and width is not None and len(source.names) != width:
-            raise ImportFormatError(
-                f"{source.origin} lists {len(source.names)} variables but input "
-                f"{graph.input['name']!r} of {graph.path.name} has {width} columns"
-            )
-    if sidecar is not None and metadata is not None:
-        check_agreement(chosen, metadata)
-        return chosen, True
-    return chosen, False
 
 
 # -- features ----------------------------------------------------------------------------------
@@ -424,14 +187,18 @@ def _slot_counts(names: Sequence[str]) -> dict[str, int]:
     return counts
 
 
-def _physics(name: str, counts: Mapping[str, int], norm: Normalisation,
-             unit: str, padding: float) -> dict[str, Any]:
+def _physics(
+    name: str, counts: Mapping[str, int], norm: Normalisation, unit: str, padding: float
+) -> dict[str, Any]:
     """Role, source, unit, definition (and padding) read from a published name."""
     if name in norm.parameters:
-        return {"role": "parameter", "source": {"parameter": name},
-                "unit": unit if _MASS_LIKE.match(name) else "1",
-                "definition": f"model parameter {name!r} of the parameterised network, one "
-                              "value per hypothesis (see parameter_points)"}
+        return {
+            "role": "parameter",
+            "source": {"parameter": name},
+            "unit": unit if _MASS_LIKE.match(name) else "1",
+            "definition": f"model parameter {name!r} of the parameterised network, one "
+            "value per hypothesis (see parameter_points)",
+        }
     match = _SLOT.match(name)
     if match:
         attribute, words, kind = _ATTRIBUTES[match["attr"].lower()]
@@ -440,26 +207,37 @@ def _physics(name: str, counts: Mapping[str, int], norm: Normalisation,
         pad = f"{padding:g}" + (f" {unit_of}" if unit_of != "1" else "")
         return {
             "role": "feature",
-            "source": {"collection": collection, "attribute": attribute, "position": k,
-                       "ordering": {"by": "pt", "descending": True},
-                       "max_count": counts[collection]},
+            "source": {
+                "collection": collection,
+                "attribute": attribute,
+                "position": k,
+                "ordering": {"by": "pt", "descending": True},
+                "max_count": counts[collection],
+            },
             "unit": unit_of,
             "padding": {"value": padding, "stage": "before_preprocessing"},
             "definition": f"{words} of the {_ordinal(k + 1)} {collection} object "
-                          f"(pT-descending); {pad} (before preprocessing) when there is no "
-                          "such object",
+            f"(pT-descending); {pad} (before preprocessing) when there is no "
+            "such object",
         }
     met = _MET.get(name.lower())
     if met is not None:
         what = "azimuthal angle" if met == "phi" else "magnitude"
-        return {"role": "feature", "source": {"collection": "met", "attribute": met},
-                "unit": "rad" if met == "phi" else unit,
-                "definition": f"{what} of the missing transverse momentum"}
-    return {"role": "feature", "source": {"attribute": name}, "unit": "1",
-            "definition": f"event-level variable {name!r}, read from the events' field of that "
-                          "name; the published files do not define it (see the analysis paper)",
-            "notes": "unit not stated by the published files: the value enters the "
-                     "preprocessing as given"}
+        return {
+            "role": "feature",
+            "source": {"collection": "met", "attribute": met},
+            "unit": "rad" if met == "phi" else unit,
+            "definition": f"{what} of the missing transverse momentum",
+        }
+    return {
+        "role": "feature",
+        "source": {"attribute": name},
+        "unit": "1",
+        "definition": f"event-level variable {name!r}, read from the events' field of that "
+        "name; the published files do not define it (see the analysis paper)",
+        "notes": "unit not stated by the published files: the value enters the "
+        "preprocessing as given",
+    }
 
 
 def _angle_range(feature: dict[str, Any], override: str | None, origin: str) -> None:
@@ -468,41 +246,54 @@ def _angle_range(feature: dict[str, Any], override: str | None, origin: str) -> 
         feature["angle_range"] = override
         feature["notes"] = f"angle range {override} stated when importing"
         return
-    centre, factor = linear_form(feature["preprocessing"])
-    std = 1.0 / abs(factor)
-    # φ uniform in [0, 2π) has mean π and std π/√3 ≈ 1.81; in (-π, π] the mean is 0
-    if abs(centre - math.pi) < 0.5 and std < 2.5:
-        feature["angle_range"] = "[0, 2pi)"
+    feature["angle_range"], centre, std = inferred_angle_range(feature["preprocessing"])
+    if feature["angle_range"] == "[0, 2pi)":
         feature["notes"] = (
             f"angle range inferred from the published normalisation: mean {centre:.4g} and "
             f"std {std:.4g} fit φ in [0, 2π), not (-π, π] (mean ≈ 0)"
         )
-        log.warning("%s of %s: normalisation mean %.4g, std %.4g: assuming φ in [0, 2π)",
-                    feature["name"], origin, centre, std)
-    else:
-        feature["angle_range"] = "(-pi, pi]"
+        log.warning(
+            "%s of %s: normalisation mean %.4g, std %.4g: assuming φ in [0, 2π)",
+            feature["name"],
+            origin,
+            centre,
+            std,
+        )
 
 
-def _features(norm: Normalisation, unit: str, padding: float,
-              angle_ranges: Mapping[str, str], units: Mapping[str, str]) -> list[dict[str, Any]]:
+def _features(
+    norm: Normalisation,
+    unit: str,
+    padding: float,
+    angle_ranges: Mapping[str, str],
+    units: Mapping[str, str],
+) -> list[dict[str, Any]]:
     for what, names in (("angle_ranges", angle_ranges), ("units", units)):
         for name in names:
             if name not in norm.names:
-                raise UsageError(f"{what} names {name!r}, which is not an input of "
-                                 f"{norm.origin}." + closest(name, norm.names))
+                raise UsageError(
+                    f"{what} names {name!r}, which is not an input of "
+                    f"{norm.origin}." + closest(name, norm.names)
+                )
     counts = _slot_counts(norm.names)
     features = []
     for index, (name, step) in enumerate(zip(norm.names, norm.preprocessing, strict=True)):
-        feature = {"index": index, "name": name, "preprocessing": dict(step),
-                   **_physics(name, counts, norm, unit, padding)}
+        feature = {
+            "index": index,
+            "name": name,
+            "preprocessing": dict(step),
+            **_physics(name, counts, norm, unit, padding),
+        }
         if name in units:
             feature["unit"] = units[name]
             feature.pop("notes", None)
         if feature["unit"] == "rad":
             _angle_range(feature, angle_ranges.get(name), norm.origin)
         elif name in angle_ranges:
-            raise UsageError(f"angle_ranges names {name!r}, whose unit is {feature['unit']!r}, "
-                             "not an angle in rad")
+            raise UsageError(
+                f"angle_ranges names {name!r}, whose unit is {feature['unit']!r}, "
+                "not an angle in rad"
+            )
         features.append({k: feature[k] for k in _FEATURE_KEYS if k in feature})
     return features
 
@@ -530,32 +321,39 @@ def _reference(graph: _Graph, input_name: str, width: int) -> tuple[dict[str, An
     return reference, [1 if np.ndim(v) == 1 else int(np.shape(v)[-1]) for v in values]
 
 
-def _labels(outputs: list[dict[str, Any]], widths: list[int],
-            labels: Sequence[str] | None) -> list[list[str]]:
+def _labels(
+    outputs: list[dict[str, Any]], widths: list[int], labels: Sequence[str] | None
+) -> list[list[str]]:
     if labels is not None:
         if len(labels) != sum(widths):
-            raise UsageError(f"{len(labels)} output labels given for {sum(widths)} output "
-                             f"column(s) ({[o['name'] for o in outputs]} of widths {widths})")
+            raise UsageError(
+                f"{len(labels)} output labels given for {sum(widths)} output "
+                f"column(s) ({[o['name'] for o in outputs]} of widths {widths})"
+            )
         starts = itertools.accumulate(widths, initial=0)
         return [list(labels[a:b]) for a, b in itertools.pairwise(starts)]
     if len(outputs) == 1:
         return [["score"] if widths[0] == 1 else [f"output_{k}" for k in range(widths[0])]]
     safe = [re.sub(r"[^A-Za-z0-9_.\-]", "_", o["name"]) for o in outputs]
-    return [[s] if w == 1 else [f"{s}_{k}" for k in range(w)] for s, w in zip(safe, widths,
-                                                                               strict=True)]
+    return [
+        [s] if w == 1 else [f"{s}_{k}" for k in range(w)] for s, w in zip(safe, widths, strict=True)
+    ]
 
 
-def _output_nodes(graph: _Graph, widths: list[int],
-                  labels: Sequence[str] | None) -> list[dict[str, Any]]:
+def _output_nodes(
+    graph: _Graph, widths: list[int], labels: Sequence[str] | None
+) -> list[dict[str, Any]]:
     nodes = []
     for out, names in zip(graph.outputs, _labels(graph.outputs, widths, labels), strict=True):
         columns = []
         for k, label in enumerate(names):
             column = {"index": k, "label": label}
-            columns.append(column | ({"activation": out["activation"]}
-                                     if out["activation"] else {}))
-        nodes.append({"name": out["name"], "dtype": out["dtype"], "shape": out["shape"],
-                      "columns": columns})
+            columns.append(
+                column | ({"activation": out["activation"]} if out["activation"] else {})
+            )
+        nodes.append(
+            {"name": out["name"], "dtype": out["dtype"], "shape": out["shape"], "columns": columns}
+        )
     return nodes
 
 
@@ -567,10 +365,21 @@ class _Imported:
     checked: bool  # side-car and metadata both read and found to agree
     sidecar: Path | None
     remainder: int | None = None
+    #: feature name -> this file's own preprocessing, where it differs from the card's feature
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _file_entry(item: _Imported, folder: Path, card_inputs: str,
-                card_outputs: list[str], width: int) -> tuple[dict[str, Any], list[int]]:
+def _read(onnx_path: Path, sidecar: Path | None, remainder: int | None = None) -> _Imported:
+    graph = _read_graph(onnx_path)
+    norm, checked = published_normalisation(
+        graph.model, graph.path, sidecar, graph.input["name"], graph.input["shape"][1]
+    )
+    return _Imported(graph, norm, checked, sidecar, remainder)
+
+
+def _file_entry(
+    item: _Imported, folder: Path, card_inputs: str, card_outputs: list[str], width: int
+) -> tuple[dict[str, Any], list[int]]:
     graph = item.graph
     reference, widths = _reference(graph, card_inputs, width)
     reference["outputs"] = dict(zip(card_outputs, reference["outputs"].values(), strict=True))
@@ -585,6 +394,8 @@ def _file_entry(item: _Imported, folder: Path, card_inputs: str,
     }
     if item.remainder is not None:
         entry["applies_to"] = {"modulus": 0, "remainder": item.remainder}  # modulus set later
+    if item.overrides:
+        entry["preprocessing"] = {n: dict(step) for n, step in item.overrides.items()}
     if renamed:
         entry["node_names"] = renamed
     entry["references"] = [reference]
@@ -592,30 +403,43 @@ def _file_entry(item: _Imported, folder: Path, card_inputs: str,
 
 
 def _same_network(first: _Imported, other: _Imported) -> None:
-    """Folds share one card: same inputs, preprocessing and outputs, node names aside."""
+    """Folds share one card: same inputs, outputs and parameter points, node names aside."""
     where = f"{other.graph.path.name} vs {first.graph.path.name}"
     if other.norm.names != first.norm.names:
-        raise ImportFormatError(f"folds {where}: inputs differ: {other.norm.names} vs "
-                                f"{first.norm.names}")
-    differ = [
-        f"{n}: {other.norm.published(i)} vs {first.norm.published(i)}"
-        for i, (n, a, b) in enumerate(zip(first.norm.names, other.norm.preprocessing,
-                                          first.norm.preprocessing, strict=True))
-        if not _agree(a, b)
-    ]
-    if differ:
         raise ImportFormatError(
-            f"folds {where}: the preprocessing differs for {len(differ)} input(s), which one "
-            f"card (schema {CURRENT_VERSION}: one preprocessing per feature) cannot hold; import "
-            "each fold as its own card.\n  " + "\n  ".join(differ)
+            f"folds {where}: input variables differ: {other.norm.names} vs {first.norm.names}"
         )
-    mine = (other.graph.input["dtype"], [o["dtype"] for o in other.graph.outputs],
-            other.norm.parameter_points)
-    theirs = (first.graph.input["dtype"], [o["dtype"] for o in first.graph.outputs],
-              first.norm.parameter_points)
-    if mine != theirs:
-        raise ImportFormatError(f"folds {where}: dtypes or parameter points differ: {mine} vs "
-                                f"{theirs}")
+    for what, part in (
+        ("input dtypes", lambda i: i.graph.input["dtype"]),
+        (
+            "outputs (dtype, activation)",
+            lambda i: [(o["dtype"], o["activation"]) for o in i.graph.outputs],
+        ),
+        ("parameter points", lambda i: i.norm.parameter_points),
+    ):
+        if part(other) != part(first):
+            raise ImportFormatError(f"folds {where}: {what} differ: {part(other)} vs {part(first)}")
+
+
+def _check_fold_angles(
+    features: list[dict[str, Any]], items: list[_Imported], stated: Mapping[str, str]
+) -> None:
+    """A φ range inferred from the first fold's normalisation must fit every fold's."""
+    for feature in features:
+        name = feature["name"]
+        if feature["unit"] != "rad" or name in stated:
+            continue
+        for item in items[1:]:
+            if name not in item.overrides:
+                continue
+            inferred, centre, std = inferred_angle_range(item.overrides[name])
+            if inferred != feature["angle_range"]:
+                raise ImportFormatError(
+                    f"folds {item.graph.path.name} vs {items[0].graph.path.name}: the "
+                    f"normalisations of {name!r} fit different φ ranges ({inferred} from mean "
+                    f"{centre:.4g}, std {std:.4g} vs {feature['angle_range']}); state it with "
+                    f"angle_ranges={{{name!r}: ...}}"
+                )
 
 
 def _provenance(items: list[_Imported], provenance: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -624,10 +448,19 @@ def _provenance(items: list[_Imported], provenance: Mapping[str, Any] | None) ->
 
 
 def _description(items: list[_Imported]) -> str:
-    first = items[0]
-    checked = " checked against the ONNX metadata_props" if first.checked else ""
+    sources = [
+        f"the {i.norm.origin}" + (" checked against the ONNX metadata_props" if i.checked else "")
+        for i in items
+    ]
     files = ", ".join(i.graph.path.name for i in items)
-    return f"{files}, imported by recast-nn; preprocessing from the {first.norm.origin}{checked}."
+    text = f"{files}, imported by recast-nn; preprocessing from {'; '.join(sources)}."
+    if any(i.overrides for i in items):
+        text += (
+            f" The folds were normalised separately: the features carry the preprocessing "
+            f"of {items[0].graph.path.name}, and files[k].preprocessing that of file k "
+            "where it differs."
+        )
+    return text
 
 
 def _card_name(name: str | None, path: Path) -> str:
@@ -637,35 +470,54 @@ def _card_name(name: str | None, path: Path) -> str:
     return stem if re.match(r"[A-Za-z_]", stem) else f"_{stem}"
 
 
-def _assemble(items: list[_Imported], *, name: str | None, card_path: str | Path | None,
-              description: str | None, unit: str, padding: float,
-              provenance: Mapping[str, Any] | None, angle_ranges: Mapping[str, str] | None,
-              units: Mapping[str, str] | None, output_labels: Sequence[str] | None,
-              modulus: int | None) -> dict[str, Any]:
+def _assemble(
+    items: list[_Imported],
+    *,
+    name: str | None,
+    card_path: str | Path | None,
+    description: str | None,
+    unit: str,
+    padding: float,
+    provenance: Mapping[str, Any] | None,
+    angle_ranges: Mapping[str, str] | None,
+    units: Mapping[str, str] | None,
+    output_labels: Sequence[str] | None,
+    modulus: int | None,
+) -> dict[str, Any]:
     if unit not in ENERGY_UNITS:
         raise UsageError(f"unit {unit!r} is not an energy unit; use one of {list(ENERGY_UNITS)}")
     for feature_name, value in (angle_ranges or {}).items():
         if value not in ANGLE_RANGES:
-            raise UsageError(f"angle range {value!r} for {feature_name!r}: use one of "
-                             f"{list(ANGLE_RANGES)}")
+            raise UsageError(
+                f"angle range {value!r} for {feature_name!r}: use one of {list(ANGLE_RANGES)}"
+            )
     first = items[0]
     for other in items[1:]:
         _same_network(first, other)
+        other.overrides = differing_steps(first.norm, other.norm)
     card_name = _card_name(name, first.graph.path)
-    card_path = Path(card_path) if card_path is not None else (
-        first.graph.path.parent / f"{card_name}.card.json")
+    card_path = (
+        Path(card_path)
+        if card_path is not None
+        else (first.graph.path.parent / f"{card_name}.card.json")
+    )
     folder = card_path.resolve().parent
     width = len(first.norm.names)
-    input_node = dict(first.graph.input) | {"layout": "flat", "features": _features(
-        first.norm, unit, padding, angle_ranges or {}, units or {})}
+    input_node = dict(first.graph.input) | {
+        "layout": "flat",
+        "features": _features(first.norm, unit, padding, angle_ranges or {}, units or {}),
+    }
     input_node["shape"] = [input_node["shape"][0], width]
+    _check_fold_angles(input_node["features"], items, angle_ranges or {})
     output_names = [o["name"] for o in first.graph.outputs]
     files, widths = [], []
     for item in items:
         entry, item_widths = _file_entry(item, folder, input_node["name"], output_names, width)
         if widths and item_widths != widths:
-            raise ImportFormatError(f"folds {item.graph.path.name} vs {first.graph.path.name}: "
-                                    f"output widths differ: {item_widths} vs {widths}")
+            raise ImportFormatError(
+                f"folds {item.graph.path.name} vs {first.graph.path.name}: "
+                f"output widths differ: {item_widths} vs {widths}"
+            )
         widths = item_widths
         if "applies_to" in entry:
             entry["applies_to"]["modulus"] = modulus
@@ -684,8 +536,9 @@ def _assemble(items: list[_Imported], *, name: str | None, card_path: str | Path
     if first.norm.parameter_points:
         document["parameter_points"] = [dict(p) for p in first.norm.parameter_points]
     NetworkCard(document, card_path)  # raises, listing every problem, if the card is invalid
-    log.info("imported %s as card %r (%d inputs)", [i.graph.path.name for i in items],
-             card_name, width)
+    log.info(
+        "imported %s as card %r (%d inputs)", [i.graph.path.name for i in items], card_name, width
+    )
     return document
 
 
@@ -713,13 +566,20 @@ def import_network(
     >>> doc = import_network("net.onnx", "net_variables.json", card_path="net.card.json")
     ...                                                          # doctest: +SKIP
     """
-    path = Path(onnx_path)
-    graph = _read_graph(path)
-    norm, checked = _normalisation(graph, sidecar)
-    item = _Imported(graph, norm, checked, Path(sidecar) if sidecar is not None else None)
-    return _assemble([item], name=name, card_path=card_path, description=description, unit=unit,
-                     padding=padding, provenance=provenance, angle_ranges=angle_ranges,
-                     units=units, output_labels=output_labels, modulus=None)
+    item = _read(Path(onnx_path), Path(sidecar) if sidecar is not None else None)
+    return _assemble(
+        [item],
+        name=name,
+        card_path=card_path,
+        description=description,
+        unit=unit,
+        padding=padding,
+        provenance=provenance,
+        angle_ranges=angle_ranges,
+        units=units,
+        output_labels=output_labels,
+        modulus=None,
+    )
 
 
 def import_folds(
@@ -738,9 +598,12 @@ def import_folds(
 ) -> dict[str, Any]:
     """One card for a k-fold network: file i is applied where event_number % modulus == r_i.
 
-    The caller states each file's remainder (see :class:`FoldFile`). The card's node names are
-    those of the file with the lowest remainder; ``node_names`` maps them for the others.
-    ``modulus`` defaults to the number of files.
+    The caller states each file's remainder (see :class:`FoldFile`). The card's node names and
+    the features' preprocessing are those of the file with the lowest remainder; another file
+    gets ``node_names`` where it names a node differently and ``preprocessing`` (only the
+    differing features, as published for it) where it was normalised differently. Folds whose
+    inputs, dtypes, outputs or parameter points differ are refused. ``modulus`` defaults to
+    the number of files.
     """
     if not folds:
         raise UsageError("import_folds needs at least one FoldFile")
@@ -751,30 +614,36 @@ def import_folds(
             f"fold remainders {remainders} with modulus {modulus}: each of 0..{modulus - 1} must "
             "be given exactly once, so that every event has exactly one file"
         )
-    items = []
-    for fold in sorted(folds, key=lambda f: f.remainder):
-        graph = _read_graph(Path(fold.onnx))
-        sidecar = Path(fold.sidecar) if fold.sidecar is not None else None
-        norm, checked = _normalisation(graph, sidecar)
-        items.append(_Imported(graph, norm, checked, sidecar, fold.remainder))
-    return _assemble(items, name=name, card_path=card_path, description=description, unit=unit,
-                     padding=padding, provenance=provenance, angle_ranges=angle_ranges,
-                     units=units, output_labels=output_labels, modulus=modulus)
+    items = [
+        _read(Path(f.onnx), Path(f.sidecar) if f.sidecar is not None else None, f.remainder)
+        for f in sorted(folds, key=lambda f: f.remainder)
+    ]
+    return _assemble(
+        items,
+        name=name,
+        card_path=card_path,
+        description=description,
+        unit=unit,
+        padding=padding,
+        provenance=provenance,
+        angle_ranges=angle_ranges,
+        units=units,
+        output_labels=output_labels,
+        modulus=modulus,
+    )
 
 
 def write_imported_card(document: Mapping[str, Any], card_path: str | Path) -> NetworkCard:
     """Validate, check the ONNX digests from where the card goes, and write it atomically."""
     card = NetworkCard(document, Path(card_path))
-    # the card names its files relative to its folder, maybe via '..', which the OS resolves
-    # only once that folder exists; the write below would create it anyway
-    Path(card_path).parent.mkdir(parents=True, exist_ok=True)
-    card.verify_digests()
+    card.verify_digests()  # before writing: a refused card leaves nothing behind
     card.save(card_path)
     log.info("wrote %s", card_path)
     return card
 
 
 __all__ = [
+    "ANGLE_RANGES",
     "FORMS",
     "FoldFile",
     "Normalisation",

@@ -22,12 +22,12 @@ demo: $(VENV)/.core
 	$(PY) -m recast.demo
 
 test: $(VENV)/.dev
-	$(PY) -m ruff check recast tests benchmarks
+	$(PY) -m ruff check recast tests benchmarks docs/tools
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
-	$(PY) -m ruff check recast tests benchmarks
-	$(PY) -m ruff format --check recast tests benchmarks
+	$(PY) -m ruff check recast tests benchmarks docs/tools
+	$(PY) -m ruff format --check recast tests benchmarks docs/tools
 
 bench: $(VENV)/.dev
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done

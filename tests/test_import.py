@@ -266,7 +266,7 @@ def test_form2_physics_metadata(
     form2: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     onnx_path, sidecar, _ = form2
-    with caplog.at_level(logging.WARNING, logger="recast.preserve.importers"):
+    with caplog.at_level(logging.WARNING, logger="recast.preserve.names"):
         doc = import_network(
             onnx_path, sidecar, card_path=tmp_path / "c.json", unit="MeV", padding=-5.0
         )
@@ -913,7 +913,7 @@ def test_susy_2018_30_config_with_standin(
     config = json.loads((data / SUSY_CONFIG).read_text())
     onnx_path = make_standin_mlp(tmp_path / "standin.onnx")
     card_path = tmp_path / "susy.card.json"
-    with caplog.at_level(logging.WARNING, logger="recast.preserve.importers"):
+    with caplog.at_level(logging.WARNING, logger="recast.preserve.names"):
         doc = import_network(
             onnx_path,
             data / SUSY_CONFIG,

@@ -1,9 +1,10 @@
 """Import already-published networks: an ONNX file plus, optionally, a preprocessing side-car.
 
 The published preprocessing (side-car forms 1 and 2, ONNX metadata form 3) is read and
-cross-checked by :mod:`recast.preserve.sidecars`; this module reads the ONNX graph, infers
-what each input is from its published name, runs the network for reference vectors and
-assembles a validated card, one file or k folds (each fold keeping its own preprocessing).
+cross-checked by :mod:`recast.preserve.sidecars`, and what each input is guessed from its
+published name by :mod:`recast.preserve.names`; this module reads the ONNX graph, runs the
+network for reference vectors and assembles a validated card, one file or k folds (each fold
+keeping its own preprocessing).
 
 >>> card = import_network("model.onnx", "model_variables.json", card_path="model.card.json")
 ...                                                             # doctest: +SKIP
@@ -25,10 +26,11 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from ..errors import ArtefactNotFoundError, ImportFormatError, UsageError, closest
+from ..errors import ArtefactNotFoundError, ImportFormatError, UsageError
 from ..io import sha256_file
 from ..schema import CURRENT_VERSION
 from .card import ENERGY_UNITS, NetworkCard
+from .names import features
 from .session import make_session
 from .sidecars import (
     FORMS,
@@ -48,40 +50,7 @@ REFERENCE_SEED = 0
 REFERENCE_RANDOM_ROWS = 3
 ANGLE_RANGES = ("(-pi, pi]", "[0, 2pi)")
 
-# Published attribute token -> (events' field name, words, kind). Kind picks the unit.
-_ATTRIBUTES: dict[str, tuple[str, str, str]] = {
-    "pt": ("pt", "transverse momentum", "energy"),
-    "eta": ("eta", "pseudorapidity", "1"),
-    "phi": ("phi", "azimuthal angle", "angle"),
-    "m": ("mass", "mass", "energy"),
-    "mass": ("mass", "mass", "energy"),
-    "e": ("energy", "energy", "energy"),
-    "energy": ("energy", "energy", "energy"),
-    "isb": ("btag", "b-tag flag (1 if b-tagged, else 0)", "1"),
-    "btag": ("btag", "b-tag flag (1 if b-tagged, else 0)", "1"),
-    "isbtag": ("btag", "b-tag flag (1 if b-tagged, else 0)", "1"),
-    "btagged": ("btag", "b-tag flag (1 if b-tagged, else 0)", "1"),
-}
-_SLOT = re.compile(
-    r"^(?P<collection>[A-Za-z][A-Za-z0-9_]*?)_(?P<attr>" + "|".join(_ATTRIBUTES) + r")_(?P<k>\d+)$",
-    re.IGNORECASE,
-)
-_MET = {"met": "pt", "met_pt": "pt", "met_et": "pt", "etmiss": "pt", "met_phi": "phi"}
-_MASS_LIKE = re.compile(r"^(m[A-Z0-9_]|mass)")  # mGluino, mLSP, m_H, mass...
 _ACTIVATIONS = {"Sigmoid": "sigmoid", "Softmax": "softmax", "Relu": "relu", "Tanh": "tanh"}
-# the order a reader wants: what it is, where it comes from, then how it is transformed
-_FEATURE_KEYS = (
-    "index",
-    "name",
-    "definition",
-    "role",
-    "source",
-    "unit",
-    "angle_range",
-    "padding",
-    "preprocessing",
-    "notes",
-)
 _DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
 
 
@@ -168,134 +137,6 @@ def _opset(graph: _Graph) -> int:
         if opset.domain in ("", "ai.onnx"):
             return int(opset.version)
     raise ImportFormatError(f"{graph.path}: no opset for the default ONNX domain")
-
-
-# -- features ----------------------------------------------------------------------------------
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _slot_counts(names: Sequence[str]) -> dict[str, int]:
-    """max_count per collection: one more than the largest position named."""
-    counts: dict[str, int] = {}
-    for name in names:
-        match = _SLOT.match(name)
-        if match:
-            collection = match["collection"]
-            counts[collection] = max(counts.get(collection, 0), int(match["k"]) + 1)
-    return counts
-
-
-def _physics(
-    name: str, counts: Mapping[str, int], norm: Normalisation, unit: str, padding: float
-) -> dict[str, Any]:
-    """Role, source, unit, definition (and padding) read from a published name."""
-    if name in norm.parameters:
-        return {
-            "role": "parameter",
-            "source": {"parameter": name},
-            "unit": unit if _MASS_LIKE.match(name) else "1",
-            "definition": f"model parameter {name!r} of the parameterised network, one "
-            "value per hypothesis (see parameter_points)",
-        }
-    match = _SLOT.match(name)
-    if match:
-        attribute, words, kind = _ATTRIBUTES[match["attr"].lower()]
-        collection, k = match["collection"], int(match["k"])
-        unit_of = {"energy": unit, "angle": "rad"}.get(kind, "1")
-        pad = f"{padding:g}" + (f" {unit_of}" if unit_of != "1" else "")
-        return {
-            "role": "feature",
-            "source": {
-                "collection": collection,
-                "attribute": attribute,
-                "position": k,
-                "ordering": {"by": "pt", "descending": True},
-                "max_count": counts[collection],
-            },
-            "unit": unit_of,
-            "padding": {"value": padding, "stage": "before_preprocessing"},
-            "definition": f"{words} of the {_ordinal(k + 1)} {collection} object "
-            f"(pT-descending); {pad} (before preprocessing) when there is no "
-            "such object",
-        }
-    met = _MET.get(name.lower())
-    if met is not None:
-        what = "azimuthal angle" if met == "phi" else "magnitude"
-        return {
-            "role": "feature",
-            "source": {"collection": "met", "attribute": met},
-            "unit": "rad" if met == "phi" else unit,
-            "definition": f"{what} of the missing transverse momentum",
-        }
-    return {
-        "role": "feature",
-        "source": {"attribute": name},
-        "unit": "1",
-        "definition": f"event-level variable {name!r}, read from the events' field of that "
-        "name; the published files do not define it (see the analysis paper)",
-        "notes": "unit not stated by the published files: the value enters the "
-        "preprocessing as given",
-    }
-
-
-def _angle_range(feature: dict[str, Any], override: str | None, origin: str) -> None:
-    """Set φ's range: stated by the caller, else inferred from the published normalisation."""
-    if override is not None:
-        feature["angle_range"] = override
-        feature["notes"] = f"angle range {override} stated when importing"
-        return
-    feature["angle_range"], centre, std = inferred_angle_range(feature["preprocessing"])
-    if feature["angle_range"] == "[0, 2pi)":
-        feature["notes"] = (
-            f"angle range inferred from the published normalisation: mean {centre:.4g} and "
-            f"std {std:.4g} fit φ in [0, 2π), not (-π, π] (mean ≈ 0)"
-        )
-        log.warning(
-            "%s of %s: normalisation mean %.4g, std %.4g: assuming φ in [0, 2π)",
-            feature["name"],
-            origin,
-            centre,
-            std,
-        )
-
-
-def _features(
-    norm: Normalisation,
-    unit: str,
-    padding: float,
-    angle_ranges: Mapping[str, str],
-    units: Mapping[str, str],
-) -> list[dict[str, Any]]:
-    for what, names in (("angle_ranges", angle_ranges), ("units", units)):
-        for name in names:
-            if name not in norm.names:
-                raise UsageError(
-                    f"{what} names {name!r}, which is not an input of "
-                    f"{norm.origin}." + closest(name, norm.names)
-                )
-    counts = _slot_counts(norm.names)
-    features = []
-    for index, (name, step) in enumerate(zip(norm.names, norm.preprocessing, strict=True)):
-        feature = {
-            "index": index,
-            "name": name,
-            "preprocessing": dict(step),
-            **_physics(name, counts, norm, unit, padding),
-        }
-        if name in units:
-            feature["unit"] = units[name]
-            feature.pop("notes", None)
-        if feature["unit"] == "rad":
-            _angle_range(feature, angle_ranges.get(name), norm.origin)
-        elif name in angle_ranges:
-            raise UsageError(
-                f"angle_ranges names {name!r}, whose unit is {feature['unit']!r}, "
-                "not an angle in rad"
-            )
-        features.append({k: feature[k] for k in _FEATURE_KEYS if k in feature})
-    return features
 
 
 # -- outputs and references --------------------------------------------------------------------
@@ -505,7 +346,7 @@ def _assemble(
     width = len(first.norm.names)
     input_node = dict(first.graph.input) | {
         "layout": "flat",
-        "features": _features(first.norm, unit, padding, angle_ranges or {}, units or {}),
+        "features": features(first.norm, unit, padding, angle_ranges or {}, units or {}),
     }
     input_node["shape"] = [input_node["shape"][0], width]
     _check_fold_angles(input_node["features"], items, angle_ranges or {})

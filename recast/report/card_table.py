@@ -93,7 +93,15 @@ def card_tables(card: NetworkCard) -> list[Table]:
             table.add_row(str(c["index"]), c["label"], c.get("activation", ""), c.get("use", ""))
         tables.append(table)
     files = Table(title="files")
-    for column in ("path", "applies to", "opset", "producer", "sha256", "references"):
+    for column in (
+        "path",
+        "applies to",
+        "opset",
+        "producer",
+        "sha256",
+        "references",
+        "own preprocessing",
+    ):
         files.add_column(column)
     for model in card.model_files():
         fold = model.applies_to
@@ -110,6 +118,7 @@ def card_tables(card: NetworkCard) -> list[Table]:
             f"{producer['name']} {producer['version']}",
             model.sha256[:16] + "…",
             str(len(model.entry.get("references", []))),
+            f"{len(model.entry.get('preprocessing', {}))} input(s)",
         )
     tables.append(files)
     return tables

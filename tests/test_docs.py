@@ -1,0 +1,53 @@
+"""The docs: worked examples run as written, the CLI page is current, the site builds."""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def python_blocks(page: str) -> str:
+    return "\n".join(re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S))
+
+
+def test_preserving_example_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("torch")
+    script = tmp_path / "example.py"
+    script.write_text(python_blocks("preserving.md"))
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(script), run_name="__main__")
+    output = capsys.readouterr().out
+    assert output.count("ok example_net.onnx") == 4
+    assert (tmp_path / "published" / "example_net.card.json").is_file()
+
+
+def test_cli_page_is_generated_from_the_commands() -> None:
+    sys.path.insert(0, str(DOCS / "tools"))
+    try:
+        from gen_cli import render
+    finally:
+        sys.path.pop(0)
+    assert (DOCS / "cli.md").read_text() == render(), "run: python docs/tools/gen_cli.py"
+
+
+@pytest.mark.slow
+def test_the_site_builds_strictly(tmp_path: Path) -> None:
+    mkdocs = shutil.which("mkdocs", path=os.path.dirname(sys.executable))
+    if mkdocs is None:
+        pytest.skip("mkdocs is not installed (extra [docs])")
+    subprocess.run(
+        [mkdocs, "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=DOCS.parent,
+        check=True,
+    )

@@ -442,3 +442,37 @@ def test_input_order_of_objects_does_not_matter() -> None:
     ordered = InputBuilder(card).build(toy_events(300, seed=4, ordered=True)).at(point)
     shuffled = InputBuilder(card).build(shuffled_events).at(point)
     np.testing.assert_array_equal(ordered["input_1"], shuffled["input_1"])
+
+
+@pytest.mark.shared_data
+def test_the_published_87_input_config_element_by_element(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """ATLAS-SUSY-2018-30's own config imported, then one hand-made event checked by hand."""
+    import json
+
+    from recast.preserve.importers import import_network
+    from recast.preserve.standin import make_standin_mlp
+
+    config_path = shared_data / "atlas_susy_2018_30" / "ANA-SUSY-2018-30_config.json"
+    config = json.loads(config_path.read_text())
+    make_standin_mlp(tmp_path / "standin.onnx")
+    document = import_network(
+        tmp_path / "standin.onnx", config_path, card_path=tmp_path / "nn.card.json"
+    )
+    card = NetworkCard(document, tmp_path / "nn.card.json")
+    x = (
+        InputBuilder(card)
+        .build(hand_made_event())
+        .at({"isGtt": 1, "mGluino": 2100, "mLSP": 1})["input_1"][0]
+    )
+    raw = np.zeros(87)
+    raw[0:15] = [300, -0.5, 1.0, 20, 1, 120, 2.0, 2.5, 11, 0, 50, 1.0, -3.0, 8, 0]
+    raw[66:70] = [40, 0.3, -2.0, 0.10566]
+    raw[82:87] = [400, 2 * math.pi - 1.5, 1, 2100, 1]  # the published met_phi is in [0, 2π)
+    mean = np.array(config["normalization"]["mean"])
+    std = np.array(config["normalization"]["stddev"])
+    np.testing.assert_allclose(x, ((raw - mean) / std).astype(np.float32), rtol=3e-6, atol=1e-6)
+    # a padded slot enters the network as -mean/std, as all three reimplementations do
+    assert x[20] == pytest.approx(-mean[20] / std[20], rel=1e-6)
+    assert [f["name"] for _, f in card.features()] == config["branches"]

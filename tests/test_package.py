@@ -1,0 +1,23 @@
+"""Packaging rules: the runtime core never imports the training stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_runtime_core_imports_neither_torch_nor_sklearn() -> None:
+    probe = (
+        "import sys, pkgutil, importlib, recast;"
+        "mods = [m.name for m in pkgutil.walk_packages(recast.__path__, 'recast.')"
+        "        if not m.name.startswith('recast.train')];"
+        "[importlib.import_module(m) for m in mods];"
+        "print(len(mods), sorted(k for k in sys.modules if k.split('.')[0] in"
+        " ('torch', 'sklearn', 'skl2onnx')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    count, leaked = result.stdout.split(" ", 1)
+    assert int(count) >= 10
+    assert leaked.strip() == "[]"

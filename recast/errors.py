@@ -115,6 +115,18 @@ class NaNInputError(InputBuildError):
     """A built input is NaN and the card's policy for that feature is 'error'."""
 
 
+class EventFileError(RecastError, ValueError):
+    """An event file cannot be read: missing, empty, truncated, corrupt, or another format.
+
+    The message names the file and, where one is concerned, the event (its number in the file
+    and its position); ``--skip-bad`` skips and counts bad events instead where possible.
+    """
+
+
+class GenerationError(RecastError, RuntimeError):
+    """The event generator refused its settings or failed to produce events."""
+
+
 class MissingDependencyError(RecastError, ImportError):
     """An optional dependency is needed for this call."""
 

@@ -19,7 +19,10 @@ def render() -> str:
     ]
 
     def walk(command: click.Command, path: list[str]) -> None:
-        context = click.Context(command, info_name=" ".join(path))
+        # the help names the CLI really uses (click caches the help option per command)
+        context = click.Context(
+            command, info_name=" ".join(path), help_option_names=["-h", "--help"]
+        )
         lines.extend([f"## `{' '.join(path)}`", "", "```", command.get_help(context), "```", ""])
         if isinstance(command, click.Group):
             for name in command.list_commands(context):

@@ -23,18 +23,9 @@ from recast.preserve.builder import InputBuilder
 from recast.preserve.export import export_onnx_file
 from recast.preserve.session import NetworkSession
 from recast.preserve.standin import make_standin_mlp
-from recast.toy import multib_template, toy_events
+from recast.toy import MULTIB_PUBLISHED_POINTS, multib_template, toy_events
 
-POINTS = [
-    {"isGtt": 1, "mGluino": 1900, "mLSP": 1400},
-    {"isGtt": 1, "mGluino": 1800, "mLSP": 1},
-    {"isGtt": 1, "mGluino": 2100, "mLSP": 1},
-    {"isGtt": 1, "mGluino": 2300, "mLSP": 1200},
-    {"isGtt": 0, "mGluino": 2000, "mLSP": 1800},
-    {"isGtt": 0, "mGluino": 2100, "mLSP": 1600},
-    {"isGtt": 0, "mGluino": 2300, "mLSP": 1000},
-    {"isGtt": 0, "mGluino": 2800, "mLSP": 1400},
-]
+POINTS = list(MULTIB_PUBLISHED_POINTS)
 
 
 def median_seconds(func: Callable[[], object], repeats: int) -> float:

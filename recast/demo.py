@@ -25,24 +25,14 @@ from rich.table import Table
 from .preserve.builder import InputBuilder
 from .preserve.card import NetworkCard
 from .preserve.check import check_card
-from .preserve.export import export_onnx_file
+from .preserve.export import export_onnx_file, template_card
 from .preserve.session import NetworkSession
 from .preserve.standin import make_standin_mlp
-from .toy import multib_template, toy_events
+from .toy import MULTIB_PUBLISHED_POINTS, multib_template, toy_events
 
 log = logging.getLogger(__name__)
 
-#: the eight hypotheses published with ATLAS-SUSY-2018-30's network (isGtt, m(g̃), m(χ̃⁰₁))
-PUBLISHED_POINTS = [
-    {"isGtt": 1, "mGluino": 1900, "mLSP": 1400},
-    {"isGtt": 1, "mGluino": 1800, "mLSP": 1},
-    {"isGtt": 1, "mGluino": 2100, "mLSP": 1},
-    {"isGtt": 1, "mGluino": 2300, "mLSP": 1200},
-    {"isGtt": 0, "mGluino": 2000, "mLSP": 1800},
-    {"isGtt": 0, "mGluino": 2100, "mLSP": 1600},
-    {"isGtt": 0, "mGluino": 2300, "mLSP": 1000},
-    {"isGtt": 0, "mGluino": 2800, "mLSP": 1400},
-]
+PUBLISHED_POINTS = list(MULTIB_PUBLISHED_POINTS)
 
 
 def publish(folder: Path) -> NetworkCard:
@@ -59,19 +49,7 @@ def publish(folder: Path) -> NetworkCard:
 
 def _raw_inputs(events: ak.Array) -> np.ndarray:
     """The 87 inputs before normalisation (mean 0, std 1), parameters at the published points."""
-    from .preserve.export import complete_template
-
-    document = complete_template(multib_template())
-    document["files"] = [
-        {
-            "path": "unused.onnx",
-            "sha256": "0" * 64,
-            "opset": 13,
-            "producer": {"name": "recast-nn", "version": "demo"},
-        }
-    ]
-    document["runtimes_tested"] = []
-    built = InputBuilder(NetworkCard(document, Path("demo-template.card.json"))).build(events)
+    built = InputBuilder(template_card(multib_template())).build(events)
     return np.concatenate([built.at(p)["input_1"] for p in PUBLISHED_POINTS]).astype(np.float64)
 
 

@@ -17,6 +17,17 @@ import vector
 vector.register_awkward()
 
 MULTIB_PARAMETERS = ("isGtt", "mGluino", "mLSP")
+#: the eight hypotheses published with ATLAS-SUSY-2018-30's network (isGtt, m(g̃), m(χ̃⁰₁))
+MULTIB_PUBLISHED_POINTS: tuple[dict[str, int], ...] = (
+    {"isGtt": 1, "mGluino": 1900, "mLSP": 1400},
+    {"isGtt": 1, "mGluino": 1800, "mLSP": 1},
+    {"isGtt": 1, "mGluino": 2100, "mLSP": 1},
+    {"isGtt": 1, "mGluino": 2300, "mLSP": 1200},
+    {"isGtt": 0, "mGluino": 2000, "mLSP": 1800},
+    {"isGtt": 0, "mGluino": 2100, "mLSP": 1600},
+    {"isGtt": 0, "mGluino": 2300, "mLSP": 1000},
+    {"isGtt": 0, "mGluino": 2800, "mLSP": 1400},
+)
 #: (collection, attributes, slots) of the ATLAS-SUSY-2018-30-style 87-input layout, in order
 MULTIB_BLOCKS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("small_R_jets", ("pt", "eta", "phi", "m", "isb"), 10),

@@ -403,6 +403,16 @@ def hand_made_event() -> ak.Array:
     )
 
 
+def hand_made_raw() -> np.ndarray:
+    """The 87 raw inputs of :func:`hand_made_event` at (isGtt, m(g̃), m(χ̃)) = (1, 2100, 1)."""
+    raw = np.zeros(87)
+    raw[0:15] = [300, -0.5, 1.0, 20, 1, 120, 2.0, 2.5, 11, 0, 50, 1.0, -3.0, 8, 0]
+    # jets 4-10 and the four large-R jets are zero-padded in raw units
+    raw[66:70] = [40, 0.3, -2.0, 0.10566]  # leading lepton, with its mass
+    raw[82:87] = [400, 2 * math.pi - 1.5, 1, 2100, 1]  # MET φ in [0, 2π); then parameters
+    return raw
+
+
 def test_the_87_input_layout_element_by_element() -> None:
     means, stds = np.linspace(0.0, 8.6, 87), np.linspace(1.0, 2.72, 87)
     template = multib_template(means, stds)
@@ -412,11 +422,7 @@ def test_the_87_input_layout_element_by_element() -> None:
         .build(hand_made_event())
         .at({"isGtt": 1, "mGluino": 2100, "mLSP": 1})["input_1"][0]
     )
-    raw = np.zeros(87)
-    raw[0:15] = [300, -0.5, 1.0, 20, 1, 120, 2.0, 2.5, 11, 0, 50, 1.0, -3.0, 8, 0]
-    # jets 4-10 and the four large-R jets are zero-padded in raw units
-    raw[66:70] = [40, 0.3, -2.0, 0.10566]  # leading lepton, with its mass
-    raw[82:87] = [400, 2 * math.pi - 1.5, 1, 2100, 1]  # MET φ in [0, 2π); then parameters
+    raw = hand_made_raw()
     np.testing.assert_allclose(x, ((raw - means) / stds).astype(np.float32), rtol=2e-6)
     names = [f["name"] for f in template["inputs"][0]["features"]]
     assert names[:5] == [
@@ -466,10 +472,7 @@ def test_the_published_87_input_config_element_by_element(
         .build(hand_made_event())
         .at({"isGtt": 1, "mGluino": 2100, "mLSP": 1})["input_1"][0]
     )
-    raw = np.zeros(87)
-    raw[0:15] = [300, -0.5, 1.0, 20, 1, 120, 2.0, 2.5, 11, 0, 50, 1.0, -3.0, 8, 0]
-    raw[66:70] = [40, 0.3, -2.0, 0.10566]
-    raw[82:87] = [400, 2 * math.pi - 1.5, 1, 2100, 1]  # the published met_phi is in [0, 2π)
+    raw = hand_made_raw()  # the published met_phi is in [0, 2π)
     mean = np.array(config["normalization"]["mean"])
     std = np.array(config["normalization"]["stddev"])
     np.testing.assert_allclose(x, ((raw - mean) / std).astype(np.float32), rtol=3e-6, atol=1e-6)

@@ -15,6 +15,7 @@ from recast.cli import cli
 from recast.errors import CardError
 from recast.preserve.builder import InputBuilder
 from recast.preserve.check import check_card
+from recast.preserve.export import template_card
 from recast.preserve.session import NetworkSession
 from recast.toy import toy_events
 
@@ -137,7 +138,7 @@ def test_sklearn_export_reproduces_predict_proba(tmp_path: Path, events: ak.Arra
             ],
         }
     ]
-    card_inputs = InputBuilder(_card_like(template, tmp_path)).build(events).at()["x"]
+    card_inputs = InputBuilder(template_card(template)).build(events).at()["x"]
     labels = (ak.to_numpy(events.met.pt) > 200).astype(int)
     model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)
     with warnings.catch_warnings():  # a few iterations are enough for this test
@@ -149,24 +150,6 @@ def test_sklearn_export_reproduces_predict_proba(tmp_path: Path, events: ak.Arra
     np.testing.assert_allclose(ak.to_numpy(scores.signal), expected[:, 1], atol=1e-5, rtol=0)
     np.testing.assert_allclose(ak.to_numpy(scores.background), expected[:, 0], atol=1e-5)
     assert card.document["files"][0]["references"][0]["computed_by"]["name"] == "scikit-learn"
-
-
-def _card_like(template: dict, folder: Path):
-    """A NetworkCard for a template, pointing at a dummy file (for building inputs only)."""
-    from recast.preserve.card import NetworkCard
-    from recast.preserve.export import complete_template
-
-    card = complete_template(template)
-    card["files"] = [
-        {
-            "path": "none.onnx",
-            "sha256": "0" * 64,
-            "opset": 13,
-            "producer": {"name": "none", "version": "0"},
-        }
-    ]
-    card["runtimes_tested"] = []
-    return NetworkCard(card, folder / "template.card.json")
 
 
 def test_export_refuses_a_template_that_does_not_fit_the_model(tmp_path: Path) -> None:

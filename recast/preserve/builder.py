@@ -17,19 +17,11 @@ import awkward as ak
 import numpy as np
 
 from ..errors import InputBuildError, MissingCollectionError, NaNInputError
-from .card import NetworkCard, unit_factor
+from .card import NUMPY_DTYPES, NetworkCard, unit_factor
 
 log = logging.getLogger(__name__)
 
 TWO_PI = 2.0 * np.pi
-_DTYPES = {
-    "float32": np.float32,
-    "float64": np.float64,
-    "float16": np.float16,
-    "int64": np.int64,
-    "int32": np.int32,
-    "bool": np.bool_,
-}
 
 
 def linear_form(preprocessing: Mapping[str, Any]) -> tuple[float, float]:
@@ -217,7 +209,7 @@ class InputBuilder:
     # -- layouts ---------------------------------------------------------------------------
     def _flat(self, rows: ak.Array, plan: _NodePlan, cache: dict) -> np.ndarray:
         n_rows, width = len(rows), len(plan.features)
-        dtype = _DTYPES[plan.node["dtype"]]
+        dtype = NUMPY_DTYPES[plan.node["dtype"]]
         # slots without an object keep this: the raw padding (in internal units) or 0
         initial = np.where(np.isnan(plan.pad_raw), 0.0, plan.pad_raw / plan.unit)
         x = np.empty((n_rows, width), dtype=dtype)
@@ -274,7 +266,7 @@ class InputBuilder:
     def _sequence(self, rows: ak.Array, plan: _NodePlan, cache: dict) -> np.ndarray:
         node = plan.node
         max_count, width = node["max_count"], len(plan.features)
-        dtype = _DTYPES[node["dtype"]]
+        dtype = NUMPY_DTYPES[node["dtype"]]
         initial = np.where(np.isnan(plan.pad_raw), 0.0, plan.pad_raw / plan.unit)
         x = np.empty((len(rows), max_count, width), dtype=dtype)
         x[:] = initial.astype(dtype)
@@ -331,7 +323,7 @@ class InputBuilder:
             rows, node["collection"], node["ordering"], node["max_count"], cache
         ).counts
         mask = np.arange(node["max_count"])[None, :] < counts[:, None]
-        return mask.astype(_DTYPES[node["dtype"]])
+        return mask.astype(NUMPY_DTYPES[node["dtype"]])
 
     @staticmethod
     def _transform(x: np.ndarray, plan: _NodePlan) -> None:

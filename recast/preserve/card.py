@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import schema
 from ..errors import ArtefactNotFoundError, CardCheckError, CardError, DigestMismatchError
 from ..io import sha256_file, write_json
@@ -25,6 +27,17 @@ KIND = "network-card"
 #: Units by dimension; the value inside recast-nn is in the first unit of each list.
 ENERGY_UNITS = {"GeV": 1.0, "MeV": 1000.0, "TeV": 1e-3, "100 GeV": 0.01}
 LENGTH_UNITS = {"mm": 1.0, "cm": 0.1, "m": 1e-3}
+
+
+#: the card's dtype names as numpy types
+NUMPY_DTYPES = {
+    "float32": np.float32,
+    "float64": np.float64,
+    "float16": np.float16,
+    "int64": np.int64,
+    "int32": np.int32,
+    "bool": np.bool_,
+}
 
 
 def unit_factor(unit: str) -> float:

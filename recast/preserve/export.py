@@ -24,20 +24,12 @@ import onnxruntime as ort
 from ..errors import ArtefactNotFoundError, CardError, ImportFormatError, MissingDependencyError
 from ..io import sha256_file, write_bytes
 from ..schema import CURRENT_VERSION
-from .card import NetworkCard
+from .card import NUMPY_DTYPES, NetworkCard
 from .session import make_session
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TOLERANCE = {"absolute": 1e-5, "relative": 1e-4}
-_NUMPY = {
-    "float32": np.float32,
-    "float64": np.float64,
-    "float16": np.float16,
-    "int64": np.int64,
-    "int32": np.int32,
-    "bool": np.bool_,
-}
 
 
 def _optional(module: str, package: str, extra: str, purpose: str) -> Any:
@@ -74,6 +66,27 @@ def complete_template(template: Mapping[str, Any]) -> dict[str, Any]:
     return card
 
 
+def template_card(
+    template: Mapping[str, Any], source: str | Path = "template.card.json"
+) -> NetworkCard:
+    """A card for a template before any ONNX file exists: enough to build inputs with.
+
+    Experiments need the inputs before training (e.g. to derive the normalisation); the
+    placeholder file entry is never opened.
+    """
+    card = complete_template(template)
+    card["files"] = [
+        {
+            "path": "not-yet-exported.onnx",
+            "sha256": "0" * 64,
+            "opset": 1,
+            "producer": {"name": "recast-nn", "version": "template"},
+        }
+    ]
+    card["runtimes_tested"] = []
+    return NetworkCard(card, Path(source))
+
+
 def random_reference_inputs(
     card: Mapping[str, Any], rows: int = 4, seed: int = 0
 ) -> dict[str, np.ndarray]:
@@ -83,9 +96,9 @@ def random_reference_inputs(
     for node in card["inputs"]:
         shape = [rows, *[d if d is not None else 1 for d in node["shape"][1:]]]
         if node["layout"] == "mask":
-            array = (rng.random(shape) < 0.7).astype(_NUMPY[node["dtype"]])
+            array = (rng.random(shape) < 0.7).astype(NUMPY_DTYPES[node["dtype"]])
         else:
-            array = rng.standard_normal(shape).astype(_NUMPY[node["dtype"]])
+            array = rng.standard_normal(shape).astype(NUMPY_DTYPES[node["dtype"]])
         inputs[node["name"]] = array
     return inputs
 
@@ -392,4 +405,5 @@ __all__ = [
     "export_torch",
     "random_reference_inputs",
     "reproduce_references",
+    "template_card",
 ]

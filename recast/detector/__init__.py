@@ -1,0 +1,1 @@
+"""Detector emulation from truth: smearing, efficiency maps, surrogate taggers, truth tagging."""

@@ -68,13 +68,20 @@ class DigestMismatchError(RecastError, ValueError):
 
     exit_code = 1
 
-    def __init__(self, path: str, expected: str, actual: str, field: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        expected: str,
+        actual: str,
+        field: str,
+        fix: str = "Fetch the original file, or re-export and update the card.",
+    ) -> None:
         self.path = path
         self.expected = expected
         self.actual = actual
         super().__init__(
             f"{path}: sha256 is {actual} but {field} records {expected}; the file was modified "
-            "or replaced. Fetch the original file, or re-export and update the card."
+            f"or replaced. {fix}"
         )
 
 
@@ -99,11 +106,11 @@ class InputBuildError(RecastError, ValueError):
 class MissingCollectionError(InputBuildError, KeyError):
     """The events lack a collection or attribute the card needs."""
 
-    def __init__(self, card: str, what: str, name: str, available: Iterable[str]) -> None:
+    def __init__(self, source: str, what: str, name: str, available: Iterable[str]) -> None:
         self.name = name
         available = sorted(available)
         super().__init__(
-            f"{card}: the card needs {what} {name!r}, which the events lack; they have "
+            f"{source} needs {what} {name!r}, which the events lack; they have "
             f"{', '.join(available) or 'nothing'}.{closest(name, available)}"
         )
 

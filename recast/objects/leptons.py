@@ -1,0 +1,142 @@
+"""Prompt electrons, muons and photons: dressing and isolation.
+
+Prompt means no hadron among the ancestors (:attr:`Truth.from_hadron`): leptons from W, Z,
+τ and BSM decays are prompt, those from B/D decays, J/ψ, π⁰ Dalitz decays are not. Leptons
+from τ decays are prompt and carry ``from_tau = True``
+(``ObjectConfig.leptons_from_tau = False`` drops them).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .config import ObjectConfig
+from .kinematics import closest_per_group, delta_r, event_pairs, kinematics
+from .truth import Truth
+
+log = logging.getLogger(__name__)
+
+ELECTRON, MUON, PHOTON = 11, 13, 22
+
+
+def _window(
+    pt: np.ndarray, eta: np.ndarray, min_pt: float, max_abs_eta: float | None
+) -> np.ndarray:
+    keep = pt >= min_pt
+    if max_abs_eta is not None:
+        keep &= np.abs(eta) < max_abs_eta
+    return keep
+
+
+def isolation(
+    truth: Truth,
+    event: np.ndarray,
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    owner: np.ndarray,
+    dr: float,
+) -> np.ndarray:
+    """Σ pT of visible final-state particles within ``dr`` of each object, over its pT.
+
+    ``owner[i]`` is the object (position) particle ``i`` belongs to, or -1: an object's own
+    particles (the lepton and its dressing photons) are not counted in its cone.
+    """
+    flat = truth.flat
+    visible = np.flatnonzero(truth.visible)
+    p_pt, p_eta, p_phi, _ = flat.pt_eta_phi_mass
+    i_obj, i_vis = event_pairs(event, flat.event[visible], flat.n_events)
+    particle = visible[i_vis]
+    near = delta_r(eta[i_obj], phi[i_obj], p_eta[particle], p_phi[particle]) < dr
+    near &= owner[particle] != i_obj
+    cone = np.bincount(i_obj[near], weights=p_pt[particle[near]], minlength=len(event))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pt > 0, cone / pt, np.inf)
+
+
+def leptons_and_photons(
+    truth: Truth, config: ObjectConfig
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Dressed prompt electrons and muons (one dict, ``pid`` tells them apart) and the prompt
+    photons not used for dressing, as flat arrays with an ``event`` column; and the global
+    indices of every prompt lepton and dressing photon, before the pT and η cuts."""
+    flat = truth.flat
+    prompt = truth.final & ~truth.from_hadron
+    from_tau = truth.tau_ancestor >= 0
+    lepton = prompt & np.isin(flat.abs_pid, (ELECTRON, MUON))
+    if not config.leptons_from_tau:
+        lepton &= ~from_tau
+    leptons = np.flatnonzero(lepton)
+    photons = np.flatnonzero(prompt & (flat.pid == PHOTON))
+    _, eta, phi, _ = flat.pt_eta_phi_mass
+
+    # each photon within dressing_dr goes to its closest lepton
+    dressed_by = np.full(len(photons), -1, np.int64)
+    if config.dressing_dr is not None:
+        i_ph, i_lep = event_pairs(flat.event[photons], flat.event[leptons], flat.n_events)
+        d = delta_r(
+            eta[photons[i_ph]], phi[photons[i_ph]], eta[leptons[i_lep]], phi[leptons[i_lep]]
+        )
+        near = d < config.dressing_dr
+        i_ph, i_lep, d = i_ph[near], i_lep[near], d[near]
+        best = closest_per_group(i_ph, d)
+        dressed_by[i_ph[best]] = i_lep[best]
+    used = dressed_by >= 0
+    four = [
+        m[leptons] + np.bincount(dressed_by[used], weights=m[photons[used]], minlength=len(leptons))
+        for m in (flat.px, flat.py, flat.pz, flat.energy)
+    ]
+    l_pt, l_eta, l_phi, l_mass = kinematics(*four)
+    dressed = np.concatenate([leptons, photons[used]])
+    n_dressing = np.bincount(dressed_by[used], minlength=len(leptons)).astype(np.int32)
+    keep = _window(l_pt, l_eta, config.lepton_min_pt, config.lepton_max_abs_eta)
+    leptons = leptons[keep]
+    l_pt, l_eta, l_phi, l_mass, n_dressing = (
+        a[keep] for a in (l_pt, l_eta, l_phi, l_mass, n_dressing)
+    )
+    # isolation cones skip the lepton itself and its dressing photons
+    position = np.cumsum(keep) - 1
+    owner = np.full(flat.n_particles, -1, np.int64)
+    owner[leptons] = np.arange(len(leptons))
+    mine = used.copy()
+    mine[used] = keep[dressed_by[used]]
+    owner[photons[mine]] = position[dressed_by[mine]]
+    l_event = flat.event[leptons]
+    l_iso = isolation(truth, l_event, l_pt, l_eta, l_phi, owner, config.isolation_dr)
+    lepton_fields = {
+        "event": l_event,
+        "pt": l_pt,
+        "eta": l_eta,
+        "phi": l_phi,
+        "mass": l_mass,
+        "charge": -np.sign(flat.pid[leptons]).astype(np.int32),
+        "pid": flat.pid[leptons].astype(np.int32),
+        "from_tau": from_tau[leptons],
+        "n_dressing_photons": n_dressing,
+        "isolation": l_iso,
+        "isolated": l_iso < config.isolation_max,
+    }
+
+    # photons used for dressing belong to their lepton, even when the lepton fails its cuts
+    photons = photons[~used]
+    g_pt, g_eta, g_phi, g_mass = (k[photons] for k in flat.pt_eta_phi_mass)
+    keep = _window(g_pt, g_eta, config.photon_min_pt, config.photon_max_abs_eta)
+    photons = photons[keep]
+    g_pt, g_eta, g_phi, g_mass = (a[keep] for a in (g_pt, g_eta, g_phi, g_mass))
+    owner = np.full(flat.n_particles, -1, np.int64)
+    owner[photons] = np.arange(len(photons))
+    g_event = flat.event[photons]
+    g_iso = isolation(truth, g_event, g_pt, g_eta, g_phi, owner, config.isolation_dr)
+    photon_fields = {
+        "event": g_event,
+        "pt": g_pt,
+        "eta": g_eta,
+        "phi": g_phi,
+        "mass": g_mass,
+        "from_tau": from_tau[photons],
+        "isolation": g_iso,
+        "isolated": g_iso < config.isolation_max,
+    }
+    return lepton_fields, photon_fields, dressed

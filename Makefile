@@ -10,12 +10,12 @@ TORCH := torch==2.13.0
 
 $(VENV)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[gen]'
+	$(PIP) install -e '.[gen,plot]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
 	$(PIP) install $(TORCH)
-	$(PIP) install -e '.[gen,train,test,docs]'
+	$(PIP) install -e '.[gen,plot,train,test,docs]'
 	touch $@
 
 demo: $(VENV)/.core

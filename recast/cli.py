@@ -245,6 +245,290 @@ def card_import(
     )
 
 
+# -- events ---------------------------------------------------------------------------------
+@cli.command("inspect")
+@click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Skip and count bad events instead of stopping.")
+@click.option("-o", "--output", default=None, help="Also write the summary as JSON (- for stdout).")
+@_reports_errors
+def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> None:
+    """Summarise an event file: format, units, events, particles, weights, cross-section.
+
+    Example: recast inspect events.hepmc.gz
+    """
+    from rich.console import Console
+
+    from .events.inspect import inspect_file, inspect_table
+    from .io import write_json
+
+    summary = inspect_file(event_file, skip_bad=skip_bad)
+    if output:
+        write_json(output, summary)
+    if output != "-":
+        Console().print(inspect_table(summary))
+
+
+@cli.command("generate")
+@click.option(
+    "--slha",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="SLHA spectrum: gluino-pair production at 13 TeV with its decays.",
+)
+@click.option(
+    "--settings",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A file of Pythia8 settings, one per line (instead of --slha).",
+)
+@click.option("--events", "n_events", type=int, required=True, help="Number of events.")
+@click.option("--seed", type=int, required=True, help="Random seed (1 to 900000000).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The HepMC3 file to write.",
+)
+@_reports_errors
+def generate_command(
+    slha: Path | None, settings: Path | None, n_events: int, seed: int, output: Path
+) -> None:
+    """Generate events in process with Pythia8 and write a HepMC3 file.
+
+    Example: recast generate --slha gluino.slha --events 1000 --seed 7 -o gluino.hepmc
+    """
+    from .events.pythia import generate_to_hepmc
+
+    if (slha is None) == (settings is None):
+        raise UsageError("give exactly one of --slha FILE or --settings FILE")
+    if str(output) == "-":
+        raise UsageError("-o -: a HepMC3 file is written atomically; give a file name")
+    setup: Any = slha
+    if settings is not None:
+        if not settings.is_file():
+            raise UsageError(f"--settings {settings}: no such file")
+        setup = [
+            line.strip()
+            for line in settings.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith(("#", "!"))
+        ]
+    summary = generate_to_hepmc(setup, n_events, seed, output)
+    click.echo(
+        f"wrote {summary['events']} events to {output} in {summary['seconds']:.1f} s; "
+        f"σ = {summary['cross_section_pb']:.4g} ± {summary['cross_section_error_pb']:.2g} pb"
+    )
+
+
+# -- analyses -------------------------------------------------------------------------------
+@cli.command("list")
+@_reports_errors
+def list_command() -> None:
+    """The analysis bundles shipped with recast-nn, with their status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .analysis.bundle import available, load_bundle
+
+    table = Table(title="analysis bundles")
+    for column in ("id", "experiment", "√s [TeV]", "L [fb⁻¹]", "status", "regions"):
+        table.add_column(column)
+    for bundle_id in available():
+        bundle = load_bundle(bundle_id, verify=False)
+        document = bundle.document
+        status = document["status"]
+        text = status["state"] + (f" ({status['reason']})" if "reason" in status else "")
+        table.add_row(
+            bundle_id,
+            document["experiment"],
+            f"{document['sqrt_s']:g}",
+            f"{document['luminosity']:g}",
+            text,
+            str(len(document["regions"])),
+        )
+    Console().print(table)
+
+
+@cli.group()
+def bundle() -> None:
+    """Analysis bundles: check one before release."""
+
+
+@bundle.command("check")
+@click.argument("analysis", metavar="ANALYSIS")
+@_reports_errors
+def bundle_check(analysis: str) -> None:
+    """Verify a bundle: schemas, digests, network cards, cuts and published cutflow names.
+
+    Example: recast bundle check analyses/MY_ANALYSIS
+    """
+    from .analysis.bundle import check_bundle
+
+    for line in check_bundle(analysis):
+        click.echo(f"ok  {line}")
+    click.echo(f"{analysis}: bundle passes every check")
+
+
+def _run_options(function: F) -> F:
+    options = [
+        click.option(
+            "--xsec",
+            default=None,
+            help="Cross-section with unit, e.g. 12.3fb "
+            "(default: the generator's own, from the events).",
+        ),
+        click.option(
+            "--lumi",
+            type=float,
+            default=None,
+            help="Integrated luminosity in fb⁻¹ (default: the analysis's).",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Seed of every stochastic detector step.",
+        ),
+        click.option("--chunk-size", type=int, default=1000, show_default=True),
+        click.option(
+            "--workers",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Processes on a local Dask cluster.",
+        ),
+        click.option("--scheduler", default=None, help="Address of a running Dask scheduler."),
+        click.option("--skip-bad", is_flag=True, help="Skip and count bad events."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@cli.command("run")
+@click.argument("analysis", metavar="ANALYSIS")
+@click.argument("events", nargs=-1, type=click.Path(path_type=Path))
+@_run_options
+@click.option(
+    "--pythia-slha",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Generate the events in process from this SLHA (with --events).",
+)
+@click.option(
+    "--events",
+    "n_events",
+    type=int,
+    default=None,
+    help="Number of events to generate with --pythia-slha.",
+)
+@click.option("-o", "--output", default=None, help="Write the results JSON (- for stdout).")
+@_reports_errors
+def run_command(
+    analysis: str,
+    events: tuple[Path, ...],
+    xsec: str | None,
+    lumi: float | None,
+    seed: int,
+    chunk_size: int,
+    workers: int,
+    scheduler: str | None,
+    skip_bad: bool,
+    pythia_slha: Path | None,
+    n_events: int | None,
+    output: str | None,
+) -> None:
+    """Recast ANALYSIS on truth-level EVENTS (HepMC3 files or Parquet object caches).
+
+    Example: recast run EXAMPLE_JETS_MET events.hepmc --xsec 12.3fb -o results.json
+    """
+    from .analysis.run import recast_run
+
+    document = recast_run(
+        analysis,
+        list(events),
+        xsec=xsec,
+        lumi=lumi,
+        seed=seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        scheduler=scheduler,
+        skip_bad=skip_bad,
+        pythia_slha=pythia_slha,
+        n_events=n_events,
+        output=output,
+        progress=output != "-",
+    )
+    if output != "-":
+        from rich.console import Console
+
+        from .report.results_table import results_tables
+
+        for table in results_tables(document):
+            Console().print(table)
+
+
+@cli.command("validate")
+@click.argument("analysis", metavar="ANALYSIS")
+@click.argument("events", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--benchmark", required=True, help="The published benchmark point to compare to.")
+@_run_options
+@click.option("-o", "--output", default=None, help="Write the comparison JSON (- for stdout).")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a plot of the comparison (PNG or PDF).",
+)
+@_reports_errors
+def validate_command(
+    analysis: str,
+    events: tuple[Path, ...],
+    benchmark: str,
+    xsec: str | None,
+    lumi: float | None,
+    seed: int,
+    chunk_size: int,
+    workers: int,
+    scheduler: str | None,
+    skip_bad: bool,
+    output: str | None,
+    plot: Path | None,
+) -> None:
+    """Compare the cutflow on EVENTS with the published one of BENCHMARK, step by step.
+
+    Exit code 0 when every step passes the bundle's tolerance, 1 otherwise.
+
+    Example: recast validate EXAMPLE_JETS_MET bench.hepmc --benchmark gluino_1200_100
+    """
+    from .analysis.run import recast_validate
+
+    verdict = recast_validate(
+        analysis,
+        list(events),
+        benchmark=benchmark,
+        xsec=xsec,
+        lumi=lumi,
+        seed=seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        scheduler=scheduler,
+        skip_bad=skip_bad,
+        output=output,
+        plot=plot,
+    )
+    if output != "-":
+        from rich.console import Console
+
+        from .report.validation_table import validation_tables
+
+        for table in validation_tables(verdict):
+            Console().print(table)
+    if not verdict["passed"]:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="recast")
 

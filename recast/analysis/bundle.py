@@ -1,0 +1,222 @@
+"""Analysis bundles: ``analyses/<ID>/`` with ``analysis.json``, the code, networks and cutflows.
+
+A bundle is found by id among the bundles shipped with the package, or by a folder path.
+Loading validates ``analysis.json``, verifies every artefact's sha256, imports the analysis
+class, and checks that the published cutflows name only cuts of their region.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import importlib.util
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import schema
+from ..errors import ArtefactNotFoundError, DigestMismatchError, RecastError, closest
+from ..io import sha256_file
+from .base import Analysis, AnalysisDefinitionError
+
+log = logging.getLogger(__name__)
+
+
+class BundleNotFoundError(RecastError, FileNotFoundError):
+    """No bundle of that id or path."""
+
+
+class BundleCheckError(RecastError, ValueError):
+    """`recast bundle check` found problems; carries all of them."""
+
+    exit_code = 1
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def bundles_root() -> Path:
+    """The folder of shipped bundles: in the wheel, or the repository's ``analyses/``."""
+    packaged = importlib.resources.files("recast") / "_data" / "analyses"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "analyses"
+
+
+def available() -> dict[str, Path]:
+    """Shipped bundles by id."""
+    root = bundles_root()
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if (p / "analysis.json").is_file()}
+
+
+def locate(id_or_path: str | Path) -> Path:
+    """A bundle folder from a shipped id or a path."""
+    path = Path(id_or_path)
+    if (path / "analysis.json").is_file():
+        return path
+    shipped = available()
+    if str(id_or_path) in shipped:
+        return shipped[str(id_or_path)]
+    raise BundleNotFoundError(
+        f"no analysis bundle {str(id_or_path)!r}: not a folder with analysis.json, nor a shipped "
+        f"bundle (shipped: {', '.join(shipped) or 'none'}).{closest(str(id_or_path), shipped)}"
+    )
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle: its document, folder, analysis class and published cutflows."""
+
+    folder: Path
+    document: dict[str, Any]
+    analysis_class: type[Analysis]
+    cutflows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.document["id"])
+
+    @property
+    def regions(self) -> dict[str, list[str]]:
+        return {name: list(r["cuts"]) for name, r in self.document["regions"].items()}
+
+    @property
+    def status(self) -> str:
+        return str(self.document["status"]["state"])
+
+    def path(self, relative: str) -> Path:
+        return self.folder / relative
+
+    def network_cards(self) -> dict[str, Path]:
+        return {name: self.path(a["path"]) for name, a in self.document.get("networks", {}).items()}
+
+    def published(
+        self, region: str | None = None, benchmark: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        for document in self.cutflows:
+            if (region is None or document["region"] == region) and (
+                benchmark is None or document["benchmark"]["name"] == benchmark
+            ):
+                yield document
+
+
+def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    if "detector" in document:
+        yield "detector", document["detector"]
+    for name, artefact in document.get("networks", {}).items():
+        yield f"networks.{name}", artefact
+    for i, artefact in enumerate(document.get("cutflows", [])):
+        yield f"cutflows[{i}]", artefact
+
+
+def _import_class(folder: Path, code: dict[str, str], source: str) -> type[Analysis]:
+    module_path = folder / code["module"]
+    if not module_path.is_file():
+        raise ArtefactNotFoundError(f"{source}: code.module {code['module']!r} does not exist")
+    module_name = f"recast_bundle_{folder.name}"
+    spec = importlib.util.spec_from_file_location(module_name, module_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dask workers unpickle classes by module name
+    spec.loader.exec_module(module)
+    cls = getattr(module, code["class"], None)
+    if not (isinstance(cls, type) and issubclass(cls, Analysis)):
+        raise AnalysisDefinitionError(
+            f"{source}: code.class {code['class']!r} is not an Analysis subclass in "
+            f"{module_path.name}"
+        )
+    return cls
+
+
+def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
+    """Load and validate a bundle; raise on the first kind of problem (use check for all)."""
+    folder = locate(id_or_path)
+    source = str(folder / "analysis.json")
+    document = schema.load_json(folder / "analysis.json")
+    schema.validate(document, "analysis", source)
+    if verify:
+        for where, artefact in _artefacts(document):
+            path = folder / artefact["path"]
+            if not path.is_file():
+                raise ArtefactNotFoundError(
+                    f"{source}: {where}.path {artefact['path']!r} is missing"
+                )
+            actual = sha256_file(path)
+            if actual != artefact["sha256"]:
+                raise DigestMismatchError(
+                    str(path), artefact["sha256"], actual, f"{where}.sha256 of {source}"
+                )
+    cls = _import_class(folder, document["code"], source)
+    cutflows = []
+    for artefact in document.get("cutflows", []):
+        path = folder / artefact["path"]
+        cutflow = schema.load_json(path)
+        schema.validate(cutflow, "cutflow", str(path))
+        cutflows.append(cutflow)
+    return Bundle(folder, document, cls, cutflows)
+
+
+def check_bundle(id_or_path: str | Path) -> list[str]:
+    """Everything in a bundle: schemas, digests, networks, cuts, published cutflow names.
+
+    Returns what was verified; raises :class:`BundleCheckError` listing every problem.
+    """
+    from ..preserve.check import check_card
+
+    folder = locate(id_or_path)
+    source = str(folder / "analysis.json")
+    document = schema.load_json(folder / "analysis.json")
+    schema.validate(document, "analysis", source)
+    problems: list[str] = []
+    checked: list[str] = [f"{source}: valid analysis document"]
+    for where, artefact in _artefacts(document):
+        path = folder / artefact["path"]
+        if not path.is_file():
+            problems.append(f"{where}.path {artefact['path']!r} does not exist")
+        elif sha256_file(path) != artefact["sha256"]:
+            problems.append(f"{where}: sha256 of {artefact['path']} differs from the recorded one")
+    if problems:
+        raise BundleCheckError(source, problems)
+    checked.append(f"{len(list(_artefacts(document)))} artefact digest(s) match")
+    for name, artefact in document.get("networks", {}).items():
+        try:
+            check_card(folder / artefact["path"])
+            checked.append(f"network {name!r}: card passes every check")
+        except RecastError as exc:
+            problems.append(f"network {name!r}: {exc}")
+    try:
+        bundle = load_bundle(folder)
+        bundle.analysis_class(bundle.regions)
+        checked.append(f"{bundle.analysis_class.__name__}: every region's cuts are declared")
+    except RecastError as exc:
+        raise BundleCheckError(source, [*problems, str(exc)]) from None
+    for i, cutflow in enumerate(bundle.cutflows):
+        region = cutflow["region"]
+        where = f"cutflows[{i}] ({document['cutflows'][i]['path']})"
+        if region not in bundle.regions:
+            problems.append(
+                f"{where}: region {region!r} is not in analysis.json."
+                + closest(region, bundle.regions)
+            )
+            continue
+        cuts = bundle.regions[region]
+        for step in cutflow["steps"]:
+            if step["cut"] not in cuts:
+                problems.append(
+                    f"{where}: step {step['cut']!r} is not a cut of region "
+                    f"{region!r} ({cuts}).{closest(step['cut'], cuts)}"
+                )
+        order = [cuts.index(s["cut"]) for s in cutflow["steps"] if s["cut"] in cuts]
+        if order != sorted(order):
+            problems.append(f"{where}: steps are not in the region's cut order {cuts}")
+    if problems:
+        raise BundleCheckError(source, problems)
+    checked.append(f"{len(bundle.cutflows)} published cutflow(s) name only their region's cuts")
+    return checked

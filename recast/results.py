@@ -1,0 +1,81 @@
+"""The results document of a run (schema ``results``), built from merged cutflows."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__, schema
+from .analysis.bundle import Bundle
+from .analysis.runner import UnitResult
+from .cutflow import Cutflow
+from .io import write_json
+
+log = logging.getLogger(__name__)
+
+_PACKAGES = ("numpy", "awkward", "vector", "onnxruntime", "pyhepmc", "fastjet", "pyhf", "pythia8mc")
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def scaled_cutflows(result: UnitResult, factor: float) -> dict[str, Cutflow]:
+    return {region: flow.scaled(factor) for region, flow in result.cutflows.items()}
+
+
+def build_results(
+    bundle: Bundle, result: UnitResult, normalisation: Mapping[str, Any], seed: int
+) -> dict[str, Any]:
+    """The results document: yields per region (at σ·L), cutflows, normalisation, provenance."""
+    factor = float(normalisation["factor"])
+    flows = scaled_cutflows(result, factor)
+    yields = {}
+    for region, flow in flows.items():
+        initial = flow.sumw[0]
+        yields[region] = {
+            "value": float(flow.sumw[-1]),
+            "mc_uncertainty": float(math.sqrt(max(flow.sumw2[-1], 0.0))),
+            "raw": int(flow.raw[-1]),
+            "efficiency": float(flow.sumw[-1] / initial) if initial else float("nan"),
+        }
+    artefacts = {str(a["path"]): a["sha256"] for a in _artefacts(bundle.document)}
+    document = {
+        "schema_version": schema.CURRENT_VERSION,
+        "analysis": bundle.id,
+        "normalisation": dict(normalisation),
+        "yields": yields,
+        "cutflows": {region: flow.to_dict() for region, flow in flows.items()},
+        "provenance": {
+            "recast_version": __version__,
+            "packages": _versions(),
+            "seed": seed,
+            "artefacts": artefacts,
+            "inputs": result.inputs,
+            "bad_events_skipped": result.bad_events,
+        },
+    }
+    schema.validate(document, "results", f"results of {bundle.id}")
+    return document
+
+
+def _artefacts(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = [document["detector"]] if "detector" in document else []
+    found += list(document.get("networks", {}).values())
+    return found
+
+
+def write_results(path: str | Path, document: Mapping[str, Any]) -> None:
+    """Atomically: an interrupted run never leaves a partial results file."""
+    write_json(path, document)
+    log.info("wrote %s", path)

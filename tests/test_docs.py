@@ -8,6 +8,7 @@ import runpy
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,11 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def python_blocks(page: str) -> str:
     return "\n".join(re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S))
+
+
+def printed(page: str) -> str:
+    """What the page says its examples print: the blocks after the lines "It prints"."""
+    return "".join(re.findall(r"\nIt prints\n\n```\n(.*?)```", (DOCS / page).read_text(), re.S))
 
 
 def test_preserving_example_runs_as_written(
@@ -30,6 +36,19 @@ def test_preserving_example_runs_as_written(
     output = capsys.readouterr().out
     assert output.count("ok example_net.onnx") == 4
     assert (tmp_path / "published" / "example_net.card.json").is_file()
+
+
+def test_detector_example_prints_what_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "example.py"
+    script.write_text(python_blocks("detector.md"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the example's mkdtemp lands here
+    runpy.run_path(str(script), run_name="__main__")
+    expected = printed("detector.md")
+    assert expected.count("\n") == 11  # both output blocks were found
+    assert capsys.readouterr().out == expected
 
 
 def test_cli_page_is_generated_from_the_commands() -> None:

@@ -1,0 +1,374 @@
+"""Stream HepMC3 ASCII files (plain, .gz, .bz2, .xz) in chunks of the :mod:`~.chunk` layout.
+
+HepMC3 itself parses the text (through pyhepmc); this module turns each event's
+``GenEventData`` arrays into flat buffers, converts units to GeV and mm, and assembles a chunk
+with :func:`~recast.events.chunk.make_chunk` every ``chunk_size`` events, so memory follows
+the chunk size, never the file size::
+
+    reader = HepMCReader("events.hepmc.gz", chunk_size=1000)
+    for chunk in reader:
+        ...
+    print(reader.n_events, reader.weight_names, reader.bad_events)
+
+HepMC3 answers a parse failure by printing to the terminal and handing back an *empty* event
+(pyhepmc's own iterator then stops as if the file had ended). Here every read is checked:
+a failed read, anything the library prints while parsing an event, non-finite numbers or an
+inconsistent weight count make the event *bad*; a bad event raises :class:`EventFileError`
+naming the file, the event number, its position and line, or with ``skip_bad=True`` is
+skipped, logged and listed in :attr:`HepMCReader.bad_events`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import pyhepmc
+from pyhepmc._core import ReaderAscii, pyiostream
+
+from ..errors import EventFileError, UsageError
+from .hepmc_columns import Flat, Pending, assemble
+from .hepmc_text import Header, Locator, NativeOutput, Source, open_binary, sniff
+
+log = logging.getLogger(__name__)
+
+_MEV, _CM = pyhepmc.Units.MEV, pyhepmc.Units.CM  # the others (GeV, mm) need no factor
+_STREAM_BUFFER = 1 << 20
+
+
+@dataclass(frozen=True)
+class BadEvent:
+    """One event that could not be used: its 0-based ``index`` among the file's events, its
+    event ``number`` and ``line`` in the file where known, and why."""
+
+    index: int
+    number: int | None
+    line: int | None
+    reason: str
+
+    def describe(self, path: Path | str) -> str:
+        where = f"event {self.number}" if self.number is not None else "an event"
+        line = f", starting at line {self.line}" if self.line is not None else ""
+        return f"{path}: {where} (event #{self.index + 1} in the file{line}): {self.reason}"
+
+
+class HepMCReader:
+    """Iterate over a HepMC3 ASCII file in chunks; run-level metadata fills in as it reads.
+
+    Iterating again starts again from the top. Attributes after (or during) iteration:
+    ``writer_version`` (from the header), ``weight_names`` (the run's, nominal first),
+    ``momentum_unit`` / ``length_unit`` (as the file declares them; chunks are always GeV and
+    mm), ``n_events`` (events yielded), ``bad_events``, ``cross_section`` and
+    ``cross_section_error`` (pb, the last an event carried; NaN if none), ``complete`` (the
+    end-of-listing line was reached).
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], chunk_size: int = 1000, skip_bad: bool = False
+    ) -> None:
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise UsageError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        self.path = Path(path)
+        self.chunk_size = chunk_size
+        self.skip_bad = skip_bad
+        self._reset()
+
+    def _reset(self) -> None:
+        self.format = "HepMC3 Asciiv3"
+        self.writer_version: str | None = None
+        self.weight_names: tuple[str, ...] = ()
+        self.momentum_unit: str | None = None
+        self.length_unit: str | None = None
+        self.n_events = 0
+        self.bad_events: list[BadEvent] = []
+        self.cross_section = math.nan
+        self.cross_section_error = math.nan
+        self.complete = False
+        self._n_weights: int | None = None
+        self._run_info: Any = None
+
+    @property
+    def n_bad(self) -> int:
+        return len(self.bad_events)
+
+    def metadata(self) -> dict[str, Any]:
+        """The run-level facts as plain JSON-able values."""
+        return {
+            "path": str(self.path),
+            "format": self.format,
+            "writer_version": self.writer_version,
+            "weight_names": list(self.weight_names),
+            "momentum_unit": self.momentum_unit,
+            "length_unit": self.length_unit,
+            "events": self.n_events,
+            "bad_events": [asdict(b) for b in self.bad_events],
+            "cross_section_pb": None if math.isnan(self.cross_section) else self.cross_section,
+            "cross_section_error_pb": None
+            if math.isnan(self.cross_section)
+            else self.cross_section_error,
+            "complete": self.complete,
+        }
+
+    def __iter__(self) -> Iterator[ak.Array]:
+        """Read the file from the top in chunks of ``chunk_size`` events (fewer in the last
+        chunk, and in chunks that lost skipped bad events)."""
+        self._reset()
+        header = sniff(self.path)
+        self.writer_version = header.version
+        session = _Session(self.path, header)
+        locator = Locator(self.path)
+        position, done = 0, False
+        try:
+            while not done:
+                pending = Pending()
+                logged = len(self.bad_events)
+                with NativeOutput() as native:
+                    position, done, problem = self._fill(
+                        session, locator, native, pending, position
+                    )
+                for line in native.leftover.splitlines():
+                    log.debug("HepMC3 said: %s", line)
+                flat = self._screen(pending, locator) if len(pending) else None
+                self.bad_events.sort(key=lambda bad: bad.index)
+                for bad in self.bad_events[logged:]:
+                    log.warning("skipped %s", bad.describe(self.path))
+                if problem is not None:
+                    self._raise(problem)
+                if flat is not None:
+                    chunk = assemble(flat, self.weight_names)
+                    self.n_events += len(chunk)
+                    yield chunk
+            self._finish(session, position)
+        finally:
+            session.close()
+            locator.close()
+
+    def _raise(self, bad: BadEvent) -> None:
+        raise EventFileError(
+            f"{bad.describe(self.path)}. Repair or regenerate the file, or skip bad events with "
+            "skip_bad=True (--skip-bad)"
+        )
+
+    def _screen(self, pending: Pending, locator: Locator) -> Flat | None:
+        """The chunk's flat buffers without events holding NaN, infinities or broken links."""
+        flat = Flat(pending)
+        found = flat.problems()
+        if not found:
+            return flat
+        bads = [BadEvent(i, *locator.where(i), why) for i, why in sorted(found.items())]
+        if not self.skip_bad:
+            self._raise(bads[0])
+        self.bad_events += bads
+        rest = pending.drop(set(found))
+        return Flat(rest) if len(rest) else None
+
+    def _finish(self, session: _Session, position: int) -> None:
+        """End-of-file checks: a broken compressed stream, the footer, any events at all."""
+        error = session.source.error
+        if error is not None:
+            bad = BadEvent(position, None, None, f"the {session.header.data} breaks off ({error})")
+            if not self.skip_bad:
+                raise EventFileError(
+                    f"{self.path}: the {session.header.data} is corrupt or truncated "
+                    f"after {position} event(s) ({error}); nothing after that can be read"
+                )
+            self.bad_events.append(bad)
+            log.warning("skipped the rest of %s", bad.describe(self.path))
+        self.complete = session.source.at_footer()
+        if not self.complete and self.n_events:
+            log.warning(
+                "%s: no end-of-listing line: the file may be truncated after its event #%d",
+                self.path,
+                position,
+            )
+        if self.n_events == 0:
+            why = f"; all {self.n_bad} event(s) were bad" if self.bad_events else ""
+            raise EventFileError(f"{self.path}: no readable events{why}")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _fill(
+        self,
+        session: _Session,
+        locator: Locator,
+        native: NativeOutput,
+        pending: Pending,
+        position: int,
+    ) -> tuple[int, bool, BadEvent | None]:
+        """Read events into ``pending`` until the chunk is full; (next position, done, problem).
+
+        Runs while the library's output is captured, so it must not log: problems are returned
+        (or recorded in ``self.bad_events`` for the caller to log).
+        """
+        while len(pending) < self.chunk_size:
+            if session.reader.failed():
+                return position, True, None
+            event = pyhepmc.GenEvent()
+            try:
+                ok = session.reader.read_event(event)
+                exception = ""
+            except RuntimeError as exc:  # e.g. weight count differs from the run's names
+                ok, exception = False, str(exc)
+            said = native.take().strip()
+            dead = session.reader.failed()
+            if ok and dead and not said and len(event.particles) == 0:
+                return position, True, None  # end of file
+            reason = _reason(ok, exception, said)
+            if reason is None:
+                reason = self._take(event, pending, position)
+                native.take()  # anything printed while converting is not the file's fault
+            if reason is not None:
+                where = locator.where(position)
+                if session.source.error is not None:
+                    reason += f"; the {session.header.data} breaks off here"
+                elif not ok and locator.next_event_offset(position) is None and not locator.footer:
+                    reason += "; the file ends inside this event: it is truncated"
+                bad = BadEvent(position, *where, reason)
+                if not self.skip_bad:
+                    return position + 1, True, bad
+                self.bad_events.append(bad)
+                if (dead or not ok) and not session.resume(locator.next_event_offset(position)):
+                    return position + 1, True, None
+            position += 1
+        return position, False, None
+
+    def _take(self, event: Any, pending: Pending, position: int) -> str | None:
+        """Append one parsed event to ``pending``; the reason it is bad, or None.
+
+        NaN, infinities and broken links are looked for per chunk, by :meth:`Flat.problems`.
+        """
+        self._check_run_info(event, position)
+        data = pyhepmc.GenEventData()  # its arrays are views into it: one per event, no copies
+        event.write_data(data)
+        weights = data.weights
+        if self._n_weights is None:
+            self._n_weights = len(weights)
+            self.weight_names = _weight_names(event, len(weights))
+            self.momentum_unit = data.momentum_unit.name
+            self.length_unit = data.length_unit.name
+        elif len(weights) != self._n_weights:
+            return f"it has {len(weights)} weight(s) where the file's events have {self._n_weights}"
+        xs = event.cross_section
+        xsec = (xs.xsec(), xs.xsec_err()) if xs is not None else (math.nan, math.nan)
+        if xsec[0] == xsec[0]:  # not NaN
+            self.cross_section, self.cross_section_error = xsec
+        pos = data.event_pos
+        pending.index.append(position)
+        pending.number.append(data.event_number)
+        pending.particles.append(data.particles)
+        pending.vertices.append(data.vertices)
+        pending.links.append((data.links1, data.links2))
+        pending.event_pos.append((pos.x, pos.y, pos.z, pos.t))
+        pending.weights.append(weights)
+        pending.xsec.append(xsec)
+        pending.factors.append(
+            (1e-3 if data.momentum_unit == _MEV else 1.0, 10.0 if data.length_unit == _CM else 1.0)
+        )
+        return None
+
+    def _check_run_info(self, event: Any, position: int) -> None:
+        run_info = event.run_info
+        if run_info is self._run_info or self._run_info is None:
+            self._run_info = run_info
+            return
+        names = _weight_names(event, len(self.weight_names))
+        if self.weight_names and names != self.weight_names:
+            raise EventFileError(
+                f"{self.path}: the run information changes at event {event.event_number} "
+                f"(event #{position + 1} in the file): "
+                f"weight names {list(self.weight_names)} become {list(names)}; recast reads "
+                "one run per file: split the file where its header repeats"
+            )
+        self._run_info = run_info
+
+
+def read_hepmc(
+    path: str | os.PathLike[str], chunk_size: int = 1000, skip_bad: bool = False
+) -> Iterator[ak.Array]:
+    """Chunks of ``chunk_size`` events from a HepMC3 ASCII file; see :class:`HepMCReader`.
+
+    A missing file or one in another format raises here, not at the first chunk.
+    """
+    reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad)
+    sniff(reader.path)
+    return iter(reader)
+
+
+def _reason(ok: bool, exception: str, said: str) -> str | None:
+    if ok and not said and not exception:
+        return None
+    what = "HepMC3 could not parse it" if not ok else "HepMC3 complained while parsing it"
+    detail = "; ".join(x for x in (exception, _summarise(said)) if x)
+    return f"{what}: {detail}" if detail else what
+
+
+_PREFIX = re.compile(r"^(ERROR|WARNING|DEBUG\(\d+\))::\s*")
+_COUNT = re.compile(r"^(\d+)\s+vs\s+(\d+) expected$")
+
+
+def _summarise(said: str) -> str:
+    """HepMC3's printed lines as one readable clause: prefixes off, noise out, counts merged."""
+    parts: list[str] = []
+    lines = [" ".join(line.split()) for line in said.splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        text = _PREFIX.sub("", line)
+        count = _COUNT.match(text)
+        if count and parts:
+            parts[-1] += f" (read {count[1]}, the event line says {count[2]})"
+        elif text.startswith("Parsing failed at line"):
+            if i + 1 < len(lines):
+                parts.append(f"the failing line is {lines[i + 1][:80]!r}")
+        elif "Returning empty event" in text or (i and lines[i - 1].endswith("at line:")):
+            continue
+        else:
+            parts.append(text.removeprefix("ReaderAscii: "))
+    return "; ".join(parts)[:600]
+
+
+def _weight_names(event: Any, n: int) -> tuple[str, ...]:
+    run_info = event.run_info
+    names = tuple(run_info.weight_names) if run_info is not None else ()
+    if len(names) == n:
+        return names
+    return ("nominal",) if n <= 1 else tuple(f"w{i}" for i in range(n))
+
+
+class _Session:
+    """The open file, its pyhepmc stream and the HepMC3 reader; can resume after a failure."""
+
+    def __init__(self, path: Path, header: Header) -> None:
+        self.path = path
+        self.header = header
+        self._open(open_binary(path), prefix=b"")
+
+    def _open(self, handle: Any, prefix: bytes) -> None:
+        self.source = Source(handle, prefix)
+        self._stream = pyiostream(self.source, _STREAM_BUFFER)
+        self.reader = ReaderAscii(self._stream)
+
+    def resume(self, offset: int | None) -> bool:
+        """Start a fresh reader at byte ``offset`` (an event line), behind the file's header;
+        False if there is no event left."""
+        self.close()
+        if offset is None:
+            return False
+        if self.header.text is None:
+            raise EventFileError(
+                f"{self.path}: cannot read on after a bad event: the header before the first "
+                "event is too large to replay"
+            )
+        handle = open_binary(self.path)
+        handle.seek(offset)
+        self._open(handle, prefix=self.header.text)
+        return True
+
+    def close(self) -> None:
+        self.reader.close()
+        self.source.close()

@@ -1,0 +1,193 @@
+"""Columnar assembly of a HepMC3 chunk: from per-event ``GenEventData`` arrays to the chunk.
+
+Vectorised over the whole chunk: unit factors, the particle ↔ vertex links turned into the
+``production_vertex`` / ``end_vertex`` indices of :mod:`~recast.events.chunk`, vertex positions
+as HepMC3 reports them, and the search for NaN or infinite numbers and broken links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import awkward as ak
+import numpy as np
+
+from .chunk import make_chunk
+
+
+@dataclass
+class Pending:
+    """Flat pieces of the events read for the current chunk, in file order."""
+
+    index: list[int] = field(default_factory=list)
+    number: list[int] = field(default_factory=list)
+    particles: list[np.ndarray] = field(default_factory=list)
+    vertices: list[np.ndarray] = field(default_factory=list)
+    links: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    event_pos: list[tuple[float, float, float, float]] = field(default_factory=list)
+    weights: list[np.ndarray] = field(default_factory=list)
+    xsec: list[tuple[float, float]] = field(default_factory=list)
+    factors: list[tuple[float, float]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def drop(self, positions: set[int]) -> Pending:
+        """A copy without the events at these file positions."""
+        keep = [i for i, index in enumerate(self.index) if index not in positions]
+        return Pending(**{k: [v[i] for i in keep] for k, v in vars(self).items()})
+
+
+def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+
+
+def _join(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenate same-dtype structured arrays (np.concatenate promotes fields per array)."""
+    return np.frombuffer(b"".join(a.tobytes() for a in arrays), dtype=arrays[0].dtype)
+
+
+class Flat:
+    """A chunk's events as single arrays, in the file's units, with their consistency checks."""
+
+    def __init__(self, pending: Pending) -> None:
+        self.pending = pending
+        n = len(pending)
+        self.n_particles = np.array([len(p) for p in pending.particles], dtype=np.int64)
+        self.n_vertices = np.array([len(v) for v in pending.vertices], dtype=np.int64)
+        self.p_start = _exclusive_cumsum(self.n_particles)
+        self.v_start = _exclusive_cumsum(self.n_vertices)
+        self.particles = _join(pending.particles)
+        self.vertices = _join(pending.vertices)
+        self.weights = np.array(pending.weights, dtype=np.float64).reshape(n, -1)
+        # links: (particle > 0, vertex < 0) = particle enters vertex; (vertex, particle) = made
+        n_links = np.array([len(a) for a, _ in pending.links], dtype=np.int64)
+        self.first = np.concatenate([a for a, _ in pending.links]).astype(np.int64)
+        self.second = np.concatenate([b for _, b in pending.links]).astype(np.int64)
+        self.link_event = np.repeat(np.arange(n), n_links)
+
+    def problems(self) -> dict[int, str]:
+        """{file position: why} for events with NaN or infinite numbers or broken links."""
+        found: dict[int, str] = {}
+        for what, table, counts, fields in (
+            ("particle", self.particles, self.n_particles, ("px", "py", "pz", "e", "mass")),
+            ("vertex", self.vertices, self.n_vertices, ("x", "y", "z", "t")),
+        ):
+            bad = np.zeros(len(table), dtype=bool)
+            for name in fields:
+                bad |= ~np.isfinite(table[name])
+            start = _exclusive_cumsum(counts)
+            event = np.repeat(np.arange(len(counts)), counts)
+            for row in np.flatnonzero(bad)[::-1]:  # reversed: the first bad row of an event wins
+                k = int(event[row])
+                name = next(f for f in fields if not np.isfinite(table[f][row]))
+                label = {"e": "E"}.get(name, name)
+                found[self.pending.index[k]] = (
+                    f"{what} {row - start[k] + 1} of the event has {label} = {table[name][row]}"
+                )
+        for k in np.flatnonzero(~np.isfinite(self.weights).all(axis=1)):
+            found.setdefault(self.pending.index[k], "a weight is not finite")
+        # a vertex or particle id beyond the event's own counts (a corrupt V or P line)
+        particle = np.where(self.first > 0, self.first, self.second)
+        vertex = np.where(self.first < 0, -self.first, -self.second)
+        event = self.link_event
+        broken = (np.sign(self.first) == np.sign(self.second)) | (particle < 1) | (vertex < 1)
+        broken |= (particle > self.n_particles[event]) | (vertex > self.n_vertices[event])
+        for i in np.flatnonzero(broken)[::-1]:
+            k = int(event[i])
+            found[self.pending.index[k]] = (
+                f"it links particle {particle[i]} and vertex {-vertex[i]}, but declares "
+                f"{self.n_particles[k]} particles and {self.n_vertices[k]} vertices"
+            )
+        return found
+
+
+def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
+    """One chunk from the flat buffers: units, vertex indices and positions, columnar."""
+    pending, particles = flat.pending, flat.particles
+    n_particles, n_vertices = flat.n_particles, flat.n_vertices
+    n = len(pending)
+    factors = np.array(pending.factors, dtype=np.float64).reshape(n, 2)
+    mom = np.repeat(factors[:, 0], n_particles)
+    length = np.repeat(factors[:, 1], n_vertices)
+
+    first, second, link_event, p_start = flat.first, flat.second, flat.link_event, flat.p_start
+    entering = (first > 0) & (second < 0)
+    leaving = (first < 0) & (second > 0)
+    production = np.full(len(particles), -1, dtype=np.int64)
+    end = np.full(len(particles), -1, dtype=np.int64)
+    end[p_start[link_event[entering]] + first[entering] - 1] = -second[entering] - 1
+    production[p_start[link_event[leaving]] + second[leaving] - 1] = -first[leaving] - 1
+
+    positions = _vertex_positions(flat, link_event[entering], first[entering], second[entering],
+                                  production)  # fmt: skip
+    positions *= length[:, None]
+
+    px, py, pz, energy = (particles[f] * mom for f in ("px", "py", "pz", "e"))
+    m2 = energy**2 - px**2 - py**2 - pz**2
+    computed = np.sign(m2) * np.sqrt(np.abs(m2))  # HepMC3's m(): negative for spacelike
+    mass = np.where(particles["is_mass_set"], particles["mass"] * mom, computed)
+    xsec = np.array(pending.xsec, dtype=np.float64).reshape(n, 2).T.copy()  # two contiguous rows
+    return make_chunk(
+        event_number=np.array(pending.number, dtype=np.int64),
+        weights={
+            name: np.ascontiguousarray(w)
+            for name, w in zip(weight_names, flat.weights.T, strict=True)
+        },
+        cross_section=xsec[0],
+        cross_section_error=xsec[1],
+        particle_counts=n_particles,
+        particles={
+            "px": px,
+            "py": py,
+            "pz": pz,
+            "E": energy,
+            "pid": np.ascontiguousarray(particles["pid"]),  # a field of a record: strided
+            "status": np.ascontiguousarray(particles["status"]),
+            "generated_mass": mass,
+            "production_vertex": production,
+            "end_vertex": end,
+        },
+        vertex_counts=n_vertices,
+        vertices={
+            name: np.ascontiguousarray(c) for name, c in zip("xyzt", positions.T, strict=True)
+        },
+    )
+
+
+def _vertex_positions(
+    flat: Flat,
+    entering_event: np.ndarray,
+    entering_particle: np.ndarray,
+    entering_vertex: np.ndarray,
+    production: np.ndarray,
+) -> np.ndarray:
+    """Vertex positions as HepMC3's ``GenVertex.position`` gives them, in the file's unit.
+
+    A vertex stored without a position (all four zero) takes the position of the production
+    vertex of its first incoming particle that has one, recursively; failing that, the
+    event's position (``@`` on the ``E`` line, usually zero).
+    """
+    raw = np.stack([flat.vertices[f] for f in ("x", "y", "z", "t")], axis=1).astype(np.float64)
+    unset = ~raw.any(axis=1)
+    if not unset.any():
+        return raw
+    p_start, v_start, n_vertices = flat.p_start, flat.v_start, flat.n_vertices
+    event_of_vertex = np.repeat(np.arange(len(n_vertices)), n_vertices)
+    event_pos = np.array(flat.pending.event_pos, dtype=np.float64).reshape(-1, 4)
+    parent = np.full(len(raw), -1, dtype=np.int64)
+    local = production[p_start[entering_event] + entering_particle - 1]
+    has = local >= 0
+    target = v_start[entering_event[has]] + (-entering_vertex[has] - 1)
+    source = v_start[entering_event[has]] + local[has]
+    target, first = np.unique(target, return_index=True)  # the first incoming particle wins
+    parent[target] = source[first]
+    positions = np.where(unset[:, None], event_pos[event_of_vertex], raw)
+    todo = unset & (parent >= 0)
+    while todo.any():  # resolve from the top of each chain down; depth-many passes
+        ready = todo & ~todo[np.where(parent >= 0, parent, 0)]
+        if not ready.any():
+            break  # a cycle: HepMC3 would recurse forever; keep the event position
+        positions[ready] = positions[parent[ready]]
+        todo &= ~ready
+    return positions

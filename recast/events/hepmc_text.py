@@ -1,0 +1,329 @@
+"""The raw-text side of reading HepMC3 files: opening (compressed or not), recognising the
+format, locating an event's line for error messages, and keeping HepMC3's printing off the
+user's terminal.
+
+HepMC3 parses; this module only looks at bytes where HepMC3 cannot help: before the first
+event (which format is this?) and after a failure (which event and line was it, and where does
+the next event start?). The error path re-reads the file with a forward-only scan, so reading
+a good file costs nothing here.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import ctypes
+import gzip
+import io
+import logging
+import lzma
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pyhepmc
+
+from ..errors import EventFileError
+
+log = logging.getLogger(__name__)
+
+_MAGIC = {
+    b"\x1f\x8b": ("gzip", gzip.open),
+    b"BZh": ("bzip2", bz2.open),
+    b"\xfd7zXZ\x00": ("xz", lzma.open),
+}
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_HEADER_LIMIT = 16 << 20  # bytes before the first event; a header this large is not HepMC3
+FOOTER = b"HepMC::Asciiv3-END_EVENT_LISTING"
+
+
+def compression(path: Path) -> str | None:
+    """``gzip``, ``bzip2``, ``xz``, ``zstd`` by the file's first bytes (not its name), or None."""
+    with open(path, "rb") as handle:
+        start = handle.read(6)
+    if start.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    return next((name for magic, (name, _) in _MAGIC.items() if start.startswith(magic)), None)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """The file's decompressed bytes, whatever its name says."""
+    kind = compression(path)
+    if kind is None:
+        return open(path, "rb", buffering=1 << 20)  # the caller closes it
+    if kind == "zstd":
+        try:
+            from compression import zstd  # type: ignore[import-not-found]  # Python >= 3.14
+        except ImportError:
+            try:
+                from backports import zstd  # type: ignore[import-not-found,no-redef]
+            except ImportError:
+                raise EventFileError(
+                    f"{path}: zstd-compressed; decompress it first (`zstd -d`) or "
+                    "`pip install backports.zstd`"
+                ) from None
+        return zstd.open(path, "rb")  # type: ignore[no-any-return]
+    opener = next(op for name, op in _MAGIC.values() if name == kind)
+    return opener(path, "rb")  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Header:
+    """What precedes the first event: the writer's HepMC3 version and the header's bytes."""
+
+    version: str | None
+    text: bytes | None  # None when too large to keep; then a failed read cannot resume
+    compression: str | None
+
+    @property
+    def data(self) -> str:
+        """How messages name the byte stream: ``gzip data``, ``file data``."""
+        return f"{self.compression or 'file'} data"
+
+
+def sniff(path: Path) -> Header:
+    """Check that ``path`` is a HepMC3 ASCII file; raise a clear EventFileError otherwise."""
+    if not path.exists():
+        raise EventFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise EventFileError(f"{path}: is a directory, not an event file")
+    if path.stat().st_size == 0:
+        raise EventFileError(f"{path}: the file is empty (0 bytes)")
+    kind = compression(path)
+    lines: list[bytes] = []
+    size, saw_event = 0, False
+    try:
+        with open_binary(path) as handle:
+            while size <= _HEADER_LIMIT:
+                raw = handle.readline(1 << 16)  # bounded: a binary file may have no newline
+                saw_event = raw[:1] == b"E"
+                if not raw or saw_event:
+                    break
+                lines.append(raw)
+                size += len(raw)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise EventFileError(f"{path}: cannot read it ({kind or 'uncompressed'}): {exc}") from None
+    text = b"".join(lines)
+    if not text.strip() and not saw_event:
+        after = f" after {kind} decompression" if kind else ""
+        raise EventFileError(f"{path}: the file is empty (nothing but blank space{after})")
+    start = text.lstrip()[:4096]
+    if b"HepMC::Asciiv3" in start:
+        version = next(
+            (ln.split()[1].decode() for ln in lines if ln.startswith(b"HepMC::Version ")), None
+        )
+        return Header(version, text if size <= _HEADER_LIMIT else None, kind)
+    raise EventFileError(f"{path}: {_what_else(start)}")
+
+
+def _what_else(start: bytes) -> str:
+    """Name the format a non-HepMC3 file seems to be in, and what to do about it."""
+    if b"<LesHouchesEvents" in start or b"<LesHouches" in start:
+        return (
+            "a Les Houches Event (LHE) file, not HepMC3: recast needs showered, hadronised "
+            "events; run them through a parton shower (e.g. Pythia8) that writes HepMC3"
+        )
+    if b"HepMC::IO_GenEvent" in start or b"HepMC::Version 2" in start:
+        return (
+            "a HepMC2 (IO_GenEvent) file; recast reads HepMC3 ASCII. Convert it, e.g. read it "
+            "with pyhepmc.open(path) and write each event with pyhepmc.open(out, 'w')"
+        )
+    if start.startswith(b"root"):
+        return "a ROOT file; recast reads HepMC3 ASCII files (header 'HepMC::Asciiv3')"
+    first = start.split(b"\n", 1)[0][:60]
+    return (
+        f"not a HepMC3 ASCII file: it starts with {first!r} where HepMC3 writes "
+        "'HepMC::Version 3...' and 'HepMC::Asciiv3-START_EVENT_LISTING'"
+    )
+
+
+class Source(io.RawIOBase):
+    """The byte stream HepMC3 reads through pyhepmc: ``prefix`` then ``handle``.
+
+    Remembers the last bytes served (did the file end with the end-of-listing line?) and turns
+    a decompression error into end-of-data plus :attr:`error`, since an exception cannot
+    travel back through the C++ reader.
+    """
+
+    def __init__(self, handle: IO[bytes], prefix: bytes = b"") -> None:
+        super().__init__()
+        self._parts: list[Any] = [io.BytesIO(prefix), handle] if prefix else [handle]
+        self._handle = handle
+        self._tail = b""
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._parts:
+            try:
+                n = self._parts[0].readinto(buffer)
+            except Exception as exc:  # reported after the loop
+                self.error = exc
+                self._parts.clear()
+                return 0
+            if n:
+                self._tail = (self._tail + bytes(memoryview(buffer)[:n]))[-128:]
+                return int(n)
+            self._parts.pop(0)
+        return 0
+
+    def at_footer(self) -> bool:
+        return self._tail.rstrip().endswith(FOOTER)
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+class Locator:
+    """Find the n-th event's ``E`` line in the raw text: its event number, line and offset.
+
+    Forward-only, so the bad events of one pass cost one extra read of the file in total.
+    HepMC3 starts an event at every line beginning with ``E``; so does this count.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[bytes] | None = None
+        self._index = -1
+        self._line = 0
+        self._offset = 0
+        self._last: tuple[int, int | None, int, int] | None = None  # index, number, line, offset
+        self.footer = False  # the end-of-listing line was passed
+
+    def _find(self, index: int) -> tuple[int, int | None, int, int] | None:
+        if self._last is not None and self._last[0] == index:
+            return self._last
+        if index < self._index:
+            self.close()
+        if self._handle is None:
+            self._handle = open_binary(self.path)
+            self._index, self._line, self._offset, self._last = -1, 0, 0, None
+            self.footer = False
+        while self._index < index:
+            try:
+                raw = self._handle.readline()
+            except (OSError, EOFError, lzma.LZMAError):
+                return None
+            if not raw:
+                return None
+            self._line += 1
+            self.footer = self.footer or raw.startswith(FOOTER)
+            if raw[:1] == b"E":
+                self._index += 1
+                self._last = (self._index, _event_number(raw), self._line, self._offset)
+            self._offset += len(raw)
+        return self._last
+
+    def where(self, index: int) -> tuple[int | None, int | None]:
+        """(event number, line number) of the index-th event, or Nones if not found."""
+        found = self._find(index)
+        return (found[1], found[2]) if found else (None, None)
+
+    def next_event_offset(self, index: int) -> int | None:
+        """Byte offset of the event after the index-th, or None if there is none."""
+        found = self._find(index + 1)
+        return found[3] if found else None
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def _event_number(line: bytes) -> int | None:
+    fields = line.split()
+    try:
+        return int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _libc_fflush() -> Any:
+    try:
+        return ctypes.CDLL(None).fflush
+    except (OSError, AttributeError):  # not a POSIX libc (e.g. Windows)
+        return None
+
+
+_FFLUSH = _libc_fflush()
+
+
+class NativeOutput:
+    """Capture what the C++ library prints to file descriptors 1 and 2 while active.
+
+    HepMC3 reports parse problems by printing (``ERROR::...``, ``WARNING::...``) and returning
+    an empty event; this collects the text so the reader can attach it to the event concerned
+    and log it, instead of letting it reach the terminal unexplained. Python's own output in
+    the meantime would be captured too, so nothing may log while a capture is active.
+    :meth:`take` returns the text printed since the last call.
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._saved: tuple[int, int] | None = None
+        self._position = 0
+        self._setup: tuple[bool, bool, int] = (True, True, 5)
+        self.leftover = ""
+
+    def __enter__(self) -> NativeOutput:
+        if not hasattr(os, "pread"):
+            return self
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            saved = (os.dup(1), os.dup(2))
+        except (OSError, ValueError, AttributeError):
+            return self  # no usable descriptors (e.g. a daemon): let it print
+        self._file = tempfile.TemporaryFile()
+        self._saved = saved
+        self._flush()
+        os.dup2(self._file.fileno(), 1)
+        os.dup2(self._file.fileno(), 2)
+        # a user may have silenced HepMC3, or made it chatty: while captured, its complaints
+        # are evidence against the event being read, and only its complaints
+        setup = pyhepmc.Setup
+        self._setup = (setup.print_errors, setup.print_warnings, setup.debug_level)
+        setup.print_errors = setup.print_warnings = True
+        setup.debug_level = 1  # keeps "Parsing failed at line: ..." (a level-1 message)
+        return self
+
+    def _flush(self) -> None:
+        if _FFLUSH is not None:
+            _FFLUSH(None)  # C stdio buffers (printf) of the library
+
+    def take(self) -> str:
+        if self._file is None:
+            return ""
+        fd = self._file.fileno()
+        if os.fstat(fd).st_size == self._position:
+            return ""  # HepMC3 always writes an unbuffered ERROR/WARNING line first
+        self._flush()
+        size = os.fstat(fd).st_size
+        text = os.pread(fd, size - self._position, self._position)
+        self._position = size
+        return text.decode(errors="replace")
+
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._file is None or self._saved is None:
+            return
+        errors, warnings, debug = self._setup
+        pyhepmc.Setup.print_errors = errors
+        pyhepmc.Setup.print_warnings = warnings
+        pyhepmc.Setup.debug_level = debug
+        self._flush()
+        for target, saved in zip((1, 2), self._saved, strict=True):
+            os.dup2(saved, target)
+            os.close(saved)
+        with contextlib.suppress(OSError):
+            self.leftover = self.take()
+        self._file.close()
+        self._file = None

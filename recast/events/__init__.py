@@ -1,5 +1,6 @@
 """Truth-level event sources yielding chunks in the layout of :mod:`recast.events.chunk`."""
 
 from .chunk import make_chunk
+from .hepmc import HepMCReader, read_hepmc
 
-__all__ = ["make_chunk"]
+__all__ = ["HepMCReader", "make_chunk", "read_hepmc"]

@@ -74,7 +74,10 @@ def make_chunk(
         },
         with_name="Momentum4D",
     )
-    vertex_record = ak.zip({f: np.asarray(vertices[f], dtype=np.float64) for f in VERTEX_FIELDS})
+    # contiguous buffers: strided ones (a column of a table) cannot go to Arrow/Parquet
+    vertex_record = ak.zip(
+        {f: np.ascontiguousarray(vertices[f], dtype=np.float64) for f in VERTEX_FIELDS}
+    )
     first = next(iter(weights))
     return ak.zip(
         {

@@ -61,6 +61,14 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
+def _stdout_console() -> Any:
+    """The terminal's width on a terminal; piped or captured, wide enough to keep cells whole."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 # -- recast card ----------------------------------------------------------------------------
 @cli.group()
 def card() -> None:
@@ -325,28 +333,29 @@ def generate_command(
 @_reports_errors
 def list_command() -> None:
     """The analysis bundles shipped with recast-nn, with their status."""
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    from .analysis.bundle import available, load_bundle
+    from .analysis.bundle import list_bundles
 
     table = Table(title="analysis bundles")
     for column in ("id", "experiment", "√s [TeV]", "L [fb⁻¹]", "status", "regions"):
-        table.add_column(column)
-    for bundle_id in available():
-        bundle = load_bundle(bundle_id, verify=False)
-        document = bundle.document
-        status = document["status"]
+        table.add_column(column, overflow="fold")
+    for row in list_bundles():
+        if "error" in row:
+            table.add_row(row["id"], "", "", "", f"[red]INVALID[/red]: {escape(row['error'])}", "")
+            continue
+        status = row["status"]
         text = status["state"] + (f" ({status['reason']})" if "reason" in status else "")
         table.add_row(
-            bundle_id,
-            document["experiment"],
-            f"{document['sqrt_s']:g}",
-            f"{document['luminosity']:g}",
+            row["id"],
+            row["experiment"],
+            f"{row['sqrt_s']:g}",
+            f"{row['luminosity']:g}",
             text,
-            str(len(document["regions"])),
+            ", ".join(row["regions"]),
         )
-    Console().print(table)
+    _stdout_console().print(table)
 
 
 @cli.group()
@@ -388,7 +397,8 @@ def _run_options(function: F) -> F:
             type=int,
             default=1,
             show_default=True,
-            help="Seed of every stochastic detector step.",
+            help="Seed of every stochastic detector step; with --pythia-slha also of Pythia8 "
+            "(the events come in blocks of 500, block i seeded with SEED + i).",
         ),
         click.option("--chunk-size", type=int, default=1000, show_default=True),
         click.option(
@@ -400,6 +410,19 @@ def _run_options(function: F) -> F:
         ),
         click.option("--scheduler", default=None, help="Address of a running Dask scheduler."),
         click.option("--skip-bad", is_flag=True, help="Skip and count bad events."),
+        click.option(
+            "--pythia-slha",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Generate the events in process from this SLHA instead (with --events).",
+        ),
+        click.option(
+            "--events",
+            "n_events",
+            type=int,
+            default=None,
+            help="Number of events to generate with --pythia-slha.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -410,19 +433,6 @@ def _run_options(function: F) -> F:
 @click.argument("analysis", metavar="ANALYSIS")
 @click.argument("events", nargs=-1, type=click.Path(path_type=Path))
 @_run_options
-@click.option(
-    "--pythia-slha",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Generate the events in process from this SLHA (with --events).",
-)
-@click.option(
-    "--events",
-    "n_events",
-    type=int,
-    default=None,
-    help="Number of events to generate with --pythia-slha.",
-)
 @click.option("-o", "--output", default=None, help="Write the results JSON (- for stdout).")
 @_reports_errors
 def run_command(
@@ -439,34 +449,44 @@ def run_command(
     n_events: int | None,
     output: str | None,
 ) -> None:
-    """Recast ANALYSIS on truth-level EVENTS (HepMC3 files or Parquet object caches).
+    """Recast ANALYSIS on truth-level EVENTS: yields and cutflows of every region at σ × L.
 
-    Example: recast run EXAMPLE_JETS_MET events.hepmc --xsec 12.3fb -o results.json
+    EVENTS are HepMC3 files (plain or compressed) or Parquet caches, one work unit each;
+    or, with --pythia-slha, events generated in process. The results JSON is written only
+    once the run succeeded. With --workers N the inputs are spread over a local Dask
+    cluster (or --scheduler ADDRESS); the results are identical to a serial run.
+
+    \b
+    Examples:
+      recast run EXAMPLE_JETS_MET events.hepmc --xsec 12.3fb -o results.json
+      recast run EXAMPLE_JETS_MET a.hepmc b.hepmc --workers 2
+      recast run EXAMPLE_JETS_MET --pythia-slha gtt.slha --events 2000 --workers 2
     """
     from .analysis.run import recast_run
+    from .report.progress import events_progress
 
-    document = recast_run(
-        analysis,
-        list(events),
-        xsec=xsec,
-        lumi=lumi,
-        seed=seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        scheduler=scheduler,
-        skip_bad=skip_bad,
-        pythia_slha=pythia_slha,
-        n_events=n_events,
-        output=output,
-        progress=output != "-",
-    )
+    with events_progress(f"recast {analysis}") as progress:
+        document = recast_run(
+            analysis,
+            list(events),
+            xsec=xsec,
+            lumi=lumi,
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            skip_bad=skip_bad,
+            pythia_slha=pythia_slha,
+            n_events=n_events,
+            output=output,
+            progress=progress,
+        )
     if output != "-":
-        from rich.console import Console
-
         from .report.results_table import results_tables
 
+        console = _stdout_console()
         for table in results_tables(document):
-            Console().print(table)
+            console.print(table)
 
 
 @cli.command("validate")
@@ -493,38 +513,52 @@ def validate_command(
     workers: int,
     scheduler: str | None,
     skip_bad: bool,
+    pythia_slha: Path | None,
+    n_events: int | None,
     output: str | None,
     plot: Path | None,
 ) -> None:
     """Compare the cutflow on EVENTS with the published one of BENCHMARK, step by step.
 
-    Exit code 0 when every step passes the bundle's tolerance, 1 otherwise.
+    The cross-section defaults to the benchmark's. A step passes when |ratio − 1| or
+    |pull| is within the bundle's tolerance; exit code 0 when every step passes, 1 otherwise.
 
-    Example: recast validate EXAMPLE_JETS_MET bench.hepmc --benchmark gluino_1200_100
+    \b
+    Examples:
+      recast validate EXAMPLE_JETS_MET bench.hepmc --benchmark gtt_1200_100 --plot v.png
+      recast validate EXAMPLE_JETS_MET --benchmark gtt_1200_100 \\
+          --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
     """
     from .analysis.run import recast_validate
+    from .report.progress import events_progress
 
-    verdict = recast_validate(
-        analysis,
-        list(events),
-        benchmark=benchmark,
-        xsec=xsec,
-        lumi=lumi,
-        seed=seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        scheduler=scheduler,
-        skip_bad=skip_bad,
-        output=output,
-        plot=plot,
-    )
+    with events_progress(f"validate {analysis}") as progress:
+        verdict = recast_validate(
+            analysis,
+            list(events),
+            benchmark=benchmark,
+            xsec=xsec,
+            lumi=lumi,
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            skip_bad=skip_bad,
+            pythia_slha=pythia_slha,
+            n_events=n_events,
+            output=output,
+            plot=plot,
+            progress=progress,
+        )
     if output != "-":
-        from rich.console import Console
-
         from .report.validation_table import validation_tables
 
+        console = _stdout_console()
         for table in validation_tables(verdict):
-            Console().print(table)
+            console.print(table)
+        failed = [r["region"] for r in verdict["regions"] if not r["passed"]]
+        summary = "every step passes" if not failed else f"FAILED in {', '.join(failed)}"
+        click.echo(f"{verdict['analysis']}, benchmark {verdict['benchmark']}: {summary}")
     if not verdict["passed"]:
         sys.exit(1)
 

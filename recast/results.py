@@ -40,17 +40,17 @@ def build_results(
     """The results document: yields per region (at σ·L), cutflows, normalisation, provenance."""
     factor = float(normalisation["factor"])
     flows = scaled_cutflows(result, factor)
-    yields = {}
+    yields: dict[str, dict[str, Any]] = {}
     for region, flow in flows.items():
-        initial = flow.sumw[0]
         yields[region] = {
             "value": float(flow.sumw[-1]),
             "mc_uncertainty": float(math.sqrt(max(flow.sumw2[-1], 0.0))),
             "raw": int(flow.raw[-1]),
-            "efficiency": float(flow.sumw[-1] / initial) if initial else float("nan"),
         }
+        if flow.sumw[0] != 0:  # JSON has no NaN: no efficiency of an empty sample
+            yields[region]["efficiency"] = float(flow.sumw[-1] / flow.sumw[0])
     artefacts = {str(a["path"]): a["sha256"] for a in _artefacts(bundle.document)}
-    document = {
+    document: dict[str, Any] = {
         "schema_version": schema.CURRENT_VERSION,
         "analysis": bundle.id,
         "normalisation": dict(normalisation),
@@ -65,6 +65,13 @@ def build_results(
             "bad_events_skipped": result.bad_events,
         },
     }
+    if result.generation:
+        document["provenance"]["generation"] = result.generation
+    if result.cross_sections:
+        document["provenance"]["generator_cross_sections_pb"] = [
+            {"value": xs, "error": err if math.isfinite(err) else None, "events": n}
+            for xs, err, n in result.cross_sections
+        ]
     schema.validate(document, "results", f"results of {bundle.id}")
     return document
 

@@ -70,3 +70,44 @@ def linear_onnx(
     model.ir_version = 8  # onnx writes a newer IR than onnxruntime reads by default
     onnx.save(model, str(path))
     return weights
+
+
+class GttSample:
+    """The EXAMPLE_JETS_MET benchmark sample (g̃ → t t̄ χ̃⁰₁, 1200/100 GeV) in HepMC3 files.
+
+    ``first`` and ``second``: the 200 events (Pythia8 seed 2026) from which the bundle's
+    reference cutflows were made, split 100/100 (sums are exact, so the split changes
+    nothing); ``small``: the first 30 events; ``tiny_a``/``tiny_b``: the first 15 and the next 15.
+    """
+
+    SEED = 2026
+    EVENTS = 200
+
+    def __init__(self, folder: Path) -> None:
+        import awkward as ak
+
+        from recast.events.hepmc_writer import write_hepmc
+        from recast.events.pythia import generate
+        from recast.events.slha import write_gluino_slha
+
+        self.folder = folder
+        self.slha = write_gluino_slha(folder / "gtt_1200_100.slha", 1200.0, 100.0, "ttbar")
+        self.events = ak.concatenate(list(generate(self.slha, self.EVENTS, self.SEED)))
+        self.first, self.second = folder / "gtt_a.hepmc", folder / "gtt_b.hepmc"
+        self.small = folder / "gtt_small.hepmc"
+        self.tiny_a, self.tiny_b = folder / "gtt_tiny_a.hepmc", folder / "gtt_tiny_b.hepmc"
+        for path, part in (
+            (self.first, slice(0, 100)),
+            (self.second, slice(100, 200)),
+            (self.small, slice(0, 30)),
+            (self.tiny_a, slice(0, 15)),
+            (self.tiny_b, slice(15, 30)),
+        ):
+            write_hepmc(self.events[part], path)
+
+
+@pytest.fixture(scope="session")
+def gtt(tmp_path_factory: pytest.TempPathFactory) -> GttSample:
+    """Generated once per session (about 4 s); needs the [gen] extra."""
+    pytest.importorskip("pythia8mc")
+    return GttSample(tmp_path_factory.mktemp("gtt"))

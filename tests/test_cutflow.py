@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recast.analysis import Analysis, AnalysisDefinitionError, cut
-from recast.cutflow import Cutflow, compare
+from recast.cutflow import Cutflow, compare, step_uncertainties
 
 
 class Toy(Analysis):
@@ -107,9 +107,27 @@ def test_comparison_with_a_published_cutflow() -> None:
         max_pull=2.0,
     )
     assert rows[0].ratio == pytest.approx(50 / 52)
-    assert rows[0].pull == pytest.approx(-2 / math.sqrt(50 + 1))
+    # binomial: 100 events, ε = 0.5 -> σ = √(100 · 0.5 · 0.5) = 5; ε = 0.1 -> σ = 3
+    assert rows[0].recast_uncertainty == pytest.approx(5.0)
+    assert rows[0].pull == pytest.approx(-2 / math.sqrt(25 + 1))
     assert rows[0].passed
     assert rows[1].recast_relative == pytest.approx(0.2)
     assert rows[1].published_relative == pytest.approx(20 / 52)
-    assert rows[1].pull == pytest.approx(-10 / math.sqrt(10))
+    assert rows[1].recast_uncertainty == pytest.approx(3.0)
+    assert rows[1].pull == pytest.approx(-10 / 3)
     assert not rows[1].passed
+
+
+def test_step_uncertainties_are_weighted_binomial() -> None:
+    weights = np.array([2.0, -0.5, 1.0, 1.5, 0.5])
+    passed = np.array([1, 1, 0, 1, 0], dtype=float)
+    flow = Cutflow(["a"])
+    flow.fill(weights, [passed])
+    total, kept = weights.sum(), (weights * passed).sum()
+    efficiency = kept / total
+    # the efficiency's variance, by propagating each event's weight independently
+    derivative = (passed - efficiency) / total
+    expected = total * math.sqrt(np.sum(derivative**2 * weights**2))
+    assert step_uncertainties(flow) == pytest.approx([0.0, expected])
+    with pytest.raises(ValueError, match=r"published steps \['b'\] are not cuts"):
+        compare(flow, [{"cut": "b", "value": 1.0}], 1.0)

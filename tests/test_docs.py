@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
@@ -16,8 +17,21 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
+# ```python blocks run (```py ones are fragments, highlighted alike but not run)
+#: a block whose content is a file of the example, not code to run
+FILE_BLOCK = re.compile(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", re.S)
+
+
 def python_blocks(page: str) -> str:
-    return "\n".join(re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S))
+    text = FILE_BLOCK.sub("", (DOCS / page).read_text())
+    return "\n".join(re.findall(r"```python\n(.*?)```", text, re.S))
+
+
+def write_files(page: str, folder: Path) -> None:
+    """The files a page shows (``<!-- file: PATH -->`` before the block), written to folder."""
+    for relative, content in FILE_BLOCK.findall((DOCS / page).read_text()):
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(content)
 
 
 def printed(page: str) -> str:
@@ -48,6 +62,37 @@ def test_detector_example_prints_what_the_page_says(
     runpy.run_path(str(script), run_name="__main__")
     expected = printed("detector.md")
     assert expected.count("\n") == 11  # both output blocks were found
+    assert capsys.readouterr().out == expected
+
+
+@pytest.mark.slow
+def test_recasting_example_prints_what_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pythia8mc")
+    pytest.importorskip("matplotlib")
+    script = tmp_path / "example.py"
+    script.write_text(python_blocks("recasting.md"))
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(script), run_name="__main__")
+    expected = printed("recasting.md")
+    assert expected.count("\n") == 10  # both output blocks were found
+    assert capsys.readouterr().out == expected
+    assert json.loads((tmp_path / "results.json").read_text())["analysis"] == "EXAMPLE_JETS_MET"
+    assert (tmp_path / "validation.png").is_file()
+
+
+def test_bundles_example_prints_what_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_files("bundles.md", tmp_path)
+    assert (tmp_path / "MY_SEARCH" / "analysis.py").is_file()
+    script = tmp_path / "example.py"
+    script.write_text(python_blocks("bundles.md"))
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(script), run_name="__main__")
+    expected = printed("bundles.md")
+    assert expected.count("\n") == 12  # both output blocks were found
     assert capsys.readouterr().out == expected
 
 

@@ -24,6 +24,7 @@ A cut returns a boolean per event, or a probability per event in [0, 1] (truth t
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,10 +32,13 @@ from typing import Any, ClassVar
 import awkward as ak
 import numpy as np
 
-from ..cutflow import Cutflow
+from ..cutflow import INITIAL, Cutflow
 from ..errors import RecastError, closest
 
 log = logging.getLogger(__name__)
+
+#: what analysis.json accepts as a cut name (the schema's identifier)
+CUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
 class AnalysisDefinitionError(RecastError, ValueError):
@@ -56,6 +60,12 @@ class CutDefinition:
 
 def cut(name: str, description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a method as the cut ``name``."""
+
+    if not isinstance(name, str) or not CUT_NAME.match(name) or name == INITIAL:
+        raise AnalysisDefinitionError(
+            f"cut name {name!r}: use letters, digits, '_', '.' or '-', starting with a letter "
+            f"or '_' (the names analysis.json lists), and not {INITIAL!r}"
+        )
 
     def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
         method.__recast_cut__ = (name, description or (method.__doc__ or "").strip())  # type: ignore[attr-defined]
@@ -115,7 +125,7 @@ class Analysis:
 
     # -- running ---------------------------------------------------------------------------
     def cut_values(self, events: ak.Array) -> dict[str, np.ndarray]:
-        """Every cut the regions use, evaluated once: a float array of pass factors."""
+        """Every cut the regions use, evaluated once: a float array of pass factors in [0, 1]."""
         needed = {name for names in self.regions.values() for name in names}
         values: dict[str, np.ndarray] = {}
         for name in sorted(needed, key=list(self.cuts).index):
@@ -125,6 +135,13 @@ class Analysis:
                 raise AnalysisDefinitionError(
                     f"cut {name!r} returned shape {result.shape}; it must give one value per "
                     f"event ({len(events)})"
+                )
+            bad = ~((result >= 0.0) & (result <= 1.0))  # NaN fails both comparisons
+            if bad.any():
+                first = float(result[bad][0])
+                raise AnalysisDefinitionError(
+                    f"cut {name!r} returned {first!r} for {int(bad.sum())} event(s); a cut gives "
+                    "a bool or a probability in [0, 1] per event"
                 )
             values[name] = result
         return values

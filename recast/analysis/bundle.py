@@ -135,12 +135,70 @@ def _import_class(folder: Path, code: dict[str, str], source: str) -> type[Analy
     return cls
 
 
-def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
-    """Load and validate a bundle; raise on the first kind of problem (use check for all)."""
+def _cutflow_problems(
+    document: dict[str, Any], regions: dict[str, list[str]], cutflows: list[dict[str, Any]]
+) -> list[str]:
+    """Published cutflows must name their bundle, a region of it, and only its cuts in order."""
+    problems = []
+    seen: set[tuple[str, str]] = set()
+    for i, cutflow in enumerate(cutflows):
+        region = cutflow["region"]
+        where = f"cutflows[{i}] ({document['cutflows'][i]['path']})"
+        if cutflow["analysis"] != document["id"]:
+            problems.append(
+                f"{where}: analysis {cutflow['analysis']!r} is not this bundle's id "
+                f"{document['id']!r}"
+            )
+        key = (region, cutflow["benchmark"]["name"])
+        if key in seen:
+            problems.append(
+                f"{where}: a second cutflow of region {region!r} for benchmark {key[1]!r}"
+            )
+        seen.add(key)
+        if region not in regions:
+            problems.append(
+                f"{where}: region {region!r} is not in analysis.json.{closest(region, regions)}"
+            )
+            continue
+        cuts = regions[region]
+        for step in cutflow["steps"]:
+            if step["cut"] not in cuts:
+                problems.append(
+                    f"{where}: step {step['cut']!r} is not a cut of region "
+                    f"{region!r} ({', '.join(cuts)}).{closest(step['cut'], cuts)}"
+                )
+        order = [cuts.index(s["cut"]) for s in cutflow["steps"] if s["cut"] in cuts]
+        if order != sorted(set(order)):
+            problems.append(f"{where}: steps are not in the region's cut order, each once: {cuts}")
+    return problems
+
+
+def read_document(id_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The bundle folder and its validated ``analysis.json`` (no code is run)."""
     folder = locate(id_or_path)
-    source = str(folder / "analysis.json")
     document = schema.load_json(folder / "analysis.json")
-    schema.validate(document, "analysis", source)
+    schema.validate(document, "analysis", str(folder / "analysis.json"))
+    return folder, document
+
+
+def _digest_problems(folder: Path, document: dict[str, Any]) -> list[str]:
+    problems = []
+    for where, artefact in _artefacts(document):
+        path = folder / artefact["path"]
+        if not path.is_file():
+            problems.append(f"{where}.path {artefact['path']!r} does not exist")
+        elif (actual := sha256_file(path)) != artefact["sha256"]:
+            problems.append(
+                f"{where}: {artefact['path']} has sha256 {actual}, analysis.json records "
+                f"{artefact['sha256']}; the file was modified or replaced"
+            )
+    return problems
+
+
+def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
+    """Load and validate a bundle; raise on the first kind of problem (check_bundle: all)."""
+    folder, document = read_document(id_or_path)
+    source = str(folder / "analysis.json")
     if verify:
         for where, artefact in _artefacts(document):
             path = folder / artefact["path"]
@@ -160,63 +218,81 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
         cutflow = schema.load_json(path)
         schema.validate(cutflow, "cutflow", str(path))
         cutflows.append(cutflow)
-    return Bundle(folder, document, cls, cutflows)
+    bundle = Bundle(folder, document, cls, cutflows)
+    problems = _cutflow_problems(document, bundle.regions, cutflows)
+    if problems:
+        raise BundleCheckError(source, problems)
+    return bundle
 
 
 def check_bundle(id_or_path: str | Path) -> list[str]:
-    """Everything in a bundle: schemas, digests, networks, cuts, published cutflow names.
+    """Everything in a bundle: schemas, digests, detector, networks, cuts, published cutflows.
 
     Returns what was verified; raises :class:`BundleCheckError` listing every problem.
     """
+    from ..detector.description import load_detector
     from ..preserve.check import check_card
 
-    folder = locate(id_or_path)
+    folder, document = read_document(id_or_path)
     source = str(folder / "analysis.json")
-    document = schema.load_json(folder / "analysis.json")
-    schema.validate(document, "analysis", source)
-    problems: list[str] = []
     checked: list[str] = [f"{source}: valid analysis document"]
-    for where, artefact in _artefacts(document):
-        path = folder / artefact["path"]
-        if not path.is_file():
-            problems.append(f"{where}.path {artefact['path']!r} does not exist")
-        elif sha256_file(path) != artefact["sha256"]:
-            problems.append(f"{where}: sha256 of {artefact['path']} differs from the recorded one")
-    if problems:
+    problems = _digest_problems(folder, document)
+    if problems:  # nothing else can be trusted
         raise BundleCheckError(source, problems)
     checked.append(f"{len(list(_artefacts(document)))} artefact digest(s) match")
+    if "detector" in document:
+        try:
+            detector = load_detector(folder / document["detector"]["path"])
+            checked.append(f"detector {detector.name!r}: valid, its maps verified and loaded")
+        except RecastError as exc:
+            problems.append(f"detector: {exc}")
     for name, artefact in document.get("networks", {}).items():
         try:
             check_card(folder / artefact["path"])
             checked.append(f"network {name!r}: card passes every check")
         except RecastError as exc:
             problems.append(f"network {name!r}: {exc}")
+    regions = {name: list(r["cuts"]) for name, r in document["regions"].items()}
     try:
-        bundle = load_bundle(folder)
-        bundle.analysis_class(bundle.regions)
-        checked.append(f"{bundle.analysis_class.__name__}: every region's cuts are declared")
+        cls = _import_class(folder, document["code"], source)
+        cls(regions)
+        checked.append(f"{cls.__name__}: every region's cuts are declared")
     except RecastError as exc:
-        raise BundleCheckError(source, [*problems, str(exc)]) from None
-    for i, cutflow in enumerate(bundle.cutflows):
-        region = cutflow["region"]
-        where = f"cutflows[{i}] ({document['cutflows'][i]['path']})"
-        if region not in bundle.regions:
-            problems.append(
-                f"{where}: region {region!r} is not in analysis.json."
-                + closest(region, bundle.regions)
-            )
-            continue
-        cuts = bundle.regions[region]
-        for step in cutflow["steps"]:
-            if step["cut"] not in cuts:
-                problems.append(
-                    f"{where}: step {step['cut']!r} is not a cut of region "
-                    f"{region!r} ({cuts}).{closest(step['cut'], cuts)}"
-                )
-        order = [cuts.index(s["cut"]) for s in cutflow["steps"] if s["cut"] in cuts]
-        if order != sorted(order):
-            problems.append(f"{where}: steps are not in the region's cut order {cuts}")
+        problems.append(str(exc))
+    cutflows = []
+    for i, artefact in enumerate(document.get("cutflows", [])):
+        try:
+            cutflow = schema.load_json(folder / artefact["path"])
+            schema.validate(cutflow, "cutflow", str(folder / artefact["path"]))
+            cutflows.append(cutflow)
+        except RecastError as exc:
+            problems.append(f"cutflows[{i}]: {exc}")
+    if len(cutflows) == len(document.get("cutflows", [])):
+        problems += _cutflow_problems(document, regions, cutflows)
     if problems:
         raise BundleCheckError(source, problems)
-    checked.append(f"{len(bundle.cutflows)} published cutflow(s) name only their region's cuts")
+    checked.append(f"{len(cutflows)} published cutflow(s) name only their region's cuts")
     return checked
+
+
+def list_bundles() -> list[dict[str, Any]]:
+    """A summary of every shipped bundle, read from analysis.json alone (no code is run)."""
+    rows = []
+    for bundle_id in available():
+        try:
+            _, document = read_document(bundle_id)
+        except RecastError as exc:
+            rows.append({"id": bundle_id, "error": str(exc).splitlines()[0]})
+            continue
+        rows.append(
+            {
+                "id": bundle_id,
+                "title": document.get("title", ""),
+                "experiment": document["experiment"],
+                "sqrt_s": document["sqrt_s"],
+                "luminosity": document["luminosity"],
+                "status": document["status"],
+                "regions": list(document["regions"]),
+            }
+        )
+    return rows

@@ -1,4 +1,11 @@
-"""`recast run` and `recast validate` as API functions: parse once, run, write atomically."""
+"""`recast run` and `recast validate` as API functions: check arguments, run, write atomically.
+
+    from recast.analysis.run import recast_run
+    results = recast_run("EXAMPLE_JETS_MET", ["events.hepmc"], xsec="46fb", output="out.json")
+    results["yields"]["SR_loose"]["value"]
+
+Every argument is checked before the first event is read, so a typo does not cost a run.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..cutflow import compare
 from ..errors import UsageError, closest
 from ..io import write_json
-from .bundle import load_bundle
-from .runner import (
-    ChainOptions,
-    UnitResult,
-    WorkUnit,
-    normalisation,
-    parse_cross_section,
-    run_units,
-    units_for,
-)
+from .bundle import Bundle, load_bundle
+from .normalise import check_luminosity, normalisation, parse_cross_section
+from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
 
 log = logging.getLogger(__name__)
 
 
 def _units(
-    events: Sequence[str | Path],
-    pythia_slha: Path | None,
-    n_events: int | None,
-    seed: int,
-    workers: int,
+    events: Sequence[str | Path], pythia_slha: str | Path | None, n_events: int | None, seed: int
 ) -> list[WorkUnit]:
     if pythia_slha is not None:
         if events:
@@ -39,39 +36,21 @@ def _units(
             raise UsageError("--pythia-slha needs --events N (a positive number)")
         if not Path(pythia_slha).is_file():
             raise UsageError(f"--pythia-slha {pythia_slha}: no such file")
-        # one block per worker, each with its own seed and event numbers
-        parts = max(1, workers)
-        sizes = [n_events // parts + (i < n_events % parts) for i in range(parts)]
-        return [
-            WorkUnit(
-                "pythia", pythia_setup=str(pythia_slha), seed=seed * 1000 + i + 1, n_events=size
-            )
-            for i, size in enumerate(sizes)
-            if size
-        ]
+        return pythia_units(pythia_slha, n_events, seed)
+    if n_events is not None:
+        raise UsageError("--events N is the number of events to generate with --pythia-slha")
+    if isinstance(events, str | Path):  # one path, not a list of its characters
+        events = [events]
+    if not events:
+        raise UsageError("no input: give HepMC3 files, Parquet caches, or --pythia-slha FILE")
     for path in events:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such event file")
-    return units_for(events, workers)
-
-
-def _progress(enabled: bool) -> Any:
-    if not enabled:
-        return None
-    import sys
-
-    if not sys.stderr.isatty():
-        return None
-
-    def report(part: UnitResult) -> None:
-        rate = part.events / part.seconds if part.seconds else float("nan")
-        log.warning("processed %d events (%.0f events/s)", part.events, rate)
-
-    return report
+    return units_for(events)
 
 
 def execute(
-    analysis: str | Path,
+    bundle: Bundle,
     events: Sequence[str | Path],
     *,
     seed: int = 1,
@@ -79,43 +58,57 @@ def execute(
     workers: int = 1,
     scheduler: str | None = None,
     skip_bad: bool = False,
-    pythia_slha: Path | None = None,
+    pythia_slha: str | Path | None = None,
     n_events: int | None = None,
-    progress: bool = False,
-) -> tuple[Any, UnitResult]:
-    """Run the chain over all inputs; the merged, unnormalised result."""
-    bundle = load_bundle(analysis)
+    progress: Progress | None = None,
+) -> UnitResult:
+    """Run the chain of ``bundle`` over all inputs; the merged, unnormalised result."""
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be positive, not {chunk_size}")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {workers}")
+    units = _units(events, pythia_slha, n_events, seed)
     options = ChainOptions(str(bundle.folder), seed=seed, chunk_size=chunk_size, skip_bad=skip_bad)
-    units = _units(events, pythia_slha, n_events, seed, workers)
-    result = run_units(
-        units, options, workers=workers, scheduler=scheduler, progress=_progress(progress)
-    )
-    return bundle, result
+    return run_units(units, options, workers, scheduler, progress, bundle)
+
+
+def _cross_section(xsec: str | float | None) -> float | None:
+    if xsec is None:
+        return None
+    if isinstance(xsec, int | float):
+        return parse_cross_section(f"{xsec!r}pb")
+    return parse_cross_section(xsec)
 
 
 def recast_run(
     analysis: str | Path,
     events: Sequence[str | Path],
     *,
-    xsec: str | None = None,
+    xsec: str | float | None = None,
     lumi: float | None = None,
     seed: int = 1,
     chunk_size: int = 1000,
     workers: int = 1,
     scheduler: str | None = None,
     skip_bad: bool = False,
-    pythia_slha: Path | None = None,
+    pythia_slha: str | Path | None = None,
     n_events: int | None = None,
-    output: str | None = None,
-    progress: bool = False,
+    output: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Yields and cutflows of every region at σ × L, as a validated results document."""
+    """Yields and cutflows of every region at σ × L, as a validated results document.
+
+    ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
+    generator's own cross-section from the events. ``output`` (``-`` for stdout) is written
+    only once the whole run succeeded.
+    """
     from ..results import build_results
 
-    bundle, result = execute(
-        analysis,
+    cross_section = _cross_section(xsec)
+    check_luminosity(lumi)
+    bundle = load_bundle(analysis)
+    result = execute(
+        bundle,
         events,
         seed=seed,
         chunk_size=chunk_size,
@@ -126,10 +119,12 @@ def recast_run(
         n_events=n_events,
         progress=progress,
     )
-    cross_section = parse_cross_section(xsec) if xsec is not None else None
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
-    document = build_results(bundle, result, normalisation(result, cross_section, luminosity), seed)
-    if output:
+    norm = normalisation(
+        result.sum_weights, result.events, result.cross_sections, cross_section, luminosity
+    )
+    document = build_results(bundle, result, norm, seed)
+    if output is not None:
         write_json(output, document)
     return document
 
@@ -139,77 +134,74 @@ def recast_validate(
     events: Sequence[str | Path],
     *,
     benchmark: str,
-    xsec: str | None = None,
+    xsec: str | float | None = None,
     lumi: float | None = None,
     seed: int = 1,
     chunk_size: int = 1000,
     workers: int = 1,
     scheduler: str | None = None,
     skip_bad: bool = False,
-    output: str | None = None,
-    plot: Path | None = None,
+    pythia_slha: str | Path | None = None,
+    n_events: int | None = None,
+    output: str | Path | None = None,
+    plot: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Every published cutflow of ``benchmark`` against the recast one, with a verdict."""
+    """Every published cutflow of ``benchmark`` against the recast one, step by step.
+
+    The cross-section defaults to the benchmark's published one, then to the generator's.
+    Each step passes when |ratio − 1| or |pull| is within the bundle's ``validation``
+    tolerance (0.2 and 2 when it states none).
+    """
+    cross_section = _cross_section(xsec)
+    check_luminosity(lumi)
     bundle = load_bundle(analysis)
     published = list(bundle.published(benchmark=benchmark))
     if not published:
         names = sorted({c["benchmark"]["name"] for c in bundle.cutflows})
         raise UsageError(
             f"{bundle.id} has no published cutflow for benchmark {benchmark!r}; "
-            f"it has {names or 'none'}.{closest(benchmark, names)}"
+            f"it has {', '.join(names) or 'none'}.{closest(benchmark, names)}"
         )
-    if xsec is None and "cross_section_pb" in published[0]["benchmark"]:
-        xsec = f"{published[0]['benchmark']['cross_section_pb']}pb"
-    bundle, result = execute(
-        analysis,
+    source = "user"
+    if cross_section is None and "cross_section_pb" in published[0]["benchmark"]:
+        cross_section, source = published[0]["benchmark"]["cross_section_pb"], "benchmark"
+    result = execute(
+        bundle,
         events,
         seed=seed,
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
         skip_bad=skip_bad,
+        pythia_slha=pythia_slha,
+        n_events=n_events,
+        progress=progress,
     )
-    cross_section = parse_cross_section(xsec) if xsec is not None else None
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
-    norm = normalisation(result, cross_section, luminosity)
-    tolerance = bundle.document.get("validation", {})
-    regions = []
-    for cutflow in published:
-        flow = result.cutflows[cutflow["region"]]
-        if cutflow["unit"] == "events":
-            flow, initial = flow.scaled(norm["factor"]), cutflow.get("initial", math.nan)
-            if math.isnan(initial):
-                initial = float(flow.sumw[0])
-        else:
-            total = float(flow.sumw[0])
-            flow, initial = flow.scaled(1.0 / total if total else 0.0), cutflow.get("initial", 1.0)
-        rows = compare(
-            flow,
-            cutflow["steps"],
-            initial,
-            relative_tolerance=tolerance.get("relative_tolerance", 0.2),
-            max_pull=tolerance.get("max_pull", 2.0),
-        )
-        regions.append(
-            {
-                "region": cutflow["region"],
-                "unit": cutflow["unit"],
-                "steps": [vars(r) for r in rows],
-                "passed": all(r.passed for r in rows),
-            }
-        )
+    norm = normalisation(
+        result.sum_weights, result.events, result.cross_sections, cross_section, luminosity, source
+    )
+    tolerance = {"relative": 0.2, "max_pull": 2.0}
+    stated = bundle.document.get("validation", {})
+    tolerance["relative"] = stated.get("relative_tolerance", tolerance["relative"])
+    tolerance["max_pull"] = stated.get("max_pull", tolerance["max_pull"])
+    regions = [_region(result, cutflow, norm["factor"], tolerance) for cutflow in published]
     verdict = {
         "analysis": bundle.id,
         "benchmark": benchmark,
         "normalisation": norm,
-        "tolerance": {
-            "relative": tolerance.get("relative_tolerance", 0.2),
-            "max_pull": tolerance.get("max_pull", 2.0),
-        },
+        "tolerance": tolerance,
         "regions": regions,
         "passed": all(r["passed"] for r in regions),
+        "provenance": {
+            "recast_version": __version__,
+            "seed": seed,
+            "inputs": result.inputs,
+            "generation": result.generation,
+        },
     }
-    if output:
+    if output is not None:
         write_json(output, _finite(verdict))
     if plot is not None:
         from ..report.validation_plot import plot_validation
@@ -218,12 +210,38 @@ def recast_validate(
     return verdict
 
 
+def _region(
+    result: UnitResult, cutflow: dict[str, Any], factor: float, tolerance: dict[str, float]
+) -> dict[str, Any]:
+    flow = result.cutflows[cutflow["region"]]
+    if cutflow["unit"] == "events":
+        flow = flow.scaled(factor)
+        initial = cutflow.get("initial", float(flow.sumw[0]))
+    else:
+        total = float(flow.sumw[0])
+        flow, initial = flow.scaled(1.0 / total if total else 0.0), cutflow.get("initial", 1.0)
+    rows = compare(
+        flow,
+        cutflow["steps"],
+        initial,
+        relative_tolerance=tolerance["relative"],
+        max_pull=tolerance["max_pull"],
+    )
+    return {
+        "region": cutflow["region"],
+        "unit": cutflow["unit"],
+        "initial": {"recast": float(flow.sumw[0]), "published": initial},
+        "steps": [vars(r) for r in rows],
+        "passed": all(r.passed for r in rows),
+    }
+
+
 def _finite(value: Any) -> Any:
     """JSON has no NaN: write null instead."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value

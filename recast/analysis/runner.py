@@ -1,14 +1,19 @@
 """The runner: truth events → objects → detector → analysis → cutflows, serial or with Dask.
 
-Work is cut into *units* (a HepMC3 file or a part of one, a Parquet object cache, a block of
-Pythia8 events); each unit streams its chunks through the chain and returns cutflows, which
-merge by addition. Randomness is keyed by event number (see :mod:`recast.detector.random`),
-so the results do not depend on the chunk size, on the units, or on the number of workers.
+Work is cut into *units* (a HepMC3 file, a Parquet cache, a block of Pythia8 events); each unit
+streams its chunks through the chain and returns cutflows, which merge by addition. Sums are
+exact (:mod:`recast.exactsum`) and randomness is keyed by event number (see
+:mod:`recast.detector.random`), so the results do not depend on the chunk size, on the merge
+order, or on the number of workers. Units never depend on the number of workers: Pythia8
+generation is cut into fixed blocks of :data:`PYTHIA_BLOCK` events, block *i* seeded with
+``seed + i`` and numbered from ``i × PYTHIA_BLOCK``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +25,19 @@ import numpy as np
 
 from ..cutflow import Cutflow
 from ..errors import RecastError, UsageError
+from ..exactsum import exact_sum, to_float
 from .base import Analysis, SelectionError
 from .bundle import Bundle, load_bundle
 
 log = logging.getLogger(__name__)
+
+#: events per Pythia8 work unit, the unit of parallelism of in-process generation; each block
+#: pays Pythia's initialisation (about 0.4 s, some 7 % of generating 500 events)
+PYTHIA_BLOCK = 500
+#: Pythia8's largest seed
+_MAX_SEED = 900_000_000
+
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -32,50 +46,71 @@ class WorkUnit:
 
     kind: str
     path: str = ""
-    part: int = 0
-    parts: int = 1
-    byte_range: tuple[int, int] | None = None
-    pythia_setup: Any = None
     seed: int = 0
     n_events: int = 0
     first_event: int = 0
+    #: hepmc: only the events in bytes [start, stop) (see recast.events.partition)
+    byte_range: tuple[int, int] | None = None
 
     @property
     def label(self) -> str:
         if self.kind == "pythia":
-            return f"pythia8 (seed {self.seed}, {self.n_events} events)"
-        return self.path if self.parts == 1 else f"{self.path} [part {self.part + 1}/{self.parts}]"
+            return (
+                f"Pythia8 from {self.path} (seed {self.seed}, events "
+                f"{self.first_event}–{self.first_event + self.n_events - 1})"
+            )
+        if self.byte_range is not None:
+            return f"{self.path} (bytes {self.byte_range[0]}–{self.byte_range[1]})"
+        return self.path
 
 
 @dataclass
 class UnitResult:
-    """What one unit contributes: cutflows per region and the run's bookkeeping."""
+    """What one unit (or several, merged) contributes: cutflows per region and bookkeeping."""
 
     cutflows: dict[str, Cutflow]
     events: int = 0
-    sum_weights: float = 0.0
-    cross_section: float = float("nan")
-    cross_section_error: float = float("nan")
+    #: Σw of every event read, exactly (units of 2⁻¹¹²⁶), before any detector weight
+    sum_weights_exact: int = 0
+    #: the generator's (σ, δσ, events) of each input that carries a cross-section
+    cross_sections: list[tuple[float, float, int]] = field(default_factory=list)
     bad_events: int = 0
     seconds: float = 0.0
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    generation: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sum_weights(self) -> float:
+        return to_float(self.sum_weights_exact)
 
     def merge(self, other: UnitResult) -> UnitResult:
-        cutflows = {k: v.merge(other.cutflows[k]) for k, v in self.cutflows.items()}
-        # the generator's cross-section estimate: the last unit that carries one
-        xs, err = (other.cross_section, other.cross_section_error)
-        if np.isnan(xs):
-            xs, err = self.cross_section, self.cross_section_error
         return UnitResult(
-            cutflows,
+            {k: v.merge(other.cutflows[k]) for k, v in self.cutflows.items()},
             self.events + other.events,
-            self.sum_weights + other.sum_weights,
-            xs,
-            err,
+            self.sum_weights_exact + other.sum_weights_exact,
+            self.cross_sections + other.cross_sections,
             self.bad_events + other.bad_events,
             self.seconds + other.seconds,
-            self.inputs + other.inputs,
+            _merge_inputs(self.inputs, other.inputs),
+            self.generation + other.generation,
         )
+
+
+def _merge_inputs(
+    first: list[dict[str, Any]], second: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One entry per file: the byte ranges of a file add up their events."""
+    merged = [dict(entry) for entry in first]
+    for entry in second:
+        same = next(
+            (m for m in merged if (m["path"], m["sha256"]) == (entry["path"], entry["sha256"])),
+            None,
+        )
+        if same is None:
+            merged.append(dict(entry))
+        else:
+            same["events"] += entry["events"]
+    return merged
 
 
 @dataclass(frozen=True)
@@ -91,13 +126,13 @@ class ChainOptions:
 class Chain:
     """The per-chunk chain for one bundle: objects → detector → analysis (built per worker)."""
 
-    def __init__(self, options: ChainOptions) -> None:
+    def __init__(self, options: ChainOptions, bundle: Bundle | None = None) -> None:
         from ..objects import ObjectConfig, build_objects
         from ..preserve.card import NetworkCard
         from ..preserve.session import NetworkSession
 
         self.options = options
-        self.bundle: Bundle = load_bundle(options.bundle)
+        self.bundle: Bundle = bundle or load_bundle(options.bundle)
         document = self.bundle.document
         self._build_objects = build_objects
         self.object_config = ObjectConfig(**document.get("objects", {}))
@@ -112,96 +147,146 @@ class Chain:
         }
         self.analysis: Analysis = self.bundle.analysis_class(self.bundle.regions, networks)
 
-    def objects(self, truth: ak.Array) -> ak.Array:
-        return self._build_objects(truth, self.object_config)
+    def objects(self, chunk: ak.Array) -> ak.Array:
+        """Truth objects of a chunk; a cache of objects (no ``particles``) passes through."""
+        if "particles" not in ak.fields(chunk):
+            return chunk
+        return self._build_objects(chunk, self.object_config)
 
     def reconstructed(self, objects: ak.Array) -> ak.Array:
         if self.detector is None:
             return objects
         return self.detector.apply(objects, self.options.seed)
 
-    def process(self, objects: ak.Array) -> dict[str, Cutflow]:
-        return self.analysis.process(self.reconstructed(objects))
 
-
-def _truth_chunks(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterator[ak.Array]:
+def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterator[ak.Array]:
+    """The unit's chunks as its reader gives them (truth events, or cached objects)."""
     if unit.kind == "hepmc":
         from ..events.hepmc import HepMCReader
 
-        reader = HepMCReader(unit.path, chunk_size=options.chunk_size, skip_bad=options.skip_bad)
+        reader = HepMCReader(
+            unit.path,
+            chunk_size=options.chunk_size,
+            skip_bad=options.skip_bad,
+            **({} if unit.byte_range is None else {"byte_range": unit.byte_range}),
+        )
         yield from reader
         result.bad_events += reader.n_bad
+    elif unit.kind == "cache":
+        from ..events.cache import read_cache
+
+        yield from read_cache(unit.path)
     elif unit.kind == "pythia":
         from ..events.pythia import generate
 
-        yield from generate(
-            unit.pythia_setup, unit.n_events, unit.seed, chunk_size=options.chunk_size
-        )
+        for chunk in generate(unit.path, unit.n_events, unit.seed, options.chunk_size):
+            numbers = chunk["event_number"] + unit.first_event  # distinct across blocks
+            yield ak.with_field(chunk, numbers, "event_number")
     else:
         raise UsageError(f"unknown work unit kind {unit.kind!r}")
 
 
-def run_unit(unit: WorkUnit, options: ChainOptions, chain: Chain | None = None) -> UnitResult:
+def _last_cross_section(chunk: ak.Array) -> tuple[float, float] | None:
+    if "cross_section" not in ak.fields(chunk) or not len(chunk):
+        return None
+    xs = np.asarray(ak.to_numpy(chunk["cross_section"]), dtype=np.float64)
+    known = np.flatnonzero(np.isfinite(xs))
+    if not len(known):
+        return None
+    error = np.asarray(ak.to_numpy(chunk["cross_section_error"]), dtype=np.float64)
+    return float(xs[known[-1]]), float(error[known[-1]])
+
+
+def run_unit(
+    unit: WorkUnit,
+    options: ChainOptions,
+    chain: Chain | None = None,
+    on_chunk: Progress | None = None,
+) -> UnitResult:
     """Process one unit from start to end (the function Dask ships to workers)."""
     chain = chain or _chain_for(options)
     result = UnitResult(chain.analysis.empty_cutflows())
     start = time.perf_counter()
-    for index, chunk in enumerate(_chunks_of(unit, options, result, chain)):
+    last_xs = None
+    for index, chunk in enumerate(_source(unit, options, result)):
+        first = result.events
+        result.events += len(chunk)
+        result.sum_weights_exact += exact_sum(ak.to_numpy(chunk["weight"]))
+        last_xs = _last_cross_section(chunk) or last_xs
+        events = chain.reconstructed(chain.objects(chunk))
         try:
-            flows = chain.process(chunk)
-        except RecastError:
-            raise
-        except Exception as exc:  # the user's selection code: say where it failed
+            flows = chain.analysis.process(events)
+        except Exception as exc:  # the bundle's selection code: say where it failed
+            numbers = np.asarray(ak.to_numpy(events["event_number"]))
+            span = f", event numbers {numbers.min()}–{numbers.max()}" if len(numbers) else ""
             raise SelectionError(
                 f"analysis {chain.bundle.id} failed on {unit.label}, chunk {index} "
-                f"(events {result.events - len(chunk)}–{result.events - 1}): "
+                f"(events {first}–{result.events - 1} of the input{span}): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         result.cutflows = {k: v.merge(flows[k]) for k, v in result.cutflows.items()}
+        if on_chunk is not None:
+            on_chunk(len(chunk))
     result.seconds = time.perf_counter() - start
-    if unit.kind != "pythia":
-        from ..io import sha256_file
+    if last_xs is not None:
+        result.cross_sections.append((*last_xs, result.events))
+    from ..io import sha256_file
 
+    if unit.kind == "pythia":
+        result.generation.append(
+            {
+                "slha": unit.path,
+                "slha_sha256": sha256_file(unit.path),
+                "seed": unit.seed,
+                "first_event": unit.first_event,
+                "events": result.events,
+            }
+        )
+    else:
         result.inputs.append(
             {"path": unit.path, "sha256": sha256_file(unit.path), "events": result.events}
         )
     return result
 
 
-def _chunks_of(
-    unit: WorkUnit, options: ChainOptions, result: UnitResult, chain: Chain
-) -> Iterator[ak.Array]:
-    """Objects chunks of a unit, with the bookkeeping (Σw, counts, cross-section) done here."""
-    if unit.kind == "cache":
-        from ..events.cache import read_cache
-
-        sources: Iterator[ak.Array] = iter(read_cache(unit.path))
-        to_objects: Callable[[ak.Array], ak.Array] = lambda chunk: chunk  # noqa: E731
-    else:
-        sources = _truth_chunks(unit, options, result)
-        to_objects = chain.objects
-    for chunk in sources:
-        result.events += len(chunk)
-        result.sum_weights += float(np.sum(ak.to_numpy(chunk["weight"])))
-        if "cross_section" in ak.fields(chunk) and len(chunk):
-            xs = ak.to_numpy(chunk["cross_section"])
-            known = np.flatnonzero(~np.isnan(xs))
-            if len(known):
-                result.cross_section = float(xs[known[-1]])
-                result.cross_section_error = float(
-                    ak.to_numpy(chunk["cross_section_error"])[known[-1]]
-                )
-        yield to_objects(chunk)
+_CHAINS: dict[tuple[ChainOptions, str], Chain] = {}
 
 
-_CHAINS: dict[ChainOptions, Chain] = {}
+def _fingerprint(bundle: str) -> str:
+    """The bundle's analysis.json and code: a worker rebuilds its chain when they change."""
+    digest = hashlib.sha256()
+    folder = Path(bundle)
+    for path in (folder / "analysis.json", *sorted(folder.glob("*.py"))):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _chain_for(options: ChainOptions) -> Chain:
-    """One chain per worker process and options (loading a bundle opens ONNX sessions)."""
-    if options not in _CHAINS:
-        _CHAINS[options] = Chain(options)
-    return _CHAINS[options]
+    """One chain per worker process and bundle (loading a bundle opens ONNX sessions)."""
+    key = (options, _fingerprint(options.bundle))
+    if key not in _CHAINS:
+        _CHAINS[key] = Chain(options)
+    return _CHAINS[key]
+
+
+class RemoteError(RecastError):
+    """A worker's error whose own type cannot travel back to the client; same message."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _run_remote(unit: WorkUnit, options: ChainOptions) -> UnitResult:
+    try:
+        return run_unit(unit, options)
+    except RecastError as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # a custom __init__ that pickle cannot call again
+            raise RemoteError(str(exc), exc.exit_code) from None
+        raise
 
 
 def run_units(
@@ -209,21 +294,26 @@ def run_units(
     options: ChainOptions,
     workers: int = 1,
     scheduler: str | None = None,
-    progress: Callable[[UnitResult], None] | None = None,
+    progress: Progress | None = None,
+    bundle: Bundle | None = None,
 ) -> UnitResult:
-    """All units, serially, on a local Dask cluster (``workers`` > 1) or on ``scheduler``."""
+    """All units, serially, on a local Dask cluster (``workers`` > 1) or on ``scheduler``.
+
+    The parts merge in input order, so every way of running gives the same result.
+    """
     if not units:
         raise UsageError("no input: give event files, a cache, or a Pythia8 setup")
-    if workers <= 1 and scheduler is None:
-        total: UnitResult | None = None
-        for unit in units:
-            part = run_unit(unit, options)
-            total = part if total is None else total.merge(part)
-            if progress:
-                progress(part)
-        assert total is not None
-        return total
-    return _run_dask(units, options, workers, scheduler, progress)
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {workers}")
+    if workers == 1 and scheduler is None:
+        chain = Chain(options, bundle)  # fresh: a bundle edited since the last run is seen
+        parts = [run_unit(unit, options, chain, progress) for unit in units]
+    else:
+        parts = _run_dask(units, options, workers, scheduler, progress)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total.merge(part)
+    return total
 
 
 def _run_dask(
@@ -231,96 +321,87 @@ def _run_dask(
     options: ChainOptions,
     workers: int,
     scheduler: str | None,
-    progress: Callable[[UnitResult], None] | None,
-) -> UnitResult:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        # processes, one thread each: onnxruntime, FastJet and numpy do not share a GIL-free
-        # core well in threads
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    client = Client(scheduler or cluster)
+    progress: Progress | None,
+) -> list[UnitResult]:
     try:
-        futures = [client.submit(run_unit, unit, options, pure=False) for unit in units]
-        results: dict[int, UnitResult] = {}
-        for future in as_completed(futures):
-            part = future.result()
-            results[futures.index(future)] = part
-            if progress:
-                progress(part)
-        ordered = [results[i] for i in range(len(units))]  # merge in input order
-        total = ordered[0]
-        for part in ordered[1:]:
-            total = total.merge(part)
-        return total
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # a core dependency, so a broken install
+        raise UsageError(
+            "running on workers needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
+    if scheduler is None and workers > len(units):
+        log.info("%d worker(s) for %d input(s): the others stay idle", workers, len(units))
+    # distributed logs every worker's start and stop at INFO: only with -v (or more)
+    dask_log = logging.getLogger("distributed")
+    previous = dask_log.level
+    if log.getEffectiveLevel() > logging.INFO:
+        dask_log.setLevel(logging.WARNING)
+    cluster = None
+    try:
+        if scheduler is None:
+            # processes with one thread each: FastJet and awkward hold the GIL. The scheduler
+            # always serves HTTP; on a free local port, so that no warning says 8787 is taken
+            cluster = LocalCluster(
+                n_workers=min(workers, len(units)),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            )
+        return _gather(Client(scheduler or cluster), units, options, progress)
     finally:
-        client.close()
         if cluster is not None:
             cluster.close()
+        dask_log.setLevel(previous)
 
 
-def normalisation(
-    result: UnitResult, cross_section_pb: float | None, luminosity_fb: float
-) -> dict[str, Any]:
-    """σ × L / Σw, from the given cross-section or the generator's own."""
-    source = "user"
-    if cross_section_pb is None:
-        if np.isnan(result.cross_section):
-            raise UsageError(
-                "the events carry no cross-section: give one with --xsec (e.g. --xsec 12.3fb)"
-            )
-        cross_section_pb, source = result.cross_section, "generator"
-    if result.sum_weights == 0:
-        raise UsageError("the sum of event weights is 0: cannot normalise to σ × L")
-    factor = cross_section_pb * 1000.0 * luminosity_fb / result.sum_weights
-    return {
-        "cross_section_pb": cross_section_pb,
-        "cross_section_source": source,
-        "luminosity_fb": luminosity_fb,
-        "sum_weights": result.sum_weights,
-        "factor": factor,
-        "events": result.events,
-    }
+def _gather(
+    client: Any, units: Sequence[WorkUnit], options: ChainOptions, progress: Progress | None
+) -> list[UnitResult]:
+    from dask.distributed import as_completed
+
+    try:
+        futures = [client.submit(_run_remote, unit, options, pure=False) for unit in units]
+        position = {future.key: i for i, future in enumerate(futures)}
+        parts: dict[int, UnitResult] = {}
+        for future in as_completed(futures):
+            part = future.result()
+            parts[position[future.key]] = part
+            if progress is not None:
+                progress(part.events)
+        return [parts[i] for i in range(len(units))]
+    finally:
+        client.close()
 
 
-def parse_cross_section(text: str) -> float:
-    """``12.3fb``, ``0.046pb``, ``1.2e-3 nb`` → pb."""
-    units = {"ab": 1e-6, "fb": 1e-3, "pb": 1.0, "nb": 1e3, "ub": 1e6, "mb": 1e9}
-    stripped = text.strip().lower().replace(" ", "")
-    for unit, factor in units.items():
-        if stripped.endswith(unit):
-            try:
-                value = float(stripped[: -len(unit)])
-            except ValueError:
-                break
-            if value <= 0:
-                break
-            return value * factor
-    raise UsageError(
-        f"--xsec {text!r}: expected a positive number with a unit, e.g. 12.3fb "
-        f"(units: {', '.join(units)})"
-    )
+def units_for(paths: Sequence[str | Path]) -> list[WorkUnit]:
+    """One unit per input file: Parquet caches (``.parquet``) and HepMC3 files."""
+    return [
+        WorkUnit("cache" if str(path).endswith(".parquet") else "hepmc", str(path))
+        for path in paths
+    ]
 
 
-def units_for(paths: Sequence[str | Path], workers: int) -> list[WorkUnit]:
-    """Work units for event files: Parquet caches whole, HepMC3 files whole (one per file)."""
+def pythia_units(slha: str | Path, n_events: int, seed: int) -> list[WorkUnit]:
+    """Blocks of :data:`PYTHIA_BLOCK` events; block *i* has seed ``seed + i``."""
+    if not 1 <= seed <= _MAX_SEED:
+        raise UsageError(f"--seed {seed}: Pythia8 seeds run from 1 to {_MAX_SEED}")
     units = []
-    for path in paths:
-        kind = "cache" if str(path).endswith(".parquet") else "hepmc"
-        units.append(WorkUnit(kind, str(path)))
+    for i, first in enumerate(range(0, n_events, PYTHIA_BLOCK)):
+        size = min(PYTHIA_BLOCK, n_events - first)
+        block_seed = (seed - 1 + i) % _MAX_SEED + 1
+        units.append(WorkUnit("pythia", str(slha), block_seed, size, first))
     return units
 
 
 __all__ = [
+    "PYTHIA_BLOCK",
     "Chain",
     "ChainOptions",
+    "RemoteError",
     "UnitResult",
     "WorkUnit",
-    "normalisation",
-    "parse_cross_section",
+    "pythia_units",
     "run_unit",
     "run_units",
     "units_for",

@@ -1,0 +1,106 @@
+"""From weighted counts to yields: the cross-section, σ × L / Σw, and ``--xsec`` parsing."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import UsageError
+
+log = logging.getLogger(__name__)
+
+#: pb per unit
+CROSS_SECTION_UNITS = {"ab": 1e-6, "fb": 1e-3, "pb": 1.0, "nb": 1e3, "ub": 1e6, "mb": 1e9}
+
+
+def parse_cross_section(text: str) -> float:
+    """``12.3fb``, ``0.046pb``, ``1.2e-3 nb`` → pb.
+
+    >>> parse_cross_section("12.3 fb")
+    0.0123
+    """
+    stripped = str(text).strip().lower().replace(" ", "")
+    for unit, factor in CROSS_SECTION_UNITS.items():
+        if stripped.endswith(unit):
+            try:
+                value = float(stripped[: -len(unit)])
+            except ValueError:
+                break
+            if not math.isfinite(value) or value <= 0:
+                break
+            return value * factor
+    raise UsageError(
+        f"--xsec {text!r}: expected a positive number with a unit, e.g. 12.3fb "
+        f"(units: {', '.join(CROSS_SECTION_UNITS)})"
+    )
+
+
+def check_luminosity(lumi: float | None) -> None:
+    if lumi is not None and not (math.isfinite(lumi) and lumi > 0):
+        raise UsageError(f"--lumi {lumi!r}: give a positive integrated luminosity in fb⁻¹")
+
+
+def generator_cross_section(estimates: Sequence[tuple[float, float, int]]) -> tuple[float, float]:
+    """One cross-section from per-input estimates ``(σ, δσ, events)``: the event-weighted mean.
+
+    Inputs of one sample (several files, or Pythia blocks) estimate the same σ; estimates that
+    disagree by more than 5 % suggest different processes, which a single --xsec cannot
+    describe, so it is said.
+    """
+    known = [(xs, err, n) for xs, err, n in estimates if math.isfinite(xs) and n > 0]
+    if not known:
+        return math.nan, math.nan
+    total = sum(n for _, _, n in known)
+    mean = sum(xs * n for xs, _, n in known) / total
+    error = math.sqrt(sum((err * n) ** 2 for _, err, n in known if math.isfinite(err))) / total
+    spread = max(abs(xs - mean) for xs, _, _ in known) / mean if mean else 0.0
+    if spread > 0.05:
+        log.warning(
+            "the inputs carry cross-sections differing by up to %.0f%% from their mean %.4g pb; "
+            "if they are different processes, run them separately or give --xsec",
+            100 * spread,
+            mean,
+        )
+    return mean, error
+
+
+def normalisation(
+    sum_weights: float,
+    events: int,
+    estimates: Sequence[tuple[float, float, int]],
+    cross_section_pb: float | None,
+    luminosity_fb: float,
+    source: str = "user",
+) -> dict[str, Any]:
+    """σ × L / Σw, from the given cross-section (its ``source``) or the generator's own."""
+    if cross_section_pb is None:
+        cross_section_pb, _ = generator_cross_section(estimates)
+        if math.isnan(cross_section_pb):
+            raise UsageError(
+                "the events carry no cross-section: give one with --xsec (e.g. --xsec 12.3fb)"
+            )
+        source = "generator"
+    if not sum_weights > 0:
+        raise UsageError(
+            f"the sum of event weights is {sum_weights:g} over {events} event(s): cannot "
+            "normalise to σ × L (a sample needs a positive Σw)"
+        )
+    factor = cross_section_pb * 1000.0 * luminosity_fb / sum_weights
+    return {
+        "cross_section_pb": cross_section_pb,
+        "cross_section_source": source,
+        "luminosity_fb": luminosity_fb,
+        "sum_weights": sum_weights,
+        "factor": factor,
+        "events": events,
+    }
+
+
+__all__ = [
+    "check_luminosity",
+    "generator_cross_section",
+    "normalisation",
+    "parse_cross_section",
+]

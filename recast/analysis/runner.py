@@ -159,6 +159,13 @@ class Chain:
         return self.detector.apply(objects, self.options.seed)
 
 
+def chain_config(options: ChainOptions) -> Any:
+    """The object options of the run's bundle."""
+    from ..objects import ObjectConfig
+
+    return ObjectConfig(**load_bundle(options.bundle, verify=False).document.get("objects", {}))
+
+
 def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterator[ak.Array]:
     """The unit's chunks as its reader gives them (truth events, or cached objects)."""
     if unit.kind == "hepmc":
@@ -173,8 +180,10 @@ def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterat
         yield from reader
         result.bad_events += reader.n_bad
     elif unit.kind == "cache":
-        from ..events.cache import read_cache
+        from ..events.cache import read_cache, read_cache_header
+        from ..objects.cache import check_config
 
+        check_config(unit.path, read_cache_header(unit.path).extra, chain_config(options))
         yield from read_cache(unit.path)
     elif unit.kind == "pythia":
         from ..events.pythia import generate

@@ -1,0 +1,245 @@
+"""recast list, bundle check, run and validate: analyses."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import F, cli, reports_errors, stdout_console
+
+
+# -- analyses -------------------------------------------------------------------------------
+@cli.command("list")
+@reports_errors
+def list_command() -> None:
+    """The analysis bundles shipped with recast-nn, with their status."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..analysis.bundle import list_bundles
+
+    table = Table(title="analysis bundles")
+    for column in ("id", "experiment", "√s [TeV]", "L [fb⁻¹]", "status", "regions"):
+        table.add_column(column, overflow="fold")
+    for row in list_bundles():
+        if "error" in row:
+            table.add_row(row["id"], "", "", "", f"[red]INVALID[/red]: {escape(row['error'])}", "")
+            continue
+        status = row["status"]
+        text = status["state"] + (f" ({status['reason']})" if "reason" in status else "")
+        table.add_row(
+            row["id"],
+            row["experiment"],
+            f"{row['sqrt_s']:g}",
+            f"{row['luminosity']:g}",
+            text,
+            ", ".join(row["regions"]),
+        )
+    stdout_console().print(table)
+
+
+@cli.group()
+def bundle() -> None:
+    """Analysis bundles: check one before release."""
+
+
+@bundle.command("check")
+@click.argument("analysis", metavar="ANALYSIS")
+@reports_errors
+def bundle_check(analysis: str) -> None:
+    """Verify a bundle: schemas, digests, network cards, cuts and published cutflow names.
+
+    Example: recast bundle check analyses/MY_ANALYSIS
+    """
+    from ..analysis.bundle import check_bundle
+
+    for line in check_bundle(analysis):
+        click.echo(f"ok  {line}")
+    click.echo(f"{analysis}: bundle passes every check")
+
+
+def _run_options(function: F) -> F:
+    options = [
+        click.option(
+            "--xsec",
+            default=None,
+            help="Cross-section with unit, e.g. 12.3fb "
+            "(default: the generator's own, from the events).",
+        ),
+        click.option(
+            "--lumi",
+            type=float,
+            default=None,
+            help="Integrated luminosity in fb⁻¹ (default: the analysis's).",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Seed of every stochastic detector step; with --pythia-slha also of Pythia8 "
+            "(the events come in blocks of 500, block i seeded with SEED + i).",
+        ),
+        click.option("--chunk-size", type=int, default=1000, show_default=True),
+        click.option(
+            "--workers",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Processes on a local Dask cluster.",
+        ),
+        click.option("--scheduler", default=None, help="Address of a running Dask scheduler."),
+        click.option("--skip-bad", is_flag=True, help="Skip and count bad events."),
+        click.option(
+            "--pythia-slha",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Generate the events in process from this SLHA instead (with --events).",
+        ),
+        click.option(
+            "--events",
+            "n_events",
+            type=int,
+            default=None,
+            help="Number of events to generate with --pythia-slha.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@cli.command("run")
+@click.argument("analysis", metavar="ANALYSIS")
+@click.argument("events", nargs=-1, type=click.Path(path_type=Path))
+@_run_options
+@click.option("-o", "--output", default=None, help="Write the results JSON (- for stdout).")
+@reports_errors
+def run_command(
+    analysis: str,
+    events: tuple[Path, ...],
+    xsec: str | None,
+    lumi: float | None,
+    seed: int,
+    chunk_size: int,
+    workers: int,
+    scheduler: str | None,
+    skip_bad: bool,
+    pythia_slha: Path | None,
+    n_events: int | None,
+    output: str | None,
+) -> None:
+    """Recast ANALYSIS on truth-level EVENTS: yields and cutflows of every region at σ × L.
+
+    EVENTS are HepMC3 files (plain or compressed) or Parquet caches, one work unit each;
+    or, with --pythia-slha, events generated in process. The results JSON is written only
+    once the run succeeded. With --workers N the inputs are spread over a local Dask
+    cluster (or --scheduler ADDRESS); the results are identical to a serial run.
+
+    \b
+    Examples:
+      recast run EXAMPLE_JETS_MET events.hepmc --xsec 12.3fb -o results.json
+      recast run EXAMPLE_JETS_MET a.hepmc b.hepmc --workers 2
+      recast run EXAMPLE_JETS_MET --pythia-slha gtt.slha --events 2000 --workers 2
+    """
+    from ..analysis.run import recast_run
+    from ..report.progress import events_progress
+
+    with events_progress(f"recast {analysis}") as progress:
+        document = recast_run(
+            analysis,
+            list(events),
+            xsec=xsec,
+            lumi=lumi,
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            skip_bad=skip_bad,
+            pythia_slha=pythia_slha,
+            n_events=n_events,
+            output=output,
+            progress=progress,
+        )
+    if output != "-":
+        from ..report.results_table import results_tables
+
+        console = stdout_console()
+        for table in results_tables(document):
+            console.print(table)
+
+
+@cli.command("validate")
+@click.argument("analysis", metavar="ANALYSIS")
+@click.argument("events", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--benchmark", required=True, help="The published benchmark point to compare to.")
+@_run_options
+@click.option("-o", "--output", default=None, help="Write the comparison JSON (- for stdout).")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a plot of the comparison (PNG or PDF).",
+)
+@reports_errors
+def validate_command(
+    analysis: str,
+    events: tuple[Path, ...],
+    benchmark: str,
+    xsec: str | None,
+    lumi: float | None,
+    seed: int,
+    chunk_size: int,
+    workers: int,
+    scheduler: str | None,
+    skip_bad: bool,
+    pythia_slha: Path | None,
+    n_events: int | None,
+    output: str | None,
+    plot: Path | None,
+) -> None:
+    """Compare the cutflow on EVENTS with the published one of BENCHMARK, step by step.
+
+    The cross-section defaults to the benchmark's. A step passes when |ratio − 1| or
+    |pull| is within the bundle's tolerance; exit code 0 when every step passes, 1 otherwise.
+
+    \b
+    Examples:
+      recast validate EXAMPLE_JETS_MET bench.hepmc --benchmark gtt_1200_100 --plot v.png
+      recast validate EXAMPLE_JETS_MET --benchmark gtt_1200_100 \\
+          --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
+    """
+    from ..analysis.run import recast_validate
+    from ..report.progress import events_progress
+
+    with events_progress(f"validate {analysis}") as progress:
+        verdict = recast_validate(
+            analysis,
+            list(events),
+            benchmark=benchmark,
+            xsec=xsec,
+            lumi=lumi,
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            skip_bad=skip_bad,
+            pythia_slha=pythia_slha,
+            n_events=n_events,
+            output=output,
+            plot=plot,
+            progress=progress,
+        )
+    if output != "-":
+        from ..report.validation_table import validation_tables
+
+        console = stdout_console()
+        for table in validation_tables(verdict):
+            console.print(table)
+        failed = [r["region"] for r in verdict["regions"] if not r["passed"]]
+        summary = "every step passes" if not failed else f"FAILED in {', '.join(failed)}"
+        click.echo(f"{verdict['analysis']}, benchmark {verdict['benchmark']}: {summary}")
+    if not verdict["passed"]:
+        sys.exit(1)

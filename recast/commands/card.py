@@ -1,0 +1,194 @@
+"""recast card: check, show, export and import network cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli import cli, reports_errors
+from ..errors import UsageError
+
+
+# -- recast card ----------------------------------------------------------------------------
+@cli.group()
+def card() -> None:
+    """Network cards: check, show, export and import preserved networks."""
+
+
+@card.command("check")
+@click.argument("card_path", metavar="CARD", type=click.Path(path_type=Path))
+@reports_errors
+def card_check(card_path: Path) -> None:
+    """Verify a card: schema, digests, ONNX graph, node names/dtypes/shapes, reference vectors.
+
+    Example: recast card check analyses/DEMO/networks/nn.card.json
+    """
+    from ..preserve.check import check_card
+
+    report = check_card(card_path)
+    for line in report.checked:
+        click.echo(f"ok  {line}")
+    click.echo(f"{card_path}: card {report.card.name!r} passes every check")
+
+
+@card.command("show")
+@click.argument("card_path", metavar="CARD", type=click.Path(path_type=Path))
+@reports_errors
+def card_show(card_path: Path) -> None:
+    """Print a readable summary of a card: inputs, outputs, files, provenance.
+
+    Example: recast card show my_network.card.json
+    """
+    from rich.console import Console
+
+    from ..preserve.card import NetworkCard
+    from ..report.card_table import card_tables
+
+    console = Console()
+    if not console.is_terminal:  # piped or captured: no width to fit, keep every cell whole
+        console = Console(width=200)
+    for table in card_tables(NetworkCard.load(card_path)):
+        console.print(table)
+
+
+@card.command("export")
+@click.argument("template", type=click.Path(path_type=Path))
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="An ONNX file, or a TorchScript file (.pt/.ts) to export with torch.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write NAME.onnx and NAME.card.json into.",
+)
+@click.option("--stem", default=None, help="File name stem (default: the card's name).")
+@reports_errors
+def card_export(template: Path, model_path: Path, out_dir: Path, stem: str | None) -> None:
+    """Export a network with its card from a card TEMPLATE (a card without files/references).
+
+    Example: recast card export template.json --model net.pt -o published/
+    """
+    from ..preserve.export import export_model_file
+    from ..schema import load_json
+
+    exported = export_model_file(model_path, load_json(template), out_dir, stem=stem)
+    for model in exported.model_files():
+        click.echo(f"wrote {model.path} (sha256 {model.sha256[:12]}…)")
+    click.echo(f"wrote {exported.source}")
+
+
+def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
+    """``("a=b", ...)`` → ``{"a": "b"}``, refusing items without ``=``."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} {item!r}: expected NAME=VALUE")
+        pairs[key] = value
+    return pairs
+
+
+@card.command("import")
+@click.argument("onnx_path", metavar="[ONNX]", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--sidecar",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Published preprocessing side-car (JSON); without it, the ONNX metadata.",
+)
+@click.option(
+    "--fold",
+    "folds",
+    multiple=True,
+    metavar="ONNX=REMAINDER[:SIDECAR]",
+    help="One file of a k-fold network, applied where event_number % k == REMAINDER."
+    " Repeat for every fold (instead of ONNX).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "card_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Where to write the card.",
+)
+@click.option("--name", default=None, help="Card name (default: from the ONNX file name).")
+@click.option("--unit", default="GeV", show_default=True, help="Energy unit of the inputs.")
+@click.option(
+    "--padding",
+    default=0.0,
+    show_default=True,
+    help="Raw value of a missing object's inputs, before preprocessing.",
+)
+@click.option("--label", "labels", multiple=True, help="Output labels, in order. Repeatable.")
+@click.option(
+    "--angle-range",
+    "angle_ranges",
+    multiple=True,
+    metavar="FEATURE=RANGE",
+    help="Override a φ input's range, e.g. met_phi='[0, 2pi)'. Repeatable.",
+)
+@click.option(
+    "--unit-of",
+    "units",
+    multiple=True,
+    metavar="FEATURE=UNIT",
+    help="Override one input's unit, e.g. mH1=GeV. Repeatable.",
+)
+@reports_errors
+def card_import(
+    onnx_path: Path | None,
+    sidecar: Path | None,
+    folds: tuple[str, ...],
+    card_path: Path,
+    name: str | None,
+    unit: str,
+    padding: float,
+    labels: tuple[str, ...],
+    angle_ranges: tuple[str, ...],
+    units: tuple[str, ...],
+) -> None:
+    """Make a card for an already-published ONNX network (and its side-car).
+
+    \b
+    Examples:
+      recast card import model.onnx --sidecar model_variables.json -o model.card.json
+      recast card import --fold even.onnx=0:even.json --fold odd.onnx=1:odd.json -o nn.card.json
+    """
+    from ..preserve.importers import FoldFile, import_folds, import_network, write_imported_card
+
+    options = {
+        "name": name,
+        "card_path": card_path,
+        "unit": unit,
+        "padding": padding,
+        "output_labels": list(labels) or None,
+        "angle_ranges": _pairs(angle_ranges, "--angle-range") or None,
+        "units": _pairs(units, "--unit-of") or None,
+    }
+    if folds and (onnx_path is not None or sidecar is not None):
+        raise UsageError("give either ONNX [--sidecar FILE] or --fold options, not both")
+    if folds:
+        fold_files = []
+        for onnx_file, spec in _pairs(folds, "--fold").items():
+            remainder, _, fold_sidecar = spec.partition(":")
+            if not remainder.isdigit():
+                raise UsageError(f"--fold {onnx_file}={spec}: REMAINDER must be a whole number")
+            fold_files.append(FoldFile(onnx_file, int(remainder), fold_sidecar or None))
+        document = import_folds(fold_files, **options)
+    elif onnx_path is not None:
+        document = import_network(onnx_path, sidecar, **options)
+    else:
+        raise UsageError("give the ONNX file to import (or --fold options for a k-fold network)")
+    card = write_imported_card(document, card_path)
+    click.echo(
+        f"wrote {card_path}: {len(list(card.features()))} inputs, {len(card.model_files())} file(s)"
+    )

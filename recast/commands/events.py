@@ -1,0 +1,126 @@
+"""recast inspect, generate and cache: event files in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli import cli, reports_errors
+from ..errors import UsageError
+
+
+# -- events ---------------------------------------------------------------------------------
+@cli.command("inspect")
+@click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--skip-bad", is_flag=True, help="Skip and count bad events instead of stopping.")
+@click.option("-o", "--output", default=None, help="Also write the summary as JSON (- for stdout).")
+@reports_errors
+def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> None:
+    """Summarise an event file: format, units, events, particles, weights, cross-section.
+
+    Example: recast inspect events.hepmc.gz
+    """
+    from rich.console import Console
+
+    from ..events.inspect import inspect_file, inspect_table
+    from ..io import write_json
+
+    summary = inspect_file(event_file, skip_bad=skip_bad)
+    if output:
+        write_json(output, summary)
+    if output != "-":
+        Console().print(inspect_table(summary))
+
+
+@cli.command("generate")
+@click.option(
+    "--slha",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="SLHA spectrum: gluino-pair production at 13 TeV with its decays.",
+)
+@click.option(
+    "--settings",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A file of Pythia8 settings, one per line (instead of --slha).",
+)
+@click.option("--events", "n_events", type=int, required=True, help="Number of events.")
+@click.option("--seed", type=int, required=True, help="Random seed (1 to 900000000).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The HepMC3 file to write.",
+)
+@reports_errors
+def generate_command(
+    slha: Path | None, settings: Path | None, n_events: int, seed: int, output: Path
+) -> None:
+    """Generate events in process with Pythia8 and write a HepMC3 file.
+
+    Example: recast generate --slha gluino.slha --events 1000 --seed 7 -o gluino.hepmc
+    """
+    from ..events.pythia import generate_to_hepmc
+
+    if (slha is None) == (settings is None):
+        raise UsageError("give exactly one of --slha FILE or --settings FILE")
+    if str(output) == "-":
+        raise UsageError("-o -: a HepMC3 file is written atomically; give a file name")
+    setup: Any = slha
+    if settings is not None:
+        if not settings.is_file():
+            raise UsageError(f"--settings {settings}: no such file")
+        setup = [
+            line.strip()
+            for line in settings.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith(("#", "!"))
+        ]
+    summary = generate_to_hepmc(setup, n_events, seed, output)
+    click.echo(
+        f"wrote {summary['events']} events to {output} in {summary['seconds']:.1f} s; "
+        f"σ = {summary['cross_section_pb']:.4g} ± {summary['cross_section_error_pb']:.2g} pb"
+    )
+
+
+@cli.command("cache")
+@click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The Parquet file to write.",
+)
+@click.option(
+    "--analysis",
+    default=None,
+    help="Build the objects with this bundle's object options (default: recast's).",
+)
+@click.option("--chunk-size", type=int, default=1000, show_default=True)
+@click.option("--skip-bad", is_flag=True, help="Skip and count bad events.")
+@reports_errors
+def cache_command(
+    event_file: Path, output: Path, analysis: str | None, chunk_size: int, skip_bad: bool
+) -> None:
+    """Build the truth objects of a HepMC3 FILE once and keep them in Parquet.
+
+    `recast run ANALYSIS objects.parquet` then reads the objects instead of the HepMC file.
+
+    Example: recast cache events.hepmc -o events.objects.parquet --analysis EXAMPLE_JETS_MET
+    """
+    from ..objects import ObjectConfig
+    from ..objects.cache import write_objects_cache
+
+    config = ObjectConfig()
+    if analysis is not None:
+        from ..analysis.bundle import load_bundle
+
+        config = ObjectConfig(**load_bundle(analysis, verify=False).document.get("objects", {}))
+    if str(output) == "-":
+        raise UsageError("-o -: a cache is a Parquet file; give a file name")
+    header = write_objects_cache(event_file, output, config, chunk_size, skip_bad)
+    click.echo(f"wrote the objects of {header.events} events to {output}")

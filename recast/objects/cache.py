@@ -1,0 +1,71 @@
+"""Objects of a sample kept in Parquet, so that another analysis need not read the HepMC again.
+
+The cache records the object options it was built with (``extra["object_config"]``) and the
+source file's sha256: a run refuses a cache built with other object options than its bundle's,
+and :func:`recast.events.cache.read_cache` refuses one whose source file changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import UsageError
+from .build import build_objects
+from .config import ObjectConfig
+
+log = logging.getLogger(__name__)
+
+
+def config_document(config: ObjectConfig) -> dict[str, Any]:
+    """The object options as plain JSON (tuples as lists), for comparison across files."""
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
+    }
+
+
+def write_objects_cache(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    config: ObjectConfig | None = None,
+    chunk_size: int = 1000,
+    skip_bad: bool = False,
+) -> Any:
+    """Read a HepMC3 file once, build its objects, write them to ``output`` (atomically)."""
+    from ..events.cache import write_cache
+    from ..events.hepmc import HepMCReader
+
+    config = config or ObjectConfig()
+    reader = HepMCReader(source, chunk_size=chunk_size, skip_bad=skip_bad)
+    chunks = (build_objects(chunk, config) for chunk in reader)
+    header = write_cache(
+        output,
+        chunks,
+        source=source,
+        extra={"object_config": config_document(config), "bad_events_skipped": 0},
+    )
+    log.info("cached the objects of %d events of %s in %s", header.events, source, output)
+    return header
+
+
+def check_config(
+    path: str | os.PathLike[str], extra: Mapping[str, Any], config: ObjectConfig
+) -> None:
+    """Refuse a cache of objects built with other options than ``config``."""
+    cached = extra.get("object_config")
+    if cached is None:
+        return  # a cache of truth events: objects are built by the run
+    wanted = config_document(config)
+    differing = sorted(k for k in set(cached) | set(wanted) if cached.get(k) != wanted.get(k))
+    if differing:
+        details = ", ".join(
+            f"{k}: cache {cached.get(k)!r}, analysis {wanted.get(k)!r}" for k in differing
+        )
+        raise UsageError(
+            f"{path}: its objects were built with other options than this analysis uses "
+            f"({details}); rebuild it with `recast cache FILE -o {path} --analysis ID`, or run "
+            "on the HepMC file"
+        )

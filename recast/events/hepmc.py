@@ -16,6 +16,12 @@ a failed read, anything the library prints while parsing an event, non-finite nu
 inconsistent weight count make the event *bad*; a bad event raises :class:`EventFileError`
 naming the file, the event number, its position and line, or with ``skip_bad=True`` is
 skipped, logged and listed in :attr:`HepMCReader.bad_events`.
+
+One file can be read in parts, in parallel: :func:`~recast.events.partition.partition_hepmc`
+cuts it into byte ranges at event lines, and ``HepMCReader(path, byte_range=(start, stop))``
+reads the events whose event line starts in ``[start, stop)``, the file's header replayed
+before the first of them. Across ranges that tile the file, every event is read exactly once
+and the chunks, concatenated, are the whole-file read's.
 """
 
 from __future__ import annotations
@@ -35,7 +41,16 @@ from pyhepmc._core import ReaderAscii, pyiostream
 
 from ..errors import EventFileError, UsageError
 from .hepmc_columns import Flat, Pending, assemble
-from .hepmc_text import Header, Locator, NativeOutput, Source, open_binary, sniff
+from .hepmc_text import (
+    Header,
+    Locator,
+    NativeOutput,
+    Source,
+    event_number_at,
+    find_event_line,
+    open_binary,
+    sniff,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +59,21 @@ _STREAM_BUFFER = 1 << 20
 
 
 @dataclass(frozen=True)
+class _Span:
+    """The bytes a reader reads: from ``begin`` (0, or an event line behind the replayed
+    header) to ``end`` (an event line; None: the end of the file)."""
+
+    begin: int
+    end: int | None
+    whole: bool  # the whole file: no events before begin, none after end
+    empty: bool = False
+
+
+@dataclass(frozen=True)
 class BadEvent:
     """One event that could not be used: its 0-based ``index`` among the file's events, its
-    event ``number`` and ``line`` in the file where known, and why."""
+    event ``number`` and ``line`` in the file where known, and why. Also when the file is read
+    in byte ranges, ``index`` and ``line`` count from the top of the file."""
 
     index: int
     number: int | None
@@ -67,17 +94,42 @@ class HepMCReader:
     ``momentum_unit`` / ``length_unit`` (as the file declares them; chunks are always GeV and
     mm), ``n_events`` (events yielded), ``bad_events``, ``cross_section`` and
     ``cross_section_error`` (pb, the last an event carried; NaN if none), ``complete`` (the
-    end-of-listing line was reached).
+    end-of-listing line was reached; for a byte range that ends before the end of the file,
+    the range's end was reached).
+
+    ``byte_range=(start, stop)`` reads only the events whose event line (``E`` at the start of
+    a line) starts at a byte offset in ``[start, stop)`` of an uncompressed file, with the
+    file's header replayed before the first of them (run information, weight names). Any
+    ranges that tile ``[0, size)`` read every event exactly once; those of
+    :func:`~recast.events.partition.partition_hepmc` begin at event lines. Within a range:
+    attributes describe the range (``n_events``, ``cross_section`` the last in the range...),
+    bad events keep the file's event index and line, a missing end-of-listing line is only
+    reported by the range that reaches the end of the file, and a range without readable
+    events yields nothing instead of raising (the caller checks the total). A compressed file
+    cannot be read in parts: its only accepted range is the whole file, ``(0, size)`` or
+    wider.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], chunk_size: int = 1000, skip_bad: bool = False
+        self,
+        path: str | os.PathLike[str],
+        chunk_size: int = 1000,
+        skip_bad: bool = False,
+        byte_range: tuple[int, int] | None = None,
     ) -> None:
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise UsageError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        if byte_range is not None:
+            start, stop = byte_range
+            if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, stop)):
+                raise UsageError(f"byte_range must be two integers, not {byte_range!r}")
+            if not 0 <= start <= stop:
+                raise UsageError(f"byte_range {byte_range!r}: need 0 ≤ start ≤ stop")
+            byte_range = (start, stop)
         self.path = Path(path)
         self.chunk_size = chunk_size
         self.skip_bad = skip_bad
+        self.byte_range = byte_range
         self._reset()
 
     def _reset(self) -> None:
@@ -93,6 +145,7 @@ class HepMCReader:
         self.complete = False
         self._n_weights: int | None = None
         self._run_info: Any = None
+        self._locator: Locator | None = None
 
     @property
     def n_bad(self) -> int:
@@ -114,6 +167,7 @@ class HepMCReader:
             if math.isnan(self.cross_section)
             else self.cross_section_error,
             "complete": self.complete,
+            "byte_range": list(self.byte_range) if self.byte_range is not None else None,
         }
 
     def __iter__(self) -> Iterator[ak.Array]:
@@ -122,8 +176,12 @@ class HepMCReader:
         self._reset()
         header = sniff(self.path)
         self.writer_version = header.version
-        session = _Session(self.path, header)
-        locator = Locator(self.path)
+        span = self._span(header)
+        if span.empty:
+            self.complete = True
+            return
+        session = _Session(self.path, header, span)
+        locator = self._locator = Locator(self.path, span.begin, span.end)
         position, done = 0, False
         try:
             while not done:
@@ -150,6 +208,35 @@ class HepMCReader:
             session.close()
             locator.close()
 
+    def _span(self, header: Header) -> _Span:
+        """Where ``byte_range`` starts and stops reading, moved to event lines."""
+        if self.byte_range is None:
+            return _Span(0, None, whole=True)
+        start, stop = self.byte_range
+        size = self.path.stat().st_size
+        if header.compression is not None:
+            if start == 0 and stop >= size:
+                return _Span(0, None, whole=True)
+            raise UsageError(
+                f"{self.path}: {header.compression}-compressed, so it cannot be read by byte "
+                f"range {self.byte_range}; read it whole (range (0, {size})), or decompress it "
+                "to read it in parts"
+            )
+        with open(self.path, "rb") as handle:
+            end = find_event_line(handle, stop) if stop < size else None
+            if start == 0 or (header.text is not None and start <= len(header.text)):
+                begin: int | None = 0  # nothing but the header before start: from the top
+            elif header.text is None:
+                raise EventFileError(
+                    f"{self.path}: cannot read from byte {start}: the header before the first "
+                    "event is too large to replay; read the file whole"
+                )
+            else:
+                begin = find_event_line(handle, start)
+        if begin is None or (end is not None and begin >= end):
+            return _Span(0, None, whole=False, empty=True)
+        return _Span(begin, end, whole=begin == 0 and end is None)
+
     def _raise(self, bad: BadEvent) -> None:
         raise EventFileError(
             f"{bad.describe(self.path)}. Repair or regenerate the file, or skip bad events with "
@@ -162,7 +249,9 @@ class HepMCReader:
         found = flat.problems()
         if not found:
             return flat
-        bads = [BadEvent(i, *locator.where(i), why) for i, why in sorted(found.items())]
+        bads = [
+            BadEvent(locator.index(i), *locator.where(i), why) for i, why in sorted(found.items())
+        ]
         if not self.skip_bad:
             self._raise(bads[0])
         self.bad_events += bads
@@ -170,7 +259,14 @@ class HepMCReader:
         return Flat(rest) if len(rest) else None
 
     def _finish(self, session: _Session, position: int) -> None:
-        """End-of-file checks: a broken compressed stream, the footer, any events at all."""
+        """End-of-file checks: a broken compressed stream, the footer, any events at all.
+
+        A byte range that ends before the end of the file has no footer to check, and may
+        hold no readable event (the other ranges may).
+        """
+        if session.span.end is not None:
+            self.complete = session.source.exhausted
+            return
         error = session.source.error
         if error is not None:
             bad = BadEvent(position, None, None, f"the {session.header.data} breaks off ({error})")
@@ -188,7 +284,7 @@ class HepMCReader:
                 self.path,
                 position,
             )
-        if self.n_events == 0:
+        if self.n_events == 0 and session.span.whole:
             why = f"; all {self.n_bad} event(s) were bad" if self.bad_events else ""
             raise EventFileError(f"{self.path}: no readable events{why}")
 
@@ -219,7 +315,9 @@ class HepMCReader:
             said = native.take().strip()
             dead = session.reader.failed()
             if ok and dead and not said and len(event.particles) == 0:
-                return position, True, None  # end of file
+                if session.span.end is not None:  # run information just before the next range
+                    self._check_run_info(event, position, next_at=session.span.end)
+                return position, True, None  # end of file (or of the range)
             reason = _reason(ok, exception, said)
             if reason is None:
                 reason = self._take(event, pending, position)
@@ -228,9 +326,14 @@ class HepMCReader:
                 where = locator.where(position)
                 if session.source.error is not None:
                     reason += f"; the {session.header.data} breaks off here"
-                elif not ok and locator.next_event_offset(position) is None and not locator.footer:
+                elif (
+                    not ok
+                    and locator.next_event_offset(position) is None
+                    and not locator.footer
+                    and locator.end is None
+                ):
                     reason += "; the file ends inside this event: it is truncated"
-                bad = BadEvent(position, *where, reason)
+                bad = BadEvent(locator.index(position), *where, reason)
                 if not self.skip_bad:
                     return position + 1, True, bad
                 self.bad_events.append(bad)
@@ -273,16 +376,21 @@ class HepMCReader:
         )
         return None
 
-    def _check_run_info(self, event: Any, position: int) -> None:
+    def _check_run_info(self, event: Any, position: int, next_at: int | None = None) -> None:
+        """Refuse a change of weight names. ``next_at``: the byte offset of the event the
+        change applies to, when ``event`` is not one (the run information that ends a range,
+        seen by the range's reader where the whole-file read sees it at the next event)."""
         run_info = event.run_info
         if run_info is self._run_info or self._run_info is None:
             self._run_info = run_info
             return
         names = _weight_names(event, len(self.weight_names))
         if self.weight_names and names != self.weight_names:
+            index = self._locator.index(position) if self._locator is not None else position
+            number = event.event_number if next_at is None else event_number_at(self.path, next_at)
             raise EventFileError(
-                f"{self.path}: the run information changes at event {event.event_number} "
-                f"(event #{position + 1} in the file): "
+                f"{self.path}: the run information changes at event {number} "
+                f"(event #{index + 1} in the file): "
                 f"weight names {list(self.weight_names)} become {list(names)}; recast reads "
                 "one run per file: split the file where its header repeats"
             )
@@ -290,13 +398,17 @@ class HepMCReader:
 
 
 def read_hepmc(
-    path: str | os.PathLike[str], chunk_size: int = 1000, skip_bad: bool = False
+    path: str | os.PathLike[str],
+    chunk_size: int = 1000,
+    skip_bad: bool = False,
+    byte_range: tuple[int, int] | None = None,
 ) -> Iterator[ak.Array]:
-    """Chunks of ``chunk_size`` events from a HepMC3 ASCII file; see :class:`HepMCReader`.
+    """Chunks of ``chunk_size`` events from a HepMC3 ASCII file (or from the ``byte_range`` of
+    it); see :class:`HepMCReader`.
 
     A missing file or one in another format raises here, not at the first chunk.
     """
-    reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad)
+    reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad, byte_range=byte_range)
     sniff(reader.path)
     return iter(reader)
 
@@ -341,15 +453,32 @@ def _weight_names(event: Any, n: int) -> tuple[str, ...]:
 
 
 class _Session:
-    """The open file, its pyhepmc stream and the HepMC3 reader; can resume after a failure."""
+    """The open file, its pyhepmc stream and the HepMC3 reader; can resume after a failure.
 
-    def __init__(self, path: Path, header: Header) -> None:
+    Reads the bytes of ``span``: from its start (behind the replayed header if that is not the
+    top of the file) up to its end.
+    """
+
+    def __init__(self, path: Path, header: Header, span: _Span) -> None:
         self.path = path
         self.header = header
-        self._open(open_binary(path), prefix=b"")
+        self.span = span
+        self._start(span.begin, "cannot read from byte {offset}")
 
-    def _open(self, handle: Any, prefix: bytes) -> None:
-        self.source = Source(handle, prefix)
+    def _start(self, offset: int, failure: str) -> None:
+        prefix = b""
+        if offset:
+            if self.header.text is None:
+                raise EventFileError(
+                    f"{self.path}: {failure.format(offset=offset)}: the header before the "
+                    "first event is too large to replay"
+                )
+            prefix = self.header.text
+        handle = open_binary(self.path)
+        if offset:
+            handle.seek(offset)
+        limit = None if self.span.end is None else self.span.end - offset
+        self.source = Source(handle, prefix, limit)
         self._stream = pyiostream(self.source, _STREAM_BUFFER)
         self.reader = ReaderAscii(self._stream)
 
@@ -359,14 +488,7 @@ class _Session:
         self.close()
         if offset is None:
             return False
-        if self.header.text is None:
-            raise EventFileError(
-                f"{self.path}: cannot read on after a bad event: the header before the first "
-                "event is too large to replay"
-            )
-        handle = open_binary(self.path)
-        handle.seek(offset)
-        self._open(handle, prefix=self.header.text)
+        self._start(offset, "cannot read on after a bad event")
         return True
 
     def close(self) -> None:

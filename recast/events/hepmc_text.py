@@ -4,8 +4,9 @@ user's terminal.
 
 HepMC3 parses; this module only looks at bytes where HepMC3 cannot help: before the first
 event (which format is this?) and after a failure (which event and line was it, and where does
-the next event start?). The error path re-reads the file with a forward-only scan, so reading
-a good file costs nothing here.
+the next event start?), and for reading a file in parts, where the event line at or after a
+byte offset is. The error path re-reads the file with a forward-only scan, so reading a good file
+costs nothing here.
 """
 
 from __future__ import annotations
@@ -144,15 +145,17 @@ def _what_else(start: bytes) -> str:
 class Source(io.RawIOBase):
     """The byte stream HepMC3 reads through pyhepmc: ``prefix`` then ``handle``.
 
-    Remembers the last bytes served (did the file end with the end-of-listing line?) and turns
-    a decompression error into end-of-data plus :attr:`error`, since an exception cannot
-    travel back through the C++ reader.
+    With ``limit``, at most that many bytes of ``handle`` are served (a byte range of the file
+    ends there). Remembers the last bytes served (did the file end with the end-of-listing
+    line?) and turns a decompression error into end-of-data plus :attr:`error`, since an
+    exception cannot travel back through the C++ reader.
     """
 
-    def __init__(self, handle: IO[bytes], prefix: bytes = b"") -> None:
+    def __init__(self, handle: IO[bytes], prefix: bytes = b"", limit: int | None = None) -> None:
         super().__init__()
         self._parts: list[Any] = [io.BytesIO(prefix), handle] if prefix else [handle]
         self._handle = handle
+        self._left = limit  # bytes of handle still to serve; None: up to its end
         self._tail = b""
         self.error: BaseException | None = None
 
@@ -161,17 +164,29 @@ class Source(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while self._parts:
+            part = self._parts[0]
+            view = memoryview(buffer).cast("B")
+            limited = part is self._handle and self._left is not None
+            if limited:
+                view = view[: self._left]
             try:
-                n = self._parts[0].readinto(buffer)
+                n = part.readinto(view) if len(view) else 0
             except Exception as exc:  # reported after the loop
                 self.error = exc
                 self._parts.clear()
                 return 0
             if n:
-                self._tail = (self._tail + bytes(memoryview(buffer)[:n]))[-128:]
+                self._tail = (self._tail + bytes(view[max(0, n - 128) : n]))[-128:]
+                if limited:
+                    self._left -= n
                 return int(n)
             self._parts.pop(0)
         return 0
+
+    @property
+    def exhausted(self) -> bool:
+        """Every byte this source was to serve has been served."""
+        return not self._parts or self._left == 0
 
     def at_footer(self) -> bool:
         return self._tail.rstrip().endswith(FOOTER)
@@ -185,17 +200,37 @@ class Locator:
     """Find the n-th event's ``E`` line in the raw text: its event number, line and offset.
 
     Forward-only, so the bad events of one pass cost one extra read of the file in total.
-    HepMC3 starts an event at every line beginning with ``E``; so does this count.
+    HepMC3 starts an event at every line beginning with ``E``; so does this count. For a byte
+    range of a file, indices count from the range's first event (at byte ``begin``, an event
+    line or 0) and no event at or after byte ``end`` is found; :meth:`index` and the line
+    numbers of :meth:`where` are the file's own, found by counting the bytes before ``begin``
+    on the first call (the error path only).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, begin: int = 0, end: int | None = None) -> None:
         self.path = path
+        self.begin = begin
+        self.end = end  # None: the end of the file
         self._handle: IO[bytes] | None = None
+        self._before: tuple[int, int] | None = None  # events, lines before begin
         self._index = -1
         self._line = 0
         self._offset = 0
         self._last: tuple[int, int | None, int, int] | None = None  # index, number, line, offset
         self.footer = False  # the end-of-listing line was passed
+
+    def _counts_before(self) -> tuple[int, int]:
+        """(events, lines) of the file before byte ``begin``."""
+        if self._before is None:
+            self._before = (0, 0)
+            if self.begin:
+                with open(self.path, "rb") as handle:
+                    self._before = count_before(handle, self.begin)
+        return self._before
+
+    def index(self, position: int) -> int:
+        """The file's 0-based index of the range's ``position``-th event."""
+        return position + self._counts_before()[0] if self.begin else position
 
     def _find(self, index: int) -> tuple[int, int | None, int, int] | None:
         if self._last is not None and self._last[0] == index:
@@ -204,9 +239,14 @@ class Locator:
             self.close()
         if self._handle is None:
             self._handle = open_binary(self.path)
-            self._index, self._line, self._offset, self._last = -1, 0, 0, None
+            if self.begin:
+                self._handle.seek(self.begin)
+            self._index, self._line, self._last = -1, self._counts_before()[1], None
+            self._offset = self.begin
             self.footer = False
         while self._index < index:
+            if self.end is not None and self._offset >= self.end:
+                return None
             try:
                 raw = self._handle.readline()
             except (OSError, EOFError, lzma.LZMAError):
@@ -235,6 +275,63 @@ class Locator:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+_EVENT_LINE = b"\nE "
+_SCAN_BLOCK = 1 << 16
+
+
+def find_event_line(handle: IO[bytes], offset: int) -> int | None:
+    """Byte offset of the first event line (``E `` at the start of a line) at or after
+    ``offset`` in a seekable, uncompressed file; None if there is none.
+
+    Reads forward from ``offset - 1`` in small blocks, so it costs about one event's text: an
+    ``offset`` that is itself the start of an event line is returned as it is.
+    """
+    if offset <= 0:
+        handle.seek(0)
+        if handle.read(2) == b"E ":
+            return 0
+        offset = 1
+    handle.seek(offset - 1)
+    base, carry = offset - 1, b""  # base: the file offset of data[0]
+    while True:
+        block = handle.read(_SCAN_BLOCK)
+        if not block:
+            return None
+        data = carry + block
+        found = data.find(_EVENT_LINE)
+        if found >= 0:
+            return base + found + 1
+        keep = len(_EVENT_LINE) - 1
+        base += len(data) - keep
+        carry = data[-keep:]
+
+
+def count_before(handle: IO[bytes], offset: int) -> tuple[int, int]:
+    """(event lines, lines) that start before byte ``offset`` (a line start) of a plain file.
+
+    Counts lines beginning with ``E`` as :class:`Locator` does; a byte scan, no parsing.
+    """
+    handle.seek(0)
+    events = lines = 0
+    left, previous = offset, b"\n"
+    while left > 0:
+        block = handle.read(min(left, 1 << 20))
+        if not block:
+            break
+        left -= len(block)
+        lines += block.count(b"\n")
+        events += block.count(b"\nE") + (previous == b"\n" and block[:1] == b"E")
+        previous = block[-1:]
+    return events, lines
+
+
+def event_number_at(path: Path, offset: int) -> int | None:
+    """The event number on the event line starting at byte ``offset`` of a plain file."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return _event_number(handle.readline(1 << 16))
 
 
 def _event_number(line: bytes) -> int | None:

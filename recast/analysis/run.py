@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 
 
 def _units(
-    events: Sequence[str | Path], pythia_slha: str | Path | None, n_events: int | None, seed: int
+    events: Sequence[str | Path],
+    pythia_slha: str | Path | None,
+    n_events: int | None,
+    seed: int,
+    workers: int = 1,
 ) -> list[WorkUnit]:
     if pythia_slha is not None:
         if events:
@@ -46,7 +50,7 @@ def _units(
     for path in events:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such event file")
-    return units_for(events)
+    return units_for(events, workers)
 
 
 def execute(
@@ -67,7 +71,7 @@ def execute(
         raise UsageError(f"--chunk-size must be positive, not {chunk_size}")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
-    units = _units(events, pythia_slha, n_events, seed)
+    units = _units(events, pythia_slha, n_events, seed, workers)
     options = ChainOptions(str(bundle.folder), seed=seed, chunk_size=chunk_size, skip_bad=skip_bad)
     return run_units(units, options, workers, scheduler, progress, bundle)
 
@@ -124,6 +128,12 @@ def recast_run(
         result.sum_weights, result.events, result.cross_sections, cross_section, luminosity
     )
     document = build_results(bundle, result, norm, seed)
+    if "likelihood" in bundle.document:  # CLs and limits when the bundle carries a likelihood
+        from ..likelihood.limits import limits_for_bundle
+
+        limits = limits_for_bundle(bundle, document["yields"])
+        if limits is not None:
+            document["limits"] = limits
     if output is not None:
         write_json(output, document)
     return document

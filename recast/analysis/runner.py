@@ -49,8 +49,11 @@ class WorkUnit:
     seed: int = 0
     n_events: int = 0
     first_event: int = 0
-    #: hepmc: only the events in bytes [start, stop) (see recast.events.partition)
+    #: hepmc: only the events in bytes [start, stop) (see recast.events.partition), part
+    #: ``part`` of ``parts`` of the file
     byte_range: tuple[int, int] | None = None
+    part: int = 0
+    parts: int = 1
 
     @property
     def label(self) -> str:
@@ -102,14 +105,12 @@ def _merge_inputs(
     """One entry per file: the byte ranges of a file add up their events."""
     merged = [dict(entry) for entry in first]
     for entry in second:
-        same = next(
-            (m for m in merged if (m["path"], m["sha256"]) == (entry["path"], entry["sha256"])),
-            None,
-        )
+        same = next((m for m in merged if m["path"] == entry["path"]), None)
         if same is None:
             merged.append(dict(entry))
         else:
             same["events"] += entry["events"]
+            same["sha256"] = same["sha256"] or entry["sha256"]
     return merged
 
 
@@ -237,7 +238,9 @@ def run_unit(
         if on_chunk is not None:
             on_chunk(len(chunk))
     result.seconds = time.perf_counter() - start
-    if last_xs is not None:
+    # of a file read in byte ranges, only the last range holds the generator's final estimate
+    final_part = unit.part == unit.parts - 1
+    if last_xs is not None and final_part:
         result.cross_sections.append((*last_xs, result.events))
     from ..io import sha256_file
 
@@ -252,9 +255,9 @@ def run_unit(
             }
         )
     else:
-        result.inputs.append(
-            {"path": unit.path, "sha256": sha256_file(unit.path), "events": result.events}
-        )
+        # a file split in ranges is hashed once, by its last range
+        digest = sha256_file(unit.path) if final_part else ""
+        result.inputs.append({"path": unit.path, "sha256": digest, "events": result.events})
     return result
 
 
@@ -322,6 +325,11 @@ def run_units(
     total = parts[0]
     for part in parts[1:]:
         total = total.merge(part)
+    empty = [entry["path"] for entry in total.inputs if entry["events"] == 0]
+    if empty:
+        from ..errors import EventFileError
+
+        raise EventFileError(f"{', '.join(empty)}: no readable events")
     return total
 
 
@@ -383,12 +391,28 @@ def _gather(
         client.close()
 
 
-def units_for(paths: Sequence[str | Path]) -> list[WorkUnit]:
-    """One unit per input file: Parquet caches (``.parquet``) and HepMC3 files."""
-    return [
-        WorkUnit("cache" if str(path).endswith(".parquet") else "hepmc", str(path))
-        for path in paths
-    ]
+def _partition(path: str | Path, parts: int) -> list[tuple[int, int]]:
+    from ..events.partition import partition_hepmc
+
+    return partition_hepmc(path, parts)
+
+
+def units_for(paths: Sequence[str | Path], workers: int = 1) -> list[WorkUnit]:
+    """Units for input files: Parquet caches whole; HepMC3 files whole, or, with more workers
+    than files, cut into byte ranges of whole events so that one file feeds every worker."""
+    hepmc = [p for p in paths if not str(p).endswith(".parquet")]
+    parts = -(-workers // len(hepmc)) if hepmc and workers > len(hepmc) else 1
+    units = []
+    for path in paths:
+        if str(path).endswith(".parquet"):
+            units.append(WorkUnit("cache", str(path)))
+            continue
+        ranges = [None] if parts == 1 else _partition(path, parts)
+        units += [
+            WorkUnit("hepmc", str(path), part=i, parts=len(ranges), byte_range=r)
+            for i, r in enumerate(ranges)
+        ]
+    return units
 
 
 def pythia_units(slha: str | Path, n_events: int, seed: int) -> list[WorkUnit]:

@@ -1,0 +1,139 @@
+"""recast limits and recast scan: CLs, upper limits and S95 through pyhf or closed forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli import cli, reports_errors, stdout_console
+from ..errors import UsageError
+
+_METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
+
+
+@cli.command("limits")
+@click.argument("results", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--regions",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A region table (name, observed, background, background_uncertainty): "
+    "model-independent S95 of every region.",
+)
+@click.option(
+    "--workspace",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A background-only pyhf workspace (with --patch).",
+)
+@click.option(
+    "--patch",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A signal patch or patchset in pyhf's patch format.",
+)
+@click.option(
+    "--likelihood",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With RESULTS: a likelihood other than the bundle's.",
+)
+@click.option(
+    "--method",
+    type=_METHODS,
+    default="auto",
+    show_default=True,
+    help="auto picks exact counting where counts are low, asymptotics elsewhere.",
+)
+@click.option("-o", "--output", default=None, help="Write JSON (- for stdout).")
+@reports_errors
+def limits_command(
+    results: Path | None,
+    regions: Path | None,
+    workspace: Path | None,
+    patch: Path | None,
+    likelihood: Path | None,
+    method: str,
+    output: str | None,
+) -> None:
+    """CLs and upper limits: of a run's RESULTS, of a region table, or of a workspace + patch.
+
+    \b
+    Examples:
+      recast limits results.json
+      recast limits --regions signal_regions.json -o s95.json
+      recast limits --workspace BkgOnly.json --patch patch.json
+    """
+    from ..likelihood.limits import limits_for_regions, limits_for_results, limits_for_workspace
+    from ..report import limits_table
+
+    forms = [results is not None, regions is not None, workspace is not None or patch is not None]
+    if sum(forms) != 1:
+        raise UsageError(
+            "give exactly one of: RESULTS, --regions FILE, or --workspace FILE --patch FILE"
+        )
+    console = stdout_console()
+    if regions is not None:
+        document = limits_for_regions(regions, method=method, output=output)
+        tables = [limits_table.s95_table(document)]
+    elif workspace is not None or patch is not None:
+        if workspace is None or patch is None:
+            raise UsageError("--workspace and --patch go together")
+        document = limits_for_workspace(workspace, patch, method=method, output=output)
+        tables = [limits_table.workspace_table(document)]
+    else:
+        assert results is not None
+        document = limits_for_results(results, likelihood=likelihood, method=method, output=output)
+        tables = limits_table.limits_tables(document["limits"])
+    if output != "-":
+        for table in tables:
+            console.print(table)
+
+
+@cli.command("scan")
+@click.argument("analysis", metavar="ANALYSIS")
+@click.option(
+    "--grid",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Signal points with their region yields (JSON).",
+)
+@click.option("--workers", type=int, default=1, show_default=True)
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option("--method", type=_METHODS, default="auto", show_default=True)
+@click.option("-o", "--output", default=None, help="Write the table as JSON (- for stdout).")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the exclusion plot (CLs across the plane, 0.05 contour).",
+)
+@reports_errors
+def scan_command(
+    analysis: str,
+    grid: Path,
+    workers: int,
+    scheduler: str | None,
+    method: str,
+    output: str | None,
+    plot: Path | None,
+) -> None:
+    """CLs and limits over a grid of signal points, in parallel with Dask.
+
+    Example: recast scan EXAMPLE_JETS_MET --grid grid.json --workers 2 --plot exclusion.png
+    """
+    from ..likelihood.scan import scan
+    from ..report.limits_table import scan_table
+
+    document = scan(
+        analysis,
+        grid,
+        workers=workers,
+        scheduler=scheduler,
+        method=method,
+        output=output,
+        plot=plot,
+    )
+    if output != "-":
+        stdout_console().print(scan_table(document))

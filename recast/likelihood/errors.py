@@ -1,0 +1,52 @@
+"""Errors of likelihood inputs and fits; each message names the file, the field and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..errors import RecastError, closest
+
+
+class LikelihoodError(RecastError, ValueError):
+    """A likelihood input (regions, workspace, patch, map, yields) is wrong in meaning."""
+
+    exit_code = 1
+
+
+class RegionMismatchError(LikelihoodError, KeyError):
+    """A region is missing: from the signal yields, the region list or the workspace."""
+
+    def __init__(self, source: str, what: str, name: str, available: Iterable[str], fix: str):
+        self.name = name
+        available = sorted(available)
+        listed = ", ".join(available[:12]) + (" ..." if len(available) > 12 else "")
+        super().__init__(
+            f"{source}: {what} {name!r} is missing; there are {listed or 'none'}."
+            f"{closest(name, available)} {fix}"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class BinCountError(LikelihoodError):
+    """Signal yields or a map address a channel with another number of bins."""
+
+
+class UnknownPOIError(LikelihoodError, KeyError):
+    """The parameter of interest is not a parameter of the model."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PatchError(LikelihoodError):
+    """A signal patch cannot be applied to the background-only workspace."""
+
+
+class NegativeSignalError(LikelihoodError):
+    """A region's expected signal is negative or zero and negative="error" was asked for."""
+
+
+class FitFailedError(RecastError, RuntimeError):
+    """A fit did not converge with any of the starting points and bounds tried."""

@@ -1,0 +1,349 @@
+"""Limits of a recast: CLs and upper limits per region, combined, and from the full likelihood.
+
+The session reads like the chain it ends::
+
+    from recast.likelihood import limits
+    document = limits.limits_for_results("results.json", likelihood="likelihood.json")
+    document["limits"]["verdict"]    # {"source": ..., "cls": {...}, "excluded": ...}
+
+Per region, CLs at μ = 1 and the upper limit on μ come from the one-bin calculator
+(:mod:`.counting`); where regions overlap only the best expected one is used for the verdict
+(the smallest median expected limit); regions declared independent (``combine``) are fitted
+together with pyhf; a workspace in the likelihood is patched with the signal and fitted. The
+verdict takes the most complete of these: workspace, then combination, then best region.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import schema
+from ..io import write_json
+from .combination import asymptotics_hold, combined_cls, combined_upper_limits
+from .counting import cls, upper_limits
+from .document import number, observed_and_expected
+from .errors import FitFailedError
+from .fits import PyhfModel, build_model, hypotest, upper_limit
+from .simplified import (
+    SignalYield,
+    clip_signal,
+    region_model,
+    regions_from_document,
+    s95_table,
+    signal_yields,
+)
+from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
+from .workspace import apply_patch, load_patches, load_workspace, signal_patch
+
+log = logging.getLogger(__name__)
+
+
+def _region_limits(
+    spec: LikelihoodSpec, yields: Mapping[str, Any], method: str, alpha: float, with_limits: bool
+) -> dict[str, Any]:
+    model = region_model(
+        spec.regions,
+        yields,
+        relative_uncertainty=spec.signal_uncertainty,
+        constraint=spec.constraint,
+    )
+    values = cls(model, 1.0, method=method)
+    limits = upper_limits(model, method=method, alpha=alpha) if with_limits else None
+    out = {}
+    for i, region in enumerate(spec.regions):
+        entry: dict[str, Any] = {
+            "signal": number(model.signal[i]),
+            "signal_uncertainty": number(model.signal_uncertainty[i]),
+            "observed_events": region.observed,
+            "background": region.background,
+            "background_uncertainty": region.background_uncertainty,
+            "cls": observed_and_expected(values.observed[i], values.expected[i]),
+            "excluded": bool(values.observed[i] < alpha),
+            "method": str(values.method[i]),
+            "status": "ok" if model.signal[i] > 0 else "no signal",
+        }
+        if limits is not None:
+            entry["mu_upper"] = observed_and_expected(limits.observed[i], limits.expected[i])
+        out[region.name] = entry
+    return out
+
+
+def fitted_entry(fitted: PyhfModel, method: str, alpha: float, with_limits: bool) -> dict:
+    """CLs and limits of a pyhf model; the one-bin ``exact`` calculator does not apply, so a
+    request for it falls back to ``auto``."""
+    method = "auto" if method == "exact" else method
+    entry: dict[str, Any] = {"poi": fitted.poi}
+    try:
+        result = hypotest(fitted, 1.0, method=method)
+        entry.update(
+            cls=observed_and_expected(result.observed, result.expected),
+            excluded=bool(result.observed < alpha),
+            method=result.method,
+            status="ok",
+        )
+        if with_limits:
+            entry["mu_upper"] = observed_and_expected(
+                *upper_limit(fitted, method=method, alpha=alpha)
+            )
+    except FitFailedError as exc:  # reported, never a NaN
+        log.warning("%s", exc)
+        entry.update(status="failed", reason=str(exc))
+    if fitted.low_count_bins and entry.get("method") == "asymptotic":
+        entry["note"] = (
+            f"asymptotic formulae with few events in {', '.join(fitted.low_count_bins[:6])}"
+            f"{' ...' if len(fitted.low_count_bins) > 6 else ''}: CLs is approximate; "
+            "method='toys' is exact but slow"
+        )
+    return entry
+
+
+def _combined_entry(
+    spec: LikelihoodSpec,
+    group: list[str],
+    signal: Mapping[str, SignalYield],
+    alpha: float,
+    with_limits: bool,
+) -> dict[str, Any]:
+    """Regions that share no events, fitted together (asymptotic, :mod:`.combination`)."""
+    chosen = [r for r in spec.regions if r.name in group]
+    models = [
+        region_model(
+            [r], signal, relative_uncertainty=spec.signal_uncertainty, constraint=spec.constraint
+        )
+        for r in chosen
+    ]
+    observed, expected = combined_cls(models)
+    entry: dict[str, Any] = {
+        "regions": list(group),
+        "cls": observed_and_expected(observed[0], expected[0]),
+        "excluded": bool(observed[0] < alpha),
+        "method": "asymptotic",
+        "status": "ok" if any(m.signal[0] > 0 for m in models) else "no signal",
+    }
+    if not asymptotics_hold(models)[0]:
+        entry["note"] = (
+            "asymptotic formulae with few events: approximate (they exclude too much), so the "
+            "verdict rests on the best region's exact result"
+        )
+    if with_limits:
+        limit, band = combined_upper_limits(models, alpha=alpha)
+        entry["mu_upper"] = observed_and_expected(limit[0], band[0])
+    return entry
+
+
+def compute_limits(
+    spec: LikelihoodSpec,
+    yields: Mapping[str, Any],
+    *,
+    source: str = "results",
+    method: str = "auto",
+    negative: str = "clip",
+    alpha: float = 0.05,
+    with_limits: bool = True,
+) -> dict[str, Any]:
+    """The ``limits`` object of a results document for signal ``yields`` (at μ = 1).
+
+    ``yields`` maps regions to ``{"value", "mc_uncertainty"}`` (a results document's
+    ``yields``) or to numbers. ``negative`` is ``clip`` (warn, naming the region) or ``error``.
+    """
+    signal, warnings = clip_signal(
+        signal_yields(yields, source), needed_regions(spec), source, negative
+    )
+    document: dict[str, Any] = {
+        "alpha": alpha,
+        "constraint": spec.constraint,
+        "signal_uncertainty": spec.signal_uncertainty,
+        "likelihood": spec.source,
+    }
+    candidates = []
+    if spec.regions:
+        regions = _region_limits(spec, signal, method, alpha, with_limits)
+        document["regions"] = regions
+        sensitive = [n for n, r in regions.items() if r["status"] == "ok"]
+        if sensitive:  # the smallest median expected limit, or expected CLs without limits
+            key = "mu_upper" if with_limits else "cls"
+            best = min(sensitive, key=lambda n: regions[n][key]["expected"]["median"] or np.inf)
+            document["best_expected_region"] = best
+            candidates.append(("region " + best, regions[best]))
+    combined = []
+    for group in spec.combine:
+        combined.append(_combined_entry(spec, group, signal, alpha, with_limits))
+    if combined:
+        document["combined"] = combined
+        ok = [c for c in combined if c["status"] == "ok" and "note" not in c]
+        if ok:
+            key = "mu_upper" if with_limits else "cls"
+            best_fit = min(ok, key=lambda c: c[key]["expected"]["median"] or np.inf)
+            candidates.insert(0, ("combination " + "+".join(best_fit["regions"]), best_fit))
+    if spec.workspace is not None:
+        ws = spec.workspace
+        poi = ws.poi or ws.spec["measurements"][0]["config"]["poi"]
+        operations = signal_patch(
+            ws.spec,
+            signal,
+            ws.region_map,
+            poi=poi,
+            source=ws.source,
+            relative_uncertainty=spec.signal_uncertainty,
+        )
+        patched = apply_patch(ws.spec, operations, f"signal patch of {ws.source}")
+        entry = fitted_entry(build_model(patched, ws.source, poi=poi), method, alpha, with_limits)
+        document["workspace"] = {"path": ws.source, **entry}
+        if entry["status"] == "ok":
+            candidates.insert(0, ("workspace", entry))
+    if candidates:
+        name, entry = candidates[0]
+        document["verdict"] = {
+            "source": name,
+            "cls": entry["cls"],
+            **({"mu_upper": entry["mu_upper"]} if "mu_upper" in entry else {}),
+            "excluded": entry["excluded"],
+        }
+    else:
+        document["verdict"] = {
+            "source": None,
+            "excluded": False,
+            "reason": "no region with signal and no successful fit",
+        }
+    document["warnings"] = warnings
+    return document
+
+
+def limits_for_bundle(
+    bundle: Any,
+    yields: Mapping[str, Any],
+    *,
+    method: str = "auto",
+    negative: str = "clip",
+    source: str = "results",
+) -> dict[str, Any] | None:
+    """The ``limits`` of `recast run`: None when the bundle (``.document``, ``.folder``) has
+    no ``likelihood``."""
+    if "likelihood" not in bundle.document:
+        return None
+    spec = likelihood_from_document(
+        bundle.document["likelihood"],
+        Path(bundle.folder),
+        str(Path(bundle.folder) / "analysis.json"),
+    )
+    return compute_limits(spec, yields, source=source, method=method, negative=negative)
+
+
+def limits_for_results(
+    results: str | Path,
+    *,
+    likelihood: str | Path | None = None,
+    method: str = "auto",
+    negative: str = "clip",
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """`recast limits RESULTS.json`: the results document with its ``limits`` filled in.
+
+    The likelihood is the bundle's (found by the results' ``analysis``) unless ``likelihood``
+    names a likelihood file, a bundle folder or a region table.
+    """
+    document = schema.load_json(results)
+    schema.validate(document, "results", str(results))
+    if likelihood is not None and Path(likelihood).is_file():
+        spec = load_likelihood(likelihood)
+    else:
+        from ..analysis.bundle import load_bundle
+
+        bundle = load_bundle(likelihood if likelihood is not None else document["analysis"])
+        if "likelihood" not in bundle.document:
+            from .errors import LikelihoodError
+
+            raise LikelihoodError(
+                f"{bundle.folder / 'analysis.json'}: the bundle has no 'likelihood'; add one "
+                "(see docs/limits.md) or pass a likelihood file (--likelihood FILE)"
+            )
+        spec = likelihood_from_document(
+            bundle.document["likelihood"], bundle.folder, str(bundle.folder / "analysis.json")
+        )
+    document = dict(document)
+    document["limits"] = compute_limits(
+        spec, document["yields"], source=str(results), method=method, negative=negative
+    )
+    schema.validate(document, "results", f"{results} with limits")
+    if output is not None:
+        write_json(output, document)
+    return document
+
+
+def limits_for_regions(
+    path: str | Path,
+    *,
+    method: str = "auto",
+    constraint: str = "lognormal",
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """`recast limits --regions FILE.json`: model-independent S95 of every region."""
+    raw = schema.load_json(path)
+    table = s95_table(regions_from_document(raw, str(path)), method=method, constraint=constraint)
+    published = {  # published S95 beside ours, when the table carries them
+        str(r.get("name")): r
+        for r in (raw.get("signal_regions", []) if isinstance(raw, Mapping) else raw)
+        if isinstance(r, Mapping) and "s95_observed" in r
+    }
+    for row in table:
+        if row["region"] in published:
+            ref = published[row["region"]]
+            row["published"] = {
+                "observed": ref.get("s95_observed"),
+                "expected": ref.get("s95_expected"),
+            }
+    document = {
+        "schema_version": schema.CURRENT_VERSION,
+        "regions_file": str(path),
+        "constraint": constraint,
+        "alpha": 0.05,
+        "s95": table,
+    }
+    if output is not None:
+        write_json(output, document)
+    return document
+
+
+def limits_for_workspace(
+    workspace: str | Path,
+    patch: str | Path,
+    *,
+    patch_names: list[str] | None = None,
+    poi: str | None = None,
+    method: str = "auto",
+    with_limits: bool = True,
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """`recast limits --workspace BKG.json --patch PATCH.json`: CLs (and limits) per patch.
+
+    ``patch_names`` selects patches of a patchset (all when None).
+    """
+    background = load_workspace(workspace)
+    patches = load_patches(patch)
+    if patch_names:
+        from .errors import RegionMismatchError
+
+        for name in patch_names:
+            if name not in patches:
+                raise RegionMismatchError(str(patch), "patch", name, patches, "Check --patch-name.")
+        patches = {name: patches[name] for name in patch_names}
+    results = []
+    for name, operations in patches.items():
+        patched = apply_patch(background, operations, f"{patch} (patch {name!r})")
+        fitted = build_model(patched, f"{patch} (patch {name!r})", poi=poi)
+        results.append({"patch": name, **fitted_entry(fitted, method, 0.05, with_limits)})
+    document = {
+        "schema_version": schema.CURRENT_VERSION,
+        "workspace": str(workspace),
+        "patch_file": str(patch),
+        "alpha": 0.05,
+        "patches": results,
+    }
+    if output is not None:
+        write_json(output, document)
+    return document

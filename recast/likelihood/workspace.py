@@ -1,0 +1,257 @@
+"""Full likelihoods: a background-only pyhf workspace, a signal patch, and the map between them.
+
+Experiments publish the background-only workspace and signal patches in pyhf's JSON (on
+HEPData: a ``BkgOnly.json`` and a ``patchset.json``). A patch is a JSON Patch (RFC 6902) list of
+operations, usually adding one sample per channel; a patchset holds many named patches. Here a
+recast's region yields become such a patch through a region map, one region to one bin::
+
+    {"SRhigh_0Jb": {"channel": "SRhigh_0Jb_cuts", "bin": 0}, ...}
+
+Every mistake is reported with the file, the field and a fix: a region or channel that does
+not exist, a bin beyond the channel, a sample with the wrong number of bins, a patch
+operation that does not apply, a parameter of interest that no sample carries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+import numpy as np
+
+from .. import schema
+from ..errors import InvalidDocumentError, closest
+from .errors import BinCountError, PatchError, RegionMismatchError, UnknownPOIError
+from .simplified import SignalYield
+
+log = logging.getLogger(__name__)
+
+SIGNAL_SAMPLE = "recast_signal"
+
+
+@contextlib.contextmanager
+def quiet_pyhf() -> Iterator[None]:
+    """pyhf 0.7.6 validates with jsonschema's deprecated RefResolver: a warning that is
+    pyhf's, not ours, and says nothing to a user; fits may also take numpy through overflows
+    that are caught by checking their results. Both are silenced here, and only here."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.filterwarnings("ignore", "jsonschema.RefResolver", DeprecationWarning)
+        yield
+
+
+def _validate(spec: Any, source: str) -> None:
+    import pyhf
+
+    try:
+        with quiet_pyhf():
+            pyhf.schema.validate(spec, "workspace.json")
+    except pyhf.exceptions.InvalidSpecification as exc:
+        path = str(getattr(exc, "path", "")) or "(document)"
+        parent = getattr(exc, "parent", None)
+        reason = getattr(parent, "message", None) or str(exc).split("\n")[0]
+        raise InvalidDocumentError(
+            source, [(path, f"{reason} (not a pyhf workspace, schema 1.0.0)")]
+        ) from None
+
+
+def _bin_counts(spec: Mapping[str, Any], source: str) -> dict[str, int]:
+    """Bins per channel, checking that every sample and the observation agree."""
+    observed = {o["name"]: len(o["data"]) for o in spec.get("observations", [])}
+    counts = {}
+    for i, channel in enumerate(spec["channels"]):
+        name = channel["name"]
+        if name not in observed:
+            raise RegionMismatchError(
+                source, "the observation of channel", name, observed, "Add it to 'observations'."
+            )
+        counts[name] = observed[name]
+        for j, sample in enumerate(channel["samples"]):
+            if len(sample["data"]) != observed[name]:
+                raise BinCountError(
+                    f"{source}: channels[{i}].samples[{j}] ({sample['name']!r} in channel "
+                    f"{name!r}) has {len(sample['data'])} bins but the channel has "
+                    f"{observed[name]}; give one yield per bin."
+                )
+    return counts
+
+
+def load_workspace(path: str | Path) -> dict[str, Any]:
+    """A background-only (or full) pyhf workspace, validated."""
+    spec = schema.load_json(path)
+    _validate(spec, str(path))
+    _bin_counts(spec, str(path))
+    return spec
+
+
+def patches_from_document(document: Any, source: str) -> dict[str, list[dict[str, Any]]]:
+    """Named patches: a JSON Patch list, one ``{"metadata", "patch"}`` or a HEPData patchset."""
+    if isinstance(document, list):
+        return {Path(source).stem: document}
+    if isinstance(document, Mapping) and isinstance(document.get("patch"), list):
+        name = document.get("metadata", {}).get("name", Path(source).stem)
+        return {str(name): document["patch"]}
+    if isinstance(document, Mapping) and isinstance(document.get("patches"), list):
+        out = {}
+        for i, entry in enumerate(document["patches"]):
+            name = entry.get("metadata", {}).get("name") if isinstance(entry, Mapping) else None
+            if not isinstance(name, str) or not isinstance(entry.get("patch"), list):
+                raise InvalidDocumentError(
+                    source,
+                    [(f"patches[{i}]", 'expected {"metadata": {"name": ...}, "patch": [...]}')],
+                )
+            out[name] = entry["patch"]
+        return out
+    raise InvalidDocumentError(
+        source,
+        [
+            (
+                "(document)",
+                "not a pyhf patch: expected a list of JSON Patch operations, "
+                'a {"metadata", "patch"} object or a patchset {"patches": [...]}',
+            )
+        ],
+    )
+
+
+def load_patches(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    return patches_from_document(schema.load_json(path), str(path))
+
+
+def apply_patch(
+    workspace: Mapping[str, Any], patch: list[dict[str, Any]], source: str
+) -> dict[str, Any]:
+    """The workspace with ``patch`` applied, validated, with bin counts checked."""
+    spec = copy.deepcopy(dict(workspace))
+    for i, operation in enumerate(patch):
+        try:
+            spec = jsonpatch.apply_patch(spec, [operation])
+        except (
+            jsonpatch.JsonPatchException,
+            jsonpatch.JsonPointerException,
+            KeyError,
+            TypeError,
+            IndexError,
+        ) as exc:
+            where = operation.get("path", "?") if isinstance(operation, Mapping) else "?"
+            op = operation.get("op", "?") if isinstance(operation, Mapping) else "?"
+            raise PatchError(
+                f"{source}: operation [{i}] ({op} {where}) does not apply to the background-only "
+                f"workspace ({exc}); it has {len(workspace.get('channels', []))} channels: "
+                "was the patch made for another workspace, or with channels in another order?"
+            ) from None
+    _validate(spec, f"{source} (applied)")
+    _bin_counts(spec, f"{source} (applied)")
+    return spec
+
+
+def parameter_of_interest(spec: Mapping[str, Any], source: str, poi: str | None = None) -> str:
+    """The POI: ``poi`` or the first measurement's; it must be a normfactor of some sample."""
+    measurements = spec.get("measurements", [])
+    declared = measurements[0]["config"]["poi"] if measurements else None
+    name = poi or declared
+    if name is None:
+        raise UnknownPOIError(f"{source}: no measurement declares a POI; pass one (--poi NAME)")
+    factors = sorted(
+        {
+            m["name"]
+            for c in spec["channels"]
+            for s in c["samples"]
+            for m in s["modifiers"]
+            if m["type"] == "normfactor"
+        }
+    )
+    if name not in factors:
+        raise UnknownPOIError(
+            f"{source}: the parameter of interest {name!r} is not a normfactor of any sample "
+            f"(normfactors: {', '.join(factors) or 'none'}).{closest(name, factors)} The signal "
+            f"sample must carry {{'name': {name!r}, 'type': 'normfactor', 'data': null}}."
+        )
+    return name
+
+
+def signal_patch(
+    workspace: Mapping[str, Any],
+    yields: Mapping[str, SignalYield],
+    region_map: Mapping[str, Mapping[str, Any]],
+    *,
+    poi: str,
+    source: str = "region map",
+    relative_uncertainty: float = 0.0,
+    sample: str = SIGNAL_SAMPLE,
+) -> list[dict[str, Any]]:
+    """JSON Patch operations adding the signal as one sample per mapped channel.
+
+    The sample carries the POI as a normfactor, its MC statistical uncertainty as a
+    ``staterror`` named like HistFitter's (``staterror_<channel>``, so it combines with the
+    background's if there is one), and ``relative_uncertainty`` as a ``normsys``.
+    """
+    counts = _bin_counts(workspace, source)
+    position = {c["name"]: i for i, c in enumerate(workspace["channels"])}
+    values: dict[str, np.ndarray] = {}
+    errors: dict[str, np.ndarray] = {}
+    taken: dict[tuple[str, int], str] = {}
+    for region, target in region_map.items():
+        channel, index = target.get("channel"), target.get("bin", 0)
+        if channel not in counts:
+            raise RegionMismatchError(
+                source,
+                f"the channel of region {region!r},",
+                str(channel),
+                counts,
+                "Fix the region map: it must name a channel of the background-only workspace.",
+            )
+        if not isinstance(index, int) or not 0 <= index < counts[channel]:
+            raise BinCountError(
+                f"{source}: region {region!r} maps to bin {index!r} of channel {channel!r}, "
+                f"which has {counts[channel]} bin(s) (0–{counts[channel] - 1}); fix the map."
+            )
+        if (channel, index) in taken:
+            raise BinCountError(
+                f"{source}: regions {taken[channel, index]!r} and {region!r} both map to bin "
+                f"{index} of channel {channel!r}; one region per bin."
+            )
+        taken[channel, index] = region
+        if region not in yields:
+            raise RegionMismatchError(
+                source,
+                "the signal yield of mapped region",
+                region,
+                yields,
+                "Run the analysis with that region, or remove it from the map.",
+            )
+        values.setdefault(channel, np.zeros(counts[channel]))[index] = yields[region].value
+        errors.setdefault(channel, np.zeros(counts[channel]))[index] = yields[region].mc_uncertainty
+    operations = []
+    for channel in sorted(values, key=position.__getitem__):
+        modifiers: list[dict[str, Any]] = [{"name": poi, "type": "normfactor", "data": None}]
+        if errors[channel].any():
+            modifiers.append(
+                {
+                    "name": f"staterror_{channel}",
+                    "type": "staterror",
+                    "data": errors[channel].tolist(),
+                }
+            )
+        if relative_uncertainty > 0:
+            kappa = 1.0 + relative_uncertainty
+            modifiers.append(
+                {
+                    "name": "recast_signal_norm",
+                    "type": "normsys",
+                    "data": {"hi": kappa, "lo": 1.0 / kappa},
+                }
+            )
+        operations.append(
+            {
+                "op": "add",
+                "path": f"/channels/{position[channel]}/samples/-",
+                "value": {"name": sample, "data": values[channel].tolist(), "modifiers": modifiers},
+            }
+        )
+    return operations

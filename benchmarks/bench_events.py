@@ -83,10 +83,12 @@ def pythia_objects(n_events: int) -> int:
 
 def peak_memory_mb(path: Path) -> float:
     """Max RSS of a fresh process reading ``path`` in chunks of 1000 and building objects."""
-    code = ("import sys, resource; sys.path.insert(0, %r);"
-            "from bench_events import recast_read; recast_read(__import__('pathlib').Path(%r), True);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-            % (str(Path(__file__).parent), str(path)))
+    here, target = str(Path(__file__).parent), str(path)
+    code = (
+        f"import sys, resource, pathlib; sys.path.insert(0, {here!r});"
+        f"from bench_events import recast_read; recast_read(pathlib.Path({target!r}), True);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.split()[-1]) / 1024
 
@@ -95,8 +97,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--memory", type=int, nargs="*", default=[1000, 10000],
-                        help="file sizes (events) for the peak-memory measurement")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        nargs="*",
+        default=[1000, 10000],
+        help="file sizes (events) for the peak-memory measurement",
+    )
     args = parser.parse_args()
     path = sample(args.events)
     size_mb = path.stat().st_size / 1e6
@@ -106,8 +113,10 @@ def main() -> None:
     t_objects = median_seconds(lambda: recast_read(path, objects=True), args.repeats)
     n_gen = min(n, 500)
     t_pythia = median_seconds(lambda: pythia_objects(n_gen), 1)
-    print(f"Pythia8 tt̄ at 13 TeV, full history, {n} events, {size_mb:.0f} MB "
-          f"({size_mb * 1e3 / n:.0f} kB/event); one core; median of {args.repeats}")
+    print(
+        f"Pythia8 tt̄ at 13 TeV, full history, {n} events, {size_mb:.0f} MB "
+        f"({size_mb * 1e3 / n:.0f} kB/event); one core; median of {args.repeats}"
+    )
     rows = [
         ("floor: bare pyhepmc.open iteration", t_floor, n),
         ("recast HepMCReader → columnar chunks", t_read, n),
@@ -115,10 +124,13 @@ def main() -> None:
         ("Pythia8 in process → objects (no file)", t_pythia, n_gen),
     ]
     for label, seconds, count in rows:
-        print(f"  {label:<56} {count / seconds:9.1f} events/s  "
-              f"{seconds / count * 1e3:6.2f} ms/event")
-    print(f"  reader / floor: {t_read / t_floor:.2f}   reader + objects / floor: "
-          f"{t_objects / t_floor:.2f} (target ≤ 1.25)")
+        print(
+            f"  {label:<56} {count / seconds:9.1f} events/s  {seconds / count * 1e3:6.2f} ms/event"
+        )
+    print(
+        f"  reader / floor: {t_read / t_floor:.2f}   reader + objects / floor: "
+        f"{t_objects / t_floor:.2f} (target ≤ 1.25)"
+    )
     for size in args.memory:
         print(f"  peak memory, {size} events read + objects: {peak_memory_mb(sample(size)):.0f} MB")
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -52,8 +52,10 @@ class CardError(RecastError, ValueError):
     exit_code = 1
 
 
-class CardCheckError(CardError):
-    """`recast card check` found problems; carries all of them."""
+class ProblemsError(RecastError, ValueError):
+    """Base of the errors that report every problem found in one document at once."""
+
+    exit_code = 1
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
@@ -61,6 +63,10 @@ class CardCheckError(CardError):
         lines = [f"{source}: {len(self.problems)} problem(s):"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+
+
+class CardCheckError(ProblemsError, CardError):
+    """`recast card check` found problems; carries all of them."""
 
 
 class DigestMismatchError(RecastError, ValueError):

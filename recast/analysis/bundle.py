@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import schema
-from ..errors import ArtefactNotFoundError, DigestMismatchError, RecastError, closest
+from ..errors import (
+    ArtefactNotFoundError,
+    DigestMismatchError,
+    ProblemsError,
+    RecastError,
+    closest,
+)
 from ..io import sha256_file
 from .base import Analysis, AnalysisDefinitionError
 
@@ -28,16 +34,8 @@ class BundleNotFoundError(RecastError, FileNotFoundError):
     """No bundle of that id or path."""
 
 
-class BundleCheckError(RecastError, ValueError):
+class BundleCheckError(ProblemsError):
     """`recast bundle check` found problems; carries all of them."""
-
-    exit_code = 1
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(
-            f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
-        )
 
 
 def bundles_root() -> Path:

@@ -26,7 +26,7 @@ import boost_histogram as bh
 import numpy as np
 
 from .. import schema
-from ..errors import MissingCollectionError, RecastError
+from ..errors import MissingCollectionError, ProblemsError, RecastError
 from ..preserve.card import unit_factor
 from .context import CONTEXT_FIELDS, attribute, with_context
 
@@ -43,15 +43,8 @@ class MapError(RecastError, ValueError):
     exit_code = 1
 
 
-class MapCheckError(MapError):
+class MapCheckError(ProblemsError, MapError):
     """A map document failed its meaning checks; carries every problem."""
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        lines = [f"{source}: {len(self.problems)} problem(s):"]
-        lines += [f"  - {p}" for p in self.problems]
-        super().__init__("\n".join(lines))
 
 
 def load_map(path: str | Path) -> EfficiencyMap:

@@ -1,0 +1,272 @@
+"""The efficiency study end to end: train the learned map, measure the binned map from the same
+data, and write both with their closure report and plot.
+
+:func:`run_study` works on samples in memory; :func:`train_efficiency` reads a training config
+(the API behind ``recast train efficiency CONFIG``): samples from Parquet files or the
+synthetic processes of :mod:`.samples`, trainer settings, the binned map's axes::
+
+    {
+      "output": "maps",                 # folder, relative to the config file
+      "name": "btag",                   # maps btag_learned.json and btag_binned.json
+      "working_point": "DL1r 77%",
+      "collection": "jets",
+      "train": {"synthetic": "proximity", "events": 20000, "seed": 1, "tag_seed": 7},
+      "held_out": [
+        {"synthetic": "proximity", "events": 20000, "seed": 2, "tag_seed": 8},
+        {"parquet": "scalar.parquet", "tag": "btag", "weight": "weight", "name": "scalar"}
+      ],
+      "trainer": {"n_models": 5, "seed": 0},
+      "binned_axes": [{"variable": "pt", "unit": "GeV", "edges": [20, 40, 70, 120, 250, 2000]},
+                      {"variable": "abs_eta", "unit": "1", "edges": [0, 0.8, 1.6, 2.5]}],
+      "min_objects": 200,
+      "plot": true
+    }
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+
+from ..errors import (
+    ArtefactNotFoundError,
+    InvalidDocumentError,
+    MissingCollectionError,
+    closest,
+)
+from ..io import write_json
+from .binned import PT_ETA_AXES, binned_map_document, save_map
+from .efficiency import EfficiencyMapTrainer
+from .report import closure_report
+from .samples import SYNTHETIC, TaggedSample, synthetic
+
+log = logging.getLogger(__name__)
+
+REPORT_NAME, PLOT_NAME = "closure_report.json", "closure.png"
+
+
+@dataclass(frozen=True, eq=False)
+class EfficiencyStudy:
+    """What a study wrote, and the closure report it computed."""
+
+    folder: Path
+    learned_map: Path
+    binned_map: Path
+    card: Path
+    report_path: Path
+    plot_path: Path | None
+    report: dict[str, Any] = field(repr=False)
+    trainer: EfficiencyMapTrainer = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """What a command prints: the files, and per held-out sample and map the largest
+        |map − truth| (or, without truth, the χ² of observed − map) over populated bins."""
+        files = {
+            "learned_map": self.learned_map,
+            "binned_map": self.binned_map,
+            "card": self.card,
+            "report": self.report_path,
+            "plot": self.plot_path,
+        }
+        samples = {}
+        for sample in self.report["samples"]:
+            key = "max_abs_bias" if sample["truth_known"] else "chi2"
+            samples[sample["name"]] = {
+                name: {key: content[key], "ndf": content["ndf"]}
+                for name, content in sample["summary"].items()
+            }
+        return {
+            "files": {k: None if v is None else str(v) for k, v in files.items()},
+            "calibration": {
+                "chi2": self.trainer.calibration_["chi2"],
+                "ndf": self.trainer.calibration_["ndf"],
+            },
+            "closure": samples,
+        }
+
+
+def run_study(
+    train: TaggedSample,
+    held_out: Sequence[TaggedSample],
+    folder: str | Path,
+    *,
+    trainer: EfficiencyMapTrainer | None = None,
+    name: str = "efficiency",
+    working_point: str | None = None,
+    axes: Sequence[Mapping[str, Any]] = PT_ETA_AXES,
+    min_objects: int = 200,
+    plot: bool = True,
+) -> EfficiencyStudy:
+    """Train on ``train``, derive both maps from it, and report their closure on ``held_out``."""
+    folder = Path(folder)
+    trainer = trainer or EfficiencyMapTrainer(collection=train.collection)
+    trainer.fit(train.events, train.tagged, train.weight)
+    learned_path = trainer.export(folder, f"{name}_learned", working_point=working_point)
+    document = binned_map_document(
+        train.events,
+        train.tagged,
+        collection=train.collection,
+        axes=axes,
+        sample_weight=train.weight,
+        name=f"{name}_binned",
+        working_point=working_point,
+    )
+    binned_path = folder / f"{name}_binned.json"
+    maps = {"binned": save_map(document, binned_path), "learned": trainer.map_}
+    report = closure_report(
+        maps, held_out, min_objects=min_objects, calibrations={"learned": trainer.calibration_}
+    )
+    report["training"] = {
+        "sample": train.name,
+        "events": trainer.n_events_,
+        "objects": trainer.n_objects_,
+        "trainer": {k: _jsonable(v) for k, v in trainer.get_params().items()},
+        "members": [h.as_dict() for h in trainer.histories_],
+    }
+    report_path = folder / REPORT_NAME
+    write_json(report_path, report)
+    plot_path = None
+    if plot:
+        from .plot import plot_closure
+
+        plot_path = plot_closure(report, folder / PLOT_NAME)
+    card = folder / f"{name}_learned.card.json"
+    return EfficiencyStudy(
+        folder, learned_path, binned_path, card, report_path, plot_path, report, trainer
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+# -- the config behind `recast train efficiency CONFIG` ------------------------------------------
+_TOP = {
+    "output": str,
+    "name": str,
+    "working_point": str,
+    "collection": str,
+    "train": dict,
+    "held_out": list,
+    "trainer": dict,
+    "binned_axes": list,
+    "min_objects": int,
+    "plot": bool,
+}
+_SAMPLE = {
+    "synthetic": str,
+    "events": int,
+    "seed": int,
+    "tag_seed": int,
+    "parquet": str,
+    "tag": str,
+    "truth": str,
+    "weight": str,
+    "name": str,
+}
+
+
+def _problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every problem of a config, with its JSON path (all collected, none raised)."""
+    problems: list[tuple[str, str]] = []
+
+    def keys(block: Mapping[str, Any], allowed: Mapping[str, type], where: str) -> None:
+        for key, value in block.items():
+            path = f"{where}.{key}" if where else key
+            if key not in allowed:
+                problems.append((path, f"unknown key.{closest(key, allowed)}"))
+            elif not isinstance(value, allowed[key]) or (
+                allowed[key] is int and isinstance(value, bool)
+            ):
+                problems.append((path, f"expected {allowed[key].__name__}, got {value!r}"))
+
+    def sample(block: Any, where: str) -> None:
+        if not isinstance(block, Mapping):
+            problems.append((where, "expected an object (a sample)"))
+            return
+        keys(block, _SAMPLE, where)
+        sources = [k for k in ("synthetic", "parquet") if k in block]
+        if len(sources) != 1:
+            problems.append((where, "give exactly one of 'synthetic' or 'parquet'"))
+        elif sources == ["synthetic"]:
+            if block["synthetic"] not in SYNTHETIC:
+                problems.append(
+                    (f"{where}.synthetic", f"unknown process; known: {sorted(SYNTHETIC)}")
+                )
+            for key in ("events", "seed", "tag_seed"):
+                if key not in block:
+                    problems.append((where, f"a synthetic sample needs {key!r}"))
+        elif "tag" not in block:
+            problems.append((where, "a parquet sample needs 'tag' (the objects' tag field)"))
+
+    keys(config, _TOP, "")
+    for required in ("output", "train"):
+        if required not in config:
+            problems.append((required, "missing"))
+    if isinstance(config.get("train"), Mapping):
+        sample(config["train"], "train")
+    held_out = config.get("held_out", [])
+    for k, block in enumerate(held_out if isinstance(held_out, list) else []):
+        sample(block, f"held_out[{k}]")
+    parameters = list(EfficiencyMapTrainer().get_params())
+    for key in config.get("trainer", {}) if isinstance(config.get("trainer"), Mapping) else {}:
+        if key not in parameters:
+            problems.append((f"trainer.{key}", f"unknown parameter.{closest(key, parameters)}"))
+    return problems
+
+
+def load_sample(block: Mapping[str, Any], base: Path, collection: str) -> TaggedSample:
+    """A sample of a config: synthetic, or events read from a Parquet file."""
+    if "synthetic" in block:
+        drawn = synthetic(block["synthetic"], block["events"], block["seed"], block["tag_seed"])
+        return dataclasses.replace(drawn, name=block.get("name", drawn.name))
+    path = base / block["parquet"]
+    if not path.is_file():
+        raise ArtefactNotFoundError(
+            f"{path}: no such file, named by a sample's 'parquet' of the training config; "
+            "give a path relative to the config file"
+        )
+    events = ak.from_parquet(path)
+    if collection not in ak.fields(events):
+        raise MissingCollectionError(str(path), "collection", collection, ak.fields(events))
+    objects = events[collection]
+    truth = objects[block["truth"]] if "truth" in block else None
+    name = block.get("name", path.stem)
+    return TaggedSample(
+        name, events, objects[block["tag"]], truth, collection, name, block.get("weight")
+    )
+
+
+def train_efficiency(config: Mapping[str, Any], source: str | Path = "<config>") -> EfficiencyStudy:
+    """Run the study a training config describes; paths are relative to ``source``'s folder.
+
+    Raises :class:`~recast.errors.InvalidDocumentError` listing every problem of the config.
+    """
+    problems = _problems(config)
+    if problems:
+        raise InvalidDocumentError(str(source), problems)
+    base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
+    collection = config.get("collection", "jets")
+    train = load_sample(config["train"], base, collection)
+    held_out = [load_sample(b, base, collection) for b in config.get("held_out", [])]
+    trainer = EfficiencyMapTrainer(**{"collection": collection, **config.get("trainer", {})})
+    return run_study(
+        train,
+        held_out,
+        base / config["output"],
+        trainer=trainer,
+        name=config.get("name", "efficiency"),
+        working_point=config.get("working_point"),
+        axes=config.get("binned_axes", PT_ETA_AXES),
+        min_objects=config.get("min_objects", 200),
+        plot=config.get("plot", True),
+    )
+
+
+__all__ = ["EfficiencyStudy", "load_sample", "run_study", "train_efficiency"]

@@ -341,7 +341,9 @@ def _run_dask(
     progress: Progress | None,
 ) -> list[UnitResult]:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
+
+        from ..parallel import local_cluster
     except ImportError:  # a core dependency, so a broken install
         raise UsageError(
             "running on workers needs dask.distributed: pip install 'dask[distributed]'"
@@ -358,13 +360,7 @@ def _run_dask(
         if scheduler is None:
             # processes with one thread each: FastJet and awkward hold the GIL. The scheduler
             # always serves HTTP; on a free local port, so that no warning says 8787 is taken
-            cluster = LocalCluster(
-                n_workers=min(workers, len(units)),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            )
+            cluster = local_cluster(min(workers, len(units)))
         return _gather(Client(scheduler or cluster), units, options, progress)
     finally:
         if cluster is not None:

@@ -27,6 +27,7 @@ import numpy as np
 from .. import schema
 from ..errors import InvalidDocumentError, UsageError
 from ..io import write_json
+from ..parallel import local_cluster
 from .counting import CountingModel, median_expected_limits
 from .simplified import Region, signal_yields
 from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
@@ -97,23 +98,6 @@ def resolve_likelihood(analysis: str | Path | LikelihoodSpec) -> LikelihoodSpec:
         raise UsageError(f"bundle {bundle.id} has no 'likelihood'; see docs/limits.md")
     source = str(bundle.folder / "analysis.json")
     return likelihood_from_document(bundle.document["likelihood"], bundle.folder, source)
-
-
-def local_cluster(workers: int) -> Any:
-    """A LocalCluster of single-threaded worker processes, fit for the calculators.
-
-    Processes, because the calculators run many short numpy calls that hold the GIL. And
-    without dask's MALLOC_TRIM_THRESHOLD_=65536: setting it fixes glibc's mmap threshold at
-    128 KiB, so every table of the exact calculator is mmapped and unmapped again, which makes
-    a worker about 40% slower than the same code in-process.
-    """
-    import dask
-    from dask.distributed import LocalCluster
-
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        return LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        )
 
 
 class _Executor:

@@ -136,6 +136,23 @@ def _combined_entry(
     return entry
 
 
+def patched_workspace_model(spec: LikelihoodSpec, signal: Mapping[str, Any]) -> PyhfModel:
+    """The bundle's workspace with ``signal`` patched in (through its region map), fittable."""
+    ws = spec.workspace
+    assert ws is not None
+    poi = ws.poi or ws.spec["measurements"][0]["config"]["poi"]
+    operations = signal_patch(
+        ws.spec,
+        signal,
+        ws.region_map,
+        poi=poi,
+        source=ws.source,
+        relative_uncertainty=spec.signal_uncertainty,
+    )
+    patched = apply_patch(ws.spec, operations, f"signal patch of {ws.source}")
+    return build_model(patched, ws.source, poi=poi)
+
+
 def compute_limits(
     spec: LikelihoodSpec,
     yields: Mapping[str, Any],
@@ -182,17 +199,7 @@ def compute_limits(
             candidates.insert(0, ("combination " + "+".join(best_fit["regions"]), best_fit))
     if spec.workspace is not None:
         ws = spec.workspace
-        poi = ws.poi or ws.spec["measurements"][0]["config"]["poi"]
-        operations = signal_patch(
-            ws.spec,
-            signal,
-            ws.region_map,
-            poi=poi,
-            source=ws.source,
-            relative_uncertainty=spec.signal_uncertainty,
-        )
-        patched = apply_patch(ws.spec, operations, f"signal patch of {ws.source}")
-        entry = fitted_entry(build_model(patched, ws.source, poi=poi), method, alpha, with_limits)
+        entry = fitted_entry(patched_workspace_model(spec, signal), method, alpha, with_limits)
         document["workspace"] = {"path": ws.source, **entry}
         if entry["status"] == "ok":
             candidates.insert(0, ("workspace", entry))

@@ -18,11 +18,9 @@ import numpy as np
 from .combination import asymptotics_hold, combined_cls, combined_upper_limits
 from .counting import CountingModel, cls, upper_limits
 from .document import observed_and_expected
-from .fits import build_model
-from .limits import fitted_entry
+from .limits import fitted_entry, patched_workspace_model
 from .simplified import SignalYield, clip_signal
 from .spec import LikelihoodSpec, needed_regions
-from .workspace import apply_patch, signal_patch
 
 
 @dataclass(frozen=True)
@@ -134,18 +132,7 @@ def _workspace(
         np.zeros(count, dtype=bool),
     )
     for i, (signal, _) in enumerate(clipped):
-        ws = spec.workspace
-        poi = ws.poi or ws.spec["measurements"][0]["config"]["poi"]
-        operations = signal_patch(
-            ws.spec,
-            signal,
-            ws.region_map,
-            poi=poi,
-            source=ws.source,
-            relative_uncertainty=spec.signal_uncertainty,
-        )
-        fitted = build_model(apply_patch(ws.spec, operations, ws.source), ws.source, poi=poi)
-        entry = fitted_entry(fitted, method, 0.05, with_limits)
+        entry = fitted_entry(patched_workspace_model(spec, signal), method, 0.05, with_limits)
         if entry["status"] != "ok":
             continue
         cand.ok[i] = True

@@ -1,0 +1,79 @@
+"""Networks of a surrogate tagger: a categorical density of the score, per object in context.
+
+:class:`ScoreDensity` is :class:`.networks.ObjectInContext` (one message-passing step over the
+event's other objects, then a readout) with one logit per score bin instead of one: a softmax
+over the bins of ``score_edges`` is the distribution of the detector-level score given the
+truth inputs (arXiv:2402.15558). Trained with cross-entropy on the observed score bin, it
+converges to the bins' conditional probabilities.
+
+:class:`ScoreEnsemble` is the exported network: K members → ``[N, bins + 2]``:
+
+- the *mixture* of the members' distributions (their mean, itself a normalised distribution:
+  what :meth:`~recast.detector.learned.SurrogateTagger.sample_scores` samples from);
+- ``score_spread``: the members' standard deviation of the mean score (ddof = 1);
+- ``disagreement``: the members' mean total-variation distance ½ Σ_k |p_k − p̄_k| to the
+  mixture, the share of probability the members place differently (0 when they agree).
+
+Members trained on bootstrap resamples from their own seeds agree where the training data pin
+the distribution down and drift apart outside it: the two spread columns flag inputs the
+surrogate has not seen.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ._torch import torch
+from .networks import Distance, ObjectInContext, _mlp
+
+log = logging.getLogger(__name__)
+nn = torch.nn
+
+
+class ScoreDensity(ObjectInContext):
+    """Logits of the score bins of one object given its neighbours: inputs ``own [N, A]``,
+    ``neighbours [N, M, B]``, ``mask [N, M]``; :meth:`logit` gives ``[N, bins]`` and
+    ``forward`` their softmax."""
+
+    def __init__(
+        self,
+        n_own: int,
+        n_neighbour: int,
+        n_bins: int,
+        hidden: int = 32,
+        depth: int = 2,
+        edge: bool = False,
+        distance: Distance | None = None,
+        reach: float = 2.0,
+    ) -> None:
+        super().__init__(n_own, n_neighbour, hidden, depth, edge, distance, reach)
+        self.n_bins = n_bins
+        self.rho = _mlp([n_own + hidden] + [hidden] * depth + [n_bins], final_activation=False)
+
+    def forward(
+        self, own: torch.Tensor, neighbours: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        return torch.softmax(self.logit(own, neighbours, mask), dim=-1)
+
+
+class ScoreEnsemble(nn.Module):
+    """K members → ``[N, bins + 2]``: the mixture's bin probabilities, the members' spread of
+    the mean score and their mean total-variation distance to the mixture."""
+
+    def __init__(self, members: list[nn.Module], centres: torch.Tensor) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.register_buffer("centres", centres.float())
+        self.denominator = float(max(len(members) - 1, 1))
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        p = torch.stack([member(*inputs) for member in self.members], dim=1)  # [N, K, bins]
+        mixture = p.mean(dim=1)
+        means = (p * self.centres).sum(dim=-1)  # [N, K]
+        centred = means - means.mean(dim=1, keepdim=True)
+        spread = ((centred**2).sum(dim=1, keepdim=True) / self.denominator).sqrt()
+        disagreement = 0.5 * (p - mixture.unsqueeze(1)).abs().sum(dim=-1).mean(dim=1)
+        return torch.cat([mixture, spread, disagreement.unsqueeze(-1)], dim=1)
+
+
+__all__ = ["ScoreDensity", "ScoreEnsemble"]

@@ -70,7 +70,7 @@ class CardCheckError(ProblemsError, CardError):
 
 
 class DigestMismatchError(RecastError, ValueError):
-    """An artefact's sha256 differs from the one its document records."""
+    """An artefact's digest (sha256, or git blob id) differs from the one its document records."""
 
     exit_code = 1
 
@@ -81,18 +81,23 @@ class DigestMismatchError(RecastError, ValueError):
         actual: str,
         field: str,
         fix: str = "Fetch the original file, or re-export and update the card.",
+        kind: str = "sha256",
     ) -> None:
         self.path = path
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"{path}: sha256 is {actual} but {field} records {expected}; the file was modified "
+            f"{path}: {kind} is {actual} but {field} records {expected}; the file was modified "
             f"or replaced. {fix}"
         )
 
 
 class ArtefactNotFoundError(RecastError, FileNotFoundError):
     """A file a document refers to does not exist."""
+
+
+class NetworkUnavailableError(ArtefactNotFoundError):
+    """A network file that is not distributed with its card was not found where looked for."""
 
 
 class SidecarMismatchError(RecastError, ValueError):

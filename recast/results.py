@@ -35,9 +35,17 @@ def scaled_cutflows(result: UnitResult, factor: float) -> dict[str, Cutflow]:
 
 
 def build_results(
-    bundle: Bundle, result: UnitResult, normalisation: Mapping[str, Any], seed: int
+    bundle: Bundle,
+    result: UnitResult,
+    normalisation: Mapping[str, Any],
+    seed: int,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The results document: yields per region (at σ·L), cutflows, normalisation, provenance."""
+    """The results document: yields per region (at σ·L), cutflows, normalisation, provenance.
+
+    ``settings`` (from :func:`recast.analysis.run.execute`): the option values, the regions
+    skipped and why, and the network files used; all recorded.
+    """
     factor = float(normalisation["factor"])
     flows = scaled_cutflows(result, factor)
     yields: dict[str, dict[str, Any]] = {}
@@ -65,6 +73,11 @@ def build_results(
             "bad_events_skipped": result.bad_events,
         },
     }
+    if settings:
+        if settings.get("skipped"):
+            document["skipped"] = dict(settings["skipped"])
+        document["provenance"]["options"] = dict(settings.get("options", {}))
+        document["provenance"]["networks"] = dict(settings.get("networks", {}))
     if result.generation:
         document["provenance"]["generation"] = result.generation
     if result.cross_sections:

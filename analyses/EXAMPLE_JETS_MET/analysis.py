@@ -57,6 +57,8 @@ class ExampleJetsMet(Analysis):
         }
         for name, values in derived.items():
             events = ak.with_field(events, values, name)
+        if "signal_mlp" not in self.networks:  # file not available: SR_nn is skipped
+            return events
         # the network reads meff, MET and the four leading jets' pT, as its card says
         scores = self.networks["signal_mlp"].evaluate(events)
         return ak.with_field(events, scores.signal, "nn_score")
@@ -95,9 +97,9 @@ class ExampleJetsMet(Analysis):
     def meff_1400(self, events: ak.Array) -> ak.Array:
         return events.meff > 1400.0
 
-    @cut("nn_score", f"signal_mlp score > {NN_THRESHOLD}")
+    @cut("nn_score", "signal_mlp score > nn_threshold (option, default 0.9)")
     def nn_score(self, events: ak.Array) -> ak.Array:
-        return events.nn_score > NN_THRESHOLD
+        return events.nn_score > self.options.get("nn_threshold", NN_THRESHOLD)
 
     # -- control region ----------------------------------------------------------------------
     @cut("one_lepton", "exactly one isolated electron or muon with pT > 20 GeV, |η| < 2.5")

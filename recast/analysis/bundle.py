@@ -217,7 +217,9 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
         schema.validate(cutflow, "cutflow", str(path))
         cutflows.append(cutflow)
     bundle = Bundle(folder, document, cls, cutflows)
-    problems = _cutflow_problems(document, bundle.regions, cutflows)
+    from .settings import region_problems
+
+    problems = _cutflow_problems(document, bundle.regions, cutflows) + region_problems(document)
     if problems:
         raise BundleCheckError(source, problems)
     return bundle
@@ -230,6 +232,7 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
     """
     from ..detector.description import load_detector
     from ..preserve.check import check_card
+    from .settings import region_problems
 
     folder, document = read_document(id_or_path)
     source = str(folder / "analysis.json")
@@ -246,10 +249,20 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
             problems.append(f"detector: {exc}")
     for name, artefact in document.get("networks", {}).items():
         try:
-            check_card(folder / artefact["path"])
-            checked.append(f"network {name!r}: card passes every check")
+            report = check_card(folder / artefact["path"])
         except RecastError as exc:
             problems.append(f"network {name!r}: {exc}")
+            continue
+        if report.skipped:
+            needing = [r for r, s in document["regions"].items() if name in s.get("networks", [])]
+            checked.append(
+                f"network {name!r}: card valid; its file is not distributed and not found, so "
+                f"regions {', '.join(needing) or '(none)'} will be skipped unless it is given "
+                f"(--network {name}=PATH)"
+            )
+        else:
+            checked.append(f"network {name!r}: card passes every check")
+    problems += region_problems(document)
     regions = {name: list(r["cuts"]) for name, r in document["regions"].items()}
     try:
         cls = _import_class(folder, document["code"], source)

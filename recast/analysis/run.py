@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ..io import write_json
 from .bundle import Bundle, load_bundle
 from .normalise import check_luminosity, normalisation, parse_cross_section
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
+from .settings import network_cards, option_values, runnable_regions
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,40 @@ def execute(
     skip_bad: bool = False,
     pythia_slha: str | Path | None = None,
     n_events: int | None = None,
+    networks: Mapping[str, str | Path] | None = None,
+    options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
-) -> UnitResult:
-    """Run the chain of ``bundle`` over all inputs; the merged, unnormalised result."""
+) -> tuple[UnitResult, dict[str, Any]]:
+    """Run the chain of ``bundle`` over all inputs: the merged, unnormalised result and the
+    run's settings (option values, regions skipped for want of a network, network files used).
+    """
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be positive, not {chunk_size}")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
+    values = option_values(bundle, options or {})
+    files = {name: str(path) for name, path in (networks or {}).items()}
+    cards, unavailable = network_cards(bundle, files)  # a wrong --network fails before any event
+    _, skipped = runnable_regions(bundle, unavailable)
     units = _units(events, pythia_slha, n_events, seed, workers)
-    options = ChainOptions(str(bundle.folder), seed=seed, chunk_size=chunk_size, skip_bad=skip_bad)
-    return run_units(units, options, workers, scheduler, progress, bundle)
+    chain_options = ChainOptions(
+        str(bundle.folder),
+        seed=seed,
+        chunk_size=chunk_size,
+        skip_bad=skip_bad,
+        networks=tuple(sorted(files.items())),
+        options=tuple(sorted(values.items())),
+    )
+    result = run_units(units, chain_options, workers, scheduler, progress, bundle)
+    settings = {
+        "options": values,
+        "skipped": skipped,
+        "networks": {
+            name: [f"{m.path} ({m.digest})" for m in card.model_files()]
+            for name, card in cards.items()
+        },
+    }
+    return result, settings
 
 
 def _cross_section(xsec: str | float | None) -> float | None:
@@ -97,10 +122,15 @@ def recast_run(
     skip_bad: bool = False,
     pythia_slha: str | Path | None = None,
     n_events: int | None = None,
+    networks: Mapping[str, str | Path] | None = None,
+    options: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Yields and cutflows of every region at σ × L, as a validated results document.
+
+    ``networks`` gives model files by network name (for networks a bundle cannot ship);
+    ``options`` sets the bundle's options (see :mod:`recast.analysis.settings`).
 
     ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
     generator's own cross-section from the events. ``output`` (``-`` for stdout) is written
@@ -111,7 +141,7 @@ def recast_run(
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
-    result = execute(
+    result, settings = execute(
         bundle,
         events,
         seed=seed,
@@ -121,17 +151,19 @@ def recast_run(
         skip_bad=skip_bad,
         pythia_slha=pythia_slha,
         n_events=n_events,
+        networks=networks,
+        options=options,
         progress=progress,
     )
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
     norm = normalisation(
         result.sum_weights, result.events, result.cross_sections, cross_section, luminosity
     )
-    document = build_results(bundle, result, norm, seed)
+    document = build_results(bundle, result, norm, seed, settings)
     if "likelihood" in bundle.document:  # CLs and limits when the bundle carries a likelihood
         from ..likelihood.limits import limits_for_bundle
 
-        limits = limits_for_bundle(bundle, document["yields"])
+        limits = limits_for_bundle(bundle, document["yields"], skipped=settings["skipped"])
         if limits is not None:
             document["limits"] = limits
     if output is not None:
@@ -153,6 +185,8 @@ def recast_validate(
     skip_bad: bool = False,
     pythia_slha: str | Path | None = None,
     n_events: int | None = None,
+    networks: Mapping[str, str | Path] | None = None,
+    options: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
     plot: str | Path | None = None,
     progress: Progress | None = None,
@@ -176,7 +210,7 @@ def recast_validate(
     source = "user"
     if cross_section is None and "cross_section_pb" in published[0]["benchmark"]:
         cross_section, source = published[0]["benchmark"]["cross_section_pb"], "benchmark"
-    result = execute(
+    result, settings = execute(
         bundle,
         events,
         seed=seed,
@@ -186,6 +220,8 @@ def recast_validate(
         skip_bad=skip_bad,
         pythia_slha=pythia_slha,
         n_events=n_events,
+        networks=networks,
+        options=options,
         progress=progress,
     )
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
@@ -196,17 +232,29 @@ def recast_validate(
     stated = bundle.document.get("validation", {})
     tolerance["relative"] = stated.get("relative_tolerance", tolerance["relative"])
     tolerance["max_pull"] = stated.get("max_pull", tolerance["max_pull"])
-    regions = [_region(result, cutflow, norm["factor"], tolerance) for cutflow in published]
+    skipped = settings["skipped"]
+    regions = [
+        _region(result, cutflow, norm["factor"], tolerance)
+        for cutflow in published
+        if cutflow["region"] not in skipped
+    ]
+    if not regions:
+        raise UsageError(
+            f"every published cutflow of {benchmark!r} is in a skipped region: "
+            + next(iter(skipped.values()))
+        )
     verdict = {
         "analysis": bundle.id,
         "benchmark": benchmark,
         "normalisation": norm,
         "tolerance": tolerance,
         "regions": regions,
+        "skipped": {c["region"]: skipped[c["region"]] for c in published if c["region"] in skipped},
         "passed": all(r["passed"] for r in regions),
         "provenance": {
             "recast_version": __version__,
             "seed": seed,
+            "options": settings["options"],
             "inputs": result.inputs,
             "generation": result.generation,
         },

@@ -122,6 +122,10 @@ class ChainOptions:
     seed: int = 0
     chunk_size: int = 1000
     skip_bad: bool = False
+    #: (network name, user-given model file or folder) pairs: ``--network NAME=PATH``
+    networks: tuple[tuple[str, str], ...] = ()
+    #: (option name, value) pairs, already checked against the bundle (``--option``)
+    options: tuple[tuple[str, Any], ...] = ()
 
 
 class Chain:
@@ -129,8 +133,8 @@ class Chain:
 
     def __init__(self, options: ChainOptions, bundle: Bundle | None = None) -> None:
         from ..objects import ObjectConfig, build_objects
-        from ..preserve.card import NetworkCard
         from ..preserve.session import NetworkSession
+        from .settings import network_cards, runnable_regions
 
         self.options = options
         self.bundle: Bundle = bundle or load_bundle(options.bundle)
@@ -142,11 +146,12 @@ class Chain:
             from ..detector.description import load_detector
 
             self.detector = load_detector(self.bundle.path(document["detector"]["path"]))
-        networks = {
-            name: NetworkSession(NetworkCard.load(path))
-            for name, path in self.bundle.network_cards().items()
-        }
-        self.analysis: Analysis = self.bundle.analysis_class(self.bundle.regions, networks)
+        cards, unavailable = network_cards(self.bundle, dict(options.networks))
+        networks = {name: NetworkSession(card, verify=False) for name, card in cards.items()}
+        regions, self.skipped = runnable_regions(self.bundle, unavailable)
+        self.analysis: Analysis = self.bundle.analysis_class(
+            regions, networks, dict(options.options)
+        )
 
     def objects(self, chunk: ak.Array) -> ak.Array:
         """Truth objects of a chunk; a cache of objects (no ``particles``) passes through."""

@@ -105,6 +105,21 @@ def _run_options(function: F) -> F:
             default=None,
             help="Number of events to generate with --pythia-slha.",
         ),
+        click.option(
+            "--network",
+            "networks",
+            multiple=True,
+            metavar="NAME=PATH",
+            help="The model file (or a folder holding it) of a network the bundle does not "
+            "ship; without it, the regions that need it are skipped. Repeatable.",
+        ),
+        click.option(
+            "--option",
+            "options",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set one of the bundle's options (analysis.json → options). Repeatable.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -129,6 +144,8 @@ def run_command(
     skip_bad: bool,
     pythia_slha: Path | None,
     n_events: int | None,
+    networks: tuple[str, ...],
+    options: tuple[str, ...],
     output: str | None,
 ) -> None:
     """Recast ANALYSIS on truth-level EVENTS: yields and cutflows of every region at σ × L.
@@ -145,6 +162,7 @@ def run_command(
       recast run EXAMPLE_JETS_MET --pythia-slha gtt.slha --events 2000 --workers 2
     """
     from ..analysis.run import recast_run
+    from ..analysis.settings import parse_assignments
     from ..report.progress import events_progress
 
     with events_progress(f"recast {analysis}") as progress:
@@ -160,6 +178,8 @@ def run_command(
             skip_bad=skip_bad,
             pythia_slha=pythia_slha,
             n_events=n_events,
+            networks=parse_assignments(networks, "--network"),
+            options=parse_assignments(options, "--option"),
             output=output,
             progress=progress,
         )
@@ -197,6 +217,8 @@ def validate_command(
     skip_bad: bool,
     pythia_slha: Path | None,
     n_events: int | None,
+    networks: tuple[str, ...],
+    options: tuple[str, ...],
     output: str | None,
     plot: Path | None,
 ) -> None:
@@ -212,6 +234,7 @@ def validate_command(
           --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
     """
     from ..analysis.run import recast_validate
+    from ..analysis.settings import parse_assignments
     from ..report.progress import events_progress
 
     with events_progress(f"validate {analysis}") as progress:
@@ -228,6 +251,8 @@ def validate_command(
             skip_bad=skip_bad,
             pythia_slha=pythia_slha,
             n_events=n_events,
+            networks=parse_assignments(networks, "--network"),
+            options=parse_assignments(options, "--option"),
             output=output,
             plot=plot,
             progress=progress,

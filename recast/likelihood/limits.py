@@ -16,7 +16,8 @@ verdict takes the most complete of these: workspace, then combination, then best
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -228,9 +229,11 @@ def limits_for_bundle(
     method: str = "auto",
     negative: str = "clip",
     source: str = "results",
+    skipped: Collection[str] = (),
 ) -> dict[str, Any] | None:
     """The ``limits`` of `recast run`: None when the bundle (``.document``, ``.folder``) has
-    no ``likelihood``."""
+    no ``likelihood``. Regions in ``skipped`` (not run) leave the likelihood, and with them
+    the combinations and the workspace that need them."""
     if "likelihood" not in bundle.document:
         return None
     spec = likelihood_from_document(
@@ -238,7 +241,24 @@ def limits_for_bundle(
         Path(bundle.folder),
         str(Path(bundle.folder) / "analysis.json"),
     )
+    if skipped:
+        spec = _without(spec, set(skipped))
+        if not spec.regions and spec.workspace is None:
+            return None
     return compute_limits(spec, yields, source=source, method=method, negative=negative)
+
+
+def _without(spec: LikelihoodSpec, skipped: set[str]) -> LikelihoodSpec:
+    workspace = spec.workspace
+    if workspace is not None and skipped & set(workspace.region_map):
+        log.warning("the full likelihood needs skipped region(s): only per-region limits")
+        workspace = None
+    return replace(
+        spec,
+        regions=[r for r in spec.regions if r.name not in skipped],
+        combine=[group for group in spec.combine if not skipped & set(group)],
+        workspace=workspace,
+    )
 
 
 def limits_for_results(

@@ -17,8 +17,16 @@ from typing import Any
 import numpy as np
 
 from .. import schema
-from ..errors import ArtefactNotFoundError, CardCheckError, CardError, DigestMismatchError
-from ..io import sha256_file, write_json
+from ..errors import (
+    ArtefactNotFoundError,
+    CardCheckError,
+    CardError,
+    DigestMismatchError,
+    NetworkUnavailableError,
+    UsageError,
+)
+from ..io import write_json
+from . import locate
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +63,18 @@ class ModelFile:
 
     @property
     def sha256(self) -> str:
-        return str(self.entry["sha256"])
+        """The recorded sha256 ("" for a file named by its git blob id)."""
+        return str(self.entry.get("sha256", ""))
+
+    @property
+    def digest(self) -> str:
+        """The recorded digest, labelled: ``sha256 <hex>`` or ``git_blob <hex>``."""
+        name = locate.digest_field(self.entry)
+        return f"{name} {self.entry[name]}"
+
+    @property
+    def distributed(self) -> bool:
+        return locate.is_distributed(self.entry)
 
     @property
     def applies_to(self) -> Mapping[str, int] | None:
@@ -79,6 +98,8 @@ class NetworkCard:
     def __init__(self, document: Mapping[str, Any], source: str | Path = "<card>") -> None:
         self.source = str(source)
         self.folder = Path(source).resolve().parent if isinstance(source, Path) else Path.cwd()
+        #: a user-given file (or folder) for the model files (``--network NAME=PATH``)
+        self.file_override: Path | None = None
         schema.validate(document, KIND, self.source)
         self.document: dict[str, Any] = copy.deepcopy(dict(document))
         problems = list(_semantic_problems(self.document))
@@ -130,24 +151,64 @@ class NetworkCard:
             for feature in sorted(node.get("features", []), key=lambda f: f["index"]):
                 yield node, feature
 
+    def use_files_from(self, path: str | Path) -> None:
+        """Take the model file(s) from ``path``: the file itself, or a folder holding them.
+
+        A file stands for the card's only model file, or for the one with the same name.
+        """
+        path = Path(path).expanduser()
+        names = [Path(entry["path"]).name for entry in self.document["files"]]
+        if path.is_file() and len(names) > 1 and path.name not in names:
+            raise UsageError(
+                f"{path}: {self.source} has {len(names)} model files ({', '.join(names)}); give "
+                "a folder holding them, or a file with one of these names"
+            )
+        self.file_override = path
+
     def model_files(self) -> list[ModelFile]:
-        return [
-            ModelFile(Path(os.path.normpath(self.folder / entry["path"])), entry, i)
-            for i, entry in enumerate(self.document["files"])
-        ]
+        """The model files, each where it was found (see :mod:`recast.preserve.locate`)."""
+        files = []
+        for i, entry in enumerate(self.document["files"]):
+            beside = Path(os.path.normpath(self.folder / entry["path"]))
+            override = self.file_override
+            if override is not None and override.is_file() and len(self.document["files"]) > 1:
+                override = override if override.name == beside.name else None
+            files.append(ModelFile(locate.locate(beside, override), entry, i))
+        return files
+
+    def missing_reason(self, model: ModelFile) -> str:
+        """Why ``model`` cannot be used, with the places it was looked for."""
+        where = f"files[{model.index}]"
+        if model.distributed:
+            return (
+                f"{model.path}: no such file, named by {where}.path of {self.source}; put "
+                "the ONNX file beside the card or fix the path"
+            )
+        looked = (
+            [model.path] if self.file_override is not None else locate.candidates(model.path)
+        )
+        source = model.entry.get("source", "its publication")
+        return (
+            f"{model.path.name} ({model.digest}) is not distributed with {self.source}; "
+            f"looked in {', '.join(map(str, looked))}. Get it from {source}, then pass "
+            f"--network {self.name}=PATH or copy it to {locate.user_data_dir() / 'networks'}"
+        )
+
+    def missing_files(self) -> list[str]:
+        """Why each model file that cannot be found is missing (empty when all are there)."""
+        return [self.missing_reason(m) for m in self.model_files() if not m.path.is_file()]
 
     def verify_digests(self) -> None:
-        """Check that every model file exists and has the sha256 the card records."""
+        """Check that every model file exists and has the digest the card records."""
         for model in self.model_files():
-            field = f"files[{model.index}].sha256 of {self.source}"
             if not model.path.is_file():
-                raise ArtefactNotFoundError(
-                    f"{model.path}: no such file, named by files[{model.index}].path of "
-                    f"{self.source}; put the ONNX file beside the card or fix the path"
-                )
-            actual = sha256_file(model.path)
-            if actual != model.sha256:
-                raise DigestMismatchError(str(model.path), model.sha256, actual, field)
+                error = ArtefactNotFoundError if model.distributed else NetworkUnavailableError
+                raise error(self.missing_reason(model))
+            mismatch = locate.digest_mismatch(model.path, model.entry)
+            if mismatch is not None:
+                name, expected, actual = mismatch
+                field = f"files[{model.index}].{name} of {self.source}"
+                raise DigestMismatchError(str(model.path), expected, actual, field, kind=name)
 
     def output_column(self, label: str) -> tuple[dict[str, Any], int]:
         """The output node and column index carrying ``label``."""

@@ -17,7 +17,7 @@ from typing import Any
 import onnx
 
 from ..errors import CardCheckError
-from ..io import sha256_file
+from . import locate
 from .card import ModelFile, NetworkCard
 from .export import reproduce_references
 from .session import make_session
@@ -40,11 +40,19 @@ class CheckReport:
 
     card: NetworkCard
     checked: list[str] = field(default_factory=list)
+    #: what could not be checked: model files that are not distributed and were not found
+    skipped: list[str] = field(default_factory=list)
 
 
-def check_card(path: str | Path) -> CheckReport:
-    """Verify a card completely; raise :class:`CardCheckError` listing every problem."""
+def check_card(path: str | Path, network_file: str | Path | None = None) -> CheckReport:
+    """Verify a card completely; raise :class:`CardCheckError` listing every problem.
+
+    A model file marked ``"distributed": false`` that cannot be found is not a problem of the
+    card: the report lists it under ``skipped``. ``network_file`` names it explicitly.
+    """
     card = NetworkCard.load(path)
+    if network_file is not None:
+        card.use_files_from(network_file)
     report = CheckReport(card)
     problems: list[str] = []
     for model in card.model_files():
@@ -58,16 +66,20 @@ def check_card(path: str | Path) -> CheckReport:
 def _check_file(card: NetworkCard, model: ModelFile, report: CheckReport) -> Iterator[str]:
     where = f"files[{model.index}]"
     if not model.path.is_file():
+        if not model.distributed and card.file_override is None:
+            report.skipped.append(card.missing_reason(model))
+            return
         yield f"no such file (named by {where}.path); put it beside the card or fix the path"
         return
-    actual = sha256_file(model.path)
-    if actual != model.sha256:
+    mismatch = locate.digest_mismatch(model.path, model.entry)
+    if mismatch is not None:
+        name, expected, actual = mismatch
         yield (
-            f"sha256 is {actual} but {where}.sha256 records {model.sha256}: the file was "
+            f"{name} is {actual} but {where}.{name} records {expected}: the file was "
             "modified or replaced"
         )
         return
-    report.checked.append(f"{model.path.name}: sha256 matches")
+    report.checked.append(f"{model.path.name}: {locate.digest_field(model.entry)} matches")
     try:
         graph_model = onnx.load(str(model.path))
         onnx.checker.check_model(graph_model)

@@ -98,7 +98,7 @@ def card_tables(card: NetworkCard) -> list[Table]:
         "applies to",
         "opset",
         "producer",
-        "sha256",
+        "digest",
         "references",
         "own preprocessing",
     ):
@@ -116,7 +116,7 @@ def card_tables(card: NetworkCard) -> list[Table]:
             applies,
             str(model.entry["opset"]),
             f"{producer['name']} {producer['version']}",
-            model.sha256[:16] + "…",
+            model.digest[:23] + "…" + ("" if model.distributed else " (not distributed)"),
             str(len(model.entry.get("references", []))),
             f"{len(model.entry.get('preprocessing', {}))} input(s)",
         )

@@ -31,6 +31,13 @@ def results_tables(document: Mapping[str, Any]) -> list[Table]:
             str(value["raw"]),
         )
     tables = [head, yields]
+    if document.get("skipped"):
+        skipped = Table(title="regions not run")
+        skipped.add_column("region")
+        skipped.add_column("why")
+        for region, reason in document["skipped"].items():
+            skipped.add_row(region, reason)
+        tables.append(skipped)
     for region, flow in document["cutflows"].items():
         table = Table(title=f"cutflow {region}")
         for column in ("step", "Σw (σ·L)", "± MC stat", "raw"):

@@ -1,0 +1,161 @@
+"""What a user may set for one run of a bundle: its options and where its network files are.
+
+A bundle declares *options* (``analysis.json`` → ``options``: a default, allowed choices and
+a description), for conventions a publication leaves open; ``recast run --option NAME=VALUE``
+sets them and the analysis reads ``self.options``. A bundle's network whose file is not
+distributed (see :mod:`recast.preserve.locate`) may be missing: the regions that declare it
+(``regions.<name>.networks``) are then skipped with the reason, and the others still run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError, closest
+from .bundle import Bundle
+
+log = logging.getLogger(__name__)
+
+
+def parse_assignments(values: Iterable[str], flag: str) -> dict[str, str]:
+    """``["A=1", "B=x"]`` → ``{"A": "1", "B": "x"}``; ``flag`` names the option in messages."""
+    parsed: dict[str, str] = {}
+    for value in values:
+        name, sep, right = value.partition("=")
+        if not sep or not name.strip() or not right.strip():
+            raise UsageError(f"{flag} {value!r}: write it as {flag} NAME=VALUE")
+        if name.strip() in parsed:
+            raise UsageError(f"{flag} {name.strip()!r} is given twice")
+        parsed[name.strip()] = right.strip()
+    return parsed
+
+
+def _convert(text: str, default: Any) -> Any:
+    """A command-line value in the type of the option's default."""
+    if isinstance(default, bool):
+        lowered = text.lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise UsageError(f"expected true or false, not {text!r}")
+    if isinstance(default, int | float):
+        try:
+            number = float(text)
+        except ValueError:
+            raise UsageError(f"expected a number, not {text!r}") from None
+        return int(number) if isinstance(default, int) and number.is_integer() else number
+    return text
+
+
+def option_values(bundle: Bundle, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every option of the bundle: its default, or the value given (checked against choices)."""
+    declared: dict[str, Any] = bundle.document.get("options", {})
+    source = bundle.folder / "analysis.json"
+    for name in given:
+        if name not in declared:
+            known = ", ".join(declared) or "none"
+            raise UsageError(
+                f"--option {name}: {bundle.id} has no such option (options: {known}; see "
+                f"'options' in {source}).{closest(name, declared)}"
+            )
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        value = given.get(name, spec["default"])
+        if isinstance(value, str) and not isinstance(spec["default"], str):
+            try:
+                value = _convert(value, spec["default"])
+            except UsageError as exc:
+                raise UsageError(f"--option {name}: {exc}") from None
+        choices = spec.get("choices")
+        if choices is not None and value not in choices:
+            raise UsageError(
+                f"--option {name}={value}: not one of {', '.join(map(str, choices))} "
+                f"(options.{name}.choices in {source}).{closest(str(value), map(str, choices))}"
+            )
+        values[name] = value
+    return values
+
+
+def network_cards(
+    bundle: Bundle, files: Mapping[str, str | Path]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The bundle's network cards whose files are all available, and why the others are not.
+
+    ``files`` maps a network name to a user-given model file or folder (``--network``). A
+    missing file of a *distributed* network, or any digest mismatch, is an error: only a file
+    the bundle could not ship may be absent.
+    """
+    from ..errors import NetworkUnavailableError
+    from ..preserve.card import NetworkCard
+
+    cards = bundle.network_cards()
+    for name in files:
+        if name not in cards:
+            raise UsageError(
+                f"--network {name}: {bundle.id} has no network {name!r} (networks: "
+                f"{', '.join(cards) or 'none'}).{closest(name, cards)}"
+            )
+    usable: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    for name, path in cards.items():
+        card = NetworkCard.load(path)
+        if name in files:
+            card.use_files_from(files[name])
+        try:
+            card.verify_digests()
+        except NetworkUnavailableError as exc:
+            if name in files:  # the user named the file: a wrong path is their mistake
+                raise
+            unavailable[name] = str(exc)
+            continue
+        usable[name] = card
+    return usable, unavailable
+
+
+def runnable_regions(
+    bundle: Bundle, unavailable: Mapping[str, str]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The regions that can run, and the skipped ones with the reason (a missing network)."""
+    regions: dict[str, list[str]] = {}
+    skipped: dict[str, str] = {}
+    for region, spec in bundle.document["regions"].items():
+        missing = [n for n in spec.get("networks", []) if n in unavailable]
+        if missing:
+            skipped[region] = f"network {missing[0]!r} is not available: {unavailable[missing[0]]}"
+        else:
+            regions[region] = list(spec["cuts"])
+    if skipped:
+        log.warning(
+            "%s: %d region(s) skipped for want of a network file: %s",
+            bundle.id,
+            len(skipped),
+            ", ".join(skipped),
+        )
+    if not regions:
+        raise UsageError(
+            f"{bundle.id}: every region needs a network that is not available; "
+            + next(iter(skipped.values()))
+        )
+    return regions, skipped
+
+
+def region_problems(document: Mapping[str, Any]) -> list[str]:
+    """Regions naming networks the bundle does not declare (for ``recast bundle check``)."""
+    networks = document.get("networks", {})
+    problems = []
+    for region, spec in document["regions"].items():
+        for name in spec.get("networks", []):
+            if name not in networks:
+                problems.append(
+                    f"regions.{region}.networks names {name!r}, which is not under 'networks' "
+                    f"({', '.join(networks) or 'none'}).{closest(name, networks)}"
+                )
+    for name, spec in document.get("options", {}).items():
+        choices = spec.get("choices")
+        if choices is not None and spec["default"] not in choices:
+            problems.append(f"options.{name}.default {spec['default']!r} is not among its choices")
+    return problems

@@ -2,8 +2,10 @@
 data, and write both with their closure report and plot.
 
 :func:`run_study` works on samples in memory; :func:`train_efficiency` reads a training config
-(the API behind ``recast train efficiency CONFIG``): samples from Parquet files or the
-synthetic processes of :mod:`.samples`, trainer settings, the binned map's axes::
+(the API behind ``recast train efficiency CONFIG``), validated by the schema
+``train-efficiency`` (every problem reported at once with its path, see
+:func:`config_problems`): samples from Parquet files or the synthetic processes of
+:mod:`.samples`, trainer settings, the binned map's axes::
 
     {
       "output": "maps",                 # folder, relative to the config file
@@ -33,22 +35,27 @@ from pathlib import Path
 from typing import Any
 
 import awkward as ak
+import jsonschema
 
 from ..errors import (
     ArtefactNotFoundError,
     InvalidDocumentError,
     MissingCollectionError,
+    UnknownSchemaVersionError,
     closest,
 )
 from ..io import write_json
+from ..schema import CURRENT_VERSION, _validator, json_path, known_versions
 from .binned import PT_ETA_AXES, binned_map_document, save_map
 from .efficiency import EfficiencyMapTrainer
 from .report import closure_report
-from .samples import SYNTHETIC, TaggedSample, synthetic
+from .samples import TaggedSample, synthetic
 
 log = logging.getLogger(__name__)
 
 REPORT_NAME, PLOT_NAME = "closure_report.json", "closure.png"
+#: the schema of the training config
+CONFIG_KIND = "train-efficiency"
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,78 +153,69 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-# -- the config behind `recast train efficiency CONFIG` ------------------------------------------
-_TOP = {
-    "output": str,
-    "name": str,
-    "working_point": str,
-    "collection": str,
-    "train": dict,
-    "held_out": list,
-    "trainer": dict,
-    "binned_axes": list,
-    "min_objects": int,
-    "plot": bool,
-}
-_SAMPLE = {
-    "synthetic": str,
-    "events": int,
-    "seed": int,
-    "tag_seed": int,
-    "parquet": str,
-    "tag": str,
-    "truth": str,
-    "weight": str,
-    "name": str,
+# -- training configs: validated by schemas/<version>/train-*.json -----------------------------
+#: JSON types as a Python user reads them in a message
+_TYPE_NAMES = {
+    "integer": "int",
+    "number": "float",
+    "string": "str",
+    "boolean": "bool",
+    "object": "dict",
+    "array": "list",
+    "null": "null",
 }
 
 
-def _problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Every problem of a config, with its JSON path (all collected, none raised)."""
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path != "(document)" else key
+
+
+def _messages(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
+    """One schema error as (JSON path, message) pairs a user can act on. A schema may word
+    its own messages with an ``x-messages`` annotation (keyword → text) beside the keyword."""
+    path = json_path(error.absolute_path)
+    own = error.schema if isinstance(error.schema, Mapping) else {}
+    worded: Mapping[str, str] = own.get("x-messages", {})
+    keyword, value, instance = error.validator, error.validator_value, error.instance
+    if keyword == "additionalProperties":
+        allowed = list(own.get("properties", {}))
+        extra = [k for k in instance if k not in allowed]
+        text = worded.get(keyword, "unknown key")
+        return [(_at(path, k), f"{text}.{closest(k, allowed)}") for k in extra]
+    if keyword == "required":
+        missing = [k for k in value if k not in instance]
+        if keyword in worded:
+            return [(path, worded[keyword].format(name=repr(k))) for k in missing]
+        return [(_at(path, k), "missing") for k in missing]
+    if keyword == "type":
+        names = " or ".join(
+            _TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value)
+        )
+        return [(path, f"expected {names}, got {instance!r}")]
+    if keyword == "enum":
+        return [(path, f"{worded.get(keyword, f'{instance!r} is not allowed')}; known: {value}")]
+    if keyword in worded:
+        return [(path, worded[keyword])]
+    if keyword in ("oneOf", "anyOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None:
+            return _messages(best)
+    return [(path, error.message)]
+
+
+def config_problems(config: Any, kind: str, source: str = "<config>") -> list[tuple[str, str]]:
+    """Every problem of a training config against ``schemas/<version>/<kind>.json``, each with
+    its JSON path (all collected, none raised). ``schema_version`` is optional in a config (the
+    current version); an unknown one raises :class:`UnknownSchemaVersionError`."""
+    if not isinstance(config, Mapping):
+        return [("(document)", "expected a JSON object (a mapping of settings)")]
+    version = config.get("schema_version", CURRENT_VERSION)
+    if version not in known_versions():
+        raise UnknownSchemaVersionError(source, version, known_versions())
     problems: list[tuple[str, str]] = []
-
-    def keys(block: Mapping[str, Any], allowed: Mapping[str, type], where: str) -> None:
-        for key, value in block.items():
-            path = f"{where}.{key}" if where else key
-            if key not in allowed:
-                problems.append((path, f"unknown key.{closest(key, allowed)}"))
-            elif not isinstance(value, allowed[key]) or (
-                allowed[key] is int and isinstance(value, bool)
-            ):
-                problems.append((path, f"expected {allowed[key].__name__}, got {value!r}"))
-
-    def sample(block: Any, where: str) -> None:
-        if not isinstance(block, Mapping):
-            problems.append((where, "expected an object (a sample)"))
-            return
-        keys(block, _SAMPLE, where)
-        sources = [k for k in ("synthetic", "parquet") if k in block]
-        if len(sources) != 1:
-            problems.append((where, "give exactly one of 'synthetic' or 'parquet'"))
-        elif sources == ["synthetic"]:
-            if block["synthetic"] not in SYNTHETIC:
-                problems.append(
-                    (f"{where}.synthetic", f"unknown process; known: {sorted(SYNTHETIC)}")
-                )
-            for key in ("events", "seed", "tag_seed"):
-                if key not in block:
-                    problems.append((where, f"a synthetic sample needs {key!r}"))
-        elif "tag" not in block:
-            problems.append((where, "a parquet sample needs 'tag' (the objects' tag field)"))
-
-    keys(config, _TOP, "")
-    for required in ("output", "train"):
-        if required not in config:
-            problems.append((required, "missing"))
-    if isinstance(config.get("train"), Mapping):
-        sample(config["train"], "train")
-    held_out = config.get("held_out", [])
-    for k, block in enumerate(held_out if isinstance(held_out, list) else []):
-        sample(block, f"held_out[{k}]")
-    parameters = list(EfficiencyMapTrainer().get_params())
-    for key in config.get("trainer", {}) if isinstance(config.get("trainer"), Mapping) else {}:
-        if key not in parameters:
-            problems.append((f"trainer.{key}", f"unknown parameter.{closest(key, parameters)}"))
+    errors = _validator(kind, version).iter_errors(config)
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        problems += _messages(error)
     return problems
 
 
@@ -248,7 +246,7 @@ def train_efficiency(config: Mapping[str, Any], source: str | Path = "<config>")
 
     Raises :class:`~recast.errors.InvalidDocumentError` listing every problem of the config.
     """
-    problems = _problems(config)
+    problems = config_problems(config, CONFIG_KIND, str(source))
     if problems:
         raise InvalidDocumentError(str(source), problems)
     base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
@@ -269,4 +267,10 @@ def train_efficiency(config: Mapping[str, Any], source: str | Path = "<config>")
     )
 
 
-__all__ = ["EfficiencyStudy", "load_sample", "run_study", "train_efficiency"]
+__all__ = [
+    "EfficiencyStudy",
+    "config_problems",
+    "load_sample",
+    "run_study",
+    "train_efficiency",
+]

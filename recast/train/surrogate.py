@@ -47,7 +47,7 @@ from .inputs import (
     with_name,
 )
 from .surrogate_fit import NEGATIVE, default_device, fit_density
-from .surrogate_network import ScoreDensity, ScoreEnsemble
+from .surrogate_network import Categories, ScoreDensity, ScoreEnsemble
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +270,7 @@ class SurrogateTrainer:
                     self.edge_messages,
                     self._distance(neighbour),
                     self.neighbour_reach or 2.0,
+                    self._categories(raw_rows, own),
                 )
                 history = fit_density(
                     net,
@@ -348,6 +349,18 @@ class SurrogateTrainer:
         preprocessing = self.template_["inputs"][1]["features"][column]["preprocessing"]
         return column, float(preprocessing["mean"]), float(preprocessing["std"])
 
+    def _categories(self, raw: ObjectRows, own: list[str]) -> Categories | None:
+        """The flavour column, one-hot over the labels seen in training (at most 10)."""
+        if "flavour" not in own:
+            return None
+        column = own.index("flavour")
+        values = np.unique(raw.inputs[OWN][:, column])
+        if len(values) > 10 or not np.allclose(values, np.round(values)):
+            return None
+        preprocessing = self.template_["inputs"][0]["features"][column]["preprocessing"]
+        mean, std = float(preprocessing["mean"]), float(preprocessing["std"])
+        return column, mean, std, tuple(float(v) for v in values)
+
     def _split(self, rows: ObjectRows) -> tuple[ObjectRows, ObjectRows]:
         """Training and validation objects, split by *event*."""
         order = np.random.default_rng(self.seed).permutation(rows.n_events)
@@ -412,7 +425,11 @@ class SurrogateTrainer:
             template["provenance"] = {**template["provenance"], **dict(provenance)}
         with threads(self.threads):
             card = export_torch(
-                self._ensemble(), template, folder, stem=name, reference_inputs=self.reference_inputs_
+                self._ensemble(),
+                template,
+                folder,
+                stem=name,
+                reference_inputs=self.reference_inputs_,
             )
         card_path = Path(card.source)
         document: dict[str, Any] = {

@@ -30,10 +30,20 @@ log = logging.getLogger(__name__)
 nn = torch.nn
 
 
+#: where a categorical own feature sits: (column, mean, std of the card's standardisation,
+#: the category values seen in training), e.g. the truth flavour 0, 4, 5
+Categories = tuple[int, float, float, tuple[float, ...]]
+
+
 class ScoreDensity(ObjectInContext):
     """Logits of the score bins of one object given its neighbours: inputs ``own [N, A]``,
     ``neighbours [N, M, B]``, ``mask [N, M]``; :meth:`logit` gives ``[N, bins]`` and
-    ``forward`` their softmax."""
+    ``forward`` their softmax.
+
+    ``categories`` names an own feature (the flavour) that the network also sees one-hot:
+    standardised, the labels 4 and 5 would sit close together; a label never seen in
+    training gets no one-hot entry at all.
+    """
 
     def __init__(
         self,
@@ -45,10 +55,26 @@ class ScoreDensity(ObjectInContext):
         edge: bool = False,
         distance: Distance | None = None,
         reach: float = 2.0,
+        categories: Categories | None = None,
     ) -> None:
-        super().__init__(n_own, n_neighbour, hidden, depth, edge, distance, reach)
+        width = n_own + (len(categories[3]) if categories else 0)
+        super().__init__(width, n_neighbour, hidden, depth, edge, distance, reach)
+        self.categories = categories
         self.n_bins = n_bins
-        self.rho = _mlp([n_own + hidden] + [hidden] * depth + [n_bins], final_activation=False)
+        self.rho = _mlp([width + hidden] + [hidden] * depth + [n_bins], final_activation=False)
+
+    def _one_hot(self, own: torch.Tensor) -> torch.Tensor:
+        if self.categories is None:
+            return own
+        column, mean, std, values = self.categories
+        label = own[:, column : column + 1] * std + mean  # undo the card's preprocessing
+        hits = [((label - v).abs() < 0.5).to(own.dtype) for v in values]
+        return torch.cat([own, *hits], dim=-1)
+
+    def logit(
+        self, own: torch.Tensor, neighbours: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        return super().logit(self._one_hot(own), neighbours, mask)
 
     def forward(
         self, own: torch.Tensor, neighbours: torch.Tensor, mask: torch.Tensor

@@ -1,0 +1,114 @@
+"""The closure plot of a surrogate report: sampled against observed scores, per pT bin.
+
+Drawn from the report's JSON alone: one pair of rows per held-out sample, one column per pT
+bin; the upper panel shows the observed (detector-level) score density (points with their
+uncertainty) and the density of the scores the surrogate sampled for the same objects (line),
+with the bin's KS and χ² p-values; the lower panel shows sampled / observed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import MissingDependencyError
+from ..io import atomic_open
+
+log = logging.getLogger(__name__)
+
+
+def plot_surrogate_closure(report: Mapping[str, Any], path: str | Path) -> Path:
+    """Write the closure figure of ``report`` to ``path`` (PNG, PDF, ... by its suffix)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingDependencyError("matplotlib", "plot", "Plotting a surrogate report") from None
+    samples = report["samples"]
+    n_pt = max(len(s["histograms"]) for s in samples)
+    figure, axes = plt.subplots(
+        2 * len(samples),
+        n_pt,
+        figsize=(3.3 * n_pt, 4.2 * len(samples)),
+        gridspec_kw={"height_ratios": [3, 1.2] * len(samples)},
+        squeeze=False,
+    )
+    for row, sample in enumerate(samples):
+        edges = np.asarray(sample["score_edges"], dtype=np.float64)
+        widths = np.diff(edges)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        rows = {tuple(r["pt"]): r for r in sample["tables"]["pt"]}
+        pt_edges = sample["pt_edges"]
+        for column in range(n_pt):
+            top, bottom = axes[2 * row, column], axes[2 * row + 1, column]
+            if column >= len(sample["histograms"]):
+                top.axis("off")
+                bottom.axis("off")
+                continue
+            histogram = sample["histograms"][column]
+            observed = np.asarray(histogram["observed"], dtype=np.float64)
+            sampled = np.asarray(histogram["sampled"], dtype=np.float64)
+            sigma = np.sqrt(np.asarray(histogram["observed_w2"], dtype=np.float64))
+            total = max(observed.sum(), 1e-12)
+            top.errorbar(
+                centres,
+                observed / total / widths,
+                sigma / total / widths,
+                fmt="o",
+                ms=3,
+                color="black",
+                label="detector (observed)",
+            )
+            top.stairs(
+                sampled / max(sampled.sum(), 1e-12) / widths,
+                edges,
+                color="tab:blue",
+                lw=1.5,
+                label="surrogate (sampled)",
+            )
+            lo, hi = pt_edges[column], pt_edges[column + 1]
+            stats = rows.get((float(lo), float(hi)))
+            title = f"pT {lo:g}–{hi:g} GeV"
+            if stats is not None:
+                title += (
+                    f"\n{stats['objects']} jets, KS p = {stats['ks_pvalue']:.2f}, "
+                    f"χ² p = {stats['chi2_pvalue']:.2f}"
+                )
+            top.set_title(title, fontsize=8)
+            top.set_xlim(edges[0], edges[-1])
+            ratio = np.divide(
+                sampled, observed, out=np.full_like(sampled, np.nan), where=observed > 0
+            )
+            error = np.divide(sigma, observed, out=np.zeros_like(sigma), where=observed > 0)
+            bottom.fill_between(centres, 1 - error, 1 + error, color="0.85", step="mid")
+            bottom.plot(centres, ratio, "o", ms=3, color="tab:blue")
+            bottom.axhline(1.0, color="black", lw=0.8)
+            bottom.set_ylim(0.6, 1.4)
+            bottom.set_xlim(edges[0], edges[-1])
+            bottom.set_xlabel("tagger score")
+            if column == 0:
+                top.set_ylabel(f"{sample['name']}: density")
+                bottom.set_ylabel("sampled / observed")
+            if row == 0 and column == 0:
+                top.legend(loc="upper center", frameon=False, fontsize=7)
+    figure.tight_layout()
+    path = Path(path)
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(
+            handle,
+            format=path.suffix.lstrip(".") or "png",
+            dpi=80,
+            metadata={"Software": None} if path.suffix in ("", ".png") else None,
+        )
+    plt.close(figure)
+    log.info("wrote %s", path)
+    return path
+
+
+__all__ = ["plot_surrogate_closure"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +14,35 @@ from ..errors import UsageError
 
 @cli.group()
 def train() -> None:
-    """Train efficiency maps (and, later, surrogates and filters) and ship them as cards."""
+    """Train efficiency maps and surrogate taggers (later: filters) and ship them as cards."""
+
+
+def load_config(config: Path) -> Any:
+    """A training config from JSON, or YAML by its suffix (.yaml, .yml: needs PyYAML)."""
+    from ..schema import load_json
+
+    if config.suffix not in (".yaml", ".yml"):
+        return load_json(config)
+    try:
+        import yaml
+    except ImportError:
+        raise UsageError(f"{config}: YAML configs need PyYAML; give the config as JSON") from None
+    if not config.is_file():
+        from ..errors import ArtefactNotFoundError
+
+        raise ArtefactNotFoundError(f"{config}: no such file")
+    try:
+        return yaml.safe_load(config.read_text())
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{config}: not valid YAML: {exc}") from None
+
+
+def _print(summary: dict[str, Any], output: str | None) -> None:
+    from ..io import write_json
+
+    if output:
+        write_json(output, summary)
+    click.echo(json.dumps(summary, indent=2, default=str))
 
 
 @train.command("efficiency")
@@ -25,22 +54,21 @@ def train_efficiency_command(config: Path, output: str | None) -> None:
 
     Example: recast train efficiency btag_training.json
     """
-    from ..io import write_json
-    from ..schema import load_json
     from ..train import train_efficiency
 
-    if config.suffix in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise UsageError(
-                f"{config}: YAML configs need PyYAML; give the config as JSON"
-            ) from None
-        document = yaml.safe_load(config.read_text())
-    else:
-        document = load_json(config)
-    study = train_efficiency(document, config)
-    summary = study.summary()
-    if output:
-        write_json(output, summary)
-    click.echo(json.dumps(summary, indent=2, default=str))
+    _print(train_efficiency(load_config(config), config).summary(), output)
+
+
+@train.command("surrogate")
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("-o", "--output", default=None, help="Also write the study summary as JSON.")
+@reports_errors
+def train_surrogate_command(config: Path, output: str | None) -> None:
+    """Train a surrogate tagger (the score's distribution from truth inputs), export it as
+    ONNX + card + surrogate map, and check sampled against observed scores per pT bin.
+
+    Example: recast train surrogate dl1r_surrogate.json
+    """
+    from ..train import train_surrogate
+
+    _print(train_surrogate(load_config(config), config).summary(), output)

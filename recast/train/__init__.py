@@ -1,4 +1,4 @@
-"""The experimentalist's toolkit: train efficiency maps and ship them as cards.
+"""The experimentalist's toolkit: train efficiency maps and surrogate taggers, ship them as cards.
 
 Needs the ``train`` extra (torch, scikit-learn): ``pip install 'recast-nn[train]'``. The
 runtime core never imports this package; here torch is imported on first use of a name that
@@ -12,6 +12,14 @@ needs it, and its absence is a :class:`~recast.errors.MissingDependencyError` na
                                 :func:`plot_closure`
 :func:`run_study`,              the whole study from samples in memory, or from a training config
 :func:`train_efficiency`        (``recast train efficiency CONFIG``)
+:class:`SurrogateTrainer`       a tagger score's distribution over bins from truth inputs (set
+                                network ensemble), export to ONNX + card + ``surrogate`` map
+:func:`surrogate_closure`       sampled against observed scores on held-out samples: χ² and KS
+                                per pT (× flavour) bin, with :func:`plot_surrogate_closure`;
+                                :func:`surrogate_uncertainty` flags inputs outside the support
+:func:`run_surrogate_study`,    the whole surrogate study, in memory or from a config
+:func:`train_surrogate`         (``recast train surrogate CONFIG``)
+:class:`BetaDetector`           a synthetic detector with a known score law, for tests and docs
 ``recast.train.losses``         weighted (B)CE with negative weights (complementary labels), dCorr,
                                 gradient reversal
 ==============================  =================================================================
@@ -38,6 +46,16 @@ _EXPORTS = {
     "calibration": "report",
     "plot_closure": "plot",
     "TaggedSample": "samples",
+    "SurrogateTrainer": "surrogate",
+    "SurrogateStudy": "surrogate_study",
+    "run_surrogate_study": "surrogate_study",
+    "train_surrogate": "surrogate_study",
+    "surrogate_closure": "surrogate_check",
+    "surrogate_uncertainty": "surrogate_check",
+    "plot_surrogate_closure": "surrogate_plot",
+    "ScoredSample": "surrogate_samples",
+    "BetaDetector": "surrogate_samples",
+    "config_problems": "study",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,7 +8,7 @@ a bootstrap resample of the training events from its own seed, are exported as o
 (:class:`.surrogate_network.ScoreEnsemble`): their mixture is the distribution, and two more
 columns, ``score_spread`` and ``disagreement``, say how far the members part. Together with
 the map's ``validity`` (the training range of every own feature), they flag inputs outside
-the training support (see :func:`.surrogate_check.uncertainty`).
+the training support (see :func:`.surrogate_check.surrogate_uncertainty`).
 
 >>> trainer = SurrogateTrainer(n_models=5, seed=1).fit(events, "dl1r")        # doctest: +SKIP
 >>> path = trainer.export("maps/", name="dl1r_surrogate", threshold=0.665)     # doctest: +SKIP
@@ -419,6 +419,12 @@ class SurrogateTrainer:
         ``surrogate``, with ``score_edges``, the ``threshold`` if given, and ``validity``);
         the map is loaded back with :func:`load_map` before the path is returned."""
         self._fitted()
+        edges = self.edges
+        if threshold is not None and not edges[0] <= threshold <= edges[-1]:
+            raise UsageError(
+                f"threshold {threshold:g} is outside score_edges [{edges[0]:g}, {edges[-1]:g}]; "
+                "the working point must lie within the score range"
+            )
         folder = Path(folder)
         template = with_name(self.template_, name)
         if provenance:

@@ -17,9 +17,11 @@ pT bins alone):
   not), sensitive to shifts the bins average away.
 
 Both p-values are reported per bin with the observed, sampled and (for synthetic samples) true
-mean scores; the summary combines the χ² over the pT bins (Σχ², Σndf) and takes the smallest KS
-p-value. :func:`uncertainty` returns, per object, the ensemble's spread columns and whether the
-object lies outside the map's ``validity`` (the training support).
+mean scores; the summary of each table combines the χ² over its populated bins (Σχ², Σndf),
+takes the smallest KS p-value, and *passes* when the combined p-value exceeds :data:`ALPHA`
+and the smallest KS p-value exceeds ALPHA / (number of bins) (Bonferroni).
+:func:`surrogate_uncertainty` returns, per object, the ensemble's spread columns and
+whether the object lies outside the map's ``validity`` (the training support).
 """
 
 from __future__ import annotations
@@ -150,15 +152,15 @@ def sample_closure(
     observed = _flat(sample.score)
     sampled = _flat(tagger.sample_scores(events, seed=seed))
     weight = np.repeat(event_weights(events, sample.weight), counts)
-    columns = {
-        "pt": _flat(objects.pt),
-        "flavour": _flat(objects.flavour),
-        "dr_nearest": _flat(objects.dr_nearest),
-    }
+    columns = {"pt": _flat(objects.pt), "dr_nearest": _flat(objects.dr_nearest)}
+    if "flavour" in ak.fields(objects):  # without it, the tables by flavour are left out
+        columns["flavour"] = _flat(objects.flavour)
     truth = None if sample.detector is None else sample.detector.mean_score(objects)
     edges = {"pt": pt_edges, "dr_nearest": DR_BANDS}
     tables: dict[str, list[dict[str, Any]]] = {}
     for table, variables in TABLES.items():
+        if not set(variables) <= set(columns):
+            continue
         tables[table] = []
         per_variable = [_variable_bins(v, columns, edges) for v in variables]
         for combination in itertools.product(*per_variable):
@@ -256,7 +258,7 @@ def surrogate_closure(
     return report
 
 
-def uncertainty(tagger: SurrogateTagger, events: ak.Array) -> dict[str, np.ndarray]:
+def surrogate_uncertainty(tagger: SurrogateTagger, events: ak.Array) -> dict[str, np.ndarray]:
     """Per object (flat): the ensemble's ``score_spread`` and ``disagreement`` (if the card has
     them), and ``outside``: True where any own feature lies outside the map's ``validity``."""
     objects_events = with_context(events, tagger.object, tagger.context)
@@ -286,5 +288,5 @@ __all__ = [
     "binned_chi2",
     "sample_closure",
     "surrogate_closure",
-    "uncertainty",
+    "surrogate_uncertainty",
 ]

@@ -44,7 +44,6 @@ def plot_surrogate_closure(report: Mapping[str, Any], path: str | Path) -> Path:
         widths = np.diff(edges)
         centres = 0.5 * (edges[1:] + edges[:-1])
         rows = {tuple(r["pt"]): r for r in sample["tables"]["pt"]}
-        pt_edges = sample["pt_edges"]
         for column in range(n_pt):
             top, bottom = axes[2 * row, column], axes[2 * row + 1, column]
             if column >= len(sample["histograms"]):
@@ -54,6 +53,12 @@ def plot_surrogate_closure(report: Mapping[str, Any], path: str | Path) -> Path:
             histogram = sample["histograms"][column]
             observed = np.asarray(histogram["observed"], dtype=np.float64)
             sampled = np.asarray(histogram["sampled"], dtype=np.float64)
+            lo, hi = sample["pt_edges"][column], sample["pt_edges"][column + 1]
+            if not observed.any():
+                top.set_title(f"pT {lo:g}–{hi:g} GeV: no jets", fontsize=8)
+                top.axis("off")
+                bottom.axis("off")
+                continue
             sigma = np.sqrt(np.asarray(histogram["observed_w2"], dtype=np.float64))
             total = max(observed.sum(), 1e-12)
             top.errorbar(
@@ -72,7 +77,6 @@ def plot_surrogate_closure(report: Mapping[str, Any], path: str | Path) -> Path:
                 lw=1.5,
                 label="surrogate (sampled)",
             )
-            lo, hi = pt_edges[column], pt_edges[column + 1]
             stats = rows.get((float(lo), float(hi)))
             title = f"pT {lo:g}–{hi:g} GeV"
             if stats is not None:

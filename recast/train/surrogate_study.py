@@ -1,0 +1,197 @@
+"""The surrogate-tagger study end to end: train, export, check on held-out samples, plot.
+
+:func:`run_surrogate_study` works on samples in memory; :func:`train_surrogate` reads a
+training config (the API behind ``recast train surrogate CONFIG``), validated by the schema
+``train-surrogate`` (every problem reported at once with its path)::
+
+    {
+      "output": "maps",                  # folder, relative to the config file
+      "name": "dl1r_surrogate",          # dl1r_surrogate.json / .card.json / .onnx
+      "working_point": "DL1r 77%",
+      "threshold": 0.7,
+      "collection": "jets",
+      "train": {"synthetic": "flavoured", "events": 8000, "seed": 1, "score_seed": 2},
+      "held_out": [
+        {"synthetic": "flavoured", "events": 3000, "seed": 5, "score_seed": 6},
+        {"parquet": "ttbar.parquet", "score": "dl1r", "weight": "weight", "name": "ttbar"}
+      ],
+      "trainer": {"n_models": 5, "seed": 0},
+      "check": {"seed": 1, "pt_edges": [20, 40, 70, 120, 250, 2000], "min_objects": 100},
+      "plot": true
+    }
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from ..errors import ArtefactNotFoundError, InvalidDocumentError, MissingCollectionError
+from ..io import write_json
+from .study import config_problems
+from .surrogate import DISAGREEMENT, SurrogateTrainer
+from .surrogate_check import PT_EDGES, surrogate_closure, surrogate_uncertainty
+from .surrogate_samples import ScoredSample, synthetic
+
+log = logging.getLogger(__name__)
+
+REPORT_NAME, PLOT_NAME = "surrogate_report.json", "surrogate_closure.png"
+CONFIG_KIND = "train-surrogate"
+
+
+@dataclass(frozen=True, eq=False)
+class SurrogateStudy:
+    """What a study wrote, and the closure report it computed."""
+
+    folder: Path
+    map_path: Path
+    card: Path
+    report_path: Path
+    plot_path: Path | None
+    report: dict[str, Any] = field(repr=False)
+    trainer: SurrogateTrainer = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """What a command prints: the files, the training, and per held-out sample and table
+        the combined χ² p-value, the smallest KS p-value and the verdict."""
+        files = {
+            "map": self.map_path,
+            "card": self.card,
+            "report": self.report_path,
+            "plot": self.plot_path,
+        }
+        return {
+            "files": {k: None if v is None else str(v) for k, v in files.items()},
+            "training": {
+                k: self.report["training"][k] for k in ("events", "objects", "seconds", "device")
+            },
+            "closure": {s["name"]: s["summary"] for s in self.report["samples"]},
+            "support": {s["name"]: s["support"] for s in self.report["samples"]},
+        }
+
+
+def _support(tagger: Any, sample: ScoredSample) -> dict[str, Any]:
+    """How the map flags a sample: the share outside ``validity`` and the ensemble spread."""
+    flags = surrogate_uncertainty(tagger, sample.events)
+    out: dict[str, Any] = {"outside_validity": float(flags["outside"].mean())}
+    if DISAGREEMENT in flags:
+        values = flags[DISAGREEMENT]
+        out["disagreement"] = {
+            "median": float(np.median(values)),
+            "p99": float(np.percentile(values, 99)),
+        }
+    return out
+
+
+def run_surrogate_study(
+    train: ScoredSample,
+    held_out: Sequence[ScoredSample],
+    folder: str | Path,
+    *,
+    trainer: SurrogateTrainer | None = None,
+    name: str = "surrogate",
+    threshold: float | None = None,
+    working_point: str | None = None,
+    seed: int = 1,
+    pt_edges: Sequence[float] = PT_EDGES,
+    min_objects: int = 100,
+    plot: bool = True,
+) -> SurrogateStudy:
+    """Train on ``train``, export, and check the sampled scores on ``held_out``."""
+    folder = Path(folder)
+    trainer = trainer or SurrogateTrainer(collection=train.collection)
+    start = time.perf_counter()
+    trainer.fit(train.events, train.score, train.weight)
+    seconds = time.perf_counter() - start
+    map_path = trainer.export(folder, name, threshold=threshold, working_point=working_point)
+    tagger = trainer.map_
+    report = surrogate_closure(
+        tagger, held_out, seed=seed, pt_edges=pt_edges, min_objects=min_objects
+    )
+    for sample, entry in zip(held_out, report["samples"], strict=True):
+        entry["support"] = _support(tagger, sample)
+    report["training"] = {
+        "sample": train.name,
+        "events": trainer.n_events_,
+        "objects": trainer.n_objects_,
+        "seconds": round(seconds, 2),
+        "device": trainer.device_,
+        "trainer": {k: _jsonable(v) for k, v in trainer.get_params().items()},
+        "members": [h.as_dict() for h in trainer.histories_],
+    }
+    report_path = folder / REPORT_NAME
+    write_json(report_path, report)
+    plot_path = None
+    if plot:
+        from .surrogate_plot import plot_surrogate_closure
+
+        plot_path = plot_surrogate_closure(report, folder / PLOT_NAME)
+    card = folder / f"{name}.card.json"
+    return SurrogateStudy(folder, map_path, card, report_path, plot_path, report, trainer)
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def load_scored_sample(block: Mapping[str, Any], base: Path, collection: str) -> ScoredSample:
+    """A sample of a config: synthetic, or events read from a Parquet file."""
+    if "synthetic" in block:
+        drawn = synthetic(block["synthetic"], block["events"], block["seed"], block["score_seed"])
+        return dataclasses.replace(drawn, name=block.get("name", drawn.name))
+    path = base / block["parquet"]
+    if not path.is_file():
+        raise ArtefactNotFoundError(
+            f"{path}: no such file, named by a sample's 'parquet' of the training config; "
+            "give a path relative to the config file"
+        )
+    events = ak.from_parquet(path)
+    if collection not in ak.fields(events):
+        raise MissingCollectionError(str(path), "collection", collection, ak.fields(events))
+    objects = events[collection]
+    if block["score"] not in ak.fields(objects):
+        raise MissingCollectionError(str(path), "score field", block["score"], ak.fields(objects))
+    name = block.get("name", path.stem)
+    return ScoredSample(
+        name, events, objects[block["score"]], collection, name, block.get("weight")
+    )
+
+
+def train_surrogate(config: Mapping[str, Any], source: str | Path = "<config>") -> SurrogateStudy:
+    """Run the study a training config describes; paths are relative to ``source``'s folder.
+
+    Raises :class:`~recast.errors.InvalidDocumentError` listing every problem of the config.
+    """
+    problems = config_problems(config, CONFIG_KIND, str(source))
+    if problems:
+        raise InvalidDocumentError(str(source), problems)
+    base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
+    collection = config.get("collection", "jets")
+    train = load_scored_sample(config["train"], base, collection)
+    held_out = [load_scored_sample(b, base, collection) for b in config.get("held_out", [])]
+    trainer = SurrogateTrainer(**{"collection": collection, **config.get("trainer", {})})
+    check = config.get("check", {})
+    return run_surrogate_study(
+        train,
+        held_out,
+        base / config["output"],
+        trainer=trainer,
+        name=config.get("name", "surrogate"),
+        threshold=config.get("threshold"),
+        working_point=config.get("working_point"),
+        seed=check.get("seed", 1),
+        pt_edges=check.get("pt_edges", PT_EDGES),
+        min_objects=check.get("min_objects", 100),
+        plot=config.get("plot", True),
+    )
+
+
+__all__ = ["SurrogateStudy", "load_scored_sample", "run_surrogate_study", "train_surrogate"]

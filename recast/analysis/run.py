@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import __version__
 from ..cutflow import compare
@@ -24,7 +24,29 @@ from .normalise import check_luminosity, normalisation, parse_cross_section
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
 from .settings import network_cards, option_values, runnable_regions
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 log = logging.getLogger(__name__)
+
+#: the seed of a run when none is given
+DEFAULT_SEED = 1
+
+
+class RunOptions(TypedDict, total=False):
+    """How events are run: the keywords :func:`recast_run`, :func:`recast_validate` and
+    :func:`execute` share (defaults: those of :func:`execute`)."""
+
+    seed: int
+    chunk_size: int
+    workers: int
+    scheduler: str | None
+    skip_bad: bool
+    pythia_slha: str | Path | None
+    n_events: int | None
+    networks: Mapping[str, str | Path] | None
+    options: Mapping[str, Any] | None
+    progress: Progress | None
 
 
 def _units(
@@ -58,7 +80,7 @@ def execute(
     bundle: Bundle,
     events: Sequence[str | Path],
     *,
-    seed: int = 1,
+    seed: int = DEFAULT_SEED,
     chunk_size: int = 1000,
     workers: int = 1,
     scheduler: str | None = None,
@@ -115,23 +137,15 @@ def recast_run(
     *,
     xsec: str | float | None = None,
     lumi: float | None = None,
-    seed: int = 1,
-    chunk_size: int = 1000,
-    workers: int = 1,
-    scheduler: str | None = None,
-    skip_bad: bool = False,
-    pythia_slha: str | Path | None = None,
-    n_events: int | None = None,
-    networks: Mapping[str, str | Path] | None = None,
-    options: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
-    progress: Progress | None = None,
+    **run: Unpack[RunOptions],
 ) -> dict[str, Any]:
     """Yields and cutflows of every region at σ × L, as a validated results document.
 
-    ``networks`` gives model files by network name (for networks a bundle cannot ship);
-    ``options`` sets the bundle's options (see :mod:`recast.analysis.settings`).
-
+    ``run`` says how the events are run (:class:`RunOptions`): ``seed``, ``chunk_size``,
+    ``workers``, ``scheduler``, ``skip_bad``, ``pythia_slha`` with ``n_events``,
+    ``networks`` (model files by network name, for networks a bundle cannot ship),
+    ``options`` (the bundle's options, see :mod:`recast.analysis.settings`), ``progress``.
     ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
     generator's own cross-section from the events. ``output`` (``-`` for stdout) is written
     only once the whole run succeeded.
@@ -141,25 +155,12 @@ def recast_run(
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
-    result, settings = execute(
-        bundle,
-        events,
-        seed=seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        scheduler=scheduler,
-        skip_bad=skip_bad,
-        pythia_slha=pythia_slha,
-        n_events=n_events,
-        networks=networks,
-        options=options,
-        progress=progress,
-    )
+    result, settings = execute(bundle, events, **run)
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
     norm = normalisation(
         result.sum_weights, result.events, result.cross_sections, cross_section, luminosity
     )
-    document = build_results(bundle, result, norm, seed, settings)
+    document = build_results(bundle, result, norm, run.get("seed", DEFAULT_SEED), settings)
     if "likelihood" in bundle.document:  # CLs and limits when the bundle carries a likelihood
         from ..likelihood.limits import limits_for_bundle
 
@@ -178,20 +179,13 @@ def recast_validate(
     benchmark: str,
     xsec: str | float | None = None,
     lumi: float | None = None,
-    seed: int = 1,
-    chunk_size: int = 1000,
-    workers: int = 1,
-    scheduler: str | None = None,
-    skip_bad: bool = False,
-    pythia_slha: str | Path | None = None,
-    n_events: int | None = None,
-    networks: Mapping[str, str | Path] | None = None,
-    options: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
     plot: str | Path | None = None,
-    progress: Progress | None = None,
+    **run: Unpack[RunOptions],
 ) -> dict[str, Any]:
     """Every published cutflow of ``benchmark`` against the recast one, step by step.
+
+    ``run`` says how the events are run, as for :func:`recast_run`.
 
     The cross-section defaults to the benchmark's published one, then to the generator's.
     Each step passes when |ratio − 1| or |pull| is within the bundle's ``validation``
@@ -210,20 +204,7 @@ def recast_validate(
     source = "user"
     if cross_section is None and "cross_section_pb" in published[0]["benchmark"]:
         cross_section, source = published[0]["benchmark"]["cross_section_pb"], "benchmark"
-    result, settings = execute(
-        bundle,
-        events,
-        seed=seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        scheduler=scheduler,
-        skip_bad=skip_bad,
-        pythia_slha=pythia_slha,
-        n_events=n_events,
-        networks=networks,
-        options=options,
-        progress=progress,
-    )
+    result, settings = execute(bundle, events, **run)
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
     norm = normalisation(
         result.sum_weights, result.events, result.cross_sections, cross_section, luminosity, source
@@ -253,7 +234,7 @@ def recast_validate(
         "passed": all(r["passed"] for r in regions),
         "provenance": {
             "recast_version": __version__,
-            "seed": seed,
+            "seed": run.get("seed", DEFAULT_SEED),
             "options": settings["options"],
             "inputs": result.inputs,
             "generation": result.generation,

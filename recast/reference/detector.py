@@ -125,8 +125,13 @@ def nearest_dr(
     return nearest[owner, position]
 
 
-def _collection(columns: dict[str, np.ndarray], owner: np.ndarray, keep: np.ndarray,
-                n_events: int, with_name: str | None = "Momentum4D") -> ak.Array:  # fmt: skip
+def _collection(
+    columns: dict[str, np.ndarray],
+    owner: np.ndarray,
+    keep: np.ndarray,
+    n_events: int,
+    with_name: str | None = "Momentum4D",
+) -> ak.Array:
     """Kept objects grouped by event, pT-descending (stable)."""
     owner = owner[keep]
     order = np.lexsort((-columns["pt"][keep], owner))
@@ -163,16 +168,22 @@ class ReferenceDetector:
         jets = _Flat(objects["jets"], _NEEDED["jets"])
         jet_columns, jet_keep = self._jets(jets, numbers[jets.owner], seed)
         out["jets"] = _collection(jet_columns, jets.owner, jet_keep, n)
-        hard_reco = [per_event_sum(jets.owner[jet_keep], c[jet_keep], n)
-                     for c in _xy(jet_columns["pt"], jet_columns["phi"])]  # fmt: skip
-        hard_true = [per_event_sum(jets.owner[jet_keep], c[jet_keep], n)
-                     for c in _xy(jets["pt"], jets["phi"])]  # fmt: skip
+        hard_reco = [
+            per_event_sum(jets.owner[jet_keep], c[jet_keep], n)
+            for c in _xy(jet_columns["pt"], jet_columns["phi"])
+        ]
+        hard_true = [
+            per_event_sum(jets.owner[jet_keep], c[jet_keep], n)
+            for c in _xy(jets["pt"], jets["phi"])
+        ]
         for model in (self.electrons, self.muons):
             leptons = _Flat(objects[model.name], _NEEDED[model.name])
             columns, keep = self._leptons(model, leptons, numbers[leptons.owner], seed)
             out[model.name] = _collection(columns, leptons.owner, keep, n)
-            for total, (x, y) in ((hard_reco, _xy(columns["pt"], columns["phi"])),
-                                  (hard_true, _xy(leptons["pt"], leptons["phi"]))):  # fmt: skip
+            for total, (x, y) in (
+                (hard_reco, _xy(columns["pt"], columns["phi"])),
+                (hard_true, _xy(leptons["pt"], leptons["phi"])),
+            ):
                 total[0] += per_event_sum(leptons.owner[keep], x[keep], n)
                 total[1] += per_event_sum(leptons.owner[keep], y[keep], n)
         visible = objects["met_visible"]
@@ -194,8 +205,9 @@ class ReferenceDetector:
             self.jets, seed, numbers, jets.index, pt, eta, phi, mass, has_b
         )
         dr = nearest_dr(jets.counts, eta, phi, pt, PROXIMITY_MIN_PT)
-        score = sample_scores(seed, numbers, jets.index, jets["flavour"], jets["n_bhadrons"],
-                              pt, eta, dr, self.btag)  # fmt: skip
+        score = sample_scores(
+            seed, numbers, jets.index, jets["flavour"], jets["n_bhadrons"], pt, eta, dr, self.btag
+        )
         columns = {
             "pt": reco_pt,
             "eta": reco_eta,
@@ -249,16 +261,37 @@ def _xy(pt: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def perfect_detector() -> ReferenceDetector:
     """Responses 1, no resolution, every object kept, a full noiseless soft term: for tests."""
     inf = math.inf
-    jets = JetModel(plateau=1.0, low_pt_loss=0.0, eta_rise=0.0, b_shift=0.0, noise=0.0,
-                    stochastic=0.0, constant=0.0, tail_probability=0.0, tail_probability_b=0.0,
-                    angle_constant=0.0, angle_noise=0.0, min_pt=0.0, max_abs_eta=inf)  # fmt: skip
+    jets = JetModel(
+        plateau=1.0,
+        low_pt_loss=0.0,
+        eta_rise=0.0,
+        b_shift=0.0,
+        noise=0.0,
+        stochastic=0.0,
+        constant=0.0,
+        tail_probability=0.0,
+        tail_probability_b=0.0,
+        angle_constant=0.0,
+        angle_noise=0.0,
+        min_pt=0.0,
+        max_abs_eta=inf,
+    )
 
     def ideal(model: LeptonModel) -> LeptonModel:
         from dataclasses import replace
 
-        return replace(model, max_abs_eta=inf, id_plateau=1.0, id_turn_on=0.0, crack_factor=1.0,
-                       forward_factor=1.0, stochastic=0.0, constant=0.0, linear=0.0,
-                       min_pt=0.0)  # fmt: skip
+        return replace(
+            model,
+            max_abs_eta=inf,
+            id_plateau=1.0,
+            id_turn_on=0.0,
+            crack_factor=1.0,
+            forward_factor=1.0,
+            stochastic=0.0,
+            constant=0.0,
+            linear=0.0,
+            min_pt=0.0,
+        )
 
     return ReferenceDetector(
         jets=jets,

@@ -10,8 +10,9 @@ scaled by a response r at fixed direction, then moved in η and φ. All in GeV.
 * **Response** ``r``: with probability ``1 - p`` the Gaussian core ``μ + σ z``; with
   probability ``p`` a low-side tail ``μ - σ (1 + E)``, E exponential of mean λ = 2 (energy
   lost in dead material, punch-through, neutrinos). ``p = 0.03``, or ``0.10`` for jets with a
-  b-hadron. r is clipped at 0. Hence the mean response is ``μ - p σ (1 + λ)`` and its
-  variance ``(1 - p) σ² + p σ² λ² + p (1 - p) σ² (1 + λ)²``.
+  b-hadron. r is clipped at 0. Hence, where the clip does not bite, the mean response is
+  ``μ - p σ (1 + λ)`` and its variance ``(1 - p) σ² + p σ² λ² + p (1 - p) σ² (1 + λ)²``;
+  :meth:`JetModel.expected_moments` gives the exact moments, clip included.
 * **Direction**: η and φ each move by a Gaussian of width ``0.01 ⊕ 0.6 GeV / pT``.
 * **Acceptance**: reconstructed pT > 20 GeV and |η| < 4.5; other jets are lost (their truth
   momentum goes into the MET soft term, see :mod:`recast.reference.met`).
@@ -26,6 +27,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from ..detector.random import normals, uniforms
 from ..detector.smearing import wrap_phi
@@ -75,12 +77,22 @@ class JetModel:
     def expected_moments(
         self, pt: np.ndarray, eta: np.ndarray, has_b: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The exact mean and standard deviation of r (before the clip at 0)."""
+        """The exact mean and standard deviation of r, clip at 0 included."""
         mu, sigma = self.mean_response(pt, eta, has_b), self.resolution(pt, eta)
         p, lam = self.tail_fraction(has_b), self.tail_mean
-        mean = mu - p * sigma * (1 + lam)
-        var = (1 - p) * sigma**2 + p * (sigma * lam) ** 2 + p * (1 - p) * (sigma * (1 + lam)) ** 2
-        return mean, np.sqrt(var)
+        # core: max(X, 0) with X ~ N(μ, σ)
+        t = mu / sigma
+        cdf, pdf = ndtr(t), np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi)
+        core_1 = mu * cdf + sigma * pdf
+        core_2 = (mu * mu + sigma * sigma) * cdf + mu * sigma * pdf
+        # tail: σ·max(a - E, 0) with a = (μ - σ)/σ and E exponential of mean λ
+        a = np.maximum(mu - sigma, 0.0) / sigma
+        left = np.exp(-a / lam)
+        tail_1 = sigma * (a - lam * (1.0 - left))
+        tail_2 = sigma**2 * (a * a - 2.0 * lam * a + 2.0 * lam * lam * (1.0 - left))
+        mean = (1 - p) * core_1 + p * tail_1
+        second = (1 - p) * core_2 + p * tail_2
+        return mean, np.sqrt(np.maximum(second - mean * mean, 0.0))
 
     def angle_resolution(self, pt: np.ndarray) -> np.ndarray:
         return np.hypot(self.angle_constant, self.angle_noise / np.maximum(pt, 1e-9))
@@ -101,8 +113,9 @@ def respond(
     in_tail = uniforms(seed, "reference/jets/tail", event_number, index) < model.tail_fraction(
         has_b
     )
-    size = -model.tail_mean * np.log1p(-uniforms(seed, "reference/jets/tail_size", event_number,
-                                                 index))  # fmt: skip
+    size = -model.tail_mean * np.log1p(
+        -uniforms(seed, "reference/jets/tail_size", event_number, index)
+    )
     r = np.where(in_tail, mu - sigma * (1.0 + size), mu + sigma * z)
     return np.maximum(r, 0.0)
 

@@ -65,15 +65,17 @@ class LeptonModel:
         pt, abs_eta = np.asarray(pt, np.float64), np.abs(np.asarray(eta, np.float64))
         turn_on = 1.0 - self.id_turn_on * np.exp(-np.maximum(pt - self.min_pt, 0.0) / self.id_scale)
         eff = self.id_plateau * turn_on
-        eff = np.where((abs_eta >= self.crack_low) & (abs_eta < self.crack_high),
-                       eff * self.crack_factor, eff)  # fmt: skip
+        eff = np.where(
+            (abs_eta >= self.crack_low) & (abs_eta < self.crack_high), eff * self.crack_factor, eff
+        )
         eff = np.where(abs_eta >= self.forward_eta, eff * self.forward_factor, eff)
         return np.where(abs_eta < self.max_abs_eta, eff, 0.0)
 
     def iso_efficiency(self, pt: np.ndarray, isolation: np.ndarray) -> np.ndarray:
         pt = np.asarray(pt, np.float64)
-        plateau = self.iso_plateau - self.iso_turn_on * np.exp(-np.maximum(pt - self.min_pt, 0.0)
-                                                    / self.iso_scale)  # fmt: skip
+        plateau = self.iso_plateau - self.iso_turn_on * np.exp(
+            -np.maximum(pt - self.min_pt, 0.0) / self.iso_scale
+        )
         ratio = np.maximum(np.asarray(isolation, np.float64), 0.0) / self.iso_cut
         with np.errstate(over="ignore"):
             return plateau / (1.0 + ratio**self.iso_power)
@@ -86,17 +88,41 @@ class LeptonModel:
 
 
 ELECTRONS = LeptonModel(
-    name="electrons", max_abs_eta=2.47, id_plateau=0.88, id_turn_on=0.35, id_scale=15.0,
-    crack_low=1.37, crack_high=1.52, crack_factor=0.60, forward_eta=2.0, forward_factor=0.95,
-    iso_plateau=0.99, iso_turn_on=0.09, iso_cut=0.10, stochastic=0.10, constant=0.007,
+    name="electrons",
+    max_abs_eta=2.47,
+    id_plateau=0.88,
+    id_turn_on=0.35,
+    id_scale=15.0,
+    crack_low=1.37,
+    crack_high=1.52,
+    crack_factor=0.60,
+    forward_eta=2.0,
+    forward_factor=0.95,
+    iso_plateau=0.99,
+    iso_turn_on=0.09,
+    iso_cut=0.10,
+    stochastic=0.10,
+    constant=0.007,
     linear=0.0,
-)  # fmt: skip
+)
 MUONS = LeptonModel(
-    name="muons", max_abs_eta=2.7, id_plateau=0.96, id_turn_on=0.20, id_scale=10.0,
-    crack_low=0.0, crack_high=0.1, crack_factor=0.70, forward_eta=np.inf, forward_factor=1.0,
-    iso_plateau=0.99, iso_turn_on=0.06, iso_cut=0.12, stochastic=0.0, constant=0.012,
+    name="muons",
+    max_abs_eta=2.7,
+    id_plateau=0.96,
+    id_turn_on=0.20,
+    id_scale=10.0,
+    crack_low=0.0,
+    crack_high=0.1,
+    crack_factor=0.70,
+    forward_eta=np.inf,
+    forward_factor=1.0,
+    iso_plateau=0.99,
+    iso_turn_on=0.06,
+    iso_cut=0.12,
+    stochastic=0.0,
+    constant=0.012,
     linear=0.00012,
-)  # fmt: skip
+)
 
 
 def reconstruct(

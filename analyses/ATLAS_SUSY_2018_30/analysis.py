@@ -276,7 +276,7 @@ class Atlas2018Susy30(Analysis):
     n_b_ge_4 = _compare("n_b_ge_4", "n_b", ">=", 4, "≥ 4 b-jets")
 
     # -- thresholds (GeV) ----------------------------------------------------------------------
-    for _v in (300, 400, 450, 500, 550, 600):
+    for _v in (300, 350, 400, 450, 500, 550, 600):
         locals()[f"met_ge_{_v}"] = _compare(
             f"met_ge_{_v}", "met_pt", ">=", _v, f"E_T^miss ≥ {_v} GeV"
         )

@@ -66,7 +66,7 @@ HEPDATA_GROUPS = {
     **{f"CC_Gtt_{c}_{r}": f"Gtt-{c}-{r}" for c in ("0L", "1L") for r in ("B", "M1", "M2", "C")},
     **{f"CC_Gbb_{r}": f"Gbb-{r}" for r in ("B", "M", "C")},
     **{
-        f"NN_{m}_{p}": f"{m}-{p}"
+        f"NN_{m}_{p}": f"{m}-{p.replace('_', '-')}"
         for m, p in (
             ("Gtt", "2100_1"),
             ("Gtt", "1800_1"),

@@ -215,7 +215,7 @@ def config_problems(config: Any, kind: str, source: str = "<config>") -> list[tu
     problems: list[tuple[str, str]] = []
     errors = _validator(kind, version).iter_errors(config)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
-        problems += _messages(error)
+        problems += [p for p in _messages(error) if p not in problems]
     return problems
 
 

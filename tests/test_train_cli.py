@@ -1,10 +1,12 @@
-"""`recast train efficiency`: a bad config gives every problem with its path, exit code 1."""
+"""`recast train efficiency|surrogate`: a bad config (JSON or YAML) gives every problem with
+its path and exit code 1; the configs' schemas list every trainer parameter."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from recast.cli import cli
@@ -18,3 +20,77 @@ def test_a_bad_training_config_lists_every_problem(tmp_path: Path) -> None:
     assert "2 problem(s)" in result.output
     assert "at output: missing" in result.output
     assert "give exactly one of 'synthetic' or 'parquet'" in result.output
+
+
+def test_the_efficiency_schema_lists_every_trainer_parameter_and_process() -> None:
+    pytest.importorskip("torch")
+    from recast.schema import schemas_root
+    from recast.train import EfficiencyMapTrainer
+    from recast.train.samples import SYNTHETIC
+
+    schema = json.loads((schemas_root() / "1.0.0" / "train-efficiency.json").read_text())
+    trainer = set(schema["$defs"]["trainer"]["properties"])
+    assert trainer == set(EfficiencyMapTrainer().get_params())
+    assert schema["$defs"]["sample"]["properties"]["synthetic"]["enum"] == sorted(SYNTHETIC)
+
+
+def test_the_efficiency_schema_checks_trainer_types(tmp_path: Path) -> None:
+    config = tmp_path / "train.json"
+    config.write_text(
+        json.dumps(
+            {
+                "output": "maps",
+                "train": {"synthetic": "proximity", "events": 10, "seed": 1, "tag_seed": 2},
+                "trainer": {"n_models": 0, "negative_weights": "abs", "neighbour_reach": "far"},
+            }
+        )
+    )
+    result = CliRunner().invoke(cli, ["train", "efficiency", str(config)])
+    assert result.exit_code == 1
+    assert "at trainer.n_models: 0 is less than the minimum of 1" in result.output
+    assert "at trainer.negative_weights: 'abs' is not allowed; known: ['signed'" in result.output
+    assert "at trainer.neighbour_reach: expected float or null, got 'far'" in result.output
+
+
+def test_a_bad_surrogate_config_lists_every_problem(tmp_path: Path) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text("output: maps\ntrain: {synthetic: flavoured, events: 10, seed: 1}\n")
+    result = CliRunner().invoke(cli, ["train", "surrogate", str(config)])
+    assert result.exit_code == 1
+    assert "1 problem(s)" in result.output
+    assert "at train: a synthetic sample needs 'score_seed'" in result.output
+
+
+def test_yaml_configs_that_are_broken_or_absent(tmp_path: Path) -> None:
+    config = tmp_path / "train.yml"
+    config.write_text("output: [maps\n")
+    result = CliRunner().invoke(cli, ["train", "surrogate", str(config)])
+    assert result.exit_code != 0 and "not valid YAML" in result.output
+    result = CliRunner().invoke(cli, ["train", "surrogate", str(tmp_path / "absent.yaml")])
+    assert result.exit_code != 0 and "absent.yaml: no such file" in result.output
+    result = CliRunner().invoke(cli, ["train", "surrogate", str(tmp_path / "absent.json")])
+    assert result.exit_code != 0 and "absent.json: no such file" in result.output
+
+
+@pytest.mark.slow
+def test_recast_train_surrogate_writes_the_study(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    config = tmp_path / "train.yaml"
+    config.write_text(
+        "output: maps\n"
+        "name: dl1r\n"
+        "threshold: 0.7\n"
+        "train: {synthetic: flavoured, events: 300, seed: 1, score_seed: 2}\n"
+        "held_out: [{synthetic: outside, events: 50, seed: 3, score_seed: 4}]\n"
+        "trainer: {n_models: 2, max_epochs: 2, hidden: 8}\n"
+        "plot: false\n"
+    )
+    summary = tmp_path / "summary.json"
+    result = CliRunner().invoke(cli, ["train", "surrogate", str(config), "-o", str(summary)])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed == json.loads(summary.read_text())
+    assert printed["files"]["map"] == str(tmp_path / "maps" / "dl1r.json")
+    assert printed["support"]["outside"]["outside_validity"] == 1.0
+    result = CliRunner().invoke(cli, ["card", "check", str(tmp_path / "maps" / "dl1r.card.json")])
+    assert result.exit_code == 0, result.output

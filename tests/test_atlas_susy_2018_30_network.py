@@ -217,6 +217,15 @@ def test_met_phi_option_chooses_the_card(sessions: dict) -> None:
     assert float(signed.nn_gtt_2100_1_p[0]) != float(default.nn_gtt_2100_1_p[0])
 
 
+def test_the_chosen_card_must_be_loaded_when_another_is(sessions: dict) -> None:
+    with pytest.raises(UsageError, match="--network multib_signed_met_phi=PATH"):
+        analysis.Atlas2018Susy30(
+            NN_REGIONS,
+            networks={"multib": sessions["multib"]},
+            options={"met_phi_convention": "(-pi, pi]"},
+        )
+
+
 def test_an_unknown_met_phi_convention_is_refused() -> None:
     with pytest.raises(UsageError, match="met_phi_convention"):
         analysis.Atlas2018Susy30(NN_REGIONS, options={"met_phi_convention": "[0, 360)"})

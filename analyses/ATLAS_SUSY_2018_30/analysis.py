@@ -101,7 +101,7 @@ def _score(name: str, field: str, low: float | None, high: float | None, what: s
             raise NetworkNotLoadedError(
                 f"ATLAS_SUSY_2018_30: cut {name!r} needs the network scores, but the network "
                 "is not loaded (its file is not distributed with the bundle). Give it with "
-                "--network multib=PATH, or run without the network regions."
+                f"--network {self.network_name}=PATH, or run without the network regions."
             )
         x = events[field]
         keep = ak.ones_like(x, dtype=bool)
@@ -133,6 +133,13 @@ class Atlas2018Susy30(Analysis):
             )
         self.met_phi_convention = str(convention)
         self.network_name = MET_PHI_CARDS[self.met_phi_convention]
+        if self.networks and self.network_name not in self.networks:
+            raise UsageError(
+                f"ATLAS_SUSY_2018_30: met_phi_convention = {convention!r} evaluates the network "
+                f"through the card {self.network_name!r}, whose file was not found; give the "
+                f"same file for it too (--network {self.network_name}=PATH), or copy it to the "
+                "user data folder, where every card finds it"
+            )
 
     # -- objects and variables ------------------------------------------------------------
     def derive(self, events: ak.Array) -> ak.Array:

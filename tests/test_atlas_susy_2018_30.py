@@ -556,3 +556,13 @@ def test_published_numbers_are_transcribed_from_signal_regions_json(shared_data:
     assert [{k: r[k] for k in keys} for r in source["signal_regions"]] == PUBLISHED[
         "signal_regions"
     ]
+
+
+def test_docs_page_lists_every_choice_and_region() -> None:
+    page = (BUNDLE.parents[1] / "docs" / "atlas-susy-2018-30.md").read_text()
+    document = json.loads((BUNDLE / "analysis.json").read_text())
+    for choice in document["choices"]:
+        row = f"| {choice['topic']} | {choice['choice']} | {choice['reason']} |"
+        assert row.replace("|", "\\|")[2:-2].replace(" \\| ", " | ") in page, choice["topic"]
+    for name in document["regions"]:
+        assert f"| {name} |" in page, name

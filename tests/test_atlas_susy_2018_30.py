@@ -208,8 +208,12 @@ def mt(pt: float, phi: float, met: float, met_phi: float) -> float:
     return math.sqrt(2 * pt * met * (1 - math.cos(phi - met_phi)))
 
 
-def test_derived_variables_by_hand() -> None:
-    e = derived(gtt_like_event())
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_derived_variables_by_hand(shuffle: bool) -> None:
+    row = gtt_like_event()
+    if shuffle:  # "leading" means by pT, whatever order the objects come in
+        row["jets"] = [row["jets"][i] for i in (4, 1, 5, 3, 0, 2)]
+    e = derived(row)
     assert int(e.n_jets[0]) == 6 and int(e.n_b[0]) == 4
     assert int(e.n_baseline_leptons[0]) == 1 and int(e.n_signal_leptons[0]) == 1
     assert float(e.meff[0]) == pytest.approx(400 + 1550 + 80)

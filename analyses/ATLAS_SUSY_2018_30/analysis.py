@@ -143,9 +143,10 @@ class Atlas2018Susy30(Analysis):
 
     # -- objects and variables ------------------------------------------------------------
     def derive(self, events: ak.Array) -> ak.Array:
-        jets, electrons, muons = physics.overlap_removal(
-            events.jets, events.electrons, events.muons
+        jets, electrons, muons = (
+            physics.by_pt(events[name]) for name in ("jets", "electrons", "muons")
         )
+        jets, electrons, muons = physics.overlap_removal(jets, electrons, muons)
         met = events.met
         signal = physics.leptons(physics.signal_electrons(electrons), physics.signal_muons(muons))
         b_jets = jets[physics.b_flag(jets)]

@@ -150,7 +150,7 @@ def card(config: Path, met_phi: str, work: Path, name: str) -> dict[str, Any]:
     document = import_network(
         standin,
         config,
-        name=f"ATLAS_SUSY_2018_30_{name}",
+        name=name,  # the bundle's name for the network, which --network NAME=PATH uses
         card_path=work / f"{name}.card.json",
         description="ATLAS-SUSY-2018-30 parameterised multi-class network (87 inputs, eight "
         f"published hypotheses); φ(MET) given in {met_phi}",

@@ -46,6 +46,11 @@ def delta_phi(a: ak.Array | np.ndarray, b: ak.Array | np.ndarray) -> ak.Array | 
     return abs(wrap_phi(a - b))
 
 
+def by_pt(objects: ak.Array) -> ak.Array:
+    """The objects of each event in decreasing pT (the "leading" objects come first)."""
+    return objects[ak.argsort(objects.pt, axis=1, ascending=False, stable=True)]
+
+
 def rapidity(objects: ak.Array) -> ak.Array:
     """y = asinh(pT sinh η / √(pT² + m²)); y = η for massless objects."""
     mt = np.sqrt(objects.pt**2 + objects.mass**2)
@@ -120,7 +125,7 @@ def leptons(electrons: ak.Array, muons: ak.Array) -> ak.Array:
     merged = ak.concatenate(
         [part(electrons, ELECTRON_MASS, 11), part(muons, MUON_MASS, 13)], axis=1
     )
-    return merged[ak.argsort(merged.pt, axis=1, ascending=False, stable=True)]
+    return by_pt(merged)
 
 
 def reclustered_large_r(jets: ak.Array) -> ak.Array:

@@ -1,0 +1,492 @@
+"""The event-level "selective simulation" filter: will this generated event pass the skim?
+
+A graph network (:class:`.graph_network.GraphFilter`) over the generator-level truth record
+(:mod:`.graph_inputs`: PDG id, four-momentum, production vertex, decay time; mother–daughter
+links; cropped or padded to ``max_particles``) is trained with
+
+    L = BCE(y, p) + λ · dCorr²(x, p)
+
+where x is a chosen variable (e.g. a mass) whose distribution in the selected events must not be
+sculpted by the filter; the penalty (:func:`.losses.distance_correlation`, the DisCo form with a
+finite gradient at 0) is taken over the events of class ``decorrelate_on`` in each batch
+("pass" by default: the distribution that matters is that of the events that will pass).
+Early stopping keeps the weights of the best validation loss. The trained filter is used as a
+sampling probability (:mod:`.importance`) and exported as ONNX + card.
+
+>>> trainer = FilterTrainer(decorrelation=5.0).fit(graphs, passed, m_vis)   # doctest: +SKIP
+>>> p = trainer.predict(graphs)                                             # doctest: +SKIP
+>>> card = trainer.export("filters/", name="ttbar_filter")                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+from ..errors import UsageError
+from ..preserve.export import export_torch
+from ..schema import CURRENT_VERSION
+from ._torch import seeded, threads, torch
+from .graph_inputs import (
+    FEATURES,
+    ORDERINGS,
+    GraphArrays,
+    graph_arrays,
+    preprocess,
+    standardisation,
+    vocabulary,
+)
+from .graph_network import GraphFilter
+from .losses import distance_correlation, weighted_binary_cross_entropy
+
+log = logging.getLogger(__name__)
+
+NODES, ADJACENCY, MASK, OUTPUT = "nodes", "adjacency", "mask", "pass_probability"
+DECORRELATE_ON = ("pass", "fail", "all")
+DEVICES = ("auto", "cpu", "cuda")
+MAX_DCORR_ROWS = 3000  # the penalty is O(N²) in memory
+
+
+@dataclass
+class FilterHistory:
+    """Per epoch the training and validation losses; where the kept weights come from."""
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": len(self.train_loss),
+            "best_epoch": self.best_epoch,
+            "best_validation_loss": self.validation_loss[self.best_epoch],
+            "stopped_early": self.stopped_early,
+        }
+
+
+def auc(score: np.ndarray, label: np.ndarray) -> float:
+    """Area under the ROC curve (the Mann–Whitney statistic, ties counted half)."""
+    label = np.asarray(label, dtype=bool)
+    n_pos, n_neg = int(label.sum()), int((~label).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = np.empty(len(score))
+    order = np.argsort(score, kind="stable")
+    sorted_score = np.asarray(score)[order]
+    # average ranks of ties
+    _, first, counts = np.unique(sorted_score, return_index=True, return_counts=True)
+    average = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(average, counts)
+    return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+class FilterTrainer:
+    """Train the event filter. scikit-learn conventions: the constructor only stores its
+    keyword arguments, :meth:`fit` returns the trainer, learned attributes end in ``_``."""
+
+    def __init__(
+        self,
+        *,
+        max_particles: int = 100,
+        ordering: str = "record",
+        vocabulary_size: int = 48,
+        embedding: int = 8,
+        hidden: int = 32,
+        depth: int = 3,
+        decorrelation: float = 0.0,
+        decorrelate_on: str = "pass",
+        decorrelation_warmup: int = 10,
+        validation_fraction: float = 0.2,
+        max_epochs: int = 40,
+        patience: int = 6,
+        batch_size: int = 256,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 0.0,
+        seed: int = 0,
+        threads: int | None = 1,
+        device: str = "auto",
+    ) -> None:
+        self.max_particles = max_particles
+        self.ordering = ordering
+        self.vocabulary_size = vocabulary_size
+        self.embedding = embedding
+        self.hidden = hidden
+        self.depth = depth
+        self.decorrelation = decorrelation
+        self.decorrelate_on = decorrelate_on
+        self.decorrelation_warmup = decorrelation_warmup
+        self.validation_fraction = validation_fraction
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.seed = seed
+        self.threads = threads
+        self.device = device
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _PARAMETERS}
+
+    def set_params(self, **params: Any) -> FilterTrainer:
+        for name, value in params.items():
+            if name not in _PARAMETERS:
+                raise UsageError(f"FilterTrainer has no parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
+        return f"FilterTrainer({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # -- inputs --------------------------------------------------------------------------------
+    def graphs(self, events: ak.Array | GraphArrays) -> GraphArrays:
+        """The padded graphs of ``events`` with this trainer's slots and ordering."""
+        if isinstance(events, GraphArrays):
+            if events.max_particles != self.max_particles:
+                raise UsageError(
+                    f"the graphs have {events.max_particles} slots but max_particles is "
+                    f"{self.max_particles}; build them with max_particles={self.max_particles}"
+                )
+            return events
+        return graph_arrays(events, self.max_particles, self.ordering)
+
+    def _check_parameters(self) -> None:
+        if self.ordering not in ORDERINGS:
+            raise UsageError(f"ordering={self.ordering!r}; choose one of {list(ORDERINGS)}")
+        if self.decorrelate_on not in DECORRELATE_ON:
+            raise UsageError(
+                f"decorrelate_on={self.decorrelate_on!r}; choose one of {list(DECORRELATE_ON)}"
+            )
+        if self.device not in DEVICES:
+            raise UsageError(f"device={self.device!r}; choose one of {list(DEVICES)}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise UsageError("device='cuda' but torch sees no CUDA device; use 'auto' or 'cpu'")
+        if not self.decorrelation >= 0:
+            raise UsageError(f"decorrelation (λ) must be ≥ 0, not {self.decorrelation!r}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise UsageError("validation_fraction must lie strictly between 0 and 1")
+        for name in ("max_particles", "vocabulary_size", "embedding", "hidden", "depth"):
+            if int(getattr(self, name)) < 1:
+                raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        for name in ("max_epochs", "patience", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if not 0 <= int(self.decorrelation_warmup) < int(self.max_epochs):
+            raise UsageError(
+                f"decorrelation_warmup must lie in [0, max_epochs = {self.max_epochs}), "
+                f"not {self.decorrelation_warmup!r}"
+            )
+
+    def _device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(
+        self,
+        events: ak.Array | GraphArrays,
+        passed: np.ndarray,
+        decorrelate: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> FilterTrainer:
+        """Train on the truth records ``events`` (or their graphs) with the pass labels
+        ``passed`` (one bool per event); ``decorrelate`` is the variable x of the dCorr penalty
+        (needed when ``decorrelation`` > 0); ``sample_weight`` one weight ≥ 0 per event."""
+        self._check_parameters()
+        graphs = self.graphs(events)
+        n = len(graphs)
+        y = np.asarray(passed).astype(bool)
+        weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        x = np.zeros(n) if decorrelate is None else np.asarray(decorrelate, dtype=np.float64)
+        for name, values in (("passed", y), ("sample_weight", weight), ("decorrelate", x)):
+            if values.shape != (n,):
+                raise UsageError(f"{name} must hold one value per event ({n}), got {values.shape}")
+        if self.decorrelation > 0 and decorrelate is None:
+            raise UsageError("decorrelation > 0 needs the variable to decorrelate (decorrelate=)")
+        if not np.isfinite(x).all() or not np.isfinite(weight).all() or (weight < 0).any():
+            raise UsageError("decorrelate and sample_weight must be finite, weights ≥ 0")
+        if y.all() or not y.any():
+            raise UsageError(f"the labels are all {bool(y[0])}: the filter needs both classes")
+        order = np.random.default_rng(self.seed).permutation(n)
+        n_val = min(max(round(self.validation_fraction * n), 1), n - 1)
+        train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
+        training = graphs.take(train)
+        self.vocabulary_ = vocabulary(training, self.vocabulary_size)
+        self.scaling_ = standardisation(training)
+        device = self._device()
+        with threads(self.threads), seeded(self.seed):
+            self.network_ = GraphFilter(
+                self.vocabulary_,
+                len(FEATURES),
+                embedding=self.embedding,
+                hidden=self.hidden,
+                depth=self.depth,
+            ).to(device)
+        data = self._tensors(graphs, y, x, weight)
+        with threads(self.threads):
+            self.history_ = self._train(data, train, val, device)
+            p_val = self._probabilities(graphs.take(val))
+        self.network_.to("cpu")
+        self.validation_ = {
+            "events": len(val),
+            "auc": auc(p_val, y[val]),
+            "accuracy": float(np.mean((p_val > 0.5) == y[val])),
+            "pass_fraction": float(y[val].mean()),
+        }
+        reference = graphs.take(val[:4])
+        self.reference_inputs_ = {
+            NODES: preprocess(reference, self.scaling_),
+            ADJACENCY: reference.adjacency.astype(np.float32),
+            MASK: reference.mask.copy(),
+        }
+        self.n_events_ = n
+        log.info(
+            "filter trained on %d events (λ = %g): validation AUC %.4f after %d epochs",
+            len(train),
+            self.decorrelation,
+            self.validation_["auc"],
+            len(self.history_.train_loss),
+        )
+        return self
+
+    def _tensors(
+        self, graphs: GraphArrays, y: np.ndarray, x: np.ndarray, w: np.ndarray
+    ) -> dict[str, torch.Tensor]:
+        return {
+            "nodes": torch.from_numpy(preprocess(graphs, self.scaling_)),
+            "adjacency": torch.from_numpy(graphs.adjacency),  # uint8: ¼ of the memory
+            "mask": torch.from_numpy(graphs.mask),
+            "y": torch.from_numpy(y.astype(np.float32)),
+            "x": torch.from_numpy(((x - x.mean()) / (x.std() or 1.0)).astype(np.float32)),
+            "w": torch.from_numpy(w.astype(np.float32)),
+        }
+
+    def _loss(
+        self, logit: torch.Tensor, batch: dict[str, torch.Tensor], strength: float
+    ) -> torch.Tensor:
+        loss = weighted_binary_cross_entropy(logit, batch["y"], batch["w"])
+        if strength <= 0:
+            return loss
+        if self.decorrelate_on == "all":
+            chosen = torch.ones_like(batch["y"], dtype=torch.bool)
+        else:
+            chosen = batch["y"] > 0.5 if self.decorrelate_on == "pass" else batch["y"] < 0.5
+        index = torch.nonzero(chosen).squeeze(-1)[:MAX_DCORR_ROWS]
+        if len(index) < 3:
+            return loss
+        score = torch.sigmoid(logit[index])
+        penalty = distance_correlation(score, batch["x"][index], batch["w"][index], squared=True)
+        return loss + strength * penalty
+
+    def _batch(
+        self, data: dict[str, torch.Tensor], rows: np.ndarray, device: torch.device
+    ) -> dict[str, torch.Tensor]:
+        index = torch.from_numpy(rows)
+        out = {k: v[index].to(device) for k, v in data.items()}
+        out["adjacency"] = out["adjacency"].to(torch.float32)
+        return out
+
+    def _validation_loss(
+        self,
+        data: dict[str, torch.Tensor],
+        val: np.ndarray,
+        device: torch.device,
+        strength: float,
+    ) -> float:
+        logits, parts = [], []
+        with torch.no_grad():
+            for start in range(0, len(val), 1024):
+                batch = self._batch(data, val[start : start + 1024], device)
+                logits.append(
+                    self.network_.logit(batch["nodes"], batch["adjacency"], batch["mask"])
+                )
+                parts.append({k: batch[k] for k in ("y", "x", "w")})
+            whole = {k: torch.cat([p[k] for p in parts]) for k in ("y", "x", "w")}
+            return float(self._loss(torch.cat(logits), whole, strength))
+
+    def _train(
+        self,
+        data: dict[str, torch.Tensor],
+        train: np.ndarray,
+        val: np.ndarray,
+        device: torch.device,
+    ) -> FilterHistory:
+        net = self.network_
+        optimiser = torch.optim.Adam(
+            net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+        )
+        rng = np.random.default_rng(self.seed + 1)
+        history = FilterHistory()
+        best = copy.deepcopy(net.state_dict())
+        warmup = int(self.decorrelation_warmup) if self.decorrelation > 0 else 0
+        for epoch in range(int(self.max_epochs)):
+            # λ rises linearly over the warm-up: the network first learns what passes, then
+            # unlearns the dependence on x (from the start, a constant score is the cheapest
+            # way to a small dCorr)
+            strength = float(self.decorrelation) * min(1.0, epoch / warmup if warmup else 1.0)
+            net.train()
+            shuffled = train[rng.permutation(len(train))]
+            total = 0.0
+            for start in range(0, len(shuffled), int(self.batch_size)):
+                batch = self._batch(data, shuffled[start : start + int(self.batch_size)], device)
+                optimiser.zero_grad()
+                logit = net.logit(batch["nodes"], batch["adjacency"], batch["mask"])
+                loss = self._loss(logit, batch, strength)
+                loss.backward()
+                optimiser.step()
+                total += loss.detach().item() * len(batch["y"])
+            net.eval()
+            history.train_loss.append(total / len(train))
+            history.validation_loss.append(self._validation_loss(data, val, device, strength))
+            current = history.validation_loss[-1]
+            if epoch < warmup:  # losses with a smaller λ do not compare with the final one
+                continue
+            if (
+                history.best_epoch < 0
+                or current < history.validation_loss[history.best_epoch] - 1e-6
+            ):
+                history.best_epoch = epoch
+                best = copy.deepcopy(net.state_dict())
+            elif epoch - history.best_epoch >= int(self.patience):
+                history.stopped_early = True
+                break
+        net.load_state_dict(best)
+        net.eval()
+        return history
+
+    # -- prediction ----------------------------------------------------------------------------
+    def _fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise UsageError("this FilterTrainer is not fitted yet; call fit() first")
+
+    def _probabilities(self, graphs: GraphArrays, batch: int = 1024) -> np.ndarray:
+        device = next(self.network_.parameters()).device
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(graphs), batch):
+                part = graphs.take(np.arange(start, min(start + batch, len(graphs))))
+                nodes = torch.from_numpy(preprocess(part, self.scaling_)).to(device)
+                adjacency = torch.from_numpy(part.adjacency).to(device, torch.float32)
+                mask = torch.from_numpy(part.mask).to(device)
+                out.append(torch.sigmoid(self.network_.logit(nodes, adjacency, mask)).cpu())
+        return torch.cat(out).double().numpy() if out else np.zeros(0)
+
+    def predict(self, events: ak.Array | GraphArrays) -> np.ndarray:
+        """The pass probability of every event (float64)."""
+        self._fitted()
+        with threads(self.threads):
+            return self._probabilities(self.graphs(events))
+
+    # -- export --------------------------------------------------------------------------------
+    def template(self, name: str, description: str | None = None) -> dict[str, Any]:
+        """The card template of the exported network (see :mod:`recast.preserve.export`)."""
+        self._fitted()
+        order: Any = "as_given" if self.ordering == "record" else {"by": "pt", "descending": True}
+        common = {"collection": "particles", "ordering": order, "max_count": self.max_particles}
+        padding = {"value": 0.0, "stage": "after_preprocessing"}
+        features = []
+        for j, (feature, (unit, definition)) in enumerate(FEATURES.items()):
+            preprocessing: dict[str, Any] = {"formula": "x"}
+            if feature in self.scaling_:
+                mean, std = self.scaling_[feature]
+                preprocessing = {"formula": "(x - mean) / std", "mean": mean, "std": std}
+            features.append(
+                {
+                    "index": j,
+                    "name": feature,
+                    "definition": definition,
+                    "role": "feature",
+                    "source": {"attribute": feature},
+                    "unit": unit,
+                    "padding": padding,
+                    "preprocessing": preprocessing,
+                }
+            )
+        links = [
+            {
+                "index": k,
+                "name": f"link_{k}",
+                "definition": (
+                    f"1 if the particle in slot {k} is a mother or a daughter of this particle "
+                    "(mother.end_vertex == daughter.production_vertex), else 0; no self loop"
+                ),
+                "role": "feature",
+                "source": {"attribute": f"link_{k}"},
+                "unit": "1",
+                "padding": padding,
+                "preprocessing": {"formula": "x"},
+            }
+            for k in range(self.max_particles)
+        ]
+        kept = "the first" if self.ordering == "record" else "the highest-pT"
+        return {
+            "schema_version": CURRENT_VERSION,
+            "name": name,
+            "description": description
+            or (
+                "selective-simulation filter: probability that a generated event passes the "
+                f"skim, from a graph network over {kept} {self.max_particles} particles of the "
+                f"truth record (λ_dCorr = {self.decorrelation:g}); the PDG id is embedded over "
+                f"the vocabulary {self.vocabulary_} (any other id shares one embedding)"
+            ),
+            "evaluate_per": "event",
+            "inputs": [
+                {"name": NODES, "layout": "sequence", **common, "features": features},
+                {"name": ADJACENCY, "layout": "sequence", **common, "features": links},
+                {"name": MASK, "layout": "mask", **common},
+            ],
+            "outputs": [
+                {
+                    "name": OUTPUT,
+                    "columns": [
+                        {
+                            "index": 0,
+                            "label": OUTPUT,
+                            "activation": "sigmoid",
+                            "use": (
+                                "simulate the event with probability q = max(p, p_min) and "
+                                "weight it 1/q (recast.train.importance)"
+                            ),
+                        }
+                    ],
+                }
+            ],
+            "provenance": {"notes": "recast.train.filter"},
+        }
+
+    def export(
+        self, folder: str | Path, name: str = "event_filter", *, description: str | None = None
+    ) -> Path:
+        """Write ``<name>.onnx`` and ``<name>.card.json`` (checked against onnxruntime) to
+        ``folder``; returns the card's path."""
+        self._fitted()
+        template = self.template(name, description)
+        with threads(self.threads):
+            card = export_torch(
+                self.network_.to("cpu"),
+                template,
+                folder,
+                stem=name,
+                reference_inputs=self.reference_inputs_,
+            )
+        return Path(card.source)
+
+
+_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(FilterTrainer.__init__).parameters.items()
+    if name != "self"
+}
+_PARAMETERS = tuple(_DEFAULTS)
+
+__all__ = ["FilterHistory", "FilterTrainer", "auc"]

@@ -570,3 +570,12 @@ def test_docs_page_lists_every_choice_and_region() -> None:
         assert row.replace("|", "\\|")[2:-2].replace(" \\| ", " | ") in page, choice["topic"]
     for name in document["regions"]:
         assert f"| {name} |" in page, name
+
+
+def test_events_without_objects_get_neutral_values() -> None:
+    """No jet, no lepton: the variables are defined and every cut simply fails."""
+    e = derived({"met": (250.0, 0.5)}, {"jets": [jet(40.0, 0.0, 0.0)], "met": (10.0, 0.0)})
+    assert e.n_jets.tolist() == [0, 1] and ak.num(e.large_R_jets).tolist() == [0, 0]
+    assert e.MJ.tolist() == [0.0, 0.0] and e.mT_bmin.tolist() == [0.0, 0.0]
+    assert float(e.dphi4j_min[0]) == pytest.approx(math.pi) and e.mT.tolist() == [0.0, 0.0]
+    assert e.meff.tolist() == pytest.approx([250.0, 50.0])

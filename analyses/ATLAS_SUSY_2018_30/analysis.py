@@ -224,7 +224,7 @@ class Atlas2018Susy30(Analysis):
             for tag, k in index.items():
                 main = "Gtt" if tag.startswith("gtt") else "Gbb"
                 for label, column in (("main", main), *SCORE_LABELS.items()):
-                    full = np.zeros(n)
+                    full = np.full(n, np.nan)  # not evaluated: every score cut fails
                     if scores is not None:
                         full[rows] = np.asarray(scores[k][column], dtype=np.float64)
                     if label == "main":

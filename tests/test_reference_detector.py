@@ -105,10 +105,10 @@ def _stated_efficiency(
         return 0.0
     if flavour == 5:
         w = 0.97 * (1 - 0.45 * prox)
-        mu = 4.2 - 0.55 * math.log(pt / 90) ** 2 - 0.35 * abs(eta) - 0.7 * (n_b >= 2)
+        mu = 4.2 - 0.30 * math.log(pt / 90) ** 2 - 0.35 * abs(eta) - 0.7 * (n_b >= 2)
         return w * _phi((mu - cut) / 1.0) + (1 - w) * _phi((0.5 - cut) / 1.2)
     if flavour in (4, 15):
-        mu = 1.3 - 0.30 * math.log(pt / 60) ** 2 - 0.2 * abs(eta) + 0.5 * prox
+        mu = 1.6 - 0.15 * math.log(pt / 60) ** 2 - 0.2 * abs(eta) + 0.5 * prox
         return _phi((mu - cut) / 1.1)
     t = 0.010 + 0.008 * math.log(pt / 20) + 0.03 * prox
     return (1 - t) * _phi((-1.0 - cut) / 1.0) + t * _phi((2.0 - cut) / 1.5)

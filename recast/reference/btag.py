@@ -15,12 +15,12 @@ factor: 1 for touching jets, 0.2 at ΔR = 0.8):
 
 * **b-jets** (flavour 5): with weight ``w_b = 0.97 (1 - 0.45 P)`` a "found secondary vertex"
   component N(μ_b, 1.0) with
-  ``μ_b = 4.2 - 0.55 L² - 0.35 |η| - 0.7 [n_b ≥ 2]``;
+  ``μ_b = 4.2 - 0.30 L² - 0.35 |η| - 0.7 [n_b ≥ 2]``;
   otherwise a "lost" component N(0.5, 1.2). Close jets share tracks, so the vertex is lost
   more often (the proximity effect); two b-hadrons in one jet confuse the vertexing and
   lower the score.
 * **c-jets and τ-jets** (flavour 4 and 15): one component N(μ_c, 1.1) with
-  ``μ_c = 1.3 - 0.30 ln(pT / 60 GeV)² - 0.2 |η| + 0.5 P``.
+  ``μ_c = 1.6 - 0.15 ln(pT / 60 GeV)² - 0.2 |η| + 0.5 P``.
 * **light jets** (flavour 0): a core N(-1.0, 1.0) with weight ``1 - t`` and a mistag tail
   N(2.0, 1.5) with weight ``t = 0.010 + 0.008 ln(pT / 20 GeV) + 0.03 P`` (long-lived
   decays, conversions, and tracks from a close neighbour).
@@ -59,7 +59,7 @@ PROXIMITY_MIN_PT = 15.0
 #: ΔR when a jet has no neighbour
 DR_ALONE = 10.0
 #: b-jet efficiency (%) → score cut, calibrated on :func:`reference_population`
-WORKING_POINTS: dict[int, float] = {60: 2.9599, 70: 2.5897, 77: 2.2653, 85: 1.7310}
+WORKING_POINTS: dict[int, float] = {60: 3.1110, 70: 2.7525, 77: 2.4360, 85: 1.8990}
 
 B, C, TAU, LIGHT = 5, 4, 15, 0
 
@@ -73,15 +73,15 @@ class BTagModel:
     proximity_scale: float = 0.25
     dr_min: float = 0.4
     b_mean: float = 4.2
-    b_pt_curvature: float = 0.55
+    b_pt_curvature: float = 0.30
     b_pt_centre: float = 90.0
     b_eta_slope: float = 0.35
     double_b_shift: float = 0.7
     b_width: float = 1.0
     lost_mean: float = 0.5
     lost_width: float = 1.2
-    c_mean: float = 1.3
-    c_pt_curvature: float = 0.30
+    c_mean: float = 1.6
+    c_pt_curvature: float = 0.15
     c_pt_centre: float = 60.0
     c_eta_slope: float = 0.2
     c_proximity: float = 0.5

@@ -224,3 +224,41 @@ def test_option_changes_the_network_region_and_is_recorded(gtt: GttSample) -> No
     assert looser["provenance"]["options"] == {"nn_threshold": 0.1}
     assert looser["yields"]["SR_nn"]["raw"] > default["yields"]["SR_nn"]["raw"]
     assert looser["yields"]["SR_loose"] == default["yields"]["SR_loose"]
+
+
+def test_undistributed_file_needs_no_opset_but_a_source(tmp_path: Path, data_dir: Path) -> None:
+    folder, onnx = undistributed_bundle(tmp_path)
+    card_path = folder / CARD
+    card = json.loads(card_path.read_text())
+    entry = card["files"][0]
+    del entry["opset"], entry["producer"]  # unknown for a file nobody here has opened
+    card_path.write_text(json.dumps(card))
+    assert check_card(card_path).skipped
+    assert check_card(card_path, onnx).checked  # the graph is checked once given
+    del entry["source"]
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(Exception, match="source"):
+        check_card(card_path)
+    entry["source"] = "somewhere"
+    entry["distributed"] = True
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(Exception, match="opset"):
+        check_card(card_path)
+
+
+def test_one_given_file_serves_every_card_naming_it(
+    tmp_path: Path, data_dir: Path, gtt: GttSample
+) -> None:
+    folder, onnx = undistributed_bundle(tmp_path)
+    document = json.loads((folder / "analysis.json").read_text())
+    twin = folder / "networks" / "twin.card.json"
+    shutil.copy(folder / CARD, twin)
+    document["networks"]["twin"] = {"path": "networks/twin.card.json", "sha256": sha256_file(twin)}
+    document["regions"]["SR_loose"]["networks"] = ["twin"]
+    (folder / "analysis.json").write_text(json.dumps(document, indent=2))
+    without = run(folder, gtt)
+    assert "--network twin=PATH" in without["skipped"]["SR_loose"]  # the bundle's key
+    assert "--network signal_mlp=PATH" in without["skipped"]["SR_nn"]
+    with_file = run(folder, gtt, networks={"signal_mlp": onnx})
+    assert "skipped" not in with_file
+    assert set(with_file["provenance"]["networks"]) == {"signal_mlp", "twin"}

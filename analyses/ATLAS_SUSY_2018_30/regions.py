@@ -106,6 +106,8 @@ def regions() -> dict[str, dict[str, Any]]:
             }
             if network:
                 entry["networks"] = [NETWORK]
+            if "Gtb" in name:
+                entry["status"] = {"state": "UNVALIDATED", "reason": GTB_REASON}
             out[name] = entry
     for name, (tag, p, ttbar, z) in _CRZ.items():
         out[name] = {

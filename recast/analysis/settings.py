@@ -101,10 +101,16 @@ def network_cards(
             )
     usable: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
+    given = [Path(p).expanduser() for p in files.values()]
     for name, path in cards.items():
         card = NetworkCard.load(path)
+        card.network_key = name
         if name in files:
             card.use_files_from(files[name])
+        else:  # a file given for another network serves every card that names it
+            shared = _shared_file(card.file_names(), given)
+            if shared is not None:
+                card.use_files_from(shared)
         try:
             card.verify_digests()
         except NetworkUnavailableError as exc:
@@ -114,6 +120,15 @@ def network_cards(
             continue
         usable[name] = card
     return usable, unavailable
+
+
+def _shared_file(names: list[str], given: list[Path]) -> Path | None:
+    for path in given:
+        if path.is_file() and path.name in names:
+            return path
+        if path.is_dir() and all((path / n).is_file() for n in names):
+            return path
+    return None
 
 
 def runnable_regions(

@@ -100,6 +100,8 @@ class NetworkCard:
         self.folder = Path(source).resolve().parent if isinstance(source, Path) else Path.cwd()
         #: a user-given file (or folder) for the model files (``--network NAME=PATH``)
         self.file_override: Path | None = None
+        #: the name a bundle gives this network (its key under ``networks``), for messages
+        self.network_key: str | None = None
         schema.validate(document, KIND, self.source)
         self.document: dict[str, Any] = copy.deepcopy(dict(document))
         problems = list(_semantic_problems(self.document))
@@ -165,6 +167,10 @@ class NetworkCard:
             )
         self.file_override = path
 
+    def file_names(self) -> list[str]:
+        """The base names of the card's model files."""
+        return [Path(entry["path"]).name for entry in self.document["files"]]
+
     def model_files(self) -> list[ModelFile]:
         """The model files, each where it was found (see :mod:`recast.preserve.locate`)."""
         files = []
@@ -184,14 +190,13 @@ class NetworkCard:
                 f"{model.path}: no such file, named by {where}.path of {self.source}; put "
                 "the ONNX file beside the card or fix the path"
             )
-        looked = (
-            [model.path] if self.file_override is not None else locate.candidates(model.path)
-        )
+        looked = [model.path] if self.file_override is not None else locate.candidates(model.path)
         source = model.entry.get("source", "its publication")
         return (
             f"{model.path.name} ({model.digest}) is not distributed with {self.source}; "
             f"looked in {', '.join(map(str, looked))}. Get it from {source}, then pass "
-            f"--network {self.name}=PATH or copy it to {locate.user_data_dir() / 'networks'}"
+            f"--network {self.network_key or self.name}=PATH or copy it to "
+            f"{locate.user_data_dir() / 'networks'}"
         )
 
     def missing_files(self) -> list[str]:

@@ -88,8 +88,9 @@ def _check_file(card: NetworkCard, model: ModelFile, report: CheckReport) -> Ite
         return
     report.checked.append(f"{model.path.name}: ONNX checker passes")
     opset = next((o.version for o in graph_model.opset_import if o.domain in ("", "ai.onnx")), None)
-    if opset != model.entry["opset"]:
-        yield f"{where}.opset is {model.entry['opset']} but the graph uses opset {opset}"
+    recorded = model.entry.get("opset")  # unknown for a file that is not distributed
+    if recorded is not None and opset != recorded:
+        yield f"{where}.opset is {recorded} but the graph uses opset {opset}"
     graph = graph_model.graph
     initialisers = {i.name for i in graph.initializer}
     graph_inputs = {i.name: i for i in graph.input if i.name not in initialisers}

@@ -110,11 +110,11 @@ def card_tables(card: NetworkCard) -> list[Table]:
             if fold is None
             else (f"event_number % {fold['modulus']} == {fold['remainder']}")
         )
-        producer = model.entry["producer"]
+        producer = model.entry.get("producer", {"name": "unknown", "version": ""})
         files.add_row(
             model.entry["path"],
             applies,
-            str(model.entry["opset"]),
+            str(model.entry.get("opset", "unknown")),
             f"{producer['name']} {producer['version']}",
             model.digest[:23] + "…" + ("" if model.distributed else " (not distributed)"),
             str(len(model.entry.get("references", []))),

@@ -12,10 +12,14 @@ import awkward as ak
 import numpy as np
 import pytest
 
-from recast.errors import UsageError
+from recast.errors import EventFileError, UsageError
 from recast.events.cache import read_cache, read_cache_header
+from recast.objects import ObjectConfig
+from recast.objects.cache import check_config
+from recast.reference import REFERENCE_OBJECTS
 from recast.reference import grid as grid_module
 from recast.reference.grid import GridError, load_grid, parse_grid
+from recast.reference.read import paired_chunks, sample_chunks, sample_summary
 from recast.reference.samples import derived_seed, main, make_samples, plan, prepare_output
 
 
@@ -157,12 +161,27 @@ def test_a_tiny_run_writes_objects_and_detector_blocks(
         header = read_cache_header(folder / "detector_0000.parquet")
         assert header.extra["key"]["object_config"]["jet_exclude_leptons"] is True
         assert header.extra["cross_section_pb"] > 0
+        assert header.extra["content"].startswith("reference detector")
+        objects_header = read_cache_header(folder / "objects_0000.parquet").extra
+        check_config(folder / "objects_0000.parquet", objects_header, REFERENCE_OBJECTS)
+        with pytest.raises(UsageError, match="other options"):
+            check_config("x", objects_header, ObjectConfig())
     assert manifest["samples"]["ttbar"]["cross_section_pb"] > 10.0  # pb, tt̄ above 150 GeV
     # a rerun reuses every finished block; the same seed elsewhere gives the same events
     again = make_samples("Gbb_2100_1", out, events=8, seed=3, grid=grid)
     assert again["samples"]["Gbb_2100_1"]["events"] == 8
     reused = json.loads((out / "Gbb_2100_1" / "sample.json").read_text())["blocks"]
     assert all(b["reused"] for b in reused)
+    pairs = list(paired_chunks(out, "ttbar"))
+    assert [len(t) for t, _ in pairs] == [6, 2]
+    assert sample_summary(out, "ttbar")["events"] == 8
+    with pytest.raises(UsageError, match="--what Gtt_2100_1 --out"):
+        next(sample_chunks(out, "Gtt_2100_1"))
+    with pytest.raises(UsageError, match="kind 'truth'"):
+        next(sample_chunks(out, "ttbar", "truth"))
+    (out / "ttbar" / "objects_0001.parquet").unlink()
+    with pytest.raises(EventFileError, match="block 1 of ttbar is missing"):
+        list(paired_chunks(out, "ttbar"))
     other = tmp_path / "other"
     make_samples("Gbb_2100_1", other, events=6, seed=3, grid=grid)
     first = ak.to_list(next(_read(other / "Gbb_2100_1", "detector")))

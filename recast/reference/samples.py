@@ -60,6 +60,10 @@ from .grid import Grid, Sample, load_grid
 log = logging.getLogger(__name__)
 
 STAGES = ("generation", "objects", "detector", "writing")
+#: what each block file holds, in its header's ``content``
+CONTENT = ("truth objects (recast.objects)", "reference detector objects (detector level)")
+OPTIONS = config_document(REFERENCE_OBJECTS)
+NOTE = ("key", "cross_section_pb", "cross_section_error_pb", "events_failed", "seconds")
 
 
 def derived_seed(seed: int, *parts: object) -> int:
@@ -164,7 +168,7 @@ def _reusable(block: Block) -> dict[str, Any] | None:
         except EventFileError:
             return None
     same = all(e.get("key") == block.key() for e in extras)
-    return extras[0] if same else None
+    return {k: v for k, v in extras[0].items() if k in NOTE} if same else None
 
 
 def run_block(block: Block, chunk_size: int = 500) -> dict[str, Any]:
@@ -210,7 +214,10 @@ def run_block(block: Block, chunk_size: int = 500) -> dict[str, Any]:
         note["cross_section_error_pb"] = generator.cross_section_error
         note["events_failed"] = generator.n_failed
         note["seconds"] = seconds
-        objects_cache.extra = detector_cache.extra = note  # the header is written on exit
+        # the headers are written on exit; the objects file also carries its object options at
+        # the top, where recast.objects.cache.check_config looks for them
+        objects_cache.extra = {**note, "content": CONTENT[0], "object_config": OPTIONS}
+        detector_cache.extra = {**note, "content": CONTENT[1]}
     log.info(
         "%s block %d: %d events in %.1f s",
         block.sample.name,

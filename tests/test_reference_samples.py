@@ -40,6 +40,7 @@ def test_the_shipped_grid_keeps_held_out_points_apart() -> None:
     for sample in grid.samples("all"):  # sizes and rates are stated, not left empty
         assert sample.events >= 1000
     assert grid.document["measured"]["seconds_per_event"]
+    assert grid.sha256 == parse_grid(copy.deepcopy(grid.document), "elsewhere.json").sha256
 
 
 def test_a_held_out_point_used_for_training_is_refused(document: dict[str, Any]) -> None:

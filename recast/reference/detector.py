@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import awkward as ak
@@ -278,8 +278,6 @@ def perfect_detector() -> ReferenceDetector:
     )
 
     def ideal(model: LeptonModel) -> LeptonModel:
-        from dataclasses import replace
-
         return replace(
             model,
             max_abs_eta=inf,

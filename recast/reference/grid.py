@@ -14,6 +14,7 @@ measured generation rates. :func:`load_grid` validates it and reports every prob
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -78,6 +79,12 @@ class Grid:
     all_samples: tuple[Sample, ...]
     block_size: int
     e_cm: float
+
+    @property
+    def sha256(self) -> str:
+        """A digest of the grid's content (canonical JSON), whatever file it was read from."""
+        text = json.dumps(self.document, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def samples(self, what: str = "all") -> list[Sample]:
         """The samples a ``--what`` value names: a selection, or sample names joined by ','."""

@@ -51,7 +51,7 @@ from ..errors import EventFileError, RecastError, UsageError
 from ..events.cache import CacheWriter, read_cache_header
 from ..events.pythia import MAX_SEED, PythiaGenerator, pythia_settings
 from ..events.slha import write_gluino_slha
-from ..io import sha256_file, write_json
+from ..io import write_json
 from ..objects import build_objects
 from ..objects.cache import config_document
 from .detector import REFERENCE_OBJECTS, ReferenceDetector
@@ -153,8 +153,9 @@ def _setup(block: Block) -> list[str]:
     if not sample.is_signal:
         return [f"Beams:eCM = {block.e_cm:g}", *sample.settings]
     slha = Path(block.folder) / f"{sample.name}.slha"
+    if sample.m_gluino is None or sample.m_lsp is None or sample.decay is None:
+        raise UsageError(f"sample {sample.name}: a signal sample needs both masses and a decay")
     if not slha.is_file():
-        assert sample.m_gluino is not None and sample.m_lsp is not None and sample.decay
         write_gluino_slha(slha, sample.m_gluino, sample.m_lsp, sample.decay)
     return pythia_settings(slha, e_cm=block.e_cm)
 
@@ -302,7 +303,7 @@ def make_samples(
         "seed": seed,
         "workers": workers,
         "grid": grid.source,
-        "grid_sha256": _grid_digest(grid),
+        "grid_sha256": grid.sha256,
         "wall_seconds": time.perf_counter() - started,
         "samples": {
             k: {"role": v["role"], "events": v["events"], "cross_section_pb": v["cross_section_pb"]}
@@ -311,15 +312,6 @@ def make_samples(
     }
     write_json(out / "samples.json", manifest)
     return manifest
-
-
-def _grid_digest(grid: Grid) -> str:
-    path = Path(grid.source)
-    if path.is_file():
-        return sha256_file(path)
-    import json
-
-    return hashlib.sha256(json.dumps(grid.document, sort_keys=True).encode()).hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:

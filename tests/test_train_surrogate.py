@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("torch")
 
+from recast.detector.context import with_context
 from recast.detector.learned import SurrogateTagger
 from recast.detector.maps import load_map
 from recast.errors import MissingCollectionError, UsageError
@@ -233,3 +234,25 @@ def test_binned_chi2_by_hand() -> None:
     # sparse bins are merged with their neighbours until they hold 10 entries
     merged = binned_chi2(a, b, np.array([0.0, 0.2, 0.3, 0.5, 1.0]))
     assert merged["ndf"] == 1 and merged["chi2"] == pytest.approx(20.0)
+
+
+def test_the_check_rejects_a_flavour_blind_surrogate(
+    tmp_path: Path, held_out: ScoredSample
+) -> None:
+    """A deliberately wrong model: trained without the flavour, it learns the flavour-averaged
+    score; per pT bin that is nearly right, per pT × flavour it is rejected."""
+    sample = flavoured(1500, seed=21, score_seed=22)
+    blind = SurrogateTrainer(
+        own_features=("pt", "abs_eta", "dr_nearest"), n_models=1, max_epochs=4, seed=1
+    ).fit(sample.events, sample.score)
+    tagger = load_map(blind.export(tmp_path, "blind"))
+    assert isinstance(tagger, SurrogateTagger)
+    summary = surrogate_closure(tagger, [held_out], seed=1)["samples"][0]["summary"]
+    assert not summary["pt_flavour"]["passed"]
+    assert summary["pt_flavour"]["chi2_pvalue"] < 1e-12
+    # events without a flavour field: the tables by flavour are left out
+    jets = held_out.events.jets[["pt", "eta", "phi", "mass"]]
+    events = with_context(ak.with_field(held_out.events[["event_number"]], jets, "jets"), "jets")
+    plain = ScoredSample("no_flavour", events, held_out.score)
+    report = surrogate_closure(tagger, [plain], seed=1)
+    assert set(report["samples"][0]["tables"]) == {"pt"}

@@ -289,6 +289,8 @@ def test_nearest_dr_matches_a_brute_force_loop(objects: ak.Array) -> None:
                     best = min(best, math.hypot(a["eta"] - b["eta"], dphi))
             expected.append(best)
     np.testing.assert_allclose(got, expected, atol=1e-12)
+    batched = nearest_dr(counts, flat["eta"], flat["phi"], flat["pt"], 15.0, batch=7)
+    np.testing.assert_array_equal(batched, got)
 
 
 def test_same_seed_same_events_bit_identical_across_chunkings(objects: ak.Array) -> None:

@@ -192,3 +192,14 @@ def test_a_tiny_run_writes_objects_and_detector_blocks(
 def _read(folder: Path, kind: str) -> Any:
     for path in sorted(folder.glob(f"{kind}_*.parquet")):
         yield from read_cache(path)
+
+
+def test_two_worker_processes_make_the_same_events(
+    tmp_path: Path, document: dict[str, Any]
+) -> None:
+    grid = _tiny_grid(document)
+    make_samples("Gtt_2100_800", tmp_path / "one", events=9, seed=4, grid=grid)
+    make_samples("Gtt_2100_800", tmp_path / "two", events=9, seed=4, workers=2, grid=grid)
+    one = [ak.to_list(c) for c in sample_chunks(tmp_path / "one", "Gtt_2100_800")]
+    two = [ak.to_list(c) for c in sample_chunks(tmp_path / "two", "Gtt_2100_800")]
+    assert len(one) == 2 and one == two

@@ -104,16 +104,38 @@ class _Flat:
 
 
 def nearest_dr(
-    counts: np.ndarray, eta: np.ndarray, phi: np.ndarray, pt: np.ndarray, min_pt: float
+    counts: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    pt: np.ndarray,
+    min_pt: float,
+    batch: int = 2048,
 ) -> np.ndarray:
-    """Per object, ΔR to the nearest *other* object of its event with pT ≥ ``min_pt``."""
+    """Per object, ΔR to the nearest *other* object of its event with pT ≥ ``min_pt``.
+
+    Events are padded to the largest multiplicity and compared pairwise, ``batch`` events at a
+    time so that memory stays bounded whatever the chunk size.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    out = np.empty(int(counts.sum()))
+    for first in range(0, len(counts), batch):
+        c = counts[first : first + batch]
+        lo, hi = starts[first], starts[first] + int(c.sum())
+        out[lo:hi] = _nearest_padded(c, eta[lo:hi], phi[lo:hi], pt[lo:hi] >= min_pt)
+    return out
+
+
+def _nearest_padded(
+    counts: np.ndarray, eta: np.ndarray, phi: np.ndarray, neighbour_ok: np.ndarray
+) -> np.ndarray:
     n, most = len(counts), int(counts.max(initial=0))
     owner = np.repeat(np.arange(n), counts)
     position = np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
     grid_eta, grid_phi = np.zeros((n, most)), np.zeros((n, most))
     neighbour = np.zeros((n, most), dtype=bool)
     grid_eta[owner, position], grid_phi[owner, position] = eta, phi
-    neighbour[owner, position] = pt >= min_pt
+    neighbour[owner, position] = neighbour_ok
     deta = grid_eta[:, :, None] - grid_eta[:, None, :]
     dphi = grid_phi[:, :, None] - grid_phi[:, None, :]
     dphi -= 2.0 * np.pi * np.round(dphi / (2.0 * np.pi))

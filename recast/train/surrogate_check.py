@@ -37,7 +37,7 @@ import numpy as np
 from ..detector.context import CONTEXT_FIELDS, DR_NONE, attribute, with_context
 from ..detector.learned import SurrogateTagger
 from .inputs import event_weights
-from .surrogate import DISAGREEMENT, SPREAD
+from .surrogate_inputs import DISAGREEMENT, SPREAD
 from .surrogate_samples import FLAVOUR_NAMES, ScoredSample
 
 log = logging.getLogger(__name__)

@@ -37,8 +37,9 @@ import numpy as np
 from ..errors import ArtefactNotFoundError, InvalidDocumentError, MissingCollectionError
 from ..io import write_json
 from .study import config_problems
-from .surrogate import DISAGREEMENT, SurrogateTrainer
+from .surrogate import SurrogateTrainer
 from .surrogate_check import PT_EDGES, surrogate_closure, surrogate_uncertainty
+from .surrogate_inputs import DISAGREEMENT
 from .surrogate_samples import ScoredSample, synthetic
 
 log = logging.getLogger(__name__)

@@ -262,3 +262,41 @@ def test_one_given_file_serves_every_card_naming_it(
     with_file = run(folder, gtt, networks={"signal_mlp": onnx})
     assert "skipped" not in with_file
     assert set(with_file["provenance"]["networks"]) == {"signal_mlp", "twin"}
+
+
+def test_scan_leaves_out_regions_the_runs_skipped(tmp_path: Path) -> None:
+    from recast.likelihood.scan import scan
+
+    regions = [
+        {"name": "SR_cut", "observed": 3, "background": 2.0, "background_uncertainty": 0.5},
+        {"name": "SR_nn", "observed": 1, "background": 1.0, "background_uncertainty": 0.3},
+    ]
+    (tmp_path / "likelihood.json").write_text(json.dumps({"signal_regions": regions}))
+    points = []
+    for i, value in enumerate((2.0, 9.0)):
+        results = {
+            "schema_version": "1.0.0",
+            "analysis": "X",
+            "normalisation": {
+                "cross_section_pb": 1.0,
+                "luminosity_fb": 1.0,
+                "sum_weights": 1.0,
+                "factor": 1.0,
+            },
+            "yields": {"SR_cut": {"value": value, "mc_uncertainty": 0.1, "raw": 100}},
+            "cutflows": {},
+            "skipped": {"SR_nn": "network 'nn' is not available"},
+            "provenance": {"recast_version": "0", "inputs": []},
+        }
+        (tmp_path / f"p{i}.json").write_text(json.dumps(results))
+        points.append({"m": 100.0 * (i + 1), "results": f"p{i}.json"})
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"parameters": ["m"], "points": points}))
+    table = scan(tmp_path / "likelihood.json", grid)
+    assert [p["best_expected_region"] for p in table["points"]] == ["SR_cut", "SR_cut"]
+    assert [p["excluded"] for p in table["points"]] == [False, True]
+    results["skipped"] = {}  # a region nobody skipped and nobody has: still an error
+    (tmp_path / "p0.json").write_text(json.dumps(results))
+    (tmp_path / "p1.json").write_text(json.dumps(results))
+    with pytest.raises(UsageError, match=r"no point has a yield for region.*SR_nn"):
+        scan(tmp_path / "likelihood.json", grid)

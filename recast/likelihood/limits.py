@@ -242,13 +242,15 @@ def limits_for_bundle(
         str(Path(bundle.folder) / "analysis.json"),
     )
     if skipped:
-        spec = _without(spec, set(skipped))
+        spec = without_regions(spec, set(skipped))
         if not spec.regions and spec.workspace is None:
             return None
     return compute_limits(spec, yields, source=source, method=method, negative=negative)
 
 
-def _without(spec: LikelihoodSpec, skipped: set[str]) -> LikelihoodSpec:
+def without_regions(spec: LikelihoodSpec, skipped: set[str]) -> LikelihoodSpec:
+    """The likelihood without the ``skipped`` regions, their combinations and, if it needs
+    them, the workspace."""
     workspace = spec.workspace
     if workspace is not None and skipped & set(workspace.region_map):
         log.warning("the full likelihood needs skipped region(s): only per-region limits")

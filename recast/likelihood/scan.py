@@ -29,6 +29,7 @@ from ..errors import InvalidDocumentError, UsageError
 from ..io import write_json
 from ..parallel import local_cluster
 from .counting import CountingModel, median_expected_limits
+from .limits import without_regions
 from .simplified import Region, signal_yields
 from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
 from .workers import GridPoint, scan_chunk
@@ -64,16 +65,18 @@ def grid_from_document(document: Any, source: str) -> tuple[list[str], list[Grid
                 values[name] = float(value)
         if "yields" in point and isinstance(point["yields"], Mapping):
             raw, where = point["yields"], f"{source} points[{i}]"
+            skipped: tuple[str, ...] = ()
         elif isinstance(point.get("results"), str):
             path = folder / point["results"]
             results = schema.load_json(path)
             schema.validate(results, "results", str(path))
             raw, where = results["yields"], str(path)
+            skipped = tuple(results.get("skipped", {}))
         else:
             problems.append((f"points[{i}]", 'needs "yields": {REGION: events} or "results": PATH'))
             continue
         try:
-            out.append(GridPoint(values, signal_yields(raw, where)))
+            out.append(GridPoint(values, signal_yields(raw, where), skipped))
         except InvalidDocumentError as exc:
             problems += [(f"points[{i}].{p}", m) for p, m in exc.problems]
     if problems:
@@ -161,6 +164,11 @@ def scan(
     spec = resolve_likelihood(analysis)
     parameters, points = load_grid(grid)
     missing = [n for n in needed_regions(spec) if not any(n in p.yields for p in points)]
+    not_run = {n for p in points for n in p.skipped}
+    if missing and set(missing) <= not_run:  # the runs skipped them: limits without them
+        log.warning("regions not run (no network file) leave the scan: %s", ", ".join(missing))
+        spec = without_regions(spec, set(missing))
+        missing = []
     if missing:
         raise UsageError(f"{grid}: no point has a yield for region(s) {', '.join(missing)}")
     executor = _Executor(workers, scheduler, client)

@@ -29,6 +29,8 @@ class GridPoint:
 
     parameters: dict[str, float]
     yields: dict[str, SignalYield]
+    #: regions the run behind this point did not run (a network file was not available)
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass

@@ -78,11 +78,15 @@ def build_objects(events: ak.Array, config: ObjectConfig | None = None) -> ak.Ar
     taus = hadronic_taus(truth)
     sources = label_sources(truth, taus, config)
     tick = time.perf_counter()
+    tracks = None
+    if config.jet_track_min_pt is not None:  # charged inputs above the track threshold
+        pt = np.hypot(inputs[0], inputs[1])
+        tracks = (truth.charge[chosen] != 0) & (pt >= config.jet_track_min_pt)
     if config.flavour_matching == "ghost":
         ghosts = (sources.event, sources.ghost_momenta())
-        small, matched = jet_tools.small_r_jets(event, inputs, n, config, ghosts)
+        small, matched = jet_tools.small_r_jets(event, inputs, n, config, ghosts, tracks)
     else:
-        small, matched = jet_tools.small_r_jets(event, inputs, n, config)
+        small, matched = jet_tools.small_r_jets(event, inputs, n, config, flagged=tracks)
     clustering += time.perf_counter() - tick
     pt, eta, phi, mass = small.kinematics()
     if matched is None:
@@ -95,6 +99,8 @@ def build_objects(events: ak.Array, config: ObjectConfig | None = None) -> ak.Ar
         "mass": mass,
         **jet_labels(sources, matched, len(small)),
     }
+    if small.n_flagged is not None:
+        fields["n_charged"] = small.n_flagged
     out = {
         "event_number": events["event_number"],
         "weight": events["weight"],

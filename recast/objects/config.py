@@ -46,6 +46,9 @@ class ObjectConfig:
     #: True clusters jets without the prompt electrons and muons and their dressing photons
     #: (ATLAS "WZ" truth jets); by default a prompt lepton is also a jet, as in "AntiKt4Truth"
     jet_exclude_leptons: bool = False
+    #: count each jet's charged constituents above this pT as ``n_charged`` (its tracks; ATLAS
+    #: overlap removal asks for them); None leaves the field out
+    jet_track_min_pt: float | None = None
 
     #: None (no ``large_R_jets``), "particles" (anti-kT from the particles) or "reclustered"
     #: (anti-kT from the small-R jets above ``jet_min_pt``)
@@ -76,6 +79,13 @@ class ObjectConfig:
     isolation_dr: float = 0.2
     #: ``isolated`` is ``isolation < isolation_max`` (Σ pT in the cone / object pT)
     isolation_max: float = 0.15
+    #: track isolation ``isolation_track`` of electrons and muons: Σ pT of charged particles
+    #: above ``track_min_pt`` within ΔR < min(radius, track_isolation_k / pT), over the pT
+    #: (ATLAS ptvarcone20 for electrons, ptvarcone30 for muons); None leaves it out
+    track_isolation_k: float | None = None
+    track_isolation_radius_electron: float = 0.2
+    track_isolation_radius_muon: float = 0.3
+    track_min_pt: float = 1.0
 
     photon_min_pt: float = 10.0
     photon_max_abs_eta: float | None = None

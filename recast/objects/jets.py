@@ -53,6 +53,8 @@ class FlatJets:
     #: positions of each jet's constituents in the clustering input (CSR: ``constituent_start``)
     constituents: np.ndarray | None = None
     constituent_start: np.ndarray | None = None
+    #: per jet, how many of its constituents were flagged (see :func:`small_r_jets`)
+    n_flagged: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.event)
@@ -60,7 +62,12 @@ class FlatJets:
     def select(self, keep: np.ndarray) -> FlatJets:
         """The jets where ``keep`` is True (constituent lists are dropped)."""
         return FlatJets(
-            self.event[keep], self.px[keep], self.py[keep], self.pz[keep], self.energy[keep]
+            self.event[keep],
+            self.px[keep],
+            self.py[keep],
+            self.pz[keep],
+            self.energy[keep],
+            n_flagged=None if self.n_flagged is None else self.n_flagged[keep],
         )
 
     def kinematics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -188,16 +195,20 @@ def small_r_jets(
     n_events: int,
     config: ObjectConfig,
     ghosts: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None,
+    flagged: np.ndarray | None = None,
 ) -> tuple[FlatJets, np.ndarray | None]:
     """Anti-kT jets of ``config.jet_radius`` above ``jet_min_pt`` (and inside |η| if set).
 
     ``ghosts`` (event, momenta), sorted by event, are clustered along; the second result then
     gives, per ghost, the position of the jet that absorbed it (-1 for none). Jets made only of
-    ghosts are dropped.
+    ghosts are dropped. ``flagged`` (one bool per input, e.g. charged above a pT) makes each
+    jet count its flagged constituents in ``n_flagged``.
     """
     radius, min_pt = config.jet_radius, config.jet_min_pt
     if ghosts is None:
-        jets = cluster(event, momenta, n_events, radius, min_pt)
+        jets = cluster(event, momenta, n_events, radius, min_pt, constituents=flagged is not None)
+        if flagged is not None:
+            jets.n_flagged = _count_flagged(jets, jets.constituents, flagged)
         return jets.select(_eta_cut(jets, config.jet_max_abs_eta)), None
     ghost_event, ghost_momenta = ghosts
     n_real, n_ghosts = len(event), len(ghost_event)
@@ -220,11 +231,29 @@ def small_r_jets(
     is_ghost = original >= n_real
     ghost_jet = np.full(n_ghosts, -1, np.int64)
     ghost_jet[original[is_ghost] - n_real] = owner[is_ghost]
+    if flagged is not None:
+        real = np.where(is_ghost, 0, original)
+        jets.n_flagged = _count_flagged(jets, real, flagged, is_ghost)
     keep = _eta_cut(jets, config.jet_max_abs_eta)
     keep &= np.bincount(owner[~is_ghost], minlength=len(jets)) > 0
     new_position = np.where(keep, np.cumsum(keep) - 1, -1)
     ghost_jet = np.where(ghost_jet >= 0, new_position[ghost_jet], -1)
     return jets.select(keep), ghost_jet
+
+
+def _count_flagged(
+    jets: FlatJets,
+    positions: np.ndarray | None,
+    flagged: np.ndarray,
+    ignore: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per jet, how many of its constituents (at ``positions`` in the inputs) are flagged."""
+    assert positions is not None and jets.constituent_start is not None
+    owner = np.repeat(np.arange(len(jets)), np.diff(jets.constituent_start))
+    hit = flagged[positions] if len(positions) else np.zeros(0, bool)
+    if ignore is not None:
+        hit &= ~ignore
+    return np.bincount(owner[hit], minlength=len(jets)).astype(np.int32)
 
 
 def large_r_jets(

@@ -37,23 +37,51 @@ def isolation(
     eta: np.ndarray,
     phi: np.ndarray,
     owner: np.ndarray,
-    dr: float,
+    dr: float | np.ndarray,
+    counted: np.ndarray | None = None,
 ) -> np.ndarray:
     """Σ pT of visible final-state particles within ``dr`` of each object, over its pT.
 
     ``owner[i]`` is the object (position) particle ``i`` belongs to, or -1: an object's own
-    particles (the lepton and its dressing photons) are not counted in its cone.
+    particles (the lepton and its dressing photons) are not counted in its cone. ``dr`` may
+    differ per object; ``counted`` (per particle) restricts the sum, e.g. to tracks.
     """
     flat = truth.flat
-    visible = np.flatnonzero(truth.visible)
+    use = truth.visible if counted is None else truth.visible & counted
+    visible = np.flatnonzero(use)
     p_pt, p_eta, p_phi, _ = flat.pt_eta_phi_mass
     i_obj, i_vis = event_pairs(event, flat.event[visible], flat.n_events)
     particle = visible[i_vis]
-    near = delta_r(eta[i_obj], phi[i_obj], p_eta[particle], p_phi[particle]) < dr
+    cone = np.broadcast_to(np.asarray(dr, dtype=np.float64), event.shape)[i_obj]
+    near = delta_r(eta[i_obj], phi[i_obj], p_eta[particle], p_phi[particle]) < cone
     near &= owner[particle] != i_obj
     cone = np.bincount(i_obj[near], weights=p_pt[particle[near]], minlength=len(event))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pt > 0, cone / pt, np.inf)
+
+
+def _track_isolation(
+    truth: Truth,
+    config: ObjectConfig,
+    event: np.ndarray,
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    pid: np.ndarray,
+    owner: np.ndarray,
+) -> np.ndarray:
+    """ptvarcone: charged particles above ``track_min_pt`` in ΔR < min(R, k / pT)."""
+    assert config.track_isolation_k is not None
+    radius = np.where(
+        np.abs(pid) == ELECTRON,
+        config.track_isolation_radius_electron,
+        config.track_isolation_radius_muon,
+    )
+    with np.errstate(divide="ignore"):
+        cone = np.minimum(radius, config.track_isolation_k / pt)
+    p_pt = truth.flat.pt_eta_phi_mass[0]
+    tracks = (truth.charge != 0) & (p_pt >= config.track_min_pt)
+    return isolation(truth, event, pt, eta, phi, owner, cone, tracks)
 
 
 def leptons_and_photons(
@@ -118,6 +146,10 @@ def leptons_and_photons(
         "isolation": l_iso,
         "isolated": l_iso < config.isolation_max,
     }
+    if config.track_isolation_k is not None:
+        lepton_fields["isolation_track"] = _track_isolation(
+            truth, config, l_event, l_pt, l_eta, l_phi, flat.pid[leptons], owner
+        )
 
     # photons used for dressing belong to their lepton, even when the lepton fails its cuts
     photons = photons[~used]

@@ -211,6 +211,13 @@ def test_inputs_outside_the_training_support_are_flagged(
     assert unseen["disagreement"].min() > np.percentile(inside["disagreement"], 99.9)
     assert np.median(unseen["disagreement"]) > 5 * np.median(inside["disagreement"])
     assert np.median(unseen["score_spread"]) > 5 * np.median(inside["score_spread"])
+    # a flavour label never seen in training (15, a τ): outside validity, members part less
+    jets = held_out.events.jets[["pt", "eta", "phi", "mass", "flavour"]]
+    jets = ak.with_field(jets, ak.full_like(jets.flavour, 15), "flavour")
+    taus = with_context(ak.with_field(held_out.events[["event_number"]], jets, "jets"), "jets")
+    tau = surrogate_uncertainty(tagger, taus)
+    assert tau["outside"].all()
+    assert np.median(tau["disagreement"]) > 3 * np.median(inside["disagreement"])
 
 
 # -- the binned χ² on its own ---------------------------------------------------------------------

@@ -45,19 +45,20 @@ CHOICES: list[tuple[str, str, str]] = [
     (
         "electrons",
         "baseline: truth prompt dressed (ΔR < 0.1) electrons, pT > 20 GeV, |η| < 2.47 with the "
-        "crack 1.37 ≤ |η| < 1.52 removed; signal: baseline after OR with Σ pT of the visible "
-        "particles in ΔR < 0.2 below 0.15 pT (ObjectConfig isolation_dr / isolation_max)",
-        "§8.3 and §9.5/§9.7 (ratio 0.15 of FCLoose; GB/RV's 1.15 almost never rejects). The "
-        "cone is fixed at 0.2 rather than min(0.2, 10 GeV/pT), and neutral particles count: "
-        "recast.objects has one fixed cone over all visible particles; the difference only "
-        "affects electrons above 50 GeV near other activity",
+        "crack 1.37 ≤ |η| < 1.52 removed; signal: baseline after OR with track isolation "
+        "(charged particles above 1 GeV in ΔR < min(0.2, 10 GeV/pT), ObjectConfig "
+        "track_isolation_*) below 0.15 pT",
+        "§8.3 and §9.5/§9.7 (the track part of FCLoose with ratio 0.15; GB/RV's 1.15 almost "
+        "never rejects). The calorimeter part of FCLoose (ΔR < 0.2, 0.20 pT) is not applied, "
+        "as in GB and RV",
     ),
     (
         "muons",
         "baseline: truth prompt dressed muons, pT > 20 GeV, |η| < 2.5; signal: baseline after "
-        "OR with Σ pT of the visible particles in ΔR < 0.2 below 0.06 pT",
-        "§8.3, §9.8 (ratio 0.06 of FixedCutTightTrackOnly); the cone is 0.2, not "
-        "min(0.3, 10 GeV/pT), for the reason given for electrons",
+        "OR with track isolation (charged particles above 1 GeV in ΔR < min(0.3, 10 GeV/pT)) "
+        "below 0.06 pT",
+        "§8.3, §9.8 (FixedCutTightTrackOnly, as CM writes it; GB/RV's 1.06 with the muon in "
+        "the sum is the same cut)",
     ),
     (
         "overlap removal",
@@ -66,9 +67,8 @@ CHOICES: list[tuple[str, str, str]] = [
         "with ≤ 2 charged tracks within ΔR < 0.2 of a muon removed; (4) muons within ΔR < 0.4 "
         "of a remaining jet removed; ΔR with rapidity",
         "§8.4 and §9.9 (CM's order and cones; fixed 0.4 cones, which the recipe calls a close "
-        "approximation of the sliding ones). Step 3 reads the jets' n_charged when they carry "
-        "it; truth jets do not yet, and with the prompt leptons out of the jets a jet near a "
-        "prompt muon is hadronic (many tracks), so it is kept and the muon goes in step 4",
+        "approximation of the sliding ones). Step 3 reads the jets' n_charged: charged "
+        "constituents above 0.5 GeV (ObjectConfig jet_track_min_pt)",
     ),
     (
         "MET",

@@ -245,6 +245,11 @@ def analysis(digests: dict[str, str], likelihood_regions: list[dict[str, Any]]) 
             "dressing_dr": 0.1,
             "isolation_dr": 0.2,
             "isolation_max": 0.15,
+            "jet_track_min_pt": 0.5,
+            "track_isolation_k": 10.0,
+            "track_isolation_radius_electron": 0.2,
+            "track_isolation_radius_muon": 0.3,
+            "track_min_pt": 1.0,
         },
         "detector": {"path": "detector.json", "sha256": digests["detector.json"]},
         "networks": {

@@ -29,6 +29,8 @@ OR_MUON_JET = 0.4
 OR_MAX_TRACKS = 2
 #: signal-muon isolation: Σ pT in the cone / pT below this (FixedCutTightTrackOnly ratio, §1.5)
 MUON_ISOLATION_MAX = 0.06
+#: signal-electron isolation: the track part of FCLoose (§1.4, §9.7)
+ELECTRON_ISOLATION_MAX = 0.15
 LARGE_R_RADIUS = 0.8
 LARGE_R_FCUT = 0.10
 LARGE_R_MIN_PT = 100.0
@@ -95,14 +97,20 @@ def b_flag(jets: ak.Array) -> ak.Array:
     return jets.btag & (abs(jets.eta) < B_TAG_MAX_ABS_ETA)
 
 
+def _isolation(leptons: ak.Array) -> ak.Array:
+    """Track isolation (ptvarcone) when the objects carry it, else the fixed-cone one."""
+    return leptons.isolation_track if "isolation_track" in leptons.fields else leptons.isolation
+
+
 def signal_electrons(electrons: ak.Array) -> ak.Array:
-    """Isolated baseline electrons: Σ pT in ΔR < 0.2 below 0.15 pT (FCLoose track ratio, §9.7)."""
-    return electrons[electrons.isolated]
+    """Isolated baseline electrons: tracks in ΔR < min(0.2, 10 GeV/pT) below 0.15 pT (FCLoose
+    track part, §9.7)."""
+    return electrons[_isolation(electrons) < ELECTRON_ISOLATION_MAX]
 
 
 def signal_muons(muons: ak.Array) -> ak.Array:
-    """Isolated baseline muons: Σ pT in the cone below 0.06 pT (§9.8)."""
-    return muons[muons.isolation < MUON_ISOLATION_MAX]
+    """Isolated baseline muons: tracks in ΔR < min(0.3, 10 GeV/pT) below 0.06 pT (§9.8)."""
+    return muons[_isolation(muons) < MUON_ISOLATION_MAX]
 
 
 def leptons(electrons: ak.Array, muons: ak.Array) -> ak.Array:

@@ -96,7 +96,7 @@ class FilterTrainer:
         self,
         *,
         max_particles: int = 100,
-        ordering: str = "record",
+        ordering: str = "pt",
         vocabulary_size: int = 48,
         embedding: int = 8,
         hidden: int = 32,
@@ -180,7 +180,8 @@ class FilterTrainer:
         for name in ("max_epochs", "patience", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")
-        if not 0 <= int(self.decorrelation_warmup) < int(self.max_epochs):
+        warmup = int(self.decorrelation_warmup)
+        if warmup < 0 or (self.decorrelation > 0 and warmup >= int(self.max_epochs)):
             raise UsageError(
                 f"decorrelation_warmup must lie in [0, max_epochs = {self.max_epochs}), "
                 f"not {self.decorrelation_warmup!r}"

@@ -7,12 +7,11 @@ without the filter, and the bias of chosen variables; optionally plot. The confi
 (``schemas/1.0.0/train-filter.json``)::
 
     {
-      "schema_version": "1.0.0",
       "output": "filter",                    # folder, relative to the config file
       "name": "toy_filter",                  # cards toy_filter_plain, toy_filter_dcorr
       "sample": {"synthetic": "decay_tree", "events": 6000, "seed": 1},
       "test_fraction": 0.5,
-      "graph": {"max_particles": 100, "ordering": "record"},
+      "graph": {"max_particles": 100, "ordering": "pt"},
       "decorrelate": "m_vis", "decorrelation": 1.0,
       "trainer": {"max_epochs": 60, "batch_size": 512, "seed": 0},
       "importance": {"p_min": 0.05, "seed": 7},
@@ -33,10 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError, closest
+from ..errors import InvalidDocumentError, UsageError, closest
 from ..io import write_json
 from ..preserve.session import make_session
-from ..schema import validate
 from ._torch import torch
 from .filter import ADJACENCY, MASK, NODES, FilterTrainer, auc
 from .filter_report import Timing, bias_report, figure_of_merit
@@ -44,6 +42,7 @@ from .filter_samples import FilterSample, load_sample
 from .graph_inputs import preprocess
 from .importance import importance_sample
 from .losses import distance_correlation
+from .study import config_problems
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +217,7 @@ def run_filter_study(
     """Run the study a (validated) config describes; paths are relative to ``base``."""
     graph = document.get("graph", {})
     max_particles = int(graph.get("max_particles", 100))
-    ordering = graph.get("ordering", "record")
+    ordering = graph.get("ordering", "pt")
     sample = load_sample(document["sample"], max_particles, ordering)
     if document["decorrelate"] not in sample.variables:
         raise UsageError(
@@ -277,11 +276,15 @@ def run_filter_study(
     return FilterStudy(folder, cards, report_path, plots, report)
 
 
-def train_filter(document: Mapping[str, Any], path: str | Path) -> FilterStudy:
-    """Validate a training config read from ``path`` and run it."""
-    path = Path(path)
-    validate(document, "train-filter", str(path))
-    return run_filter_study(document, path.parent, str(path))
+def train_filter(document: Mapping[str, Any], path: str | Path = "<config>") -> FilterStudy:
+    """Validate a training config read from ``path`` (every problem with its JSON path, in one
+    :class:`~recast.errors.InvalidDocumentError`) and run it; paths are relative to its folder.
+    """
+    problems = config_problems(document, "train-filter", str(path))
+    if problems:
+        raise InvalidDocumentError(str(path), problems)
+    base = Path(path).resolve().parent if str(path) != "<config>" else Path.cwd()
+    return run_filter_study(document, base, str(path))
 
 
 __all__ = ["FilterStudy", "onnx_probabilities", "run_filter_study", "train_filter"]

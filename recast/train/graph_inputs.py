@@ -3,9 +3,12 @@
 One graph per event: a node per particle of ``events.particles`` (the layout of
 :mod:`recast.events.chunk`), an undirected edge per mother–daughter link (the parents of a
 particle are those whose ``end_vertex`` is its ``production_vertex``). The particle list is
-cropped or padded to ``max_particles`` (100 by default): ``ordering="record"`` keeps the first
-ones in the generator's record order (the beams, the hard process and its decays come first in
-Pythia's record), ``"pt"`` the hardest ones. Links to a particle that was cropped away are lost.
+cropped or padded to ``max_particles`` (100 by default): ``ordering="pt"`` (the default) keeps
+the hardest ones, ``"record"`` the first ones in the generator's record order. In a Pythia8
+record of an LHC event the first hundred entries are the beams, the hard process and then the
+initial-state shower and MPI partons: the top decay products come hundreds of entries later, so
+"record" suits small decay trees (Belle II's Υ(4S) decays, the toy of :mod:`.filter_toy`) and
+"pt" hadron-collider events. Links to a particle that was cropped away are lost.
 
 Three arrays, the inputs of the exported network:
 
@@ -166,7 +169,7 @@ def _links(
 def graph_arrays(
     events: ak.Array,
     max_particles: int = 100,
-    ordering: str = "record",
+    ordering: str = "pt",
     *,
     source: str = "events",
 ) -> GraphArrays:

@@ -1,0 +1,367 @@
+"""The selective-simulation filter: truth graphs, the graph convolution, training with and
+without dCorr on toy decay trees, and the exported ONNX + card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import pytest
+
+from recast.errors import MissingCollectionError, UsageError
+from recast.events.chunk import make_chunk
+from recast.train.filter_toy import decay_tree_events
+from recast.train.graph_inputs import FEATURES, concatenate, graph_arrays, vocabulary
+
+torch = pytest.importorskip("torch")
+
+from recast.preserve.check import check_card  # noqa: E402
+from recast.preserve.session import make_session  # noqa: E402
+from recast.train.filter import FilterTrainer, auc  # noqa: E402
+from recast.train.graph_inputs import preprocess  # noqa: E402
+from recast.train.graph_network import GraphFilter, normalised_adjacency  # noqa: E402
+from recast.train.losses import distance_correlation  # noqa: E402
+
+
+def tiny_chunk() -> ak.Array:
+    """One event: a beam (0) ends at vertex 0, which makes B (1) and C (2); B ends at vertex 1
+    (at z = 3 mm, c·t = 5 mm) and makes D (3) and E (4). A second event has one particle."""
+    particles = {
+        "px": np.array([0.0, 30.0, -10.0, 20.0, 1.0, 5.0]),
+        "py": np.array([0.0, 40.0, 0.0, 0.0, 1.0, 0.0]),
+        "pz": np.array([100.0, 0.0, 5.0, 1.0, -1.0, 0.0]),
+        "E": np.array([100.0, 51.0, 12.0, 21.0, 2.0, 5.0]),
+        "pid": np.array([2212, 511, 211, -411, 13, 22]),
+        "status": np.array([4, 2, 1, 2, 1, 1]),
+        "generated_mass": np.array([0.938, 5.28, 0.14, 1.87, 0.106, 0.0]),
+        "production_vertex": np.array([-1, 0, 0, 1, 1, -1]),
+        "end_vertex": np.array([0, 1, -1, -1, -1, -1]),
+    }
+    vertices = {
+        "x": np.array([0.0, 0.0]),
+        "y": np.array([0.0, 0.0]),
+        "z": np.array([-2.0, 3.0]),
+        "t": np.array([0.0, 5.0]),
+    }
+    return make_chunk(
+        np.array([10, 11]),
+        {"nominal": np.ones(2)},
+        np.full(2, np.nan),
+        np.full(2, np.nan),
+        np.array([5, 1]),
+        particles,
+        np.array([2, 0]),
+        vertices,
+    )
+
+
+# -- graph inputs -----------------------------------------------------------------------------
+def test_links_are_mother_daughter_pairs_both_ways() -> None:
+    graphs = graph_arrays(tiny_chunk(), max_particles=8, ordering="record")
+    assert graphs.nodes.shape == (2, 8, len(FEATURES))
+    links = {tuple(map(int, pair)) for pair in np.argwhere(graphs.adjacency[0])}
+    expected = {(0, 1), (0, 2), (1, 3), (1, 4)}
+    assert links == expected | {(b, a) for a, b in expected}
+    assert graphs.mask[0].tolist() == [1] * 5 + [0] * 3
+    assert graphs.mask[1].tolist() == [1] + [0] * 7
+    assert not graphs.adjacency[1].any()
+    assert graphs.n_particles.tolist() == [5, 1]
+
+
+def test_node_features_by_hand() -> None:
+    nodes = graph_arrays(tiny_chunk(), max_particles=8, ordering="record").nodes[0]
+    column = {name: j for j, name in enumerate(FEATURES)}
+    b = nodes[1]
+    assert b[column["pid"]] == 511
+    assert b[column["log_pt"]] == pytest.approx(np.log1p(50.0))
+    assert b[column["eta"]] == pytest.approx(0.0)
+    assert b[column["log_energy"]] == pytest.approx(np.log1p(51.0))
+    assert b[column["log_mass"]] == pytest.approx(np.log1p(5.28))
+    assert b[column["final_state"]] == 0
+    assert b[column["production_z"]] == pytest.approx(-np.log1p(2.0))  # vertex 0 at z = -2
+    assert b[column["flight"]] == pytest.approx(np.log1p(5.0))  # c·t from 0 to 5 mm
+    d = nodes[3]
+    assert d[column["production_z"]] == pytest.approx(np.log1p(3.0))
+    assert d[column["flight"]] == 0.0  # stable: no end vertex
+    assert d[column["final_state"]] == 0  # status 2
+    assert nodes[0][column["eta"]] == pytest.approx(10.0)  # the beam: pT = 0, clipped
+    assert nodes[2][column["final_state"]] == 1
+
+
+def test_cropping_keeps_the_first_particles_and_drops_their_lost_links() -> None:
+    graphs = graph_arrays(tiny_chunk(), max_particles=3, ordering="record")
+    assert graphs.mask[0].tolist() == [1, 1, 1]
+    links = {tuple(map(int, pair)) for pair in np.argwhere(graphs.adjacency[0])}
+    assert links == {(0, 1), (1, 0), (0, 2), (2, 0)}
+    assert graphs.cropped_fraction() == 0.5
+
+
+def test_pt_ordering_puts_the_hardest_particles_first_and_keeps_links() -> None:
+    graphs = graph_arrays(tiny_chunk(), max_particles=3, ordering="pt")
+    column = list(FEATURES).index("log_pt")
+    assert graphs.nodes[0, :, column] == pytest.approx(np.log1p([50.0, 20.0, 10.0]))
+    assert graphs.nodes[0, :, 0].tolist() == [511, -411, 211]
+    links = {tuple(map(int, pair)) for pair in np.argwhere(graphs.adjacency[0])}
+    assert links == {(0, 1), (1, 0)}  # B–D; C's mother (the beam) was cropped
+
+
+def test_graph_input_errors() -> None:
+    events = tiny_chunk()
+    with pytest.raises(UsageError, match="ordering"):
+        graph_arrays(events, ordering="energy")
+    with pytest.raises(UsageError, match="max_particles"):
+        graph_arrays(events, max_particles=1)
+    with pytest.raises(MissingCollectionError, match="vertices"):
+        graph_arrays(ak.zip({"particles": events.particles}, depth_limit=1))
+    no_pid = ak.zip(
+        {
+            "particles": events.particles[[f for f in ak.fields(events.particles) if f != "pid"]],
+            "vertices": events.vertices,
+        },
+        depth_limit=1,
+    )
+    with pytest.raises(MissingCollectionError, match="pid"):
+        graph_arrays(no_pid)
+    with pytest.raises(UsageError, match="no graphs"):
+        concatenate([])
+
+
+def test_vocabulary_is_the_most_frequent_ids() -> None:
+    events, _ = decay_tree_events(200, seed=3)
+    graphs = graph_arrays(events, 48)
+    words = vocabulary(graphs, 3)
+    pid = graphs.nodes[..., 0][graphs.mask > 0].astype(int)
+    values, counts = np.unique(pid, return_counts=True)
+    assert set(words) == set(values[np.argsort(-counts, kind="stable")][:3].tolist())
+
+
+def test_toy_records_follow_the_chunk_layout_and_are_seeded() -> None:
+    events, truth = decay_tree_events(300, seed=5)
+    again, truth_again = decay_tree_events(300, seed=5)
+    assert ak.all(events.particles.px == again.particles.px)
+    assert np.array_equal(truth["passed"], truth_again["passed"])
+    assert 0.03 < truth["passed"].mean() < 0.3
+    # every non-root particle's production vertex is the end vertex of exactly one particle
+    graphs = graph_arrays(events, 64)
+    n_daughters = ak.to_numpy(ak.sum(events.particles.production_vertex > 0, axis=1))
+    assert np.array_equal(graphs.adjacency.sum(axis=(1, 2)) // 2, n_daughters)
+    with pytest.raises(UsageError, match="n_events"):
+        decay_tree_events(0, seed=1)
+
+
+# -- the network ------------------------------------------------------------------------------
+def test_normalised_adjacency_by_hand() -> None:
+    a = torch.tensor([[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+    mask = torch.tensor([[1.0, 1.0, 0.0]])
+    a_hat = normalised_adjacency(a, mask)[0]
+    # A + I on the two real nodes is all ones, degrees 2: every entry 1/2; padding stays 0
+    assert torch.allclose(a_hat[:2, :2], torch.full((2, 2), 0.5))
+    assert float(a_hat[2].abs().sum() + a_hat[:, 2].abs().sum()) == 0.0
+
+
+def _random_graphs(n: int, slots: int, seed: int) -> tuple[torch.Tensor, ...]:
+    events, _ = decay_tree_events(n, seed=seed)
+    graphs = graph_arrays(events, slots)
+    nodes = torch.from_numpy(preprocess(graphs, {}))
+    return nodes, torch.from_numpy(graphs.adjacency).float(), torch.from_numpy(graphs.mask)
+
+
+def test_more_padding_and_permuted_particles_give_the_same_output() -> None:
+    torch.manual_seed(0)
+    net = GraphFilter([211, -211, 22, 511], len(FEATURES), hidden=16, depth=2).eval()
+    small = _random_graphs(20, 48, seed=1)
+    large = _random_graphs(20, 64, seed=1)
+    with torch.no_grad():
+        p_small, p_large = net(*small), net(*large)
+        assert torch.allclose(p_small, p_large, atol=1e-6)
+        order = torch.randperm(48)
+        nodes, adjacency, mask = small
+        permuted = net(nodes[:, order], adjacency[:, order][:, :, order], mask[:, order])
+        assert torch.allclose(permuted, p_small, atol=1e-6)
+
+
+def test_the_pdg_id_matters_through_the_embedding() -> None:
+    torch.manual_seed(0)
+    net = GraphFilter([211, 511], len(FEATURES), hidden=16, depth=2).eval()
+    nodes, adjacency, mask = _random_graphs(10, 48, seed=2)
+    changed = nodes.clone()
+    changed[..., 0] = torch.where(changed[..., 0] == 211, 511.0, changed[..., 0])
+    with torch.no_grad():
+        assert not torch.allclose(net(nodes, adjacency, mask), net(changed, adjacency, mask))
+
+
+# -- training ---------------------------------------------------------------------------------
+SETTINGS = {
+    "max_particles": 48,
+    "max_epochs": 25,
+    "batch_size": 256,
+    "patience": 8,
+    "hidden": 32,
+    "decorrelation_warmup": 10,
+}
+
+
+@pytest.fixture(scope="module")
+def toy() -> dict[str, object]:
+    events, truth = decay_tree_events(4000, seed=1)
+    test_events, test_truth = decay_tree_events(3000, seed=2)
+    trainer = FilterTrainer(**SETTINGS)
+    graphs, test_graphs = trainer.graphs(events), trainer.graphs(test_events)
+    plain = FilterTrainer(**SETTINGS).fit(graphs, truth["passed"], truth["m_vis"])
+    decorrelated = FilterTrainer(**SETTINGS, decorrelation=0.3).fit(
+        graphs, truth["passed"], truth["m_vis"]
+    )
+    return {
+        "graphs": graphs,
+        "truth": truth,
+        "test_graphs": test_graphs,
+        "test_truth": test_truth,
+        "plain": plain,
+        "dcorr": decorrelated,
+    }
+
+
+def _dcorr_pass(trainer: FilterTrainer, toy: dict) -> float:
+    p = trainer.predict(toy["test_graphs"])
+    passed = toy["test_truth"]["passed"]
+    x = toy["test_truth"]["m_vis"]
+    return float(distance_correlation(torch.from_numpy(p[passed]), torch.from_numpy(x[passed])))
+
+
+def test_the_filter_learns_which_events_pass(toy: dict) -> None:
+    plain = toy["plain"]
+    p = plain.predict(toy["test_graphs"])
+    assert auc(p, toy["test_truth"]["passed"]) > 0.85
+    # the rule (a hard b-hadron with a muon descendant) is what it found
+    assert auc(p, toy["test_truth"]["rule"]) > 0.9
+    assert plain.validation_["auc"] > 0.8
+    assert plain.history_.best_epoch >= 0
+
+
+def test_the_dcorr_penalty_reduces_the_dependence_on_the_chosen_variable(toy: dict) -> None:
+    plain, decorrelated = _dcorr_pass(toy["plain"], toy), _dcorr_pass(toy["dcorr"], toy)
+    assert decorrelated < 0.6 * plain
+    # and it still filters
+    p = toy["dcorr"].predict(toy["test_graphs"])
+    assert auc(p, toy["test_truth"]["passed"]) > 0.75
+
+
+def test_the_same_seed_gives_the_same_filter(toy: dict) -> None:
+    settings = {**SETTINGS, "max_epochs": 2}
+    graphs = toy["graphs"].take(np.arange(600))
+    passed = toy["truth"]["passed"][:600]
+    a = FilterTrainer(**settings).fit(graphs, passed).predict(graphs)
+    b = FilterTrainer(**settings).fit(graphs, passed).predict(graphs)
+    c = FilterTrainer(**settings, seed=1).fit(graphs, passed).predict(graphs)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_export_passes_card_check_and_onnxruntime_agrees(toy: dict, tmp_path: Path) -> None:
+    trainer = toy["dcorr"]
+    card_path = trainer.export(tmp_path, "toy_filter")
+    report = check_card(card_path)
+    assert any("reference set(s) reproduced" in line for line in report.checked)
+    card = report.card
+    shapes = {node["name"]: node["shape"] for node in card.inputs}
+    assert shapes == {
+        "nodes": [None, 48, len(FEATURES)],
+        "adjacency": [None, 48, 48],
+        "mask": [None, 48],
+    }
+    session = make_session(str(tmp_path / "toy_filter.onnx"))
+    graphs = toy["test_graphs"].take(np.arange(300))
+    feeds = {
+        "nodes": preprocess(graphs, trainer.scaling_),
+        "adjacency": graphs.adjacency.astype(np.float32),
+        "mask": graphs.mask,
+    }
+    onnx_p = session.run(None, feeds)[0][:, 0]
+    assert np.allclose(onnx_p, trainer.predict(graphs), atol=1e-5)
+    features = card.inputs[0]["features"]
+    assert features[0]["name"] == "pid" and features[0]["preprocessing"] == {"formula": "x"}
+    assert features[1]["preprocessing"]["formula"] == "(x - mean) / std"
+
+
+def test_default_graphs_have_100_slots_and_export_as_such(tmp_path: Path) -> None:
+    events, truth = decay_tree_events(300, seed=4)
+    trainer = FilterTrainer(max_epochs=1, hidden=8, depth=1)
+    assert trainer.max_particles == 100
+    trainer.fit(events, truth["passed"])
+    card = check_card(trainer.export(tmp_path, "default_filter")).card
+    assert [node["shape"] for node in card.inputs] == [
+        [None, 100, len(FEATURES)],
+        [None, 100, 100],
+        [None, 100],
+    ]
+    assert trainer.predict(events).shape == (300,)
+
+
+def test_bad_training_inputs_are_refused(toy: dict) -> None:
+    graphs = toy["graphs"].take(np.arange(100))
+    passed = toy["truth"]["passed"][:100]
+    x = toy["truth"]["m_vis"][:100]
+    with pytest.raises(UsageError, match="both classes"):
+        FilterTrainer(**SETTINGS).fit(graphs, np.zeros(100, bool))
+    with pytest.raises(UsageError, match="one value per event"):
+        FilterTrainer(**SETTINGS).fit(graphs, passed[:50])
+    with pytest.raises(UsageError, match="decorrelate="):
+        FilterTrainer(**SETTINGS, decorrelation=1.0).fit(graphs, passed)
+    with pytest.raises(UsageError, match="weights ≥ 0"):
+        FilterTrainer(**SETTINGS).fit(graphs, passed, x, sample_weight=-np.ones(100))
+    with pytest.raises(UsageError, match="slots"):
+        FilterTrainer(max_particles=100).fit(graphs, passed)
+    with pytest.raises(UsageError, match="not fitted"):
+        FilterTrainer().predict(graphs)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("ordering", "energy", "ordering"),
+        ("decorrelate_on", "signal", "decorrelate_on"),
+        ("device", "tpu", "device"),
+        ("decorrelation", -1.0, "λ"),
+        ("validation_fraction", 1.0, "validation_fraction"),
+        ("hidden", 0, "hidden"),
+        ("batch_size", 0, "batch_size"),
+        ("decorrelation_warmup", -1, "decorrelation_warmup"),
+    ],
+)
+def test_bad_trainer_parameters_are_refused(
+    toy: dict, parameter: str, value: object, message: str
+) -> None:
+    settings = {**SETTINGS, parameter: value}
+    graphs = toy["graphs"].take(np.arange(100))
+    with pytest.raises(UsageError, match=message):
+        FilterTrainer(**settings).fit(graphs, toy["truth"]["passed"][:100])
+
+
+def test_a_warmup_longer_than_training_is_refused_with_decorrelation(toy: dict) -> None:
+    graphs = toy["graphs"].take(np.arange(100))
+    passed, x = toy["truth"]["passed"][:100], toy["truth"]["m_vis"][:100]
+    settings = {**SETTINGS, "decorrelation_warmup": 30, "max_epochs": 20}
+    with pytest.raises(UsageError, match="decorrelation_warmup"):
+        FilterTrainer(**settings, decorrelation=0.5).fit(graphs, passed, x)
+
+
+def test_cuda_is_refused_without_a_device(toy: dict) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    graphs = toy["graphs"].take(np.arange(100))
+    with pytest.raises(UsageError, match="CUDA"):
+        FilterTrainer(**SETTINGS, device="cuda").fit(graphs, toy["truth"]["passed"][:100])
+
+
+def test_set_params_and_repr() -> None:
+    trainer = FilterTrainer().set_params(decorrelation=2.0)
+    assert repr(trainer) == "FilterTrainer(decorrelation=2.0)"
+    with pytest.raises(UsageError, match="no parameter"):
+        trainer.set_params(lambda_=1.0)
+
+
+def test_auc_by_hand() -> None:
+    assert auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.75)
+    assert auc(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(0.5)
+    assert np.isnan(auc(np.array([0.5]), np.array([1])))

@@ -18,6 +18,21 @@ except ImportError:  # the runtime core never needs it; only training does
     ) from None
 
 
+def select_device(requested: str | None = "auto") -> torch.device:
+    """The device to train on: ``auto`` (or None) takes CUDA when torch sees one, else the CPU;
+    ``cpu``, ``cuda`` or ``cuda:N`` are taken as given, CUDA only if it is there."""
+    from ..errors import UsageError
+
+    if requested in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    kind = str(requested).split(":")[0]
+    if kind not in ("cpu", "cuda"):
+        raise UsageError(f"device={requested!r}; give 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"device={requested!r} but torch sees no CUDA device; use 'auto' or 'cpu'")
+    return torch.device(str(requested))
+
+
 @contextlib.contextmanager
 def threads(n: int | None) -> Iterator[None]:
     """Run with ``n`` intra-op threads (None: leave torch's setting), restored afterwards.
@@ -43,4 +58,4 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-__all__ = ["seeded", "threads", "torch"]
+__all__ = ["seeded", "select_device", "threads", "torch"]

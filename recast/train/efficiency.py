@@ -30,7 +30,7 @@ from ..errors import UsageError
 from ..io import sha256_file, write_json
 from ..preserve.export import export_torch
 from ..schema import CURRENT_VERSION
-from ._torch import threads, torch
+from ._torch import select_device, threads, torch
 from .fitting import FitHistory, build_member, fit_member, logits_of
 from .inputs import (
     EFFICIENCY,
@@ -59,7 +59,8 @@ class EfficiencyMapTrainer:
 
     scikit-learn conventions: the constructor only stores its keyword arguments, :meth:`fit`
     returns the trainer, learned attributes end in ``_``. Everything is seeded by ``seed``;
-    training runs on the CPU with ``threads`` torch threads (None: torch's default).
+    training runs on ``device`` (``auto``: CUDA when torch sees one, else the CPU) with
+    ``threads`` torch threads on the CPU (None: torch's default).
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class EfficiencyMapTrainer:
         negative_weights: str = "signed",
         seed: int = 0,
         threads: int | None = 1,
+        device: str | None = "auto",
     ) -> None:
         self.collection = collection
         self.own_features = own_features
@@ -104,6 +106,7 @@ class EfficiencyMapTrainer:
         self.negative_weights = negative_weights
         self.seed = seed
         self.threads = threads
+        self.device = device
 
     # -- scikit-learn's parameter protocol -----------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -131,6 +134,7 @@ class EfficiencyMapTrainer:
         (jagged like the collection, flat, or the name of a field of the objects);
         ``sample_weight`` one weight per event (an array, the name of a field, or None: 1)."""
         self._check_parameters()
+        device = select_device(self.device)
         own, neighbour = list(self.own_features), list(self.neighbour_features)
         raw = efficiency_template(self.collection, own, neighbour, self.max_neighbours)
         raw_rows = object_rows(events, raw, tagged, sample_weight)
@@ -180,6 +184,7 @@ class EfficiencyMapTrainer:
                     learning_rate=self.learning_rate,
                     weight_decay=self.weight_decay,
                     negative_weights=self.negative_weights,
+                    device=device,
                 )
                 log.info(
                     "member %d/%d: %d epochs, validation loss %.5f",

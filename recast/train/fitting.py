@@ -70,14 +70,24 @@ def fit_member(
     learning_rate: float,
     weight_decay: float = 0.0,
     negative_weights: Negative | str = "signed",
+    device: torch.device | None = None,
 ) -> FitHistory:
     """Train ``net`` (which has ``logit(*inputs)``) in place with weighted BCE; keep the weights
     of the best validation loss. The learning rate follows a cosine from ``learning_rate`` to
     1/100 of it over ``max_epochs``; training stops after ``patience`` epochs without a better
-    validation loss."""
-    x_train, x_val = tensors(train, names), tensors(validation, names)
-    y_train, y_val = (torch.from_numpy(r.tagged.astype(np.float32)) for r in (train, validation))
-    w_train, w_val = (torch.from_numpy(r.weight.astype(np.float32)) for r in (train, validation))
+    validation loss. Training runs on ``device`` (the CPU by default); the network comes back
+    on the CPU, ready for export."""
+    device = device or torch.device("cpu")
+    net.to(device)
+    x_train, x_val = (
+        tuple(x.to(device) for x in tensors(rows, names)) for rows in (train, validation)
+    )
+    y_train, y_val = (
+        torch.from_numpy(r.tagged.astype(np.float32)).to(device) for r in (train, validation)
+    )
+    w_train, w_val = (
+        torch.from_numpy(r.weight.astype(np.float32)).to(device) for r in (train, validation)
+    )
     # the loss is Σ w·ℓ / Σ|w| per batch: a batch of mostly negative weights cannot blow it up
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     # cosine decay over max_epochs: the bulk is learnt early, the rare corners (close pairs)
@@ -92,7 +102,7 @@ def fit_member(
     for epoch in range(max_epochs):
         net.train()
         # one gather per epoch, then contiguous slices: cheaper than a gather per batch
-        order = torch.from_numpy(rng.permutation(n))
+        order = torch.from_numpy(rng.permutation(n)).to(device)
         shuffled = [x[order] for x in (*x_train, y_train, w_train)]
         total = 0.0
         for start in range(0, n, batch_size):
@@ -127,6 +137,7 @@ def fit_member(
             history.stopped_early = True
             break
     net.load_state_dict(best_state)
+    net.to("cpu")
     net.eval()
     log.debug(
         "member seed %d: %d epochs, best %d (validation loss %.5f)",

@@ -92,7 +92,10 @@ def synthetic_sample(n_events: int, seed: int, max_particles: int, ordering: str
     )
 
 
-def _selection(objects: ak.Array, cuts: Mapping[str, float]) -> tuple[np.ndarray, dict]:
+def select_events(
+    objects: ak.Array, cuts: Mapping[str, float]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The pass label of the selection ``cuts`` (see the module docstring) and the variables."""
     jets = objects.jets
     jets = jets[(jets.pt > cuts["jet_pt"]) & (abs(jets.eta) < MAX_ABS_ETA)]
     leptons = []
@@ -155,7 +158,7 @@ def pythia_sample(
             break
         parts.append(graph_arrays(chunk, max_particles, ordering))
         built = time.process_time()
-        passed, values = _selection(build_objects(chunk), cuts)
+        passed, values = select_events(build_objects(chunk), cuts)
         t_down += time.process_time() - built
         t_graph += built - generated
         labels.append(passed)
@@ -203,4 +206,4 @@ def load_sample(spec: Mapping[str, Any], max_particles: int, ordering: str) -> F
     raise UsageError(f"{where}: give 'synthetic' or 'pythia'")
 
 
-__all__ = ["FilterSample", "load_sample", "pythia_sample", "synthetic_sample"]
+__all__ = ["FilterSample", "load_sample", "pythia_sample", "select_events", "synthetic_sample"]

@@ -100,6 +100,11 @@ def plot_bias(report: Mapping[str, Any], path: str | Path) -> Path:
                 color="tab:red",
                 mfc="none",
             )
+        if edges[0] > 0 and edges[-1] / edges[0] > 5:  # long tails: equal-population bins
+            bottom.set_xscale("log")
+            ticker = plt.matplotlib.ticker
+            bottom.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            bottom.xaxis.set_minor_formatter(ticker.NullFormatter())
         bottom.axhline(1.0, color="black", lw=0.8)
         bottom.set_ylim(0.4, 1.6)
         bottom.set_ylabel("/ truth")

@@ -93,17 +93,19 @@ def _check(events: ak.Array, max_particles: int, ordering: str, source: str) -> 
             raise MissingCollectionError(source, "particle field", name, have)
 
 
-def _flat_features(particles: ak.Array, vertices: ak.Array) -> np.ndarray:
-    """The raw node features of every particle, flat: ``[particles, F]`` float64."""
-    flat = {f: ak.to_numpy(ak.flatten(particles[f])) for f in PARTICLE_FIELDS}
+def _features(
+    flat: Mapping[str, np.ndarray],
+    event: np.ndarray,
+    vertices: ak.Array,
+) -> np.ndarray:
+    """The raw node features of the given particles (flat columns, their events):
+    ``[particles, F]`` float64."""
     px, py, pz, energy = (flat[f].astype(np.float64) for f in ("px", "py", "pz", "E"))
     pt = np.hypot(px, py)
     with np.errstate(divide="ignore", invalid="ignore"):
         eta = np.where(pt > 0, np.arcsinh(pz / np.where(pt > 0, pt, 1.0)), np.sign(pz) * ETA_LIMIT)
-    counts = ak.to_numpy(ak.num(particles))
     vertex_counts = ak.to_numpy(ak.num(vertices))
     vertex_start = np.concatenate(([0], np.cumsum(vertex_counts)[:-1]))
-    event = np.repeat(np.arange(len(counts)), counts)
     vx, vy, vz, vt = (
         np.append(ak.to_numpy(ak.flatten(vertices[f])).astype(np.float64), 0.0)
         for f in ("x", "y", "z", "t")
@@ -132,24 +134,26 @@ def _flat_features(particles: ak.Array, vertices: ak.Array) -> np.ndarray:
     return np.stack([columns[name] for name in FEATURES], axis=1)
 
 
-def _slots(particles: ak.Array, max_particles: int, ordering: str) -> np.ndarray:
-    """Per particle (flat) its slot in the padded graph, -1 if cropped."""
+def _slots(
+    flat: Mapping[str, np.ndarray], event: np.ndarray, counts: np.ndarray, ordering: str
+) -> np.ndarray:
+    """Per particle (flat) its position after ordering within its event (0, 1, ...)."""
+    start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    position = np.arange(len(event), dtype=np.int64) - start[event]
     if ordering == "record":
-        local = ak.local_index(particles.px)
-    else:
-        pt = np.hypot(particles.px, particles.py)
-        order = ak.argsort(pt, ascending=False, stable=True)
-        # the slot of particle i is the rank of i: invert the permutation per event
-        local = ak.argsort(order, stable=True)
-    slots = ak.to_numpy(ak.flatten(local)).astype(np.int64)
-    return np.where(slots < max_particles, slots, -1)
+        return position
+    pt = np.hypot(flat["px"].astype(np.float64), flat["py"].astype(np.float64))
+    order = np.lexsort((-pt, event))  # by event, then pT descending; ties keep record order
+    rank = np.empty(len(event), dtype=np.int64)
+    rank[order] = position  # the k-th of an event in that order gets slot k
+    return rank
 
 
 def _links(
     event: np.ndarray, production: np.ndarray, end: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(mother, daughter) flat particle indices: mother.end_vertex == daughter.production_vertex
-    in the same event (vertex ≥ 0)."""
+    """(mother, daughter) indices into the given particles: mother.end_vertex ==
+    daughter.production_vertex in the same event (vertex ≥ 0)."""
     stride = int(max(production.max(initial=0), end.max(initial=0))) + 2
     mothers = np.flatnonzero(end >= 0)
     daughters = np.flatnonzero(production >= 0)
@@ -175,22 +179,25 @@ def graph_arrays(
 ) -> GraphArrays:
     """The padded graphs of a chunk of truth events (see the module docstring)."""
     _check(events, max_particles, ordering, source)
-    particles, vertices = events.particles, events.vertices
+    particles = events.particles
     n_events = len(events)
     counts = ak.to_numpy(ak.num(particles)).astype(np.int64)
     event = np.repeat(np.arange(n_events), counts)
-    features = _flat_features(particles, vertices)
-    slot = _slots(particles, max_particles, ordering)
-    kept = slot >= 0
+    flat = {f: ak.to_numpy(ak.flatten(particles[f])) for f in PARTICLE_FIELDS}
+    slot = _slots(flat, event, counts, ordering)
+    # only the particles that get a slot matter from here on (a Pythia8 LHC event has ~1600)
+    kept = np.flatnonzero(slot < max_particles)
+    event, slot = event[kept], slot[kept]
+    flat = {f: v[kept] for f, v in flat.items()}
     nodes = np.zeros((n_events, max_particles, len(FEATURES)), dtype=np.float32)
-    nodes[event[kept], slot[kept]] = features[kept]
+    nodes[event, slot] = _features(flat, event, events.vertices)
     mask = np.zeros((n_events, max_particles), dtype=np.float32)
-    mask[event[kept], slot[kept]] = 1.0
+    mask[event, slot] = 1.0
     adjacency = np.zeros((n_events, max_particles, max_particles), dtype=np.uint8)
-    production = ak.to_numpy(ak.flatten(particles.production_vertex)).astype(np.int64)
-    end = ak.to_numpy(ak.flatten(particles.end_vertex)).astype(np.int64)
+    production = flat["production_vertex"].astype(np.int64)
+    end = flat["end_vertex"].astype(np.int64)
     mother, child = _links(event, production, end)
-    both = (slot[mother] >= 0) & (slot[child] >= 0) & (mother != child)
+    both = mother != child
     e, a, b = event[mother[both]], slot[mother[both]], slot[child[both]]
     adjacency[e, a, b] = 1
     adjacency[e, b, a] = 1

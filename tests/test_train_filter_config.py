@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -132,3 +133,35 @@ def test_a_downstream_scenario_needs_one_kind_of_cost(tmp_path: Path) -> None:
     config = {**SMALL, "downstream": [{"label": "x", "seconds": 1.0, "generation_factor": 3}]}
     with pytest.raises(InvalidDocumentError, match="downstream"):
         train_filter(config, tmp_path / "filter.json")
+
+
+def test_sample_specs_are_checked_before_any_generation() -> None:
+    from recast.train.filter_samples import load_sample, pythia_sample
+
+    with pytest.raises(UsageError, match=r"unknown field\(s\) \['min_bjets'\]"):
+        pythia_sample(["Top:gg2ttbar = on"], 10, 1, 100, "pt", selection={"min_bjets": 2})
+    with pytest.raises(UsageError, match="give 'synthetic' or 'pythia'"):
+        load_sample({"events": 10}, 100, "pt")
+    with pytest.raises(UsageError, match="choose one of"):
+        load_sample({"synthetic": "higgs", "events": 10}, 100, "pt")
+    with pytest.raises(UsageError, match=r"events must be an integer ≥ 10"):
+        load_sample({"synthetic": "decay_tree", "events": 3}, 100, "pt")
+
+
+def test_a_test_fraction_that_leaves_no_events_is_refused(tmp_path: Path) -> None:
+    config = {**SMALL, "sample": {"synthetic": "decay_tree", "events": 10}, "test_fraction": 0.01}
+    with pytest.raises(UsageError, match="test_fraction leaves no events"):
+        train_filter(config, tmp_path / "filter.json")
+
+
+@pytest.mark.parametrize("where", ["fail", "all"])
+def test_the_penalty_can_be_taken_on_other_events(where: str) -> None:
+    from recast.train.filter_toy import decay_tree_events
+
+    events, truth = decay_tree_events(300, seed=2)
+    trainer = FilterTrainer(
+        max_particles=24, max_epochs=2, decorrelation=0.5, decorrelation_warmup=0, hidden=8
+    )
+    trainer.set_params(decorrelate_on=where).fit(events, truth["passed"], truth["m_vis"])
+    assert len(trainer.history_.validation_loss) == 2
+    assert np.isfinite(trainer.history_.validation_loss).all()

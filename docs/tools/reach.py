@@ -26,6 +26,7 @@ from typing import Any
 from recast.analysis.run import recast_run
 from recast.events.slha import write_gluino_slha
 from recast.io import write_json
+from recast.likelihood.demo import gluino_cross_section_fb
 from recast.likelihood.scan import scan
 
 
@@ -88,6 +89,12 @@ def main() -> None:
     rows = table["points"]
     observed = [r.get("mu_upper", {}).get("observed") for r in rows]
     expected = [r.get("mu_upper", {}).get("expected", {}).get("median") for r in rows]
+    # μ_up scales as 1/σ (the MC uncertainty scales with the yield): the limits at an
+    # approximate NNLO+NNLL cross-section follow from those at Pythia's LO one
+    lo = [d["normalisation"]["cross_section_pb"] * 1000.0 for d in documents]
+    k_factor = [float(gluino_cross_section_fb(m)) / x for m, x in zip(args.masses, lo, strict=True)]
+    rescaled = [None if u is None else u / k for u, k in zip(expected, k_factor, strict=True)]
+    rescaled_obs = [None if u is None else u / k for u, k in zip(observed, k_factor, strict=True)]
     reach = {
         "bundle": args.bundle,
         "decay": args.decay,
@@ -95,10 +102,13 @@ def main() -> None:
         "events_per_point": args.events,
         "expected_limit_gev": crossing(args.masses, expected),
         "observed_limit_gev": crossing(args.masses, observed),
+        "expected_limit_nnlo_approx_gev": crossing(args.masses, rescaled),
+        "observed_limit_nnlo_approx_gev": crossing(args.masses, rescaled_obs),
         "points": [
             {
                 "m_gluino": m,
                 "cross_section_fb": d["normalisation"]["cross_section_pb"] * 1000.0,
+                "nnlo_approx_over_lo": k,
                 "best_expected_region": r.get("best_expected_region"),
                 "cls_observed": r.get("cls", {}).get("observed"),
                 "cls_expected": r.get("cls", {}).get("expected", {}).get("median"),
@@ -106,23 +116,31 @@ def main() -> None:
                 "mu_upper_observed": o,
                 "efficiency": {k: v.get("efficiency") for k, v in d["yields"].items()},
             }
-            for m, d, r, e, o in zip(args.masses, documents, rows, expected, observed, strict=True)
+            for m, d, r, e, o, k in zip(
+                args.masses, documents, rows, expected, observed, k_factor, strict=True
+            )
         ],
     }
     write_json(args.out / "reach.json", reach)
-    print("| m(g̃) [GeV] | σ LO [fb] | best expected region | CLs obs | CLs exp | μ_up exp |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| m(g̃) [GeV] | σ LO [fb] | best expected region | CLs obs | CLs exp | μ_up exp "
+        "| σ NNLO+NNLL/LO | μ_up exp at NNLO+NNLL |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for p in reach["points"]:
         values = [p["cls_observed"], p["cls_expected"], p["mu_upper_expected"]]
+        k = p["nnlo_approx_over_lo"]
+        values += [k, None if p["mu_upper_expected"] is None else p["mu_upper_expected"] / k]
         cells = " | ".join("–" if v is None else f"{v:.3g}" for v in values)
         print(
             f"| {p['m_gluino']:g} | {p['cross_section_fb']:.3g} | "
             f"{p['best_expected_region']} | {cells} |"
         )
     for kind in ("expected", "observed"):
-        limit = reach[f"{kind}_limit_gev"]
-        text = "not crossed in the range" if limit is None else f"{limit:.0f} GeV"
-        print(f"{kind} limit on m(g̃) at m(χ̃⁰₁) = {args.lsp:g} GeV: {text}")
+        for suffix, xsec in (("", "LO"), ("_nnlo_approx", "NNLO+NNLL approx.")):
+            limit = reach[f"{kind}{suffix}_limit_gev"]
+            text = "not crossed in the range" if limit is None else f"{limit:.0f} GeV"
+            print(f"{kind} limit on m(g̃) at m(χ̃⁰₁) = {args.lsp:g} GeV, σ {xsec}: {text}")
 
 
 if __name__ == "__main__":  # recast_run with workers=2 starts processes

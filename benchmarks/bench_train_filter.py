@@ -12,7 +12,8 @@ is trained) with the default 100 particle slots, exports it, and times on the sa
 * and, for scale, the CPU time per event of generating the events and of building objects +
   the selection (the downstream chain the filter would save, here without detector simulation).
 
-Medians of several repeats (wall-clock seconds; the machine is shared).
+Medians of several repeats of this process's CPU time (the machine is shared: wall-clock
+time would measure the neighbours; everything here runs on one thread).
 
     python benchmarks/bench_train_filter.py [--events 600] [--repeats 5] [--toy]
 """
@@ -42,9 +43,9 @@ def median_seconds(func: Callable[[], object], repeats: int) -> float:
     func()  # warm-up
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         func()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 

@@ -198,9 +198,12 @@ def test_bias_report_uses_quantile_bins_of_the_passing_events() -> None:
     assert truth.max() - truth.min() <= 2
 
 
-def test_importance_module_imports_no_torch() -> None:
+def test_the_runtime_side_of_the_filter_imports_no_torch() -> None:
+    """Importance sampling, the report, the graphs and applying an exported filter from its
+    card need neither torch nor scikit-learn."""
     code = (
-        "import sys; import recast.train.importance, recast.train.filter_report;"
+        "import sys; import recast.train.importance, recast.train.filter_report,"
+        "recast.train.graph_inputs, recast.train.filter_apply, recast.train.filter_toy;"
         "print('torch' in sys.modules, 'sklearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

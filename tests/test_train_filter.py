@@ -3,13 +3,14 @@ without dCorr on toy decay trees, and the exported ONNX + card."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import awkward as ak
 import numpy as np
 import pytest
 
-from recast.errors import MissingCollectionError, UsageError
+from recast.errors import CardError, MissingCollectionError, UsageError
 from recast.events.chunk import make_chunk
 from recast.train.filter_toy import decay_tree_events
 from recast.train.graph_inputs import FEATURES, concatenate, graph_arrays, vocabulary
@@ -19,6 +20,7 @@ torch = pytest.importorskip("torch")
 from recast.preserve.check import check_card  # noqa: E402
 from recast.preserve.session import make_session  # noqa: E402
 from recast.train.filter import FilterTrainer, auc  # noqa: E402
+from recast.train.filter_apply import EventFilter  # noqa: E402
 from recast.train.graph_inputs import preprocess  # noqa: E402
 from recast.train.graph_network import GraphFilter, normalised_adjacency  # noqa: E402
 from recast.train.losses import distance_correlation  # noqa: E402
@@ -282,6 +284,29 @@ def test_export_passes_card_check_and_onnxruntime_agrees(toy: dict, tmp_path: Pa
     features = card.inputs[0]["features"]
     assert features[0]["name"] == "pid" and features[0]["preprocessing"] == {"formula": "x"}
     assert features[1]["preprocessing"]["formula"] == "(x - mean) / std"
+
+
+def test_the_card_alone_gives_the_filter(toy: dict, tmp_path: Path) -> None:
+    """EventFilter rebuilds the graphs from the truth record with the card's slots, ordering
+    and preprocessing: the same probabilities as the trainer, without torch."""
+    trainer = toy["plain"]
+    card_path = trainer.export(tmp_path, "toy_filter")
+    events, _ = decay_tree_events(200, seed=9)
+    selective = EventFilter.load(card_path)
+    assert (selective.max_particles, selective.ordering) == (48, "pt")
+    assert np.allclose(selective.probabilities(events), trainer.predict(events), atol=1e-5)
+    document = json.loads(card_path.read_text())
+    document["inputs"][0]["features"][2]["name"] = "rapidity"
+    renamed = tmp_path / "renamed.card.json"
+    renamed.write_text(json.dumps(document))
+    with pytest.raises(CardError, match="this version of recast builds"):
+        EventFilter.load(renamed)
+    document["inputs"][2]["name"] = "particle_mask"
+    reference = document["files"][0]["references"][0]["inputs"]
+    reference["particle_mask"] = reference.pop("mask")
+    renamed.write_text(json.dumps(document))
+    with pytest.raises(CardError, match="not an event-filter card"):
+        EventFilter.load(renamed)
 
 
 def test_default_graphs_have_100_slots_and_export_as_such(tmp_path: Path) -> None:

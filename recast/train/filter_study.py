@@ -34,12 +34,11 @@ import numpy as np
 
 from ..errors import InvalidDocumentError, UsageError, closest
 from ..io import write_json
-from ..preserve.session import make_session
 from ._torch import torch
-from .filter import ADJACENCY, MASK, NODES, FilterTrainer, auc
+from .filter import FilterTrainer, auc
+from .filter_apply import EventFilter
 from .filter_report import Timing, bias_report, figure_of_merit
 from .filter_samples import FilterSample, load_sample
-from .graph_inputs import preprocess
 from .importance import importance_sample
 from .losses import distance_correlation
 from .study import config_problems
@@ -104,24 +103,14 @@ def _dcorr(p: np.ndarray, x: np.ndarray) -> float:
     return float(value)
 
 
-def onnx_probabilities(
-    card: Path, trainer: FilterTrainer, sample: FilterSample, batch: int = 256
-) -> tuple[np.ndarray, float]:
-    """The exported network's pass probabilities on ``sample`` (onnxruntime, one thread) and
-    the CPU seconds per event it took (inputs preprocessed and fed in batches)."""
-    session = make_session(str(card.with_name(card.name.replace(".card.json", ".onnx"))))
-    out = []
+def onnx_probabilities(card: Path, sample: FilterSample) -> tuple[np.ndarray, float]:
+    """The exported filter's pass probabilities on ``sample``, from its card alone
+    (:class:`.filter_apply.EventFilter`: onnxruntime, one thread), and the CPU seconds per
+    event the network took on the prepared graphs."""
+    selective = EventFilter.load(card)
     start = time.process_time()
-    for first in range(0, len(sample), batch):
-        part = sample.graphs.take(np.arange(first, min(first + batch, len(sample))))
-        feeds = {
-            NODES: preprocess(part, trainer.scaling_),
-            ADJACENCY: part.adjacency.astype(np.float32),
-            MASK: part.mask,
-        }
-        out.append(session.run(None, feeds)[0][:, 0])
-    seconds = (time.process_time() - start) / max(len(sample), 1)
-    return np.concatenate(out).astype(np.float64), seconds
+    p = selective.probabilities(sample.graphs)
+    return p, (time.process_time() - start) / max(len(sample), 1)
 
 
 def _scenarios(document: Mapping[str, Any], sample: FilterSample) -> list[dict[str, Any]]:
@@ -155,7 +144,7 @@ def _evaluate(
     document: Mapping[str, Any],
     scenarios: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    p, seconds = onnx_probabilities(card, trainer, test)
+    p, seconds = onnx_probabilities(card, test)
     settings = document.get("importance", {})
     p_min, seed = float(settings.get("p_min", 0.05)), int(settings.get("seed", 7))
     bias = document.get("bias", {})

@@ -165,3 +165,12 @@ def test_the_penalty_can_be_taken_on_other_events(where: str) -> None:
     trainer.set_params(decorrelate_on=where).fit(events, truth["passed"], truth["m_vis"])
     assert len(trainer.history_.validation_loss) == 2
     assert np.isfinite(trainer.history_.validation_loss).all()
+
+
+def test_a_yaml_config_runs_like_json(tmp_path: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    config = tmp_path / "filter.yaml"
+    config.write_text(yaml.safe_dump({**SMALL, "decorrelation": 0.0}))
+    result = CliRunner().invoke(cli, ["train", "filter", str(config)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["models"]["plain"]["decorrelation"] == 0.0

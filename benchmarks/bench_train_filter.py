@@ -31,7 +31,8 @@ import awkward as ak
 import numpy as np
 
 from recast.preserve.session import make_session
-from recast.train.filter import ADJACENCY, MASK, NODES, FilterTrainer
+from recast.train.filter import FilterTrainer
+from recast.train.filter_card import ADJACENCY, MASK, NODES
 from recast.train.filter_samples import SELECTION_DEFAULTS, select_events
 from recast.train.filter_toy import decay_tree_events
 from recast.train.graph_inputs import graph_arrays, preprocess

@@ -32,8 +32,8 @@ import numpy as np
 
 from ..errors import UsageError
 from ..preserve.export import export_torch
-from ..schema import CURRENT_VERSION
 from ._torch import seeded, threads, torch
+from .filter_card import ADJACENCY, MASK, NODES, card_template
 from .graph_inputs import (
     FEATURES,
     ORDERINGS,
@@ -48,7 +48,6 @@ from .losses import distance_correlation, weighted_binary_cross_entropy
 
 log = logging.getLogger(__name__)
 
-NODES, ADJACENCY, MASK, OUTPUT = "nodes", "adjacency", "mask", "pass_probability"
 DECORRELATE_ON = ("pass", "fail", "all")
 DEVICES = ("auto", "cpu", "cuda")
 MAX_DCORR_ROWS = 3000  # the penalty is O(N²) in memory
@@ -390,80 +389,17 @@ class FilterTrainer:
 
     # -- export --------------------------------------------------------------------------------
     def template(self, name: str, description: str | None = None) -> dict[str, Any]:
-        """The card template of the exported network (see :mod:`recast.preserve.export`)."""
+        """The card template of the exported network (:func:`.filter_card.card_template`)."""
         self._fitted()
-        order: Any = "as_given" if self.ordering == "record" else {"by": "pt", "descending": True}
-        common = {"collection": "particles", "ordering": order, "max_count": self.max_particles}
-        padding = {"value": 0.0, "stage": "after_preprocessing"}
-        features = []
-        for j, (feature, (unit, definition)) in enumerate(FEATURES.items()):
-            preprocessing: dict[str, Any] = {"formula": "x"}
-            if feature in self.scaling_:
-                mean, std = self.scaling_[feature]
-                preprocessing = {"formula": "(x - mean) / std", "mean": mean, "std": std}
-            features.append(
-                {
-                    "index": j,
-                    "name": feature,
-                    "definition": definition,
-                    "role": "feature",
-                    "source": {"attribute": feature},
-                    "unit": unit,
-                    "padding": padding,
-                    "preprocessing": preprocessing,
-                }
-            )
-        links = [
-            {
-                "index": k,
-                "name": f"link_{k}",
-                "definition": (
-                    f"1 if the particle in slot {k} is a mother or a daughter of this particle "
-                    "(mother.end_vertex == daughter.production_vertex), else 0; no self loop"
-                ),
-                "role": "feature",
-                "source": {"attribute": f"link_{k}"},
-                "unit": "1",
-                "padding": padding,
-                "preprocessing": {"formula": "x"},
-            }
-            for k in range(self.max_particles)
-        ]
-        kept = "the first" if self.ordering == "record" else "the highest-pT"
-        return {
-            "schema_version": CURRENT_VERSION,
-            "name": name,
-            "description": description
-            or (
-                "selective-simulation filter: probability that a generated event passes the "
-                f"skim, from a graph network over {kept} {self.max_particles} particles of the "
-                f"truth record (λ_dCorr = {self.decorrelation:g}); the PDG id is embedded over "
-                f"the vocabulary {self.vocabulary_} (any other id shares one embedding)"
-            ),
-            "evaluate_per": "event",
-            "inputs": [
-                {"name": NODES, "layout": "sequence", **common, "features": features},
-                {"name": ADJACENCY, "layout": "sequence", **common, "features": links},
-                {"name": MASK, "layout": "mask", **common},
-            ],
-            "outputs": [
-                {
-                    "name": OUTPUT,
-                    "columns": [
-                        {
-                            "index": 0,
-                            "label": OUTPUT,
-                            "activation": "sigmoid",
-                            "use": (
-                                "simulate the event with probability q = max(p, p_min) and "
-                                "weight it 1/q (recast.train.importance)"
-                            ),
-                        }
-                    ],
-                }
-            ],
-            "provenance": {"notes": "recast.train.filter"},
-        }
+        return card_template(
+            name,
+            max_particles=self.max_particles,
+            ordering=self.ordering,
+            scaling=self.scaling_,
+            vocabulary=self.vocabulary_,
+            decorrelation=self.decorrelation,
+            description=description,
+        )
 
     def export(
         self, folder: str | Path, name: str = "event_filter", *, description: str | None = None

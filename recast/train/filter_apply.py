@@ -23,11 +23,10 @@ import numpy as np
 from ..errors import CardError
 from ..preserve.card import NetworkCard
 from ..preserve.session import make_session
+from .filter_card import ADJACENCY, MASK, NODES, OUTPUT
 from .graph_inputs import FEATURES, GraphArrays, graph_arrays, preprocess
 
 log = logging.getLogger(__name__)
-
-NODES, ADJACENCY, MASK, OUTPUT = "nodes", "adjacency", "mask", "pass_probability"
 
 
 class EventFilter:

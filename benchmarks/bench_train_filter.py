@@ -30,12 +30,12 @@ from collections.abc import Callable
 import awkward as ak
 import numpy as np
 
+from recast.events.graphs import graph_arrays, preprocess
 from recast.preserve.session import make_session
 from recast.train.filter import FilterTrainer
 from recast.train.filter_card import ADJACENCY, MASK, NODES
 from recast.train.filter_samples import SELECTION_DEFAULTS, select_events
 from recast.train.filter_toy import decay_tree_events
-from recast.train.graph_inputs import graph_arrays, preprocess
 
 TTBAR = ["Beams:eCM = 13000", "Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
 

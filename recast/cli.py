@@ -69,7 +69,7 @@ def stdout_console() -> Any:
 
 
 # the sub-commands register themselves on `cli` when imported
-from .commands import analysis, card, events, limits, train  # noqa: E402, F401
+from .commands import analysis, card, events, limits, train, train_filter  # noqa: E402, F401
 
 
 def main() -> None:

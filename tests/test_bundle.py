@@ -77,7 +77,7 @@ def test_recast_list_shows_the_bundle_and_its_status() -> None:
     assert "UNVALIDATED (an example for the documentation, not a published analysis)" in (
         result.output
     )
-    assert "SR_loose, SR_btag, SR_nn, CR_1L" in result.output
+    assert "3 signal, 1 control" in result.output  # names: recast bundle check
 
 
 def test_the_bundle_document() -> None:

@@ -11,6 +11,12 @@ import numpy as np
 import pytest
 
 from recast.errors import UsageError
+from recast.events.importance import (
+    effective_sample_size,
+    importance_sample,
+    keep_probability,
+    uniforms,
+)
 from recast.train.filter_report import (
     Timing,
     bias_report,
@@ -18,12 +24,6 @@ from recast.train.filter_report import (
     figure_of_merit,
     quantile_edges,
     speed_up,
-)
-from recast.train.importance import (
-    effective_sample_size,
-    importance_sample,
-    keep_probability,
-    uniforms,
 )
 
 
@@ -89,7 +89,7 @@ PINNED = [0.4558970808054451, 0.7215081806049702, 0.15700411482434873]
 
 def test_uniforms_pinned_values_do_not_depend_on_the_process() -> None:
     code = (
-        "from recast.train.importance import uniforms; import numpy as np;"
+        "from recast.events.importance import uniforms; import numpy as np;"
         "print(repr(uniforms(7, np.array([0, 1, 123456789])).tolist()))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -202,8 +202,8 @@ def test_the_runtime_side_of_the_filter_imports_no_torch() -> None:
     """Importance sampling, the report, the graphs and applying an exported filter from its
     card need neither torch nor scikit-learn."""
     code = (
-        "import sys; import recast.train.importance, recast.train.filter_report,"
-        "recast.train.graph_inputs, recast.train.filter_apply, recast.train.filter_toy;"
+        "import sys; import recast.events.importance, recast.train.filter_report,"
+        "recast.events.graphs, recast.events.selective, recast.train.filter_toy;"
         "print('torch' in sys.modules, 'sklearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,16 +12,16 @@ import pytest
 
 from recast.errors import CardError, MissingCollectionError, UsageError
 from recast.events.chunk import make_chunk
+from recast.events.graphs import FEATURES, concatenate, graph_arrays, vocabulary
 from recast.train.filter_toy import decay_tree_events
-from recast.train.graph_inputs import FEATURES, concatenate, graph_arrays, vocabulary
 
 torch = pytest.importorskip("torch")
 
+from recast.events.graphs import preprocess  # noqa: E402
+from recast.events.selective import EventFilter  # noqa: E402
 from recast.preserve.check import check_card  # noqa: E402
 from recast.preserve.session import make_session  # noqa: E402
 from recast.train.filter import FilterTrainer, auc  # noqa: E402
-from recast.train.filter_apply import EventFilter  # noqa: E402
-from recast.train.graph_inputs import preprocess  # noqa: E402
 from recast.train.graph_network import GraphFilter, normalised_adjacency  # noqa: E402
 from recast.train.losses import distance_correlation  # noqa: E402
 
@@ -397,8 +397,8 @@ def test_the_trained_filter_with_weights_is_unbiased(toy: dict) -> None:
     the weighted passing events agree with the truth per bin of m_vis, and in total. (That the
     same test fails without the weights is shown with a filter of known dependence on x in
     tests/test_importance.py; this small filter sculpts m_vis too little to show it here.)"""
+    from recast.events.importance import importance_sample
     from recast.train.filter_report import bias_table, quantile_edges
-    from recast.train.importance import importance_sample
 
     events, truth = decay_tree_events(15000, seed=11)
     p = toy["plain"].predict(events)

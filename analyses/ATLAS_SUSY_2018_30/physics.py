@@ -13,8 +13,20 @@ import logging
 import awkward as ak
 import numpy as np
 
-from recast.objects import jets as jet_tools
-from recast.objects.kinematics import collection, kinematics
+from recast.analysis.variables import (  # noqa: F401  (re-exported for the analysis)
+    by_pt,
+    delta_phi,
+    leading_pt,
+    leading_transverse_mass,
+    min_delta_phi,
+    min_transverse_mass,
+    near,
+    rapidity,
+    recluster,
+    sum_of_masses,
+    transverse_mass,
+    wrap_phi,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,35 +48,6 @@ LARGE_R_FCUT = 0.10
 LARGE_R_MIN_PT = 100.0
 LARGE_R_MAX_ABS_ETA = 2.0
 MJ_LEADING = 4  # M_J^Σ,4 sums the up-to-4 leading large-R jets (§9.13)
-
-
-def wrap_phi(phi: ak.Array | np.ndarray) -> ak.Array | np.ndarray:
-    """Angles into (−π, π]."""
-    return np.pi - (np.pi - phi) % (2 * np.pi)
-
-
-def delta_phi(a: ak.Array | np.ndarray, b: ak.Array | np.ndarray) -> ak.Array | np.ndarray:
-    """|Δφ| folded into [0, π]."""
-    return abs(wrap_phi(a - b))
-
-
-def by_pt(objects: ak.Array) -> ak.Array:
-    """The objects of each event in decreasing pT (the "leading" objects come first)."""
-    return objects[ak.argsort(objects.pt, axis=1, ascending=False, stable=True)]
-
-
-def rapidity(objects: ak.Array) -> ak.Array:
-    """y = asinh(pT sinh η / √(pT² + m²)); y = η for massless objects."""
-    mt = np.sqrt(objects.pt**2 + objects.mass**2)
-    return np.arcsinh(objects.pt * np.sinh(objects.eta) / mt)
-
-
-def near(objects: ak.Array, others: ak.Array, cone: float) -> ak.Array:
-    """Per object: is any of ``others`` within ΔR(y, φ) < ``cone``? ΔR uses rapidity (§1.7 CM)."""
-    y1, y2 = ak.unzip(ak.cartesian([rapidity(objects), rapidity(others)], nested=True))
-    p1, p2 = ak.unzip(ak.cartesian([objects.phi, others.phi], nested=True))
-    dr = np.sqrt((y1 - y2) ** 2 + delta_phi(p1, p2) ** 2)
-    return ak.any(dr < cone, axis=2)
 
 
 def overlap_removal(
@@ -140,30 +123,13 @@ def reclustered_large_r(jets: ak.Array) -> ak.Array:
     """Anti-kT R = 0.8 jets from the signal small-R jets, trimmed (inputs below 10 % of the
     untrimmed pT dropped), then pT > 100 GeV and |η| < 2.0, sorted by pT after trimming (§1.3,
     §9.11). Fields pt, eta, phi (in (−π, π]), mass."""
-    n = len(jets)
-    counts = np.asarray(ak.num(jets, axis=1), dtype=np.int64)
-    event = np.repeat(np.arange(n), counts)
-    pt, eta, phi, mass = (
-        np.asarray(ak.flatten(jets[k]), dtype=np.float64) for k in ("pt", "eta", "phi", "mass")
+    return recluster(
+        jets,
+        LARGE_R_RADIUS,
+        trim_fcut=LARGE_R_FCUT,
+        min_pt=LARGE_R_MIN_PT,
+        max_abs_eta=LARGE_R_MAX_ABS_ETA,
     )
-    px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
-    energy = np.sqrt(px**2 + py**2 + pz**2 + mass**2)
-    momenta = (px, py, pz, energy)
-    large = jet_tools.cluster(event, momenta, n, LARGE_R_RADIUS, 0.0, constituents=True)
-    if len(large):
-        assert large.constituents is not None and large.constituent_start is not None
-        owner = np.repeat(np.arange(len(large)), np.diff(large.constituent_start))
-        subjets = jet_tools.FlatJets(owner, *(m[large.constituents] for m in momenta))
-        large = jet_tools.trim(large, subjets, owner, LARGE_R_FCUT)
-    l_pt, l_eta, l_phi, l_mass = kinematics(large.px, large.py, large.pz, large.energy)
-    keep = (l_pt > LARGE_R_MIN_PT) & (np.abs(l_eta) < LARGE_R_MAX_ABS_ETA)
-    fields = {"pt": l_pt[keep], "eta": l_eta[keep], "phi": l_phi[keep], "mass": l_mass[keep]}
-    return collection(large.event[keep], n, fields)
-
-
-def transverse_mass(pt: ak.Array, phi: ak.Array, met_pt: ak.Array, met_phi: ak.Array) -> ak.Array:
-    """√(2 pT E_T^miss (1 − cos Δφ))."""
-    return np.sqrt(2.0 * pt * met_pt * (1.0 - np.cos(phi - met_phi)))
 
 
 def meff(jets: ak.Array, signal_leptons: ak.Array, met: ak.Array) -> ak.Array:
@@ -173,31 +139,22 @@ def meff(jets: ak.Array, signal_leptons: ak.Array, met: ak.Array) -> ak.Array:
 
 def mt_leading_lepton(signal_leptons: ak.Array, met: ak.Array) -> ak.Array:
     """m_T of the leading signal lepton and MET; 0 without a signal lepton (1L variable)."""
-    lead = ak.firsts(signal_leptons)
-    value = transverse_mass(lead.pt, lead.phi, met.pt, met.phi)
-    return ak.fill_none(value, 0.0)
+    return leading_transverse_mass(signal_leptons, met)
 
 
 def mt_b_min(b_jets: ak.Array, met: ak.Array) -> ak.Array:
     """The smallest m_T(b, MET) of the three leading b-jets; 0 without a b-jet."""
-    lead = b_jets[:, :3]
-    value = ak.min(transverse_mass(lead.pt, lead.phi, met.pt, met.phi), axis=1)
-    return ak.fill_none(value, 0.0)
+    return min_transverse_mass(b_jets, met, leading=3)
 
 
 def dphi_min_4j(jets: ak.Array, met: ak.Array) -> ak.Array:
     """min |Δφ(jet, MET)| over the four leading signal jets (b and non-b); π without a jet."""
-    value = ak.min(delta_phi(jets.phi[:, :4], met.phi), axis=1)
-    return ak.fill_none(value, np.pi)
+    return min_delta_phi(jets, met, leading=4)
 
 
 def mj_sum4(large_r: ak.Array) -> ak.Array:
     """M_J^Σ,4: the summed mass of the up-to-4 leading large-R jets (§9.13)."""
-    return ak.sum(large_r.mass[:, :MJ_LEADING], axis=1)
-
-
-def leading_pt(objects: ak.Array) -> ak.Array:
-    return ak.fill_none(ak.firsts(objects.pt), 0.0)
+    return sum_of_masses(large_r, leading=MJ_LEADING)
 
 
 def dilepton(signal_leptons: ak.Array) -> dict[str, ak.Array]:

@@ -13,18 +13,13 @@ are the truth objects (``recast.objects``).
 from __future__ import annotations
 
 import awkward as ak
-import numpy as np
 
 from recast.analysis import Analysis, cut
+from recast.analysis.variables import by_pt, leading_transverse_mass, min_delta_phi
 
 LEPTON_MIN_PT = 20.0  # GeV
 LEPTON_MAX_ABS_ETA = 2.5
 NN_THRESHOLD = 0.9
-
-
-def _wrap(phi: ak.Array) -> ak.Array:
-    """Angles into (−π, π]."""
-    return np.pi - (np.pi - phi) % (2 * np.pi)
 
 
 def _signal_leptons(leptons: ak.Array) -> ak.Array:
@@ -37,23 +32,20 @@ class ExampleJetsMet(Analysis):
 
     def derive(self, events: ak.Array) -> ak.Array:
         jets, met = events.jets, events.met
-        electrons = _signal_leptons(events.electrons)
-        muons = _signal_leptons(events.muons)
-        lepton_pt = ak.concatenate([electrons.pt, muons.pt], axis=1)
-        lepton_phi = ak.concatenate([electrons.phi, muons.phi], axis=1)
-        leading = ak.argmax(lepton_pt, axis=1, keepdims=True)
-        pt_l = ak.fill_none(ak.firsts(lepton_pt[leading]), 0.0)
-        phi_l = ak.fill_none(ak.firsts(lepton_phi[leading]), 0.0)
-        # the four leading jets only: softer jets are often mismeasured in multijet events
-        dphi = abs(_wrap(jets.phi[:, :4] - met.phi))
+        leptons = by_pt(
+            ak.concatenate(
+                [_signal_leptons(events.electrons), _signal_leptons(events.muons)], axis=1
+            )
+        )
         ht = ak.sum(jets.pt, axis=1)
         derived = {
             "n_jets": ak.num(jets, axis=1),
-            "n_leptons": ak.num(lepton_pt, axis=1),
+            "n_leptons": ak.num(leptons, axis=1),
             "ht": ht,
             "meff": ht + met.pt,
-            "dphi_min": ak.fill_none(ak.min(dphi, axis=1), np.pi),
-            "mt": np.sqrt(2.0 * pt_l * met.pt * (1.0 - np.cos(phi_l - met.phi))),
+            # the four leading jets only: softer jets are often mismeasured in multijet events
+            "dphi_min": min_delta_phi(jets, met, leading=4),
+            "mt": leading_transverse_mass(leptons, met),
         }
         for name, values in derived.items():
             events = ak.with_field(events, values, name)

@@ -304,6 +304,7 @@ def list_bundles() -> list[dict[str, Any]]:
                 "luminosity": document["luminosity"],
                 "status": document["status"],
                 "regions": list(document["regions"]),
+                "kinds": [r.get("kind", "signal") for r in document["regions"].values()],
             }
         )
     return rows

@@ -35,9 +35,15 @@ def list_command() -> None:
             f"{row['sqrt_s']:g}",
             f"{row['luminosity']:g}",
             text,
-            ", ".join(row["regions"]),
+            _region_summary(row["kinds"]),
         )
     stdout_console().print(table)
+
+
+def _region_summary(kinds: list[str]) -> str:
+    """"22 signal, 24 control": how many regions of each kind (the names: recast bundle check)."""
+    counts = {kind: kinds.count(kind) for kind in dict.fromkeys(kinds)}
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
 @cli.group()

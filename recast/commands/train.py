@@ -14,7 +14,7 @@ from ..errors import UsageError
 
 @cli.group()
 def train() -> None:
-    """Train efficiency maps and surrogate taggers (later: filters) and ship them as cards."""
+    """Train efficiency maps, surrogate taggers and event filters, and ship them as cards."""
 
 
 def load_config(config: Path) -> Any:

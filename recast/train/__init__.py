@@ -56,6 +56,11 @@ _EXPORTS = {
     "ScoredSample": "surrogate_samples",
     "BetaDetector": "surrogate_samples",
     "config_problems": "study",
+    "FilterTrainer": "filter",
+    "FilterStudy": "filter_study",
+    "train_filter": "filter_study",
+    "run_filter_study": "filter_study",
+    "decay_tree_events": "filter_toy",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,7 +11,7 @@ sculpted by the filter; the penalty (:func:`.losses.distance_correlation`, the D
 finite gradient at 0) is taken over the events of class ``decorrelate_on`` in each batch
 ("pass" by default: the distribution that matters is that of the events that will pass).
 Early stopping keeps the weights of the best validation loss. The trained filter is used as a
-sampling probability (:mod:`.importance`) and exported as ONNX + card.
+sampling probability (:mod:`recast.events.importance`) and exported as ONNX + card.
 
 >>> trainer = FilterTrainer(decorrelation=5.0).fit(graphs, passed, m_vis)   # doctest: +SKIP
 >>> p = trainer.predict(graphs)                                             # doctest: +SKIP
@@ -31,10 +31,7 @@ import awkward as ak
 import numpy as np
 
 from ..errors import UsageError
-from ..preserve.export import export_torch
-from ._torch import seeded, threads, torch
-from .filter_card import ADJACENCY, MASK, NODES, card_template
-from .graph_inputs import (
+from ..events.graphs import (
     FEATURES,
     ORDERINGS,
     GraphArrays,
@@ -43,6 +40,9 @@ from .graph_inputs import (
     standardisation,
     vocabulary,
 )
+from ..preserve.export import export_torch
+from ._torch import seeded, threads, torch
+from .filter_card import ADJACENCY, MASK, NODES, card_template
 from .graph_network import GraphFilter
 from .losses import distance_correlation, weighted_binary_cross_entropy
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..events.graphs import ADJACENCY, FEATURES, MASK, NODES, OUTPUT
 from ..schema import CURRENT_VERSION
-from .graph_inputs import FEATURES
-
-NODES, ADJACENCY, MASK, OUTPUT = "nodes", "adjacency", "mask", "pass_probability"
 
 
 def card_template(
@@ -92,7 +90,7 @@ def card_template(
                         "activation": "sigmoid",
                         "use": (
                             "simulate the event with probability q = max(p, p_min) and "
-                            "weight it 1/q (recast.train.importance)"
+                            "weight it 1/q (recast.events.importance)"
                         ),
                     }
                 ],

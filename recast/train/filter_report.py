@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import UsageError
-from .importance import ImportanceSample, effective_sample_size
+from ..events.importance import ImportanceSample, effective_sample_size
 
 log = logging.getLogger(__name__)
 

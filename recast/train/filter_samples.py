@@ -25,8 +25,8 @@ import awkward as ak
 import numpy as np
 
 from ..errors import UsageError
+from ..events.graphs import GraphArrays, concatenate, graph_arrays
 from .filter_toy import decay_tree_events
-from .graph_inputs import GraphArrays, concatenate, graph_arrays
 
 log = logging.getLogger(__name__)
 

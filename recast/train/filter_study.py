@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidDocumentError, UsageError, closest
+from ..events.importance import importance_sample
+from ..events.selective import EventFilter
 from ..io import write_json
 from ._torch import torch
 from .filter import FilterTrainer, auc
-from .filter_apply import EventFilter
 from .filter_report import Timing, bias_report, figure_of_merit
 from .filter_samples import FilterSample, load_sample
-from .importance import importance_sample
 from .losses import distance_correlation
 from .study import config_problems
 

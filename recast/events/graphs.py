@@ -30,6 +30,9 @@ from ..errors import MissingCollectionError, UsageError
 
 log = logging.getLogger(__name__)
 
+#: the node names of an event filter's network (its card and its ONNX graph)
+NODES, ADJACENCY, MASK, OUTPUT = "nodes", "adjacency", "mask", "pass_probability"
+
 ORDERINGS = ("record", "pt")
 ETA_LIMIT = 10.0
 

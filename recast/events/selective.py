@@ -4,7 +4,7 @@ onnxruntime: no torch).
 The card says everything needed: the slots (``max_count``), which particles fill them
 (``ordering``: as given, or pT-descending), and each node feature's preprocessing. So a
 generation job can load the card, compute the pass probability of every event of a chunk, and
-keep or drop it with :func:`recast.train.importance.importance_sample`.
+keep or drop it with :func:`recast.events.importance.importance_sample`.
 
 >>> selective = EventFilter.load("filters/ttbar_filter_dcorr.card.json")   # doctest: +SKIP
 >>> for chunk in generate(settings, 10000, seed=1):                          # doctest: +SKIP
@@ -23,8 +23,7 @@ import numpy as np
 from ..errors import CardError
 from ..preserve.card import NetworkCard
 from ..preserve.session import make_session
-from .filter_card import ADJACENCY, MASK, NODES, OUTPUT
-from .graph_inputs import FEATURES, GraphArrays, graph_arrays, preprocess
+from .graphs import ADJACENCY, FEATURES, MASK, NODES, OUTPUT, GraphArrays, graph_arrays, preprocess
 
 log = logging.getLogger(__name__)
 

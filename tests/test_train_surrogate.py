@@ -94,7 +94,7 @@ def test_cuda_is_refused_where_there_is_none(small: ScoredSample) -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(UsageError, match="torch sees no CUDA device; use 'cpu'"):
+    with pytest.raises(UsageError, match="torch sees no CUDA device; use 'auto' or 'cpu'"):
         SurrogateTrainer(device="cuda", **FAST).fit(small.events, small.score)
 
 

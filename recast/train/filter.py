@@ -41,7 +41,7 @@ from ..events.graphs import (
     vocabulary,
 )
 from ..preserve.export import export_torch
-from ._torch import seeded, threads, torch
+from ._torch import seeded, select_device, threads, torch
 from .filter_card import ADJACENCY, MASK, NODES, card_template
 from .graph_network import GraphFilter
 from .losses import distance_correlation, weighted_binary_cross_entropy
@@ -49,7 +49,6 @@ from .losses import distance_correlation, weighted_binary_cross_entropy
 log = logging.getLogger(__name__)
 
 DECORRELATE_ON = ("pass", "fail", "all")
-DEVICES = ("auto", "cpu", "cuda")
 MAX_DCORR_ROWS = 3000  # the penalty is O(N²) in memory
 
 
@@ -165,10 +164,7 @@ class FilterTrainer:
             raise UsageError(
                 f"decorrelate_on={self.decorrelate_on!r}; choose one of {list(DECORRELATE_ON)}"
             )
-        if self.device not in DEVICES:
-            raise UsageError(f"device={self.device!r}; choose one of {list(DEVICES)}")
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise UsageError("device='cuda' but torch sees no CUDA device; use 'auto' or 'cpu'")
+        select_device(self.device)  # refuses an unknown device, or CUDA where there is none
         if not self.decorrelation >= 0:
             raise UsageError(f"decorrelation (λ) must be ≥ 0, not {self.decorrelation!r}")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -187,9 +183,7 @@ class FilterTrainer:
             )
 
     def _device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return select_device(self.device)
 
     # -- training ------------------------------------------------------------------------------
     def fit(

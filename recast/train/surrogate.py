@@ -32,7 +32,7 @@ from ..errors import UsageError
 from ..io import sha256_file, write_json
 from ..preserve.export import export_torch
 from ..schema import CURRENT_VERSION
-from ._torch import threads, torch
+from ._torch import select_device, threads, torch
 from .fitting import FitHistory, build_member
 from .inputs import (
     MASK,
@@ -45,7 +45,7 @@ from .inputs import (
     standardisation,
     with_name,
 )
-from .surrogate_fit import NEGATIVE, default_device, fit_density
+from .surrogate_fit import NEGATIVE, fit_density
 from .surrogate_inputs import (
     DEFAULT_EDGES,
     DISAGREEMENT,
@@ -172,7 +172,7 @@ class SurrogateTrainer:
                 f"the {self.validation_fraction:g} validation split of {rows.n_events} events "
                 f"leaves no {self.collection} on one side; give more events"
             )
-        self.device_ = self.device or default_device()
+        self.device_ = str(select_device(self.device))
         seeds = np.random.SeedSequence(self.seed).spawn(self.n_models)
         self.members_: list[torch.nn.Module] = []
         self.histories_: list[FitHistory] = []
@@ -257,10 +257,7 @@ class SurrogateTrainer:
         for name in ("n_models", "max_neighbours", "hidden", "depth", "max_epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")
-        if self.device is not None and self.device.split(":")[0] not in ("cpu", "cuda"):
-            raise UsageError(f"device={self.device!r}; give 'cpu', 'cuda' (or 'cuda:N') or None")
-        if self.device and self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise UsageError(f"device={self.device!r} but torch sees no CUDA device; use 'cpu'")
+        select_device(self.device)  # refuses an unknown device, or CUDA where there is none
 
     def _distance(self, features: list[str]) -> tuple[int, float, float] | None:
         """(column, mean, std) of the neighbours' ΔR, expanded on a Gaussian basis, if used."""

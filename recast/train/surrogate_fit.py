@@ -25,11 +25,6 @@ log = logging.getLogger(__name__)
 NEGATIVE: dict[str, Negative] = {"signed": "naive", "complementary": "complementary"}
 
 
-def default_device() -> str:
-    """``cuda`` when torch sees a GPU, else ``cpu``."""
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def _tensors(rows: ObjectRows, names: list[str], device: str) -> list[torch.Tensor]:
     arrays = [np.ascontiguousarray(rows.inputs[n]) for n in names]
     arrays += [rows.tagged.astype(np.int64), rows.weight.astype(np.float32)]
@@ -117,4 +112,4 @@ def fit_density(
     return history
 
 
-__all__ = ["NEGATIVE", "default_device", "fit_density"]
+__all__ = ["NEGATIVE", "fit_density"]

@@ -35,7 +35,9 @@ def test_the_shipped_grid_keeps_held_out_points_apart() -> None:
     assert training and held_out and not training & held_out
     assert {s.model for s in grid.samples("held_out")} == {"Gtt", "Gbb"}
     assert [s.name for s in grid.samples("ttbar")] == ["ttbar"]
-    assert len(grid.samples("all")) == len(training) + len(held_out) + 1
+    backgrounds = [s.name for s in grid.samples("background")]
+    assert backgrounds == ["ttbar", "ttbar_boosted"]
+    assert len(grid.samples("all")) == len(training) + len(held_out) + len(backgrounds)
     assert grid.samples("signal") == grid.samples("training") + grid.samples("held_out")
     for sample in grid.samples("all"):  # sizes and rates are stated, not left empty
         assert sample.events >= 1000

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 ROLES = ("training", "held_out", "background")
 #: what ``--what`` may name besides single samples
-SELECTIONS = ("all", "signal", "training", "held_out", "ttbar", "background")
+SELECTIONS = ("all", "signal", "training", "held_out", "background", "ttbar", "ttbar_boosted")
 
 
 class GridError(ProblemsError):

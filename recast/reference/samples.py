@@ -5,8 +5,9 @@
     python -m recast.reference.samples --what all --out build/demo_multib --seed 1 --workers 2
     python -m recast.reference.samples --what Gtt_2100_800,ttbar --events 200 --out /tmp/s
 
-``--what`` is ``all``, ``signal``, ``training``, ``held_out``, ``background``, ``ttbar`` or
-sample names of the grid (:mod:`recast.reference.grid`), joined by commas. Without
+``--what`` is ``all``, ``signal``, ``training``, ``held_out``, ``background`` or names of
+samples of the grid (``ttbar``, ``Gtt_2100_800``, ...; see :mod:`recast.reference.grid`),
+joined by commas. Without
 ``--events`` each sample gets the size the grid states.
 
 A sample is cut into blocks of ``block_size`` events (grid.json). Block k holds events
@@ -322,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--what",
         default="all",
-        help="all, signal, training, held_out, background, ttbar, or sample names joined by ','",
+        help="all, signal, training, held_out, background, or sample names joined by ','",
     )
     parser.add_argument("--out", type=Path, default=Path("build/demo_multib"))
     parser.add_argument(

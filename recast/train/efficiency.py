@@ -16,7 +16,6 @@ counts used as weights: the exact bootstrap, without copying rows), give the eff
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,6 +45,7 @@ from .inputs import (
     with_name,
 )
 from .networks import EnsembleAverage, ObjectInContext
+from .parameters import Parameters
 from .report import calibration
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ NODES = [OWN, NEIGHBOURS, MASK]
 NEGATIVE_WEIGHTS = ("signed", "complementary")
 
 
-class EfficiencyMapTrainer:
+class EfficiencyMapTrainer(Parameters):
     """A per-object efficiency with event context, learned from tagged / untagged objects.
 
     scikit-learn conventions: the constructor only stores its keyword arguments, :meth:`fit`
@@ -87,41 +87,7 @@ class EfficiencyMapTrainer:
         threads: int | None = 1,
         device: str | None = "auto",
     ) -> None:
-        self.collection = collection
-        self.own_features = own_features
-        self.neighbour_features = neighbour_features
-        self.max_neighbours = max_neighbours
-        self.hidden = hidden
-        self.depth = depth
-        self.edge_messages = edge_messages
-        self.neighbour_reach = neighbour_reach
-        self.n_models = n_models
-        self.bootstrap = bootstrap
-        self.validation_fraction = validation_fraction
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.negative_weights = negative_weights
-        self.seed = seed
-        self.threads = threads
-        self.device = device
-
-    # -- scikit-learn's parameter protocol -----------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _PARAMETERS}
-
-    def set_params(self, **params: Any) -> EfficiencyMapTrainer:
-        for name, value in params.items():
-            if name not in _PARAMETERS:
-                raise UsageError(f"EfficiencyMapTrainer has no parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
-        return f"EfficiencyMapTrainer({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+        self._store(locals())
 
     # -- training ------------------------------------------------------------------------------
     def fit(
@@ -348,12 +314,5 @@ def _validity(rows: ObjectRows, own: list[str]) -> dict[str, list[float]]:
             domain[name] = [lo, hi]
     return domain
 
-
-_DEFAULTS = {
-    name: parameter.default
-    for name, parameter in inspect.signature(EfficiencyMapTrainer.__init__).parameters.items()
-    if name != "self"
-}
-_PARAMETERS = tuple(_DEFAULTS)
 
 __all__ = ["EfficiencyMapTrainer"]

@@ -21,7 +21,6 @@ sampling probability (:mod:`recast.events.importance`) and exported as ONNX + ca
 from __future__ import annotations
 
 import copy
-import inspect
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,7 @@ from ._torch import seeded, select_device, threads, torch
 from .filter_card import ADJACENCY, MASK, NODES, card_template
 from .graph_network import GraphFilter
 from .losses import distance_correlation, weighted_binary_cross_entropy
+from .parameters import Parameters
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-class FilterTrainer:
+class FilterTrainer(Parameters):
     """Train the event filter. scikit-learn conventions: the constructor only stores its
     keyword arguments, :meth:`fit` returns the trainer, learned attributes end in ``_``."""
 
@@ -112,38 +112,7 @@ class FilterTrainer:
         threads: int | None = 1,
         device: str = "auto",
     ) -> None:
-        self.max_particles = max_particles
-        self.ordering = ordering
-        self.vocabulary_size = vocabulary_size
-        self.embedding = embedding
-        self.hidden = hidden
-        self.depth = depth
-        self.decorrelation = decorrelation
-        self.decorrelate_on = decorrelate_on
-        self.decorrelation_warmup = decorrelation_warmup
-        self.validation_fraction = validation_fraction
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.seed = seed
-        self.threads = threads
-        self.device = device
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _PARAMETERS}
-
-    def set_params(self, **params: Any) -> FilterTrainer:
-        for name, value in params.items():
-            if name not in _PARAMETERS:
-                raise UsageError(f"FilterTrainer has no parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
-        return f"FilterTrainer({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+        self._store(locals())
 
     # -- inputs --------------------------------------------------------------------------------
     def graphs(self, events: ak.Array | GraphArrays) -> GraphArrays:
@@ -412,12 +381,5 @@ class FilterTrainer:
             )
         return Path(card.source)
 
-
-_DEFAULTS = {
-    name: parameter.default
-    for name, parameter in inspect.signature(FilterTrainer.__init__).parameters.items()
-    if name != "self"
-}
-_PARAMETERS = tuple(_DEFAULTS)
 
 __all__ = ["FilterHistory", "FilterTrainer", "auc"]

@@ -17,7 +17,6 @@ the training support (see :func:`.surrogate_check.surrogate_uncertainty`).
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -45,6 +44,7 @@ from .inputs import (
     standardisation,
     with_name,
 )
+from .parameters import Parameters
 from .surrogate_fit import NEGATIVE, fit_density
 from .surrogate_inputs import (
     DEFAULT_EDGES,
@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 NODES = [OWN, NEIGHBOURS, MASK]
 
 
-class SurrogateTrainer:
+class SurrogateTrainer(Parameters):
     """A score distribution per object with event context, learned from scored objects.
 
     scikit-learn conventions: the constructor only stores its keyword arguments, :meth:`fit`
@@ -95,42 +95,7 @@ class SurrogateTrainer:
         threads: int | None = 1,
         device: str | None = None,
     ) -> None:
-        self.collection = collection
-        self.own_features = own_features
-        self.neighbour_features = neighbour_features
-        self.max_neighbours = max_neighbours
-        self.score_edges = score_edges
-        self.hidden = hidden
-        self.depth = depth
-        self.edge_messages = edge_messages
-        self.neighbour_reach = neighbour_reach
-        self.n_models = n_models
-        self.bootstrap = bootstrap
-        self.validation_fraction = validation_fraction
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.negative_weights = negative_weights
-        self.seed = seed
-        self.threads = threads
-        self.device = device
-
-    # -- scikit-learn's parameter protocol -----------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _PARAMETERS}
-
-    def set_params(self, **params: Any) -> SurrogateTrainer:
-        for name, value in params.items():
-            if name not in _PARAMETERS:
-                raise UsageError(f"SurrogateTrainer has no parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
-        return f"SurrogateTrainer({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+        self._store(locals())
 
     @property
     def edges(self) -> np.ndarray:
@@ -395,12 +360,5 @@ def _validity(rows: ObjectRows, own: list[str]) -> dict[str, list[float]]:
             domain[name] = [lo, hi]
     return domain
 
-
-_DEFAULTS = {
-    name: parameter.default
-    for name, parameter in inspect.signature(SurrogateTrainer.__init__).parameters.items()
-    if name != "self"
-}
-_PARAMETERS = tuple(_DEFAULTS)
 
 __all__ = ["DEFAULT_EDGES", "DISAGREEMENT", "OUTPUT", "SPREAD", "SurrogateTrainer"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,11 +58,18 @@ def logits_of(
     return torch.cat(parts) if parts else torch.zeros(0)
 
 
-def fit_member(
+#: a training loss: (logits, targets, weights) → the mean loss of a batch
+BatchLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+#: the validation loss of the whole validation set: (network, [*inputs, targets, weights])
+ValidationLoss = Callable[[torch.nn.Module, list[torch.Tensor]], float]
+
+
+def fit_network(
     net: torch.nn.Module,
-    train: ObjectRows,
-    validation: ObjectRows,
-    names: list[str],
+    train: list[torch.Tensor],
+    validation: list[torch.Tensor],
+    batch_loss: BatchLoss,
+    validation_loss: ValidationLoss,
     *,
     seed: int,
     max_epochs: int,
@@ -69,26 +77,17 @@ def fit_member(
     batch_size: int,
     learning_rate: float,
     weight_decay: float = 0.0,
-    negative_weights: Negative | str = "signed",
-    device: torch.device | None = None,
+    device: torch.device | str | None = None,
 ) -> FitHistory:
-    """Train ``net`` (which has ``logit(*inputs)``) in place with weighted BCE; keep the weights
-    of the best validation loss. The learning rate follows a cosine from ``learning_rate`` to
-    1/100 of it over ``max_epochs``; training stops after ``patience`` epochs without a better
-    validation loss. Training runs on ``device`` (the CPU by default); the network comes back
-    on the CPU, ready for export."""
-    device = device or torch.device("cpu")
+    """Train ``net`` (which has ``logit(*inputs)``) in place on tensors ``[*inputs, targets,
+    weights]``; keep the weights of the best validation loss. Adam with a cosine learning rate
+    from ``learning_rate`` to 1/100 of it over ``max_epochs``; training stops after
+    ``patience`` epochs without a better validation loss. Runs on ``device`` (the CPU by
+    default); the network comes back on the CPU, in eval mode, ready for export."""
+    device = torch.device(device or "cpu")
     net.to(device)
-    x_train, x_val = (
-        tuple(x.to(device) for x in tensors(rows, names)) for rows in (train, validation)
-    )
-    y_train, y_val = (
-        torch.from_numpy(r.tagged.astype(np.float32)).to(device) for r in (train, validation)
-    )
-    w_train, w_val = (
-        torch.from_numpy(r.weight.astype(np.float32)).to(device) for r in (train, validation)
-    )
-    # the loss is Σ w·ℓ / Σ|w| per batch: a batch of mostly negative weights cannot blow it up
+    train = [x.to(device) for x in train]
+    validation = [x.to(device) for x in validation]
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     # cosine decay over max_epochs: the bulk is learnt early, the rare corners (close pairs)
     # late, at a small step; a plateau schedule triggered by validation noise stops too soon
@@ -98,35 +97,23 @@ def fit_member(
     rng = np.random.default_rng(seed)
     history = FitHistory()
     best_state = copy.deepcopy(net.state_dict())
-    n = len(train)
+    n = len(train[0])
     for epoch in range(max_epochs):
         net.train()
         # one gather per epoch, then contiguous slices: cheaper than a gather per batch
         order = torch.from_numpy(rng.permutation(n)).to(device)
-        shuffled = [x[order] for x in (*x_train, y_train, w_train)]
+        shuffled = [x[order] for x in train]
         total = 0.0
         for start in range(0, n, batch_size):
             *x, y, w = (t[start : start + batch_size] for t in shuffled)
             optimiser.zero_grad()
-            loss = weighted_binary_cross_entropy(
-                net.logit(*x),
-                y,
-                w,
-                negative=negative_weights,  # type: ignore[arg-type]
-            )
+            loss = batch_loss(net.logit(*x), y, w)
             loss.backward()
             optimiser.step()
             total += loss.item() * len(y)
         net.eval()
         with torch.no_grad():
-            val = float(
-                weighted_binary_cross_entropy(
-                    logits_of(net, x_val),
-                    y_val,
-                    w_val,
-                    negative=negative_weights,  # type: ignore[arg-type]
-                )
-            )
+            val = validation_loss(net, validation)
         history.train_loss.append(total / max(n, 1))
         history.validation_loss.append(val)
         schedule.step()
@@ -149,10 +136,58 @@ def fit_member(
     return history
 
 
+def fit_member(
+    net: torch.nn.Module,
+    train: ObjectRows,
+    validation: ObjectRows,
+    names: list[str],
+    *,
+    seed: int,
+    max_epochs: int,
+    patience: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float = 0.0,
+    negative_weights: Negative | str = "signed",
+    device: torch.device | None = None,
+) -> FitHistory:
+    """:func:`fit_network` with weighted BCE on the objects' tagged flags; the loss is
+    Σ w·ℓ / Σ|w| per batch, so a batch of mostly negative weights cannot blow it up."""
+
+    def rows_tensors(rows: ObjectRows) -> list[torch.Tensor]:
+        return [
+            *tensors(rows, names),
+            torch.from_numpy(rows.tagged.astype(np.float32)),
+            torch.from_numpy(rows.weight.astype(np.float32)),
+        ]
+
+    def batch_loss(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return weighted_binary_cross_entropy(logits, y, w, negative=negative_weights)  # type: ignore[arg-type]
+
+    def validation_loss(network: torch.nn.Module, rows: list[torch.Tensor]) -> float:
+        *x, y, w = rows
+        return float(batch_loss(logits_of(network, tuple(x)), y, w))
+
+    return fit_network(
+        net,
+        rows_tensors(train),
+        rows_tensors(validation),
+        batch_loss,
+        validation_loss,
+        seed=seed,
+        max_epochs=max_epochs,
+        patience=patience,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        device=device,
+    )
+
+
 def build_member(factory: type, seed: int, *args: Any) -> torch.nn.Module:
     """A freshly initialised network from a seed (independent of torch's global state)."""
     with seeded(seed):
         return factory(*args)
 
 
-__all__ = ["FitHistory", "build_member", "fit_member", "logits_of", "tensors"]
+__all__ = ["FitHistory", "build_member", "fit_member", "fit_network", "logits_of", "tensors"]

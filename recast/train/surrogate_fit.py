@@ -1,21 +1,19 @@
 """One training run of a score-density network: cross-entropy on the observed score bin.
 
-Mini-batches, Adam with a cosine learning rate, the weights of the best validation loss kept,
-early stopping after ``patience`` epochs without one; the same shape as
-:func:`.fitting.fit_member`, with a categorical loss and a device (the CPU by default, CUDA
-when asked). Every source of randomness is seeded: the initialisation by the caller
-(:func:`.fitting.build_member`), the batch order here by a numpy generator.
+The loop is :func:`.fitting.fit_network` (mini-batches, Adam with a cosine learning rate, the
+weights of the best validation loss kept, early stopping), with a categorical loss. The
+initialisation is seeded by the caller (:func:`.fitting.build_member`), the batch order by
+``seed``.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 
 import numpy as np
 
 from ._torch import torch
-from .fitting import FitHistory
+from .fitting import FitHistory, fit_network
 from .inputs import ObjectRows
 from .losses import Negative, weighted_cross_entropy
 
@@ -25,10 +23,10 @@ log = logging.getLogger(__name__)
 NEGATIVE: dict[str, Negative] = {"signed": "naive", "complementary": "complementary"}
 
 
-def _tensors(rows: ObjectRows, names: list[str], device: str) -> list[torch.Tensor]:
+def _tensors(rows: ObjectRows, names: list[str]) -> list[torch.Tensor]:
     arrays = [np.ascontiguousarray(rows.inputs[n]) for n in names]
     arrays += [rows.tagged.astype(np.int64), rows.weight.astype(np.float32)]
-    return [torch.from_numpy(a).to(device) for a in arrays]
+    return [torch.from_numpy(a) for a in arrays]
 
 
 def _loss(
@@ -64,52 +62,24 @@ def fit_density(
     """Train ``net`` (which has ``logit(*inputs) -> [N, bins]``) in place; ``rows.tagged``
     holds each object's score-bin index. The network is left on the CPU, in eval mode."""
     negative = NEGATIVE[negative_weights]
-    net.to(device)
-    train_tensors = _tensors(train, names, device)
-    val_tensors = _tensors(validation, names, device)
-    optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimiser, T_max=max_epochs, eta_min=learning_rate / 100
+
+    def batch_loss(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return weighted_cross_entropy(logits, y, w, negative=negative)
+
+    return fit_network(
+        net,
+        _tensors(train, names),
+        _tensors(validation, names),
+        batch_loss,
+        lambda network, rows: _loss(network, rows, negative),
+        seed=seed,
+        max_epochs=max_epochs,
+        patience=patience,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        device=device,
     )
-    rng = np.random.default_rng(seed)
-    history = FitHistory()
-    best_state = copy.deepcopy(net.state_dict())
-    n = len(train)
-    for epoch in range(max_epochs):
-        net.train()
-        order = torch.from_numpy(rng.permutation(n)).to(device)
-        shuffled = [t[order] for t in train_tensors]
-        total = 0.0
-        for start in range(0, n, batch_size):
-            *x, y, w = (t[start : start + batch_size] for t in shuffled)
-            optimiser.zero_grad()
-            loss = weighted_cross_entropy(net.logit(*x), y, w, negative=negative)
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(y)
-        net.eval()
-        with torch.no_grad():
-            val = _loss(net, val_tensors, negative)
-        history.train_loss.append(total / max(n, 1))
-        history.validation_loss.append(val)
-        schedule.step()
-        if history.best_epoch < 0 or val < history.best_loss - 1e-6:
-            history.best_epoch = epoch
-            best_state = copy.deepcopy(net.state_dict())
-        elif epoch - history.best_epoch >= patience:
-            history.stopped_early = True
-            break
-    net.load_state_dict(best_state)
-    net.to("cpu")
-    net.eval()
-    log.debug(
-        "member seed %d: %d epochs, best %d (validation loss %.5f)",
-        seed,
-        len(history.train_loss),
-        history.best_epoch,
-        history.best_loss,
-    )
-    return history
 
 
 __all__ = ["NEGATIVE", "fit_density"]

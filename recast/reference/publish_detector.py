@@ -129,6 +129,7 @@ def publish(
     max_epochs: int = 12,
     max_events: int | None = None,
     closure: bool = True,
+    figure: Path | None = Path("docs/figures/flagship_btag_closure.png"),
 ) -> dict[str, Any]:
     """Measure, train, write the maps and the three detector descriptions; returns a summary."""
     samples, out = Path(samples), Path(out)
@@ -224,7 +225,15 @@ def publish(
     if closure:
         from .publish_closure import closure_study
 
-        summary["closure"] = closure_study(samples, out, held_out_samples(the_grid, samples))
+        report = closure_study(
+            samples,
+            out,
+            held_out_samples(the_grid, samples),
+            figure=figure,
+            report_path=samples / "publish_detector_closure.json",
+        )
+        summary["closure"] = report["summary"]
+    write_json(samples / "publish_detector.json", summary)
     return summary
 
 
@@ -356,6 +365,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, digest in summary["files"].items():
         print(f"{digest}  {name}")
     print("timing (s):", summary["timing"])
+    if "closure" in summary:
+        closure = summary["closure"]
+        print("closure on the held-out points, largest |map - truth| per pT x |eta| bin:")
+        for flavour, worst in closure["max_abs_error_pt_eta"].items():
+            print(f"  {flavour:6}", worst)
+        print("  b, dR < 0.6 bands", closure["max_abs_error_dr_below_0p6"])
+        for label, entry in closure["means"].items():
+            numbers = ", ".join(f"{k} {v:.4f}" for k, v in entry.items() if k != "jets")
+            print(f"  {label} ({entry['jets']} jets): {numbers}")
     return 0
 
 

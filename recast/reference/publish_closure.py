@@ -141,6 +141,10 @@ def closure_tables(cols: dict[str, np.ndarray]) -> dict[str, Any]:
         "max_abs_error_pt_eta": {
             label: _worst(tables[f"pt_eta_{label}"]) for label in ("b", "c", "light")
         },
+        "max_abs_error_pt_eta_above_30_gev": {
+            label: _worst([r for r in tables[f"pt_eta_{label}"] if r["bin"] >= n_eta])
+            for label in ("b", "c", "light")
+        },
         "max_abs_error_dr_below_0p6": _worst(
             [r for r, lo in zip(tables["dr_b"], DR_EDGES[:-1], strict=True) if lo < 0.6]
         ),
@@ -155,6 +159,7 @@ def closure_tables(cols: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def plot(report: dict[str, Any], path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -213,8 +218,13 @@ def plot(report: dict[str, Any], path: Path) -> None:
         top.set_ylabel("ε(77 % WP)")
         if column == 0:
             top.legend(fontsize=8)
+        if column == 1:
+            bottom.set_xticks([0, 1, 2])
         if column == 2 and len(xs):
             top.set_xscale("log")
+            bottom.set_xticks([30, 100, 300])
+            bottom.set_xticklabels(["30", "100", "300"])
+            bottom.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     fig.suptitle("DEMO_MULTIB_GLUINO b-tagging emulations on the HELD-OUT points")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,7 @@ def truth_objects(n: int, seed: int, first: int = 0) -> ak.Array:
             "electrons": leptons(11),
             "muons": leptons(13),
             "met_visible": met,
+            "met": met,
         },
         depth_limit=1,
     )
@@ -141,6 +142,8 @@ def test_the_three_descriptions_load_and_apply(bundle: tuple[Path, dict]) -> Non
         assert "isolated_reco" in ak.fields(reco.electrons)
         assert ak.all(reco.electrons.pt >= 7.0)
         tagged.append(float(ak.mean(ak.flatten(reco.jets[TAG]))))
+        moved = np.abs(np.asarray(reco.met.pt) - np.asarray(truth.met.pt))
+        assert float(np.median(moved)) > 1.0  # the smeared objects and the residual move MET
         again = detector.apply(truth, seed=4)
         assert ak.to_list(again.jets[TAG]) == ak.to_list(reco.jets[TAG])
         document = json.loads((out / name).read_text())

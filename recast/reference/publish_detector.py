@@ -45,6 +45,7 @@ from .publish_fit import (
     jet_smearing,
     lepton_maps,
     lepton_smearing,
+    met_smearing,
 )
 from .read import paired_chunks
 
@@ -169,6 +170,7 @@ def publish(
             save_map(document, maps / f"{document['name']}.json")
         lepton_files[lepton] = (f"{identification['name']}.json", f"{isolation['name']}.json")
     smearing = {"jets": jet_smearing(data), **{k: lepton_smearing(data, k) for k in LEPTONS}}
+    met = met_smearing(data)
     timing["binned_and_smearing_s"] = time.perf_counter() - start
 
     # the tagger stops at the tracker's edge (|η| = 2.5): a smooth network would blur that step
@@ -216,7 +218,7 @@ def publish(
     )
     timing["surrogate_s"] = time.perf_counter() - start
 
-    paths = write_detectors(out, smearing, lepton_files, names, seed)
+    paths = write_detectors(out, smearing, met, lepton_files, names, seed)
     summary: dict[str, Any] = {
         "training_samples": names,
         "training_events": data.n_events,
@@ -252,6 +254,7 @@ def _use(folder: Path, relative: str) -> str:
 def write_detectors(
     out: Path,
     smearing: dict[str, list[dict[str, Any]]],
+    met: dict[str, Any],
     lepton_files: dict[str, tuple[str, str]],
     names: Sequence[str],
     seed: int,
@@ -319,6 +322,7 @@ def write_detectors(
                 },
                 **leptons,
             },
+            "met": met,
         }
         path = out / filename
         write_json(path, document)

@@ -139,8 +139,16 @@ def collect(
             ak.zip({"event_number": reco.event_number, "jets": jets}, depth_limit=1)
         )
         _collect_jets(data, truth.jets, reco.jets)
+        shift = _shift(truth.jets, reco.jets)
         for name in LEPTONS:
             _collect_leptons(data, name, truth[name], reco[name])
+            shift = shift + _shift(truth[name], reco[name])
+        # what the objects' smearing does not explain: the residual the runtime's MET sees
+        met_pt, met_phi = (np.asarray(truth.met[k], dtype=np.float64) for k in ("pt", "phi"))
+        reco_pt, reco_phi = (np.asarray(reco.met[k], dtype=np.float64) for k in ("pt", "phi"))
+        for axis, trig in enumerate((np.cos, np.sin)):
+            expected = met_pt * trig(met_phi) - shift[axis]
+            data.add("met_residual", reco_pt * trig(reco_phi) - expected)
     return data
 
 
@@ -154,6 +162,36 @@ def _matched(truth: ak.Array, reco: ak.Array) -> tuple[np.ndarray, np.ndarray]:
     reco_of = np.full(int(t_counts.sum()), -1, dtype=np.int64)
     reco_of[truth_pos] = np.arange(len(truth_pos))
     return reco_of, truth_pos
+
+
+def _shift(truth: ak.Array, reco: ak.Array) -> np.ndarray:
+    """Per event, Σ (reco − truth) (px, py) over the reconstructed objects: shape (2, events)."""
+    _, truth_pos = _matched(truth, reco)
+    counts, _ = _offsets(reco)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    t_pt, t_phi = _flat(truth, "pt")[truth_pos], _flat(truth, "phi")[truth_pos]
+    r_pt, r_phi = _flat(reco, "pt"), _flat(reco, "phi")
+    return np.stack(
+        [
+            np.bincount(owner, r_pt * trig(r_phi) - t_pt * trig(t_phi), minlength=len(counts))
+            for trig in (np.cos, np.sin)
+        ]
+    )
+
+
+def met_smearing(data: Measurements) -> dict[str, Any]:
+    """The MET block: the objects' smearing propagated, then Gaussian components with the RMS
+    of what it leaves unexplained (the soft term, lost objects) in the reference detector."""
+    residual = data.get("met_residual")
+    if len(residual) < 20:
+        raise UsageError("too few events to measure the MET resolution; give more events")
+    sigma = round(float(np.sqrt(np.mean(residual**2))), 3)
+    return {
+        "description": "MET recomputed from the smeared jets and leptons, then a Gaussian on "
+        "each component with the RMS of the reference MET around that recomputation",
+        "recompute_from": ["jets", *LEPTONS],
+        "smearing": [{"variable": "components", "model": "constant", "sigma": sigma}],
+    }
 
 
 def _collect_jets(data: Measurements, truth: ak.Array, reco: ak.Array) -> None:
@@ -394,4 +432,5 @@ __all__ = [
     "jet_smearing",
     "lepton_maps",
     "lepton_smearing",
+    "met_smearing",
 ]

@@ -126,8 +126,8 @@ def publish(
     training: str = DEFAULT_TRAINING,
     seed: int = 1,
     n_models: int = 3,
-    learn_events: int = 1500,
-    max_epochs: int = 12,
+    learn_events: int = 2500,
+    max_epochs: int = 25,
     max_events: int | None = None,
     closure: bool = True,
     figure: Path | None = Path("docs/figures/flagship_btag_closure.png"),
@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1500,
         help="events per sample for the learned map and the surrogate",
     )
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=25)
     parser.add_argument("--max-events", type=int, default=None, help="events per sample read")
     parser.add_argument("--no-closure", action="store_true")
     args = parser.parse_args(argv)

@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--learn-events",
         type=int,
-        default=1500,
+        default=2500,
         help="events per sample for the learned map and the surrogate",
     )
     parser.add_argument("--epochs", type=int, default=25)

@@ -79,7 +79,7 @@ SCORE_EDGES = (
 )
 CONTEXT_FEATURES = ("pt", "abs_eta", "dr_nearest", "flavour", "n_bhadrons")
 JET_ACCEPTANCE = {"min_pt": 20.0, "max_abs_eta": 4.5}
-DEFAULT_TRAINING = "training,ttbar"
+DEFAULT_TRAINING = "training,background"
 
 
 def training_samples(grid: Grid, what: str) -> list[str]:

@@ -58,7 +58,7 @@ class MultibNetwork(torch.nn.Module):
 class TrainingSettings:
     """Optimiser settings; the defaults made the committed network."""
 
-    epochs: int = 40
+    epochs: int = 12
     batch_size: int = 256
     learning_rate: float = 2e-3
     weight_decay: float = 1e-5

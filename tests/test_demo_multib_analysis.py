@@ -195,3 +195,22 @@ def test_regions_of_analysis_json() -> None:
     assert 2 <= len(network_regions) <= 4
     assert document["options"]["btag_field"]["default"] == demo.DEFAULT_BTAG_FIELD
     assert document["status"]["state"] == "UNVALIDATED"
+
+
+def test_isolation_reads_the_emulated_decision_when_there_is_one() -> None:
+    muon = lepton(50.0, 0.0, 0.0, isolated=True)
+    events = make_events([{"muons": [muon]}])
+    # detector.json samples the reconstructed decision into isolated_reco; it wins on auto
+    muons = ak.with_field(events.muons, ak.zeros_like(events.muons.pt, dtype=bool), "isolated_reco")
+    emulated = ak.with_field(events, muons, "muons")
+    assert analysis().derive(emulated).n_signal_leptons.tolist() == [0]
+    assert analysis(isolation_field="isolated").derive(emulated).n_signal_leptons.tolist() == [1]
+    assert analysis().derive(events).n_signal_leptons.tolist() == [1]  # reference objects
+
+
+def test_missing_or_bad_isolation_field_is_refused() -> None:
+    events = make_events([{}])
+    with pytest.raises(UsageError, match=r"none of isolated_tight.*option isolation_field"):
+        analysis(isolation_field="isolated_tight").derive(events)
+    with pytest.raises(UsageError, match="option isolation_field"):
+        analysis(isolation_field="")

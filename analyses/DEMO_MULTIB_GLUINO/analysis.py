@@ -13,6 +13,11 @@ The same class runs on
   so that both read the 77 % decision through one field. The option ``btag_field`` names
   another field (a bool, or a per-jet 0/1 value) if an emulation calls it differently.
 
+Lepton isolation: the option ``isolation_field`` (default ``auto``) reads ``isolated_reco``
+when the leptons carry it — the reconstructed-isolation tag ``detector.json`` samples, while the
+truth objects' own ``isolated`` is the truth decision — and ``isolated`` otherwise (the
+reference detector's objects, whose ``isolated`` is the reconstructed decision).
+
 Objects (no overlap removal: the reference experiment's jets are clustered without the prompt
 leptons, so a jet and a lepton never share particles):
 
@@ -59,6 +64,8 @@ ELECTRON_MIN_PT, ELECTRON_MAX_ABS_ETA = 20.0, 2.47
 MUON_MIN_PT, MUON_MAX_ABS_ETA = 20.0, 2.5
 LARGE_R = {"radius": 0.8, "trim_fcut": 0.1, "min_pt": 100.0, "max_abs_eta": 2.0}
 DEFAULT_BTAG_FIELD = "btag_77"
+#: isolation_field "auto": the first of these the leptons carry
+ISOLATION_FIELDS = ("isolated_reco", "isolated")
 NETWORK = "multib_demo"
 #: network hypotheses by tag: (isGtt, m(g̃), m(χ̃⁰₁)) in GeV, and the class each region reads
 NN_POINTS: dict[str, tuple[int, int, int]] = {
@@ -138,6 +145,13 @@ class DemoMultibGluino(Analysis):
                 "77 % b-tag field (e.g. --option btag_field=btag_77)"
             )
         self.btag_field = field
+        isolation = self.options.get("isolation_field", "auto")
+        if not isinstance(isolation, str) or not isolation:
+            raise UsageError(
+                f"DEMO_MULTIB_GLUINO: option isolation_field = {isolation!r}; give 'auto' or the "
+                "name of the leptons' isolation decision (e.g. --option isolation_field=isolated)"
+            )
+        self.isolation_field = isolation
 
     # -- objects and variables ---------------------------------------------------------------
     def jets(self, events: ak.Array) -> ak.Array:
@@ -153,14 +167,35 @@ class DemoMultibGluino(Analysis):
         tagged = ak.values_astype(jets[self.btag_field], bool)
         return ak.with_field(jets, tagged & (abs(jets.eta) < B_MAX_ABS_ETA), "btag")
 
-    @staticmethod
-    def baseline_leptons(events: ak.Array) -> ak.Array:
-        """Electrons and muons above threshold inside the acceptance, pT-descending."""
+    def isolation(self, leptons: ak.Array) -> str:
+        """The leptons' isolation field: the option, or for ``auto`` the first of
+        ISOLATION_FIELDS they carry."""
+        have = ak.fields(leptons)
+        wanted = ISOLATION_FIELDS if self.isolation_field == "auto" else (self.isolation_field,)
+        for name in wanted:
+            if name in have:
+                return name
+        raise UsageError(
+            f"DEMO_MULTIB_GLUINO: the leptons have none of {', '.join(wanted)} (they have "
+            f"{', '.join(have)}); name their isolation decision with the option isolation_field"
+        )
+
+    def baseline_leptons(self, events: ak.Array) -> ak.Array:
+        """Electrons and muons above threshold inside the acceptance, pT-descending, with
+        ``isolated``: the isolation decision (see :meth:`isolation`)."""
         e, m = events.electrons, events.muons
         e = e[(e.pt > ELECTRON_MIN_PT) & (abs(e.eta) < ELECTRON_MAX_ABS_ETA)]
         m = m[(m.pt > MUON_MIN_PT) & (abs(m.eta) < MUON_MAX_ABS_ETA)]
-        keep = ("pt", "eta", "phi", "mass", "isolated")
-        both = [ak.zip({k: c[k] for k in keep}, with_name="Momentum4D") for c in (e, m)]
+        both = [
+            ak.zip(
+                {
+                    **{k: c[k] for k in ("pt", "eta", "phi", "mass")},
+                    "isolated": ak.values_astype(c[self.isolation(c)], bool),
+                },
+                with_name="Momentum4D",
+            )
+            for c in (e, m)
+        ]
         return by_pt(ak.concatenate(both, axis=1))
 
     def derive(self, events: ak.Array) -> ak.Array:

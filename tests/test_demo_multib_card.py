@@ -94,3 +94,5 @@ def test_recast_bundle_check_passes() -> None:
     assert any("network 'multib_demo': card passes every check" in line for line in checked)
     document = json.loads((BUNDLE / "analysis.json").read_text())
     assert set(document["networks"]) == {demo.NETWORK}
+    assert document["detector"]["path"] == "detector.json"
+    assert any(line.startswith("detector ") and "valid" in line for line in checked)

@@ -85,3 +85,40 @@ def test_truth_objects_through_the_bundles_detector_json(sample: Path) -> None:
         kept["recast"] += int(analysis.preselected(analysis.derive(emulated)).sum())
     assert kept["recast"] > 0
     assert 0.6 < kept["recast"] / kept["official"] < 1.4
+
+
+def _make_artefacts() -> object:
+    import importlib.util
+    import sys
+
+    name = "recast_test_demo_multib_make_artefacts"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, BUNDLE / "make_artefacts.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_training_rows_from_a_sample(sample: Path) -> None:
+    pytest.importorskip("torch")
+    from recast.reference.grid import load_grid
+    from recast.reference.read import sample_summary
+
+    make = _make_artefacts()
+    gtt = load_grid().sample("Gtt_2100_800")
+    rows = make.sample_rows(sample, gtt, seed=1)
+    again = make.sample_rows(sample, gtt, seed=1)
+    assert np.array_equal(rows.x, again.x) and np.array_equal(rows.test, again.test)
+    assert rows.label == 1 and rows.point == (1.0, 2100.0, 800.0)
+    assert rows.x.shape[1] == 87 and 0 < len(rows.x) < 300
+    sigma = sample_summary(sample, "Gtt_2100_800")["cross_section_pb"]
+    assert rows.weight == pytest.approx(np.full(len(rows.x), sigma * 139_000 / 300))
+    # a background stand-in: the same rows labelled tt̄ get parameters drawn from the points
+    background = make.Rows("ttbar", 0, None, rows.x, rows.weight, rows.test)
+    x, labels, weights = make.build_training_set([rows], [background], seed=2)
+    n_train = int((~rows.test).sum())
+    assert labels.tolist() == [1] * n_train + [0] * n_train
+    assert (x[:, 84:] == [1.0, 2100.0, 800.0]).all()  # the only point there is
+    assert weights[labels == 0].sum() == pytest.approx(weights[labels == 1].sum())

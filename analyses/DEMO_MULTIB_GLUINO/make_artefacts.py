@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import json
 import logging
 import sys
@@ -42,8 +43,25 @@ from recast.reference.read import sample_chunks, sample_summary
 from recast.toy import multib_template
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from analysis import NETWORK, NN_POINTS, OUTPUT_LABELS, DemoMultibGluino  # noqa: E402
+
+
+def _bundle_analysis() -> Any:
+    """The bundle's analysis.py, imported under a name no other module uses."""
+    name = "recast_bundle_DEMO_MULTIB_GLUINO_analysis"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "analysis.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_analysis = _bundle_analysis()
+NETWORK: str = _analysis.NETWORK
+NN_POINTS: dict[str, tuple[int, int, int]] = _analysis.NN_POINTS
+OUTPUT_LABELS: tuple[str, ...] = _analysis.OUTPUT_LABELS
+DemoMultibGluino = _analysis.DemoMultibGluino
 
 log = logging.getLogger("make_artefacts")
 LUMINOSITY_PB = 139_000.0  # 139 fb⁻¹ in pb⁻¹
@@ -120,7 +138,7 @@ def _point(sample: Sample) -> tuple[float, float, float] | None:
 
 
 def selected_events(
-    analysis: DemoMultibGluino, chunks: Iterator[ak.Array], min_b: int
+    analysis: Any, chunks: Iterator[ak.Array], min_b: int
 ) -> Iterator[tuple[ak.Array, int]]:
     """Derived events with ≥ 4 jets, ≥ ``min_b`` b-jets and MET > 200 GeV, and the number of
     events read, chunk by chunk."""

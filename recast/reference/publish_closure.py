@@ -219,7 +219,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
         if column == 0:
             top.legend(fontsize=8)
         if column == 1:
-            bottom.set_xticks([0, 1, 2])
+            bottom.set_xticks([1, 2])
         if column == 2 and len(xs):
             top.set_xscale("log")
             bottom.set_xticks([30, 100, 300])

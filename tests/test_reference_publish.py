@@ -19,6 +19,7 @@ from recast.errors import UsageError
 from recast.events.cache import CacheWriter
 from recast.reference import WORKING_POINTS, ReferenceDetector, efficiency
 from recast.reference.grid import load_grid
+from recast.reference.publish_closure import closure_study
 from recast.reference.publish_detector import TAG, main, publish, training_samples
 from recast.reference.publish_fit import (
     BTAG_ABS_ETA_EDGES,
@@ -253,4 +254,8 @@ def test_bad_inputs_give_clear_errors(samples: Path, tmp_path: Path) -> None:
         training_samples(load_grid(), "Gtt_1234_5")
     with pytest.raises(UsageError, match=r"sample\.json is missing"):
         publish(samples, tmp_path / "out", training="Gbb_1800_1", closure=False)
+    with pytest.raises(UsageError, match="at least 3 members"):
+        publish(samples, tmp_path / "out", training=TRAIN, n_models=2)
+    with pytest.raises(UsageError, match="no held-out sample is on disk"):
+        closure_study(samples, tmp_path / "out", [])
     assert main(["--samples", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2

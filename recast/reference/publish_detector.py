@@ -139,6 +139,11 @@ def publish(
             f"{samples}: no samples folder; make it with `python -m recast.reference.samples "
             f"--what all --out {samples}`"
         )
+    if n_models < 3:
+        raise UsageError(
+            f"--models {n_models}: the published maps need an ensemble of at least 3 members "
+            "(their spread is the statistical uncertainty)"
+        )
     the_grid = load_grid(grid) if grid is not None else load_grid()
     names = training_samples(the_grid, training)
     maps = out / "maps"

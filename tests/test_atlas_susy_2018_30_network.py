@@ -284,9 +284,12 @@ def test_cards_are_generated_from_the_published_config(shared_data: Path, tmp_pa
     config = json.loads(config_path.read_text())
     for name, met_phi in CARDS.items():
         document = make.card(config_path, met_phi, tmp_path, name)
-        assert json.loads(json.dumps(document)) == json.loads(
-            (BUNDLE / "networks" / f"{name}.card.json").read_text()
-        )
+        committed = json.loads((BUNDLE / "networks" / f"{name}.card.json").read_text())
+        regenerated = json.loads(json.dumps(document))
+        # the onnxruntime that checked the card is this machine's, not part of the published facts
+        for card in (committed, regenerated):
+            card.pop("runtimes_tested")
+        assert regenerated == committed
     features = document["inputs"][0]["features"]
     assert [f["name"] for f in features] == config["branches"]
     assert [f["preprocessing"]["mean"] for f in features] == pytest.approx(

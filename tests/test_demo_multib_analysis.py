@@ -214,3 +214,13 @@ def test_missing_or_bad_isolation_field_is_refused() -> None:
         analysis(isolation_field="isolated_tight").derive(events)
     with pytest.raises(UsageError, match="option isolation_field"):
         analysis(isolation_field="")
+
+
+def test_events_without_signal_jets() -> None:
+    events = make_events([{"jets": []}, {"jets": [(20.0, 0.0, 0.0, 1.0, True)]}])
+    derived = analysis().derive(events)
+    assert derived.n_jets.tolist() == [0, 0]
+    assert derived.large_R_jets.tolist() == [[], []]
+    assert derived.MJ.tolist() == [0.0, 0.0]
+    assert derived.mT_bmin.tolist() == [0.0, 0.0]
+    assert derived.dphi4j_min.tolist() == pytest.approx([math.pi, math.pi])

@@ -83,6 +83,8 @@ def test_the_network_runs_inside_the_analysis(card: NetworkCard) -> None:
         p = np.asarray(derived[demo.nn_field(tag)])
         assert 0.0 <= p[0] <= 1.0
         assert np.isnan(p[1])
+    none = analysis.derive(make_events([{"met": (100.0, 3.0)}]))  # nothing preselected
+    assert np.isnan(np.asarray(none[demo.nn_field("gtt_2100_1")])).all()
     # the analysis's score is the card's output for the hypothesis, read through the card
     direct = session.evaluate(derived[:1], parameters=demo.point_parameters("gbb_2100_800"))
     assert derived[demo.nn_field("gbb_2100_800")][0] == pytest.approx(float(direct.Gbb[0]))

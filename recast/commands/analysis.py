@@ -41,7 +41,7 @@ def list_command() -> None:
 
 
 def _region_summary(kinds: list[str]) -> str:
-    """"22 signal, 24 control": how many regions of each kind (the names: recast bundle check)."""
+    """ "22 signal, 24 control": how many regions of each kind (the names: recast bundle check)."""
     counts = {kind: kinds.count(kind) for kind in dict.fromkeys(kinds)}
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 

@@ -225,6 +225,28 @@ def object_rows(
     return ObjectRows(arrays, tags, weights[event], event, len(events))
 
 
+def split_by_event(rows: ObjectRows, fraction: float, seed: int) -> tuple[ObjectRows, ObjectRows]:
+    """Training and validation objects, split by *event* (objects of one event are
+    correlated through their context); at least one event on each side."""
+    order = np.random.default_rng(seed).permutation(rows.n_events)
+    n_val = min(max(round(fraction * rows.n_events), 1), rows.n_events - 1)
+    is_val = np.zeros(rows.n_events, dtype=bool)
+    is_val[order[:n_val]] = True
+    in_val = is_val[rows.event]
+    return rows.take(np.flatnonzero(~in_val)), rows.take(np.flatnonzero(in_val))
+
+
+def bootstrap_events(rows: ObjectRows, rng: np.random.Generator) -> ObjectRows:
+    """A bootstrap resample of the *events*, as multiplicities times the objects' weights."""
+    events = np.unique(rows.event)
+    drawn = np.bincount(rng.integers(0, len(events), len(events)), minlength=len(events))
+    multiplicity = np.zeros(rows.n_events, dtype=np.float64)
+    multiplicity[events] = drawn
+    factor = multiplicity[rows.event]
+    kept = np.flatnonzero(factor > 0)
+    return rows.take(kept, rows.weight[kept] * factor[kept])
+
+
 def network_inputs(
     events: ak.Array, template: Mapping[str, Any]
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:

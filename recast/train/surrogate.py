@@ -38,9 +38,11 @@ from .inputs import (
     NEIGHBOURS,
     OWN,
     ObjectRows,
+    bootstrap_events,
     check_features,
     event_weights,
     network_inputs,
+    split_by_event,
     standardisation,
     with_name,
 )
@@ -131,7 +133,7 @@ class SurrogateTrainer(Parameters):
             standardisation(raw_rows, raw),
         )
         rows = self._rows(events, self.template_, score, sample_weight)
-        train, validation = self._split(rows)
+        train, validation = split_by_event(rows, self.validation_fraction, self.seed)
         if len(validation) == 0 or len(train) == 0:
             raise UsageError(
                 f"the {self.validation_fraction:g} validation split of {rows.n_events} events "
@@ -144,7 +146,11 @@ class SurrogateTrainer(Parameters):
         with threads(self.threads):
             for k, sequence in enumerate(seeds):
                 member_seed = int(sequence.generate_state(1)[0])
-                sample = self._resample(train, np.random.default_rng(member_seed))
+                sample = (
+                    bootstrap_events(train, np.random.default_rng(member_seed))
+                    if self.bootstrap
+                    else train
+                )
                 net = build_member(
                     ScoreDensity,
                     member_seed,
@@ -243,27 +249,6 @@ class SurrogateTrainer(Parameters):
         preprocessing = self.template_["inputs"][0]["features"][column]["preprocessing"]
         mean, std = float(preprocessing["mean"]), float(preprocessing["std"])
         return column, mean, std, tuple(float(v) for v in values)
-
-    def _split(self, rows: ObjectRows) -> tuple[ObjectRows, ObjectRows]:
-        """Training and validation objects, split by *event*."""
-        order = np.random.default_rng(self.seed).permutation(rows.n_events)
-        n_val = min(max(round(self.validation_fraction * rows.n_events), 1), rows.n_events - 1)
-        is_val = np.zeros(rows.n_events, dtype=bool)
-        is_val[order[:n_val]] = True
-        in_val = is_val[rows.event]
-        return rows.take(np.flatnonzero(~in_val)), rows.take(np.flatnonzero(in_val))
-
-    def _resample(self, train: ObjectRows, rng: np.random.Generator) -> ObjectRows:
-        """A bootstrap resample of the training *events*, as multiplicities times weights."""
-        if not self.bootstrap:
-            return train
-        events = np.unique(train.event)
-        drawn = np.bincount(rng.integers(0, len(events), len(events)), minlength=len(events))
-        multiplicity = np.zeros(train.n_events, dtype=np.float64)
-        multiplicity[events] = drawn
-        factor = multiplicity[train.event]
-        kept = np.flatnonzero(factor > 0)
-        return train.take(kept, train.weight[kept] * factor[kept])
 
     # -- prediction ----------------------------------------------------------------------------
     def _fitted(self) -> None:

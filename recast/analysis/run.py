@@ -102,6 +102,13 @@ def execute(
     files = {name: str(path) for name, path in (networks or {}).items()}
     cards, unavailable = network_cards(bundle, files)  # a wrong --network fails before any event
     _, skipped = runnable_regions(bundle, unavailable)
+    if skipped:  # said once here; every worker's chain skips the same regions silently
+        log.warning(
+            "%s: %d region(s) skipped for want of a network file: %s",
+            bundle.id,
+            len(skipped),
+            ", ".join(skipped),
+        )
     units = _units(events, pythia_slha, n_events, seed, workers)
     chain_options = ChainOptions(
         str(bundle.folder),

@@ -143,13 +143,6 @@ def runnable_regions(
             skipped[region] = f"network {missing[0]!r} is not available: {unavailable[missing[0]]}"
         else:
             regions[region] = list(spec["cuts"])
-    if skipped:
-        log.warning(
-            "%s: %d region(s) skipped for want of a network file: %s",
-            bundle.id,
-            len(skipped),
-            ", ".join(skipped),
-        )
     if not regions:
         raise UsageError(
             f"{bundle.id}: every region needs a network that is not available; "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,7 +68,24 @@ def bundle_check(analysis: str) -> None:
     click.echo(f"{analysis}: bundle passes every check")
 
 
+#: the options of every run, handed to the command as one ``run`` argument: the keywords of
+#: recast.analysis.run.RunOptions, shared by recast_run and recast_validate
+_RUN_KEYS = ("seed", "chunk_size", "workers", "scheduler", "skip_bad", "pythia_slha", "n_events")
+
+
 def _run_options(function: F) -> F:
+    """The run options on a command, gathered into its ``run`` argument."""
+
+    @functools.wraps(function)
+    @reports_errors  # a malformed --network/--option is the user's mistake: one line, exit 2
+    def gather(**kwargs: Any) -> Any:
+        from ..analysis.settings import parse_assignments
+
+        run = {key: kwargs.pop(key) for key in _RUN_KEYS}
+        run["networks"] = parse_assignments(kwargs.pop("networks"), "--network")
+        run["options"] = parse_assignments(kwargs.pop("options"), "--option")
+        return function(run=run, **kwargs)
+
     options = [
         click.option(
             "--xsec",
@@ -127,9 +146,10 @@ def _run_options(function: F) -> F:
             help="Set one of the bundle's options (analysis.json → options). Repeatable.",
         ),
     ]
+    wrapped: Any = gather
     for option in reversed(options):
-        function = option(function)
-    return function
+        wrapped = option(wrapped)
+    return wrapped  # type: ignore[no-any-return]
 
 
 @cli.command("run")
@@ -143,16 +163,8 @@ def run_command(
     events: tuple[Path, ...],
     xsec: str | None,
     lumi: float | None,
-    seed: int,
-    chunk_size: int,
-    workers: int,
-    scheduler: str | None,
-    skip_bad: bool,
-    pythia_slha: Path | None,
-    n_events: int | None,
-    networks: tuple[str, ...],
-    options: tuple[str, ...],
     output: str | None,
+    run: dict[str, Any],
 ) -> None:
     """Recast ANALYSIS on truth-level EVENTS: yields and cutflows of every region at σ × L.
 
@@ -168,7 +180,6 @@ def run_command(
       recast run EXAMPLE_JETS_MET --pythia-slha gtt.slha --events 2000 --workers 2
     """
     from ..analysis.run import recast_run
-    from ..analysis.settings import parse_assignments
     from ..report.progress import events_progress
 
     with events_progress(f"recast {analysis}") as progress:
@@ -177,17 +188,9 @@ def run_command(
             list(events),
             xsec=xsec,
             lumi=lumi,
-            seed=seed,
-            chunk_size=chunk_size,
-            workers=workers,
-            scheduler=scheduler,
-            skip_bad=skip_bad,
-            pythia_slha=pythia_slha,
-            n_events=n_events,
-            networks=parse_assignments(networks, "--network"),
-            options=parse_assignments(options, "--option"),
             output=output,
             progress=progress,
+            **run,
         )
     if output != "-":
         from ..report.results_table import results_tables
@@ -216,17 +219,9 @@ def validate_command(
     benchmark: str,
     xsec: str | None,
     lumi: float | None,
-    seed: int,
-    chunk_size: int,
-    workers: int,
-    scheduler: str | None,
-    skip_bad: bool,
-    pythia_slha: Path | None,
-    n_events: int | None,
-    networks: tuple[str, ...],
-    options: tuple[str, ...],
     output: str | None,
     plot: Path | None,
+    run: dict[str, Any],
 ) -> None:
     """Compare the cutflow on EVENTS with the published one of BENCHMARK, step by step.
 
@@ -240,7 +235,6 @@ def validate_command(
           --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
     """
     from ..analysis.run import recast_validate
-    from ..analysis.settings import parse_assignments
     from ..report.progress import events_progress
 
     with events_progress(f"validate {analysis}") as progress:
@@ -250,18 +244,10 @@ def validate_command(
             benchmark=benchmark,
             xsec=xsec,
             lumi=lumi,
-            seed=seed,
-            chunk_size=chunk_size,
-            workers=workers,
-            scheduler=scheduler,
-            skip_bad=skip_bad,
-            pythia_slha=pythia_slha,
-            n_events=n_events,
-            networks=parse_assignments(networks, "--network"),
-            options=parse_assignments(options, "--option"),
             output=output,
             plot=plot,
             progress=progress,
+            **run,
         )
     if output != "-":
         from ..report.validation_table import validation_tables

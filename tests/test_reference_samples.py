@@ -32,13 +32,18 @@ def test_the_shipped_grid_keeps_held_out_points_apart() -> None:
     grid = load_grid()
     training = {(s.model, s.m_gluino, s.m_lsp) for s in grid.samples("training")}
     held_out = {(s.model, s.m_gluino, s.m_lsp) for s in grid.samples("held_out")}
-    assert training and held_out and not training & held_out
+    scan = {(s.model, s.m_gluino, s.m_lsp) for s in grid.samples("scan")}
+    assert training and held_out and scan
+    assert not training & held_out and not training & scan and not held_out & scan
     assert {s.model for s in grid.samples("held_out")} == {"Gtt", "Gbb"}
     assert [s.name for s in grid.samples("ttbar")] == ["ttbar"]
     backgrounds = [s.name for s in grid.samples("background")]
-    assert backgrounds == ["ttbar", "ttbar_boosted"]
-    assert len(grid.samples("all")) == len(training) + len(held_out) + len(backgrounds)
-    assert grid.samples("signal") == grid.samples("training") + grid.samples("held_out")
+    assert backgrounds == ["ttbar", "ttbar_boosted"]  # what the experiment trains on
+    assert [s.name for s in grid.samples("estimate")] == ["ttbar_boosted_estimate"]
+    assert len(grid.samples("all")) == len(training) + len(held_out) + len(scan) + 3
+    assert grid.samples("signal") == (
+        grid.samples("training") + grid.samples("held_out") + grid.samples("scan")
+    )
     for sample in grid.samples("all"):  # sizes and rates are stated, not left empty
         assert sample.events >= 1000
     assert grid.document["measured"]["seconds_per_event"]
@@ -48,7 +53,21 @@ def test_the_shipped_grid_keeps_held_out_points_apart() -> None:
 def test_a_held_out_point_used_for_training_is_refused(document: dict[str, Any]) -> None:
     bad = copy.deepcopy(document)
     bad["training"]["Gtt"].append(list(bad["held_out"]["Gtt"][0]))
-    with pytest.raises(GridError, match="held-out point must never be a training point"):
+    with pytest.raises(GridError, match="held-out or scan point must never be a training"):
+        parse_grid(bad, "grid.json")
+    bad = copy.deepcopy(document)
+    bad["scan"]["Gbb"].append(list(bad["training"]["Gbb"][0]))
+    with pytest.raises(GridError, match=r"scan.Gbb\[20\].*is also in training.Gbb\[0\]"):
+        parse_grid(bad, "grid.json")
+
+
+def test_scan_points_and_estimate_samples_are_optional(document: dict[str, Any]) -> None:
+    small = {k: v for k, v in document.items() if k not in ("scan", "estimate")}
+    grid = parse_grid(small, "grid.json")
+    assert grid.samples("scan") == [] and grid.samples("estimate") == []
+    bad = copy.deepcopy(document)
+    bad["estimate"]["ttbar_boosted_estimate"]["settings"] = "PhaseSpace:pTHatMin = 400"
+    with pytest.raises(GridError, match=r"estimate\.ttbar_boosted_estimate\.settings: must be a list"):
         parse_grid(bad, "grid.json")
 
 

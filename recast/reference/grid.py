@@ -1,9 +1,11 @@
 """The flagship's sample grid: which samples exist, their settings and their sizes.
 
 The grid lives in ``grid.json`` beside this module: gluino models (Gtt, Gbb), the mass points
-used for training and the HELD-OUT points that no training may use (they are kept for the
-closure), the backgrounds with their Pythia settings, the number of events per sample and the
-measured generation rates. :func:`load_grid` validates it and reports every problem at once.
+used for training, the HELD-OUT points that no training may use (kept for the closure), the
+SCAN points that complete the mass plane for the exclusion contours (never trained on either),
+the backgrounds (used for training and for the background estimate) and the ESTIMATE samples
+(more background, for the estimate only), with their Pythia settings, the number of events
+per sample and the measured generation rates. :func:`load_grid` validates it and reports every problem at once.
 
 >>> grid = load_grid()
 >>> [s.name for s in grid.samples("held_out")][:2]
@@ -28,9 +30,11 @@ from ..events.slha import DECAYS, gluino_slha
 
 log = logging.getLogger(__name__)
 
-ROLES = ("training", "held_out", "background")
+#: roles of signal points; only ``training`` points may ever be trained on
+SIGNAL_ROLES = ("training", "held_out", "scan")
+ROLES = (*SIGNAL_ROLES, "background", "estimate")
 #: what ``--what`` may name besides single samples
-SELECTIONS = ("all", "signal", "training", "held_out", "background", "ttbar", "ttbar_boosted")
+SELECTIONS = ("all", "signal", *ROLES, "ttbar", "ttbar_boosted")
 
 
 class GridError(ProblemsError):
@@ -42,7 +46,7 @@ class Sample:
     """One sample: a gluino mass point of a model, or a background."""
 
     name: str
-    role: str  # training, held_out or background
+    role: str  # one of ROLES
     events: int
     model: str | None = None
     decay: str | None = None
@@ -94,10 +98,8 @@ class Grid:
                 chosen += self.all_samples
             elif item == "signal":
                 chosen += [s for s in self.all_samples if s.is_signal]
-            elif item in ("training", "held_out"):
+            elif item in ROLES:
                 chosen += [s for s in self.all_samples if s.role == item]
-            elif item == "background":
-                chosen += [s for s in self.all_samples if s.role == "background"]
             else:
                 chosen.append(self.sample(item))
         return list(dict.fromkeys(chosen))
@@ -161,14 +163,20 @@ def parse_grid(document: Any, source: str) -> Grid:
     if problems:
         raise GridError(source, problems)
     events = document["events"]
+    # scan points and estimate samples are optional (a grid for a quick study may omit them)
+    signal_roles = [r for r in SIGNAL_ROLES if r in ("training", "held_out") or r in document]
+    for role in signal_roles:
+        if not isinstance(document[role], dict):
+            problems.append(f"{role}: must be a JSON object")
+    if problems:
+        raise GridError(source, problems)
     sizes = {
-        role: _positive_int(events.get(role), f"events.{role}", problems)
-        for role in ("training", "held_out")
+        role: _positive_int(events.get(role), f"events.{role}", problems) for role in signal_roles
     }
     models = document["models"]
     samples: list[Sample] = []
     seen: dict[tuple[str, float, float], str] = {}
-    for role in ("training", "held_out"):
+    for role in signal_roles:
         for model, value in document[role].items():
             if model not in models:
                 problems.append(f"{role}.{model}: unknown model; known: {', '.join(models)}")
@@ -183,8 +191,8 @@ def parse_grid(document: Any, source: str) -> Grid:
                 key = (model, *point)
                 if key in seen:
                     problems.append(
-                        f"{path}: {model} {list(point)} is also in {seen[key]}: a held-out point "
-                        "must never be a training point, and no point may appear twice"
+                        f"{path}: {model} {list(point)} is also in {seen[key]}: a held-out or scan "
+                        "point must never be a training point, and no point may appear twice"
                     )
                 seen[key] = path
                 samples.append(
@@ -198,13 +206,17 @@ def parse_grid(document: Any, source: str) -> Grid:
                         point[1],
                     )
                 )
-    for name, background in document["backgrounds"].items():
-        settings = background.get("settings") if isinstance(background, dict) else None
-        if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
-            problems.append(f"backgrounds.{name}.settings: must be a list of Pythia settings")
-            continue
-        size = _positive_int(events.get(name), f"events.{name}", problems)
-        samples.append(Sample(name, "background", size, settings=tuple(settings)))
+    if not isinstance(document.get("estimate", {}), dict):
+        problems.append("estimate: must be a JSON object")
+    for role, key in (("background", "backgrounds"), ("estimate", "estimate")):
+        entries = document.get(key, {})
+        for name, background in entries.items() if isinstance(entries, dict) else ():
+            settings = background.get("settings") if isinstance(background, dict) else None
+            if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
+                problems.append(f"{key}.{name}.settings: must be a list of Pythia settings")
+                continue
+            size = _positive_int(events.get(name), f"events.{name}", problems)
+            samples.append(Sample(name, role, size, settings=tuple(settings)))
     block = _positive_int(document["block_size"], "block_size", problems)
     if problems:
         raise GridError(source, problems)

@@ -67,7 +67,8 @@ def test_scan_points_and_estimate_samples_are_optional(document: dict[str, Any])
     assert grid.samples("scan") == [] and grid.samples("estimate") == []
     bad = copy.deepcopy(document)
     bad["estimate"]["ttbar_boosted_estimate"]["settings"] = "PhaseSpace:pTHatMin = 400"
-    with pytest.raises(GridError, match=r"estimate\.ttbar_boosted_estimate\.settings: must be a list"):
+    where = r"estimate\.ttbar_boosted_estimate\.settings: must be a list"
+    with pytest.raises(GridError, match=where):
         parse_grid(bad, "grid.json")
 
 

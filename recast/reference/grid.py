@@ -5,7 +5,8 @@ used for training, the HELD-OUT points that no training may use (kept for the cl
 SCAN points that complete the mass plane for the exclusion contours (never trained on either),
 the backgrounds (used for training and for the background estimate) and the ESTIMATE samples
 (more background, for the estimate only), with their Pythia settings, the number of events
-per sample and the measured generation rates. :func:`load_grid` validates it and reports every problem at once.
+per sample and the measured generation rates. :func:`load_grid` validates it and reports
+every problem at once.
 
 >>> grid = load_grid()
 >>> [s.name for s in grid.samples("held_out")][:2]

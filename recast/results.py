@@ -44,7 +44,7 @@ def build_results(
     """The results document: yields per region (at σ·L), cutflows, normalisation, provenance.
 
     ``settings`` (from :func:`recast.analysis.run.execute`): the option values, the regions
-    skipped and why, and the network files used; all recorded.
+    skipped and why, the network files and the detector description used; all recorded.
     """
     factor = float(normalisation["factor"])
     flows = scaled_cutflows(result, factor)
@@ -57,7 +57,8 @@ def build_results(
         }
         if flow.sumw[0] != 0:  # JSON has no NaN: no efficiency of an empty sample
             yields[region]["efficiency"] = float(flow.sumw[-1] / flow.sumw[0])
-    artefacts = {str(a["path"]): a["sha256"] for a in _artefacts(bundle.document)}
+    chosen = (settings or {}).get("detector")
+    artefacts = {str(a["path"]): a["sha256"] for a in _artefacts(bundle.document, chosen)}
     document: dict[str, Any] = {
         "schema_version": schema.CURRENT_VERSION,
         "analysis": bundle.id,
@@ -78,6 +79,8 @@ def build_results(
             document["skipped"] = dict(settings["skipped"])
         document["provenance"]["options"] = dict(settings.get("options", {}))
         document["provenance"]["networks"] = dict(settings.get("networks", {}))
+        if chosen is not None:
+            document["provenance"]["detector"] = dict(chosen)
     if result.generation:
         document["provenance"]["generation"] = result.generation
     if result.cross_sections:
@@ -89,8 +92,15 @@ def build_results(
     return document
 
 
-def _artefacts(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    found = [document["detector"]] if "detector" in document else []
+def _artefacts(
+    document: Mapping[str, Any], detector: Mapping[str, Any] | None = None
+) -> list[Mapping[str, Any]]:
+    """The artefacts a run used: the detector it ran with (the bundle's default unless
+    ``detector``, as recorded in the settings, says otherwise) and the network cards."""
+    if detector is not None:
+        found: list[Mapping[str, Any]] = [detector]
+    else:
+        found = [document["detector"]] if "detector" in document else []
     found += list(document.get("networks", {}).values())
     return found
 

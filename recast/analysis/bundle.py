@@ -108,6 +108,8 @@ class Bundle:
 def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     if "detector" in document:
         yield "detector", document["detector"]
+    for name, artefact in document.get("detectors", {}).items():
+        yield f"detectors.{name}", artefact
     for name, artefact in document.get("networks", {}).items():
         yield f"networks.{name}", artefact
     for i, artefact in enumerate(document.get("cutflows", [])):
@@ -247,6 +249,15 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
             checked.append(f"detector {detector.name!r}: valid, its maps verified and loaded")
         except RecastError as exc:
             problems.append(f"detector: {exc}")
+    for name, artefact in document.get("detectors", {}).items():  # --detector NAME
+        try:
+            detector = load_detector(folder / artefact["path"])
+            checked.append(
+                f"detectors.{name} ({artefact['path']}, {detector.name!r}): valid, its maps "
+                "verified and loaded"
+            )
+        except RecastError as exc:
+            problems.append(f"detectors.{name} ({artefact['path']}): {exc}")
     for name, artefact in document.get("networks", {}).items():
         try:
             report = check_card(folder / artefact["path"])

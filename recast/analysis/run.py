@@ -22,7 +22,7 @@ from ..io import write_json
 from .bundle import Bundle, load_bundle
 from .normalise import check_luminosity, normalisation, parse_cross_section
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
-from .settings import network_cards, option_values, runnable_regions
+from .settings import choose_detector, network_cards, option_values, runnable_regions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -46,6 +46,7 @@ class RunOptions(TypedDict, total=False):
     n_events: int | None
     networks: Mapping[str, str | Path] | None
     options: Mapping[str, Any] | None
+    detector: str | Path | None
     progress: Progress | None
 
 
@@ -89,16 +90,22 @@ def execute(
     n_events: int | None = None,
     networks: Mapping[str, str | Path] | None = None,
     options: Mapping[str, Any] | None = None,
+    detector: str | Path | None = None,
     progress: Progress | None = None,
 ) -> tuple[UnitResult, dict[str, Any]]:
     """Run the chain of ``bundle`` over all inputs: the merged, unnormalised result and the
-    run's settings (option values, regions skipped for want of a network, network files used).
+    run's settings (option values, regions skipped for want of a network, network files used,
+    the detector description used).
+
+    ``detector`` is a name from the bundle's ``detectors`` (or ``default``), or the path of a
+    detector description file; None uses the bundle's ``detector``.
     """
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be positive, not {chunk_size}")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
     values = option_values(bundle, options or {})
+    chosen = choose_detector(bundle, detector)  # an unknown name or a bad file: before any event
     files = {name: str(path) for name, path in (networks or {}).items()}
     cards, unavailable = network_cards(bundle, files)  # a wrong --network fails before any event
     _, skipped = runnable_regions(bundle, unavailable)
@@ -117,6 +124,7 @@ def execute(
         skip_bad=skip_bad,
         networks=tuple(sorted(files.items())),
         options=tuple(sorted(values.items())),
+        detector="" if chosen is None else str(chosen.path),
     )
     result = run_units(units, chain_options, workers, scheduler, progress, bundle)
     settings = {
@@ -127,6 +135,8 @@ def execute(
             for name, card in cards.items()
         },
     }
+    if chosen is not None:
+        settings["detector"] = chosen.provenance()
     return result, settings
 
 
@@ -152,7 +162,9 @@ def recast_run(
     ``run`` says how the events are run (:class:`RunOptions`): ``seed``, ``chunk_size``,
     ``workers``, ``scheduler``, ``skip_bad``, ``pythia_slha`` with ``n_events``,
     ``networks`` (model files by network name, for networks a bundle cannot ship),
-    ``options`` (the bundle's options, see :mod:`recast.analysis.settings`), ``progress``.
+    ``options`` (the bundle's options, see :mod:`recast.analysis.settings`), ``detector``
+    (a name from the bundle's ``detectors``, ``default``, or a detector description file),
+    ``progress``.
     ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
     generator's own cross-section from the events. ``output`` (``-`` for stdout) is written
     only once the whole run succeeded.
@@ -243,6 +255,7 @@ def recast_validate(
             "recast_version": __version__,
             "seed": run.get("seed", DEFAULT_SEED),
             "options": settings["options"],
+            **({"detector": settings["detector"]} if "detector" in settings else {}),
             "inputs": result.inputs,
             "generation": result.generation,
         },

@@ -126,6 +126,9 @@ class ChainOptions:
     networks: tuple[tuple[str, str], ...] = ()
     #: (option name, value) pairs, already checked against the bundle (``--option``)
     options: tuple[tuple[str, Any], ...] = ()
+    #: the detector description to load instead of the bundle's ``detector`` (``--detector``,
+    #: resolved to a file by recast.analysis.settings.choose_detector); "" for the default
+    detector: str = ""
 
 
 class Chain:
@@ -142,10 +145,11 @@ class Chain:
         self._build_objects = build_objects
         self.object_config = ObjectConfig(**document.get("objects", {}))
         self.detector = None
-        if "detector" in document:
+        if options.detector or "detector" in document:
             from ..detector.description import load_detector
 
-            self.detector = load_detector(self.bundle.path(document["detector"]["path"]))
+            path = options.detector or self.bundle.path(document["detector"]["path"])
+            self.detector = load_detector(path)
         cards, unavailable = network_cards(self.bundle, dict(options.networks))
         networks = {name: NetworkSession(card, verify=False) for name, card in cards.items()}
         regions, self.skipped = runnable_regions(self.bundle, unavailable)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,93 @@ def region_problems(document: Mapping[str, Any]) -> list[str]:
         if choices is not None and spec["default"] not in choices:
             problems.append(f"options.{name}.default {spec['default']!r} is not among its choices")
     return problems
+
+
+#: the name of a bundle's own ``detector`` for ``--detector``
+DEFAULT_DETECTOR = "default"
+
+
+@dataclass(frozen=True)
+class DetectorChoice:
+    """The detector description a run uses: ``name`` is ``default`` (the bundle's
+    ``detector``), a name from its ``detectors``, or ``file`` for one given by path."""
+
+    name: str
+    #: absolute, so that every worker loads the same file
+    path: Path
+    sha256: str
+    #: as recorded in the provenance: relative to the bundle for its own, else as given
+    label: str
+
+    def provenance(self) -> dict[str, str]:
+        return {"name": self.name, "path": self.label, "sha256": self.sha256}
+
+
+def detector_names(bundle: Bundle) -> list[str]:
+    """What ``--detector`` accepts by name: ``default`` (when the bundle has a detector) and
+    the bundle's alternatives."""
+    names = [DEFAULT_DETECTOR] if "detector" in bundle.document else []
+    return names + list(bundle.document.get("detectors", {}))
+
+
+def choose_detector(bundle: Bundle, choice: str | Path | None) -> DetectorChoice | None:
+    """The detector of a run from ``--detector NAME|PATH`` (None: the bundle's default).
+
+    A name must be one of :func:`detector_names`; anything else is taken as the path of a
+    detector description, which is validated and loaded here, before any event is read.
+    Returns None when the bundle has no detector and none is chosen.
+    """
+    document = bundle.document
+    alternatives: dict[str, Any] = document.get("detectors", {})
+    if choice is None or str(choice) == DEFAULT_DETECTOR:
+        if "detector" not in document:
+            if choice is not None:
+                raise UsageError(
+                    f"--detector default: {bundle.id} has no detector (analysis.json has no "
+                    "'detector'); give the path of a detector description instead"
+                )
+            return None
+        artefact = document["detector"]
+        return DetectorChoice(
+            DEFAULT_DETECTOR,
+            bundle.path(artefact["path"]).resolve(),
+            artefact["sha256"],
+            artefact["path"],
+        )
+    if isinstance(choice, str) and choice in alternatives:
+        # its digest was verified when the bundle was loaded
+        artefact = alternatives[choice]
+        return DetectorChoice(
+            choice, bundle.path(artefact["path"]).resolve(), artefact["sha256"], artefact["path"]
+        )
+    path = Path(choice).expanduser()
+    if not path.is_file():
+        names = detector_names(bundle)
+        if _looks_like_path(str(choice)):
+            raise UsageError(
+                f"--detector {choice}: no such file, and not a detector of {bundle.id} "
+                f"({', '.join(names) or 'none'})"
+            )
+        raise UsageError(
+            f"--detector {choice}: {bundle.id} has no detector {str(choice)!r} (names: "
+            f"{', '.join(names) or 'none'}; see 'detectors' in {bundle.folder / 'analysis.json'}"
+            f"), nor is it a file.{closest(str(choice), names)}"
+        )
+    return _detector_file(path)
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "\\" in text or text.endswith(".json")
+
+
+def _detector_file(path: Path) -> DetectorChoice:
+    """A detector description given by path: it must load (schema, meaning, maps)."""
+    from ..detector.description import load_detector
+    from ..errors import RecastError
+    from ..io import sha256_file
+
+    try:
+        load_detector(path)
+    except RecastError as exc:
+        raise UsageError(f"--detector {path}: not a usable detector description: {exc}") from None
+    return DetectorChoice("file", path.resolve(), sha256_file(path), str(path))

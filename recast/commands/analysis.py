@@ -70,7 +70,16 @@ def bundle_check(analysis: str) -> None:
 
 #: the options of every run, handed to the command as one ``run`` argument: the keywords of
 #: recast.analysis.run.RunOptions, shared by recast_run and recast_validate
-_RUN_KEYS = ("seed", "chunk_size", "workers", "scheduler", "skip_bad", "pythia_slha", "n_events")
+_RUN_KEYS = (
+    "seed",
+    "chunk_size",
+    "workers",
+    "scheduler",
+    "skip_bad",
+    "pythia_slha",
+    "n_events",
+    "detector",
+)
 
 
 def _run_options(function: F) -> F:
@@ -144,6 +153,14 @@ def _run_options(function: F) -> F:
             multiple=True,
             metavar="NAME=VALUE",
             help="Set one of the bundle's options (analysis.json → options). Repeatable.",
+        ),
+        click.option(
+            "--detector",
+            default=None,
+            metavar="NAME|PATH",
+            help="The detector description: a name from the bundle's 'detectors' "
+            "(analysis.json; 'default' is its 'detector'), or the path of any detector "
+            "description file. Recorded in the provenance.",
         ),
     ]
     wrapped: Any = gather

@@ -169,25 +169,44 @@ def recast_run(
     generator's own cross-section from the events. ``output`` (``-`` for stdout) is written
     only once the whole run succeeded.
     """
-    from ..results import build_results
-
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     result, settings = execute(bundle, events, **run)
+    document = results_document(
+        bundle, result, settings, cross_section, lumi, seed=run.get("seed", DEFAULT_SEED)
+    )
+    if output is not None:
+        write_json(output, document)
+    return document
+
+
+def results_document(
+    bundle: Bundle,
+    result: UnitResult,
+    settings: Mapping[str, Any],
+    cross_section: float | None = None,
+    lumi: float | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    source: str = "user",
+) -> dict[str, Any]:
+    """The results document of an :func:`execute` run (what :func:`recast_run` returns):
+    normalised at ``cross_section`` (pb; None: the generator's) and ``lumi`` (None: the
+    bundle's), with CLs and limits when the bundle carries a likelihood."""
+    from ..results import build_results
+
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
     norm = normalisation(
-        result.sum_weights, result.events, result.cross_sections, cross_section, luminosity
+        result.sum_weights, result.events, result.cross_sections, cross_section, luminosity, source
     )
-    document = build_results(bundle, result, norm, run.get("seed", DEFAULT_SEED), settings)
+    document = build_results(bundle, result, norm, seed, settings)
     if "likelihood" in bundle.document:  # CLs and limits when the bundle carries a likelihood
         from ..likelihood.limits import limits_for_bundle
 
         limits = limits_for_bundle(bundle, document["yields"], skipped=settings["skipped"])
         if limits is not None:
             document["limits"] = limits
-    if output is not None:
-        write_json(output, document)
     return document
 
 
@@ -213,6 +232,23 @@ def recast_validate(
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
+    published_cutflows(bundle, benchmark)  # an unknown benchmark fails before any event
+    result, settings = execute(bundle, events, **run)
+    verdict = validation_verdict(
+        bundle, result, settings, benchmark, cross_section, lumi, seed=run.get("seed", DEFAULT_SEED)
+    )
+    if output is not None:
+        write_json(output, _finite(verdict))
+    if plot is not None:
+        from ..report.validation_plot import plot_validation
+
+        plot_validation(verdict, plot)
+    return verdict
+
+
+def published_cutflows(bundle: Bundle, benchmark: str) -> list[dict[str, Any]]:
+    """The bundle's published cutflows of ``benchmark``; a UsageError naming the benchmarks
+    it has when there are none."""
     published = list(bundle.published(benchmark=benchmark))
     if not published:
         names = sorted({c["benchmark"]["name"] for c in bundle.cutflows})
@@ -220,10 +256,26 @@ def recast_validate(
             f"{bundle.id} has no published cutflow for benchmark {benchmark!r}; "
             f"it has {', '.join(names) or 'none'}.{closest(benchmark, names)}"
         )
+    return published
+
+
+def validation_verdict(
+    bundle: Bundle,
+    result: UnitResult,
+    settings: Mapping[str, Any],
+    benchmark: str,
+    cross_section: float | None = None,
+    lumi: float | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, Any]:
+    """The comparison of an :func:`execute` run with the published cutflows of ``benchmark``
+    (what :func:`recast_validate` returns). ``cross_section`` (pb) defaults to the
+    benchmark's, then to the generator's; ``lumi`` to the bundle's."""
+    published = published_cutflows(bundle, benchmark)
     source = "user"
     if cross_section is None and "cross_section_pb" in published[0]["benchmark"]:
         cross_section, source = published[0]["benchmark"]["cross_section_pb"], "benchmark"
-    result, settings = execute(bundle, events, **run)
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
     norm = normalisation(
         result.sum_weights, result.events, result.cross_sections, cross_section, luminosity, source
@@ -253,19 +305,13 @@ def recast_validate(
         "passed": all(r["passed"] for r in regions),
         "provenance": {
             "recast_version": __version__,
-            "seed": run.get("seed", DEFAULT_SEED),
+            "seed": seed,
             "options": settings["options"],
             **({"detector": settings["detector"]} if "detector" in settings else {}),
             "inputs": result.inputs,
             "generation": result.generation,
         },
     }
-    if output is not None:
-        write_json(output, _finite(verdict))
-    if plot is not None:
-        from ..report.validation_plot import plot_validation
-
-        plot_validation(verdict, plot)
     return verdict
 
 

@@ -304,6 +304,11 @@ def run_demo(
             else "Pythia8's LO estimate (the benchmark gives none)"
         )
     )
+    from .analysis.settings import detector_names
+
+    names = detector_names(bundle)
+    if len(names) > 1:
+        console.print(f"detector descriptions: {', '.join(names)} (choose with --detector)")
     out.mkdir(parents=True, exist_ok=True)
 
     console.rule(

@@ -270,6 +270,36 @@ class ReferenceDetector:
         }
         return columns, keep
 
+    def retag(self, reco: ak.Array, seed: int) -> ak.Array:
+        """The reconstructed events ``reco`` with their jets' b-tag scores (and working-point
+        decisions) drawn again with ``seed``: exactly the tags :meth:`apply` gives with that
+        seed, the kinematics unchanged. Averaging over many seeds is tag resampling, how the
+        experiment estimates a background that only rare mistags bring into a region."""
+        seed = _check_seed(seed)
+        jets = _Flat(
+            reco["jets"],
+            ("truth_index", "flavour", "n_bhadrons", "truth_pt", "truth_eta", "dr_nearest"),
+        )
+        numbers = np.asarray(ak.to_numpy(reco["event_number"]), dtype=np.int64)[jets.owner]
+        score = sample_scores(
+            seed,
+            numbers,
+            jets["truth_index"],
+            jets["flavour"],
+            jets["n_bhadrons"],
+            jets["truth_pt"],
+            jets["truth_eta"],
+            jets["dr_nearest"],
+            self.btag,
+        )
+        tags = {"btag_score": score}
+        tags.update({f"btag_{wp}": score > cut for wp, cut in self.working_points.items()})
+        flat = ak.flatten(reco["jets"], axis=1)
+        for name, values in tags.items():
+            flat = ak.with_field(flat, values, name)
+        jets_out = ak.unflatten(flat, jets.counts)
+        return ak.with_field(reco, jets_out, "jets")
+
     def apply_chunks(self, chunks: Iterable[ak.Array], seed: int) -> Iterator[ak.Array]:
         """:meth:`apply` on each chunk of truth objects in turn."""
         for chunk in chunks:

@@ -96,10 +96,11 @@ def test_negative_signal_is_an_error_by_flag(tmp_path: Path) -> None:
 
 
 def test_workspace_in_the_likelihood_takes_the_verdict(tmp_path: Path) -> None:
+    """When it is the most sensitive (here: the signal lives in the regions it holds)."""
     (tmp_path / "bkg.json").write_text(json.dumps(small_workspace()))
     spec = likelihood_from_document(
         {
-            "regions": REGIONS,
+            "regions": {"SR-C": REGIONS["SR-C"]},
             "workspace": {
                 "path": "bkg.json",
                 "map": {
@@ -313,3 +314,27 @@ def test_scan_with_a_combination_and_a_workspace(tmp_path: Path) -> None:
     (tmp_path / "grid.json").write_text(json.dumps(gluino_grid(regions, [1700], [0])))
     document = scan(likelihood, tmp_path / "grid.json", with_limits=False)
     assert document["points"][0]["source"].startswith("region ")
+
+
+def test_the_verdict_is_the_most_sensitive_expected_result(tmp_path: Path) -> None:
+    """A workspace holding only SR-A and SR-B must not judge a signal that lives in SR-C."""
+    (tmp_path / "bkg.json").write_text(json.dumps(small_workspace()))
+    spec = likelihood_from_document(
+        {
+            "regions": REGIONS,
+            "workspace": {
+                "path": "bkg.json",
+                "map": {
+                    "SR-A": {"channel": "SR_A", "bin": 0},
+                    "SR-B": {"channel": "SR_B", "bin": 0},
+                },
+            },
+        },
+        tmp_path,
+        "analysis.json",
+    )
+    limits = compute_limits(spec, {"SR-A": 0.1, "SR-B": 0.1, "SR-C": 60.0}, with_limits=False)
+    assert limits["workspace"]["status"] == "ok"
+    assert limits["verdict"]["source"] == "region SR-C"
+    assert limits["verdict"]["excluded"] is True
+    assert limits["workspace"]["excluded"] is False

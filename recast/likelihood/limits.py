@@ -16,6 +16,7 @@ verdict takes the most complete of these: workspace, then combination, then best
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -205,7 +206,11 @@ def compute_limits(
         if entry["status"] == "ok":
             candidates.insert(0, ("workspace", entry))
     if candidates:
-        name, entry = candidates[0]
+        # the most sensitive by its EXPECTED result (never the observed one), the full
+        # likelihood first among equals: a workspace of some regions must not judge a signal
+        # that lives in regions it does not hold
+        key = "mu_upper" if with_limits else "cls"
+        name, entry = min(candidates, key=lambda c: _expected_median(c[1], key))
         document["verdict"] = {
             "source": name,
             "cls": entry["cls"],
@@ -220,6 +225,11 @@ def compute_limits(
         }
     document["warnings"] = warnings
     return document
+
+
+def _expected_median(entry: Mapping[str, Any], key: str) -> float:
+    value = entry.get(key, {}).get("expected", {}).get("median")
+    return float(value) if value is not None and math.isfinite(value) else math.inf
 
 
 def limits_for_bundle(

@@ -291,12 +291,12 @@ class DemoMultibGluino(Analysis):
     for _v in (100, 200, 300, 400):
         locals()[f"MJ_ge_{_v}"] = _threshold(f"MJ_ge_{_v}", "MJ", ">=", _v, f"M_J^Σ,4 ≥ {_v} GeV")
 
-    # -- network regions: thresholds leave a few tens of tt̄ events at 139 fb⁻¹ ----------------
+    # -- network regions: with m_eff and m_T,min^b (Gtt) they leave 0.5–2 tt̄ events ----------
     for _tag, _low in (
-        ("gtt_2100_1", 0.9999),
+        ("gtt_2100_1", 0.99999),
         ("gtt_2100_800", 0.99999),
-        ("gbb_2100_1", 0.999),
-        ("gbb_2100_800", 0.999),
+        ("gbb_2100_1", 0.99999),
+        ("gbb_2100_800", 0.99999),
     ):
         locals()[f"nn_{_tag}_p_gt_{_low}"] = _score(_tag, _low)
     del _n, _v, _tag, _low

@@ -13,9 +13,8 @@ The recast side reads the isolation the detector description samples (option
 the ratio's uncertainty comes from the per-event weights: R = E/O,
 var(R) = Σ(w_E − R·w_O)² / O² (the delta method with the covariance of the two sums).
 
-A stand-in CLs (no background-only likelihood in the bundle yet): per region one-bin counting
-with b = tt̄ yield of the reference detector (``ttbar`` + ``ttbar_boosted``), σ_b = 30 % of b
-and the MC statistical error in quadrature, observed = round(b).
+The CLs and exclusion of the same yields with the bundle's published likelihood are
+:mod:`recast.reference.closure_limits`.
 
 ::
 
@@ -41,7 +40,6 @@ from ..analysis.bundle import load_bundle
 from ..detector.description import load_detector
 from ..errors import RecastError, UsageError
 from ..io import write_json
-from ..likelihood.counting import CountingModel, cls
 from .grid import load_grid
 from .read import paired_chunks, sample_chunks, sample_summary
 
@@ -53,13 +51,9 @@ EMULATIONS = {
     "learned": "detector_learned.json",
     "surrogate": "detector_surrogate.json",
 }
-BACKGROUNDS = ("ttbar", "ttbar_boosted")
 #: a region's closure is judged only with at least this many raw official MC events
 MIN_RAW = 30
 LEARNED_TOLERANCE = 0.10
-CLS_TOLERANCE = 0.02
-CLS_WINDOW = (0.01, 0.5)
-BACKGROUND_FRACTION = 0.30
 SEED = 8
 #: the points whose cutflows the table shows (the first two points when absent)
 BENCHMARKS = ("Gtt_2100_800", "Gbb_2100_800")
@@ -197,32 +191,9 @@ def sample_yields(
     }
 
 
-def stand_in_cls(
-    points: Mapping[str, Any], background: Mapping[str, Any], regions: Sequence[str], seed: int
-) -> dict[str, Any]:
-    """CLs(μ = 1) per point, region and variant on the stand-in counting model."""
-    out: dict[str, Any] = {}
-    for region in regions:
-        b = sum(background[s]["regions"][region]["official"]["yield"][-1] for s in background)
-        mc = np.hypot.reduce(
-            [background[s]["regions"][region]["official"]["error"][-1] for s in background]
-        )
-        sigma = float(np.hypot(BACKGROUND_FRACTION * b, mc))
-        entry: dict[str, Any] = {"background": b, "background_error": sigma, "observed": round(b)}
-        for point, result in points.items():
-            variants = result["regions"][region]
-            names = list(variants)
-            signal = [variants[v]["yield"][-1] for v in names]
-            model = CountingModel.build(round(b), b, sigma, signal)
-            values = cls(model, 1.0, seed=seed)
-            entry[point] = {v: float(x) for v, x in zip(names, values.observed, strict=True)}
-        out[region] = entry
-    return out
-
-
 def targets(report: dict[str, Any]) -> dict[str, Any]:
     """The issue's closure targets, judged per (point, region)."""
-    checks: dict[str, list] = {"learned_within_10pc": [], "learned_closer_4b": [], "cls": []}
+    checks: dict[str, list] = {"learned_within_10pc": [], "learned_closer_4b": []}
     four_b = set(report["four_b_regions"])
     for point, result in report["points"].items():
         for region, v in result["regions"].items():
@@ -238,17 +209,6 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
                     checks["learned_closer_4b"].append(
                         [point, region, r, rb, abs(r - 1) < abs(rb - 1)]
                     )
-    for region, entry in report.get("cls", {}).items():
-        if report["kinds"][region] != "signal":
-            continue
-        for point in report["points"]:
-            values = entry[point]
-            if CLS_WINDOW[0] <= values["official"] <= CLS_WINDOW[1]:
-                for variant, x in values.items():
-                    if variant != "official":
-                        delta = x - values["official"]
-                        ok = abs(delta) <= CLS_TOLERANCE
-                        checks["cls"].append([point, region, variant, values["official"], x, ok])
     return checks
 
 
@@ -258,9 +218,9 @@ def closure(
     points: Sequence[str] | None = None,
     seed: int = SEED,
     networks: bool = True,
-    backgrounds: Sequence[str] = BACKGROUNDS,
 ) -> dict[str, Any]:
-    """The closure report of the held-out points (default: grid.json's ``held_out``)."""
+    """The closure report of signal points no training used (default: grid.json's
+    ``held_out`` and ``scan`` points)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"the seed must be an integer >= 0, not {seed!r}")
     analysis, skipped = load_analysis(bundle, networks)
@@ -279,25 +239,19 @@ def closure(
         "cuts": analysis.regions,
         "four_b_regions": [r for r, c in analysis.regions.items() if "n_b_ge_4" in c],
         "points": {},
-        "background": {},
     }
     for name in names:
         report["points"][name] = sample_yields(
             samples, name, analysis, emulations, seed, luminosity
-        )
-    for name in backgrounds:
-        report["background"][name] = sample_yields(samples, name, analysis, {}, seed, luminosity)
-    if backgrounds:
-        report["cls"] = stand_in_cls(
-            report["points"], report["background"], list(analysis.regions), seed
         )
     report["targets"] = targets(report)
     return report
 
 
 def held_out_names() -> list[str]:
-    """The held-out signal samples of ``recast/reference/grid.json``."""
-    return [s.name for s in load_grid().samples("held_out")]
+    """The signal samples of ``recast/reference/grid.json`` no training used: the held-out
+    points, then the scan points."""
+    return [s.name for s in load_grid().samples("held_out,scan")]
 
 
 def _fmt(x: float | None, e: float | None, digits: int = 2) -> str:
@@ -334,24 +288,6 @@ def markdown(report: dict[str, Any]) -> str:
                     f"| {region} | {cut} | {o['raw'][i]} | {_fmt(o['yield'][i], o['error'][i])}"
                     f" | {' | '.join(cells)} |"
                 )
-    if "cls" in report:
-        lines += [
-            "",
-            "| region | b (stand-in) | n_obs | point | CLs official | "
-            + " | ".join(f"ΔCLs {v}" for v in variants)
-            + " |",
-        ]
-        lines.append("|" + "---|" * (5 + len(variants)))
-        for region, entry in report["cls"].items():
-            if report["kinds"][region] != "signal":
-                continue
-            for point in report["points"]:
-                c = entry[point]
-                deltas = " | ".join(f"{c[v] - c['official']:+.3f}" for v in variants)
-                lines.append(
-                    f"| {region} | {entry['background']:.1f} ± {entry['background_error']:.1f} "
-                    f"| {entry['observed']} | {point} | {c['official']:.3f} | {deltas} |"
-                )
     return "\n".join(lines)
 
 
@@ -367,7 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", required=True, help="folder of the reference samples")
     parser.add_argument("--out", required=True, help="the closure JSON to write")
     parser.add_argument("--bundle", default=str(BUNDLE))
-    parser.add_argument("--points", default=None, help="comma-separated; default held_out")
+    parser.add_argument(
+        "--points", default=None, help="comma-separated; default: every held-out and scan point"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-networks", action="store_true")
     args = parser.parse_args(argv)

@@ -1,0 +1,315 @@
+"""The flagship closure in CLs and exclusion: the recast's limits against the official ones.
+
+The yields of :mod:`recast.reference.closure_yields` (official = the analysis on the reference
+detector; binned / learned / surrogate = truth objects through each published detector
+emulation, the same events) go through the bundle's published likelihood — the signal-region
+table (one-bin models, exact where counts are low) and the background-only workspace of the
+Gtt combination — exactly as ``recast run`` computes them. Per point and emulation: every
+region's CLs (observed and median expected), the workspace's, and the verdict (the most
+sensitive result by its expected value). The targets: |ΔCLs| ≤ :data:`CLS_TOLERANCE` where the
+official CLs lies in :data:`CLS_WINDOW`; and the same exclusion verdict. The figure draws the
+observed CLs = 0.05 contour of each, per model, across the held-out and scan points.
+
+::
+
+    python -m recast.reference.closure_limits --closure build/demo_multib/closure.json \\
+        --out build/demo_multib/closure_limits.json \\
+        --figure docs/figures/flagship_exclusion.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..analysis.bundle import load_bundle
+from ..errors import MissingDependencyError, RecastError, UsageError
+from ..io import atomic_open, write_json
+from ..likelihood.limits import compute_limits
+from ..likelihood.spec import LikelihoodSpec, likelihood_from_document
+from .closure_yields import BUNDLE
+from .grid import load_grid
+
+log = logging.getLogger(__name__)
+
+CLS_TOLERANCE = 0.02
+CLS_WINDOW = (0.01, 0.5)
+ALPHA = 0.05
+VARIANTS = ("official", "binned", "learned", "surrogate")
+STYLES = {
+    "official": ("black", "-"),
+    "binned": ("tab:orange", "--"),
+    "learned": ("tab:blue", "--"),
+    "surrogate": ("tab:green", ":"),
+}
+
+
+def bundle_likelihood(bundle: str | Path = BUNDLE) -> LikelihoodSpec:
+    loaded = load_bundle(bundle)
+    if "likelihood" not in loaded.document:
+        raise UsageError(
+            f"{loaded.folder}: the bundle has no likelihood yet; publish it with "
+            "python -m recast.reference.publish_results"
+        )
+    source = str(loaded.folder / "analysis.json")
+    return likelihood_from_document(loaded.document["likelihood"], loaded.folder, source)
+
+
+def signal_of(point: Mapping[str, Any], variant: str) -> dict[str, dict[str, float]]:
+    """The signal yields (last cut, ± MC statistics) of one variant at one closure point."""
+    return {
+        region: {"value": v[variant]["yield"][-1], "mc_uncertainty": v[variant]["error"][-1]}
+        for region, v in point["regions"].items()
+    }
+
+
+def _cls(entry: Mapping[str, Any]) -> dict[str, float | None]:
+    values = entry.get("cls", {})
+    return {
+        "observed": values.get("observed"),
+        "expected": values.get("expected", {}).get("median"),
+    }
+
+
+def point_limits(spec: LikelihoodSpec, point: Mapping[str, Any]) -> dict[str, Any]:
+    """Per variant: CLs of every region and of the workspace, and the verdict."""
+    variants = [v for v in VARIANTS if v in next(iter(point["regions"].values()))]
+    out: dict[str, Any] = {}
+    for variant in variants:
+        limits = compute_limits(spec, signal_of(point, variant), with_limits=False)
+        out[variant] = {
+            "regions": {r: _cls(e) for r, e in limits.get("regions", {}).items()},
+            "workspace": _cls(limits["workspace"]) if "workspace" in limits else None,
+            "verdict": {
+                "source": limits["verdict"]["source"],
+                **_cls(limits["verdict"]),
+                "excluded": bool(limits["verdict"]["excluded"]),
+            },
+        }
+    return out
+
+
+def masses(name: str) -> tuple[str, float, float]:
+    sample = load_grid().sample(name)
+    if sample.model is None or sample.m_gluino is None or sample.m_lsp is None:
+        raise UsageError(f"{name}: not a signal point of the grid")
+    return sample.model, sample.m_gluino, sample.m_lsp
+
+
+def targets(report: Mapping[str, Any]) -> dict[str, list]:
+    """|ΔCLs| per (point, result, variant) where the official CLs is in the window, and the
+    verdicts that differ from the official one."""
+    checks: dict[str, list] = {"cls": [], "verdict": []}
+    for point, entry in report["points"].items():
+        official = entry["official"]
+        results = {f"region {r}": c for r, c in official["regions"].items()}
+        if official["workspace"] is not None:
+            results["workspace"] = official["workspace"]
+        results["verdict"] = official["verdict"]
+        for name, values in results.items():
+            reference = values["observed"]
+            if reference is None or not CLS_WINDOW[0] <= reference <= CLS_WINDOW[1]:
+                continue
+            for variant, other in entry.items():
+                if variant == "official":
+                    continue
+                if name == "verdict":
+                    value = other["verdict"]["observed"]
+                elif name == "workspace":
+                    value = other["workspace"]["observed"]
+                else:
+                    value = other["regions"][name.removeprefix("region ")]["observed"]
+                delta = value - reference
+                checks["cls"].append(
+                    [point, name, variant, reference, value, abs(delta) <= CLS_TOLERANCE]
+                )
+        for variant, other in entry.items():
+            if variant != "official":
+                same = other["verdict"]["excluded"] == official["verdict"]["excluded"]
+                checks["verdict"].append(
+                    [
+                        point,
+                        variant,
+                        official["verdict"]["observed"],
+                        other["verdict"]["observed"],
+                        same,
+                    ]
+                )
+    return checks
+
+
+def closure_limits(
+    closure: Mapping[str, Any],
+    bundle: str | Path = BUNDLE,
+    spec: LikelihoodSpec | None = None,
+) -> dict[str, Any]:
+    """The limits report of a closure report (:func:`closure_yields.closure`), with the
+    bundle's published likelihood (or ``spec``)."""
+    spec = spec or bundle_likelihood(bundle)
+    report: dict[str, Any] = {"likelihood": spec.source, "alpha": ALPHA, "points": {}}
+    for name, point in closure["points"].items():
+        report["points"][name] = point_limits(spec, point)
+        model, m_gluino, m_lsp = masses(name)
+        report["points"][name]["masses"] = {"model": model, "m_gluino": m_gluino, "m_lsp": m_lsp}
+        log.info(
+            "%s: verdict CLs %s",
+            name,
+            {
+                v: round(e["verdict"]["observed"], 4)
+                for v, e in report["points"][name].items()
+                if v != "masses"
+            },
+        )
+    masses_of = {n: p.pop("masses") for n, p in report["points"].items()}
+    report["targets"] = targets(report)
+    report["masses"] = masses_of
+    return report
+
+
+def summary(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Counts of the targets met, per variant."""
+    out: dict[str, Any] = {}
+    for variant in VARIANTS[1:]:
+        rows = [r for r in report["targets"]["cls"] if r[2] == variant]
+        deltas = [abs(r[4] - r[3]) for r in rows]
+        verdicts = [r for r in report["targets"]["verdict"] if r[1] == variant]
+        out[variant] = {
+            "cls_within": sum(r[-1] for r in rows),
+            "cls_compared": len(rows),
+            "median_abs_delta": float(np.median(deltas)) if deltas else None,
+            "max_abs_delta": float(np.max(deltas)) if deltas else None,
+            "same_verdict": sum(r[-1] for r in verdicts),
+            "points": len(verdicts),
+        }
+    return out
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    """The verdict table (every point) and the counts of the CLs target."""
+    variants = [v for v in VARIANTS[1:] if v in next(iter(report["points"].values()))]
+    lines = [
+        "| point | official verdict (CLs obs, exp) | "
+        + " | ".join(f"ΔCLs {v}" for v in variants)
+        + " | excluded (official / "
+        + " / ".join(variants)
+        + ") |",
+        "|" + "---|" * (3 + len(variants)),
+    ]
+    for name, entry in report["points"].items():
+        o = entry["official"]["verdict"]
+        deltas = " | ".join(
+            f"{entry[v]['verdict']['observed'] - o['observed']:+.3f}" for v in variants
+        )
+        marks = " / ".join(
+            "yes" if entry[v]["verdict"]["excluded"] else "no" for v in ("official", *variants)
+        )
+        lines.append(
+            f"| {name} | {o['source']}: {o['observed']:.3f}, {o['expected']:.3f} "
+            f"| {deltas} | {marks} |"
+        )
+    lines += [
+        "",
+        "| emulation | CLs within 0.02 (official CLs in 0.01–0.5) | median, max \\|ΔCLs\\| "
+        "| same verdict |",
+        "|---|---|---|---|",
+    ]
+    for variant, s in summary(report).items():
+        if s["cls_compared"] == 0:
+            continue
+        lines.append(
+            f"| {variant} | {s['cls_within']}/{s['cls_compared']} | {s['median_abs_delta']:.3f}, "
+            f"{s['max_abs_delta']:.3f} | {s['same_verdict']}/{s['points']} |"
+        )
+    return "\n".join(lines)
+
+
+def exclusion_figure(report: Mapping[str, Any], path: str | Path) -> Path:
+    """Observed CLs = 0.05 contours of the official result and of each emulation, per model."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingDependencyError("matplotlib", "plot", "the exclusion figure") from None
+    models = sorted({m["model"] for m in report["masses"].values()}, reverse=True)
+    figure, axes = plt.subplots(1, len(models), figsize=(6.0 * len(models), 4.8), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=True):
+        names = [n for n, m in report["masses"].items() if m["model"] == model]
+        x = np.array([report["masses"][n]["m_gluino"] for n in names])
+        y = np.array([report["masses"][n]["m_lsp"] for n in names])
+        for variant in VARIANTS:
+            if variant not in report["points"][names[0]]:
+                continue
+            cls = np.array([report["points"][n][variant]["verdict"]["observed"] for n in names])
+            colour, style = STYLES[variant]
+            log_cls = np.log(np.clip(cls, 1e-12, 1.0) / ALPHA)
+            if len(names) >= 3 and log_cls.min() < 0 < log_cls.max():
+                ax.tricontour(x, y, log_cls, levels=[0.0], colors=colour, linestyles=style)
+            ax.plot([], [], color=colour, linestyle=style, label=variant)
+        excluded = np.array([report["points"][n]["official"]["verdict"]["excluded"] for n in names])
+        ax.scatter(
+            x[excluded], y[excluded], marker="o", color="black", s=14, label="excluded (official)"
+        )
+        ax.scatter(
+            x[~excluded],
+            y[~excluded],
+            marker="o",
+            facecolors="none",
+            edgecolors="grey",
+            s=14,
+            label="allowed (official)",
+        )
+        ax.set_xlabel("m(g̃) [GeV]")
+        ax.set_ylabel("m(χ̃⁰₁) [GeV]")
+        ax.set_title(f"{model}: observed CLs = 0.05")
+        ax.legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    path = Path(path)
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=120)
+    plt.close(figure)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m recast.reference.closure_limits", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--closure", type=Path, required=True, help="closure_yields' JSON")
+    parser.add_argument("--out", type=Path, required=True, help="the limits report to write")
+    parser.add_argument("--bundle", type=Path, default=BUNDLE)
+    parser.add_argument("--figure", type=Path, default=None, help="exclusion contours (PNG)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("pyhf").setLevel(logging.WARNING)  # one line per modifier and fit
+    try:
+        try:
+            closure = json.loads(args.closure.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise UsageError(f"{args.closure}: cannot read the closure report ({err})") from None
+        if not isinstance(closure, dict) or not closure.get("points"):
+            raise UsageError(
+                f"{args.closure}: no 'points'; make it with "
+                "python -m recast.reference.closure_yields"
+            )
+        report = closure_limits(closure, args.bundle)
+        if args.figure is not None:
+            exclusion_figure(report, args.figure)
+    except RecastError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    write_json(args.out, report)
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

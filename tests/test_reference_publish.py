@@ -161,6 +161,20 @@ def test_the_three_descriptions_load_and_apply(bundle: tuple[Path, dict]) -> Non
     assert set(learned.context) >= {"dr_nearest"}
 
 
+def test_the_networks_take_log_pt_inside_their_graphs(bundle: tuple[Path, dict]) -> None:
+    import onnx
+
+    out, _ = bundle
+    for stem in (f"{TAG}_learned", "btag_score_surrogate"):
+        card = json.loads((out / "maps" / f"{stem}.card.json").read_text())
+        pt = card["inputs"][0]["features"][0]
+        # the card passes pT in GeV as it is; the ONNX graph takes its logarithm
+        assert pt["source"]["attribute"] == "pt" and pt["unit"] == "GeV"
+        assert pt["preprocessing"] == {"formula": "x"}
+        graph = onnx.load(out / "maps" / f"{stem}.onnx").graph
+        assert "Log" in {node.op_type for node in graph.node}, stem
+
+
 def test_a_rerun_gives_bit_identical_files(
     samples: Path, bundle: tuple[Path, dict], tmp_path: Path
 ) -> None:

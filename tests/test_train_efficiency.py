@@ -386,3 +386,70 @@ def test_negative_weights_are_signed_by_default(small: TaggedSample) -> None:
     assert np.isfinite(trainer.histories_[0].best_loss)
     for negative in ("complementary",):
         EfficiencyMapTrainer(negative_weights=negative, **FAST).fit(events, tagged, weights)
+
+
+# -- log_features: the logarithm is the exported graph's first step ----------------------------
+def test_log_pt_is_taken_inside_the_exported_graph(tmp_path: Path, small: TaggedSample) -> None:
+    import onnx
+    import torch
+
+    trainer = EfficiencyMapTrainer(**FAST, log_features=("pt",)).fit(small.events, small.tagged)
+    path = trainer.export(tmp_path, "log_pt")
+    check_card(tmp_path / "log_pt.card.json")
+    card = json.loads((tmp_path / "log_pt.card.json").read_text())
+    pt, eta = card["inputs"][0]["features"][:2]
+    # the card passes pT in GeV as it is; the other features keep their standardisation
+    assert pt["preprocessing"] == {"formula": "x"} and pt["unit"] == "GeV"
+    assert "logarithm" in pt["definition"]
+    assert eta["preprocessing"]["formula"] == "(x - mean) / std"
+    graph = onnx.load(tmp_path / "log_pt.onnx").graph
+    assert "Log" in {node.op_type for node in graph.node}
+    # onnxruntime on the card reproduces torch on the trainer
+    learned = load_map(path)
+    np.testing.assert_allclose(
+        flat(learned.efficiency(small.events)), flat(trainer.predict(small.events)), atol=2e-6
+    )
+    # the member is the same network fed the standardised log pT from outside
+    column, mean, std = trainer.log_columns_[0]
+    pts = flat(small.events.jets.pt)
+    assert column == 0 and mean == pytest.approx(np.log(pts).mean(), rel=1e-6)
+    member = trainer.members_[0]
+    plain = type(member)(3, 1, hidden=8, distance=member.distance).eval()
+    plain.load_state_dict(member.state_dict())
+    rows = {k: torch.from_numpy(v.copy()) for k, v in trainer.reference_inputs_.items()}
+    own = rows["own"]  # raw pT in GeV in column 0, as the card passes it
+    logged = own.clone()
+    logged[:, 0] = (torch.log(own[:, 0]) - mean) / std
+    with torch.no_grad():
+        inside = member(own, rows["neighbours"], rows["neighbour_mask"])
+        outside = plain(logged, rows["neighbours"], rows["neighbour_mask"])
+    assert float(own[:, 0].min()) > 5.0  # pT in GeV indeed, not standardised
+    torch.testing.assert_close(inside, outside)
+
+
+def test_log_features_that_cannot_be_taken_are_refused(tmp_path: Path, small: TaggedSample) -> None:
+    for settings, message in (
+        ({"log_features": ("dr",)}, r"log_features names \['dr'\], not among own_features"),
+        ({"log_features": ("pt", "pt")}, r"log_features lists \['pt'\] more than once"),
+        ({"log_features": "pt"}, "give a list of own features"),
+        # η is negative for half the jets
+        (
+            {"own_features": ("pt", "eta"), "log_features": ("eta",)},
+            r"'eta' is ≤ 0 or NaN \(lowest -\d.*for \d+ training object\(s\)",
+        ),
+    ):
+        with pytest.raises(UsageError, match=message):
+            EfficiencyMapTrainer(**FAST, **settings).fit(small.events, small.tagged)
+    config = {
+        "output": "maps",
+        "train": {"synthetic": "proximity", "events": 50, "seed": 1, "tag_seed": 2},
+        "trainer": {"log_features": "pt"},
+    }
+    with pytest.raises(
+        InvalidDocumentError, match=r"at trainer\.log_features: expected list, got 'pt'"
+    ):
+        train_efficiency(config, tmp_path / "train.json")
+    config["trainer"] = {"log_features": ["pt", "pt"]}
+    with pytest.raises(InvalidDocumentError, match=r"at trainer\.log_features: .*non-unique"):
+        train_efficiency(config, tmp_path / "train.json")
+    assert not (tmp_path / "maps").exists()  # nothing written

@@ -263,3 +263,34 @@ def test_the_check_rejects_a_flavour_blind_surrogate(
     plain = ScoredSample("no_flavour", events, held_out.score)
     report = surrogate_closure(tagger, [plain], seed=1)
     assert set(report["samples"][0]["tables"]) == {"pt"}
+
+
+# -- log_features: the logarithm is the exported graph's first step -------------------------------
+def test_log_pt_is_taken_inside_the_exported_graph(tmp_path: Path, small: ScoredSample) -> None:
+    import json
+
+    trainer = SurrogateTrainer(**FAST, log_features=["pt"]).fit(small.events, small.score)
+    path = trainer.export(tmp_path, "log_pt", threshold=0.7)
+    check_card(tmp_path / "log_pt.card.json")
+    card = json.loads((tmp_path / "log_pt.card.json").read_text())
+    features = {f["name"]: f for f in card["inputs"][0]["features"]}
+    assert features["pt"]["preprocessing"] == {"formula": "x"}  # pT in GeV, as it is
+    assert features["flavour"]["preprocessing"]["formula"] == "(x - mean) / std"
+    # the flavour is still seen one-hot: its standardisation is undone as before
+    assert trainer.members_[0].categories[3] == (0.0, 4.0, 5.0)
+    # onnxruntime on the card reproduces torch on the trainer
+    tagger = load_map(path)
+    probabilities = ak.to_numpy(ak.flatten(tagger.probabilities(small.events)))
+    np.testing.assert_allclose(probabilities, trainer.predict_proba(small.events), atol=2e-5)
+    # the logarithm is used: a trainer without it, same seeds, gives other outputs
+    plain = SurrogateTrainer(**FAST).fit(small.events, small.score)
+    assert not np.allclose(plain.predict_proba(small.events), trainer.predict_proba(small.events))
+
+
+def test_log_features_that_cannot_be_taken_are_refused(small: ScoredSample) -> None:
+    for settings, message in (
+        ({"log_features": ("flavour",)}, r"'flavour' is ≤ 0 or NaN \(lowest 0\)"),
+        ({"log_features": ("n_bhadrons",)}, r"names \['n_bhadrons'\], not among own_features"),
+    ):
+        with pytest.raises(UsageError, match=message):
+            SurrogateTrainer(**FAST, **settings).fit(small.events, small.score)

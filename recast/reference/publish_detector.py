@@ -78,6 +78,9 @@ SCORE_EDGES = (
     9.0,
 )
 CONTEXT_FEATURES = ("pt", "abs_eta", "dr_nearest", "flavour", "n_bhadrons")
+#: the networks take log pT (inside the exported graph; the cards still pass pT in GeV): the
+#: tagger's efficiency is steep in ln pT below 40 GeV, a sliver of a linear 20–3000 GeV range
+LOG_FEATURES = ("pt",)
 JET_ACCEPTANCE = {"min_pt": 20.0, "max_abs_eta": 4.5}
 DEFAULT_TRAINING = "training,background"
 
@@ -189,6 +192,7 @@ def publish(
     start = time.perf_counter()
     trainer = EfficiencyMapTrainer(
         own_features=CONTEXT_FEATURES,
+        log_features=LOG_FEATURES,
         n_models=n_models,
         seed=seed,
         max_epochs=max_epochs,
@@ -205,6 +209,7 @@ def publish(
     scored = ak.with_field(learn.jets, clipped, "btag_score")
     surrogate = SurrogateTrainer(
         own_features=CONTEXT_FEATURES,
+        log_features=LOG_FEATURES,
         score_edges=SCORE_EDGES,
         n_models=n_models,
         seed=seed,

@@ -39,11 +39,12 @@ from .inputs import (
     ObjectRows,
     bootstrap_events,
     check_features,
+    check_log_features,
     efficiency_template,
     network_inputs,
+    network_scaling,
     object_rows,
     split_by_event,
-    standardisation,
     with_name,
 )
 from .networks import EnsembleAverage, ObjectInContext
@@ -63,6 +64,10 @@ class EfficiencyMapTrainer(Parameters):
     returns the trainer, learned attributes end in ``_``. Everything is seeded by ``seed``;
     training runs on ``device`` (``auto``: CUDA when torch sees one, else the CPU) with
     ``threads`` torch threads on the CPU (None: torch's default).
+
+    ``log_features`` names own features (positive, e.g. ``pt``) the network takes the
+    logarithm of, as the first step of the exported graph: the card still passes them raw
+    (pT in GeV), and a steep dependence at small values is not squeezed by a range of decades.
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class EfficiencyMapTrainer(Parameters):
         collection: str = "jets",
         own_features: Sequence[str] = ("pt", "abs_eta", "dr_nearest"),
         neighbour_features: Sequence[str] = ("dr",),
+        log_features: Sequence[str] = (),
         max_neighbours: int = 3,
         hidden: int = 32,
         depth: int = 2,
@@ -112,8 +118,10 @@ class EfficiencyMapTrainer(Parameters):
                 f"{raw_rows.n_events} event(s) with {len(raw_rows)} object(s)"
             )
         self.validity_ = _validity(raw_rows, own)
+        logarithm = list(self.log_features)
+        scaling, self.log_columns_ = network_scaling(raw_rows, raw, logarithm)
         self.template_ = efficiency_template(
-            self.collection, own, neighbour, self.max_neighbours, standardisation(raw_rows, raw)
+            self.collection, own, neighbour, self.max_neighbours, scaling, logarithm=logarithm
         )
         rows = object_rows(events, self.template_, tagged, sample_weight)
         train, validation = split_by_event(rows, self.validation_fraction, self.seed)
@@ -143,6 +151,7 @@ class EfficiencyMapTrainer(Parameters):
                     self.edge_messages,
                     self._distance(neighbour),
                     self.neighbour_reach or 2.0,  # unused without a ΔR input
+                    logs=self.log_columns_,
                 )
                 history = fit_member(
                     net,
@@ -182,6 +191,7 @@ class EfficiencyMapTrainer(Parameters):
 
     def _check_parameters(self) -> None:
         check_features(self.own_features, self.neighbour_features)
+        check_log_features(self.own_features, self.log_features)
         if self.negative_weights not in NEGATIVE_WEIGHTS:
             raise UsageError(
                 f"negative_weights={self.negative_weights!r}; choose one of {NEGATIVE_WEIGHTS}"

@@ -184,10 +184,10 @@ def fit_member(
     )
 
 
-def build_member(factory: type, seed: int, *args: Any) -> torch.nn.Module:
+def build_member(factory: type, seed: int, *args: Any, **kwargs: Any) -> torch.nn.Module:
     """A freshly initialised network from a seed (independent of torch's global state)."""
     with seeded(seed):
-        return factory(*args)
+        return factory(*args, **kwargs)
 
 
 __all__ = ["FitHistory", "build_member", "fit_member", "fit_network", "logits_of", "tensors"]

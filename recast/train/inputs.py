@@ -78,9 +78,11 @@ def efficiency_template(
     max_neighbours: int,
     scaling: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
     name: str = "efficiency_network",
+    logarithm: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The card template; ``scaling[node][feature] = (mean, std)`` standardises each input
-    (``(x - mean) / std``), identity where absent."""
+    (``(x - mean) / std``), identity where absent. Own features in ``logarithm`` are passed
+    raw and their definition says that the network takes their logarithm."""
     scaling = scaling or {}
 
     def feature(index: int, node: str, attribute: str, padded: bool) -> dict[str, Any]:
@@ -89,10 +91,13 @@ def efficiency_template(
         if mean_std is not None:
             mean, std = mean_std
             preprocessing = {"formula": "(x - mean) / std", "mean": mean, "std": std}
+        definition = _DEFINITIONS.get(attribute, attribute)
+        if node == OWN and attribute in logarithm:
+            definition += "; the network takes its logarithm"
         entry = {
             "index": index,
             "name": attribute if node == OWN else f"neighbour_{attribute}",
-            "definition": _DEFINITIONS.get(attribute, attribute),
+            "definition": definition,
             "role": "feature",
             "source": {"attribute": attribute},
             "unit": _UNITS.get(attribute, "1"),
@@ -170,6 +175,50 @@ def check_features(own: Sequence[str], neighbour: Sequence[str]) -> None:
         doubles = sorted({f for f in listed if list(listed).count(f) > 1})
         if doubles:
             raise UsageError(f"{name} lists {doubles} more than once")
+
+
+def check_log_features(own: Sequence[str], logarithm: Sequence[str]) -> None:
+    """``log_features`` must name own features, each once."""
+    if isinstance(logarithm, str):
+        raise UsageError(f"log_features={logarithm!r}: give a list of own features, e.g. ['pt']")
+    unknown = [f for f in logarithm if f not in own]
+    if unknown:
+        raise UsageError(
+            f"log_features names {unknown}, not among own_features {list(own)}; the network "
+            "takes the logarithm of the object's own inputs only"
+        )
+    doubles = sorted({f for f in logarithm if list(logarithm).count(f) > 1})
+    if doubles:
+        raise UsageError(f"log_features lists {doubles} more than once")
+
+
+def network_scaling(
+    rows: ObjectRows, template: Mapping[str, Any], logarithm: Sequence[str]
+) -> tuple[dict[str, Any], list[tuple[int, float, float]]]:
+    """The card's standardisation of the raw rows (:func:`standardisation`) without the own
+    features in ``logarithm``, which the card passes raw; and for each of those (its column,
+    the mean and std of its logarithm), the network's first step. A value ≤ 0 (or NaN) in
+    training is refused, naming the feature."""
+    scaling = standardisation(rows, template)
+    own = [f["source"]["attribute"] for f in template["inputs"][0]["features"]]
+    columns = []
+    for name in logarithm:
+        column = own.index(name)
+        values = rows.inputs[OWN][:, column].astype(np.float64)
+        bad = ~(values > 0)
+        if bad.any():
+            seen = values[bad]
+            lowest = f"{seen[~np.isnan(seen)].min():g}" if (~np.isnan(seen)).any() else "NaN"
+            raise UsageError(
+                f"log_features: {name!r} is ≤ 0 or NaN (lowest {lowest}) for {int(bad.sum())} "
+                f"training object(s); its logarithm needs positive values: drop {name!r} from "
+                "log_features or fix the sample"
+            )
+        logs = np.log(values)
+        std = float(logs.std())
+        columns.append((column, float(logs.mean()), std if std > 0 else 1.0))
+        del scaling[OWN][name]
+    return scaling, columns
 
 
 def flat_tags(events: ak.Array, collection: str, tagged: ak.Array | np.ndarray | str) -> np.ndarray:
@@ -292,8 +341,10 @@ __all__ = [
     "OWN",
     "SPREAD",
     "ObjectRows",
+    "check_log_features",
     "efficiency_template",
     "network_inputs",
+    "network_scaling",
     "object_rows",
     "standardisation",
 ]

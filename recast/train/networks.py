@@ -13,6 +13,10 @@ the sum handles any number of neighbours up to the card's ``max_count`` (the nea
 a lone object simply gets ``m_i = 0``. A product of per-neighbour factors, ε = ε_f · Π_j f(ΔR_ij),
 is a sum in the logarithm, which is exactly what the sum pooling represents.
 
+Own features listed in ``logs`` arrive raw (the card passes them unscaled) and the network's
+first step replaces them by their standardised logarithm: the exported graph still takes pT in
+GeV, and a dependence that is steep at low pT is not squeezed by a range of two decades.
+
 :class:`EnsembleAverage` turns K trained members into the network that is exported: the mean
 (the efficiency) and the spread (the members' standard deviation) as two output columns.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 
 from ._torch import torch
 
@@ -28,6 +33,11 @@ log = logging.getLogger(__name__)
 nn = torch.nn
 #: where a ΔR sits in an input node: (column, mean, std of the card's standardisation)
 Distance = tuple[int, float, float]
+#: an own feature the network takes the logarithm of: (column, mean, std of its logarithm in
+#: training); the card passes the feature raw
+LogColumn = tuple[int, float, float]
+#: the smallest value a logarithm sees: a zero or negative input gives a finite, far-off value
+LOG_FLOOR = 1e-6
 
 
 def _mlp(widths: list[int], final_activation: bool) -> nn.Sequential:
@@ -53,10 +63,12 @@ class ObjectInContext(nn.Module):
         distance: Distance | None = None,
         reach: float = 2.0,
         n_basis: int = 16,
+        logs: Sequence[LogColumn] = (),
     ) -> None:
         super().__init__()
         self.edge = edge
         self.distance = distance
+        self.logs = [(int(c), float(m), float(s)) for c, m, s in logs]
         # the neighbours' ΔR is expanded on Gaussians centred on [0, reach] (as SchNet expands
         # distances): a linear standardisation squeezes the short range, where a proximity
         # effect lives, into a sliver of the input; and beyond reach the basis is 0, so a far
@@ -66,6 +78,15 @@ class ObjectInContext(nn.Module):
         width = n_neighbour + (n_basis - 1 if distance else 0) + (n_own if edge else 0)
         self.phi = _mlp([width] + [hidden] * depth, final_activation=True)
         self.rho = _mlp([n_own + hidden] + [hidden] * depth + [1], final_activation=False)
+
+    def _own(self, own: torch.Tensor) -> torch.Tensor:
+        """The own features with the ``logs`` columns replaced by their standardised logarithm:
+        a steep dependence at small values (low pT) is not squeezed by a range of decades."""
+        for column, mean, std in self.logs:
+            raw = own[:, column : column + 1].clamp_min(LOG_FLOOR)
+            scaled = (torch.log(raw) - mean) / std
+            own = torch.cat([own[:, :column], scaled, own[:, column + 1 :]], dim=-1)
+        return own
 
     def _expanded(self, x: torch.Tensor) -> torch.Tensor:
         """The neighbours with their ΔR column replaced by the Gaussian basis (0 far away)."""
@@ -80,6 +101,7 @@ class ObjectInContext(nn.Module):
         self, own: torch.Tensor, neighbours: torch.Tensor, mask: torch.Tensor
     ) -> torch.Tensor:
         """The pre-sigmoid output, ``[N]`` (losses work on logits for numerical stability)."""
+        own = self._own(own)
         neighbours = self._expanded(neighbours)
         # a message is measured from that of an absent neighbour (all features 0: the mean of
         # the other features, no ΔR basis), so lone objects and far neighbours add nothing
@@ -114,4 +136,4 @@ class EnsembleAverage(nn.Module):
         return torch.cat([mean, spread], dim=1)
 
 
-__all__ = ["EnsembleAverage", "ObjectInContext"]
+__all__ = ["LOG_FLOOR", "EnsembleAverage", "LogColumn", "ObjectInContext"]

@@ -40,10 +40,11 @@ from .inputs import (
     ObjectRows,
     bootstrap_events,
     check_features,
+    check_log_features,
     event_weights,
     network_inputs,
+    network_scaling,
     split_by_event,
-    standardisation,
     with_name,
 )
 from .parameters import Parameters
@@ -70,6 +71,9 @@ class SurrogateTrainer(Parameters):
     returns the trainer, learned attributes end in ``_``. Everything is seeded by ``seed``;
     training runs on ``device`` (None: CUDA when torch sees one, else the CPU) with
     ``threads`` torch threads (None: torch's default).
+
+    ``log_features`` names own features (positive, e.g. ``pt``) the network takes the
+    logarithm of, as the first step of the exported graph; the card still passes them raw.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class SurrogateTrainer(Parameters):
         collection: str = "jets",
         own_features: Sequence[str] = ("pt", "abs_eta", "dr_nearest", "flavour"),
         neighbour_features: Sequence[str] = ("dr",),
+        log_features: Sequence[str] = (),
         max_neighbours: int = 3,
         score_edges: Sequence[float] = DEFAULT_EDGES,
         hidden: int = 32,
@@ -124,13 +129,16 @@ class SurrogateTrainer(Parameters):
                 f"{raw_rows.n_events} event(s) with {len(raw_rows)} object(s)"
             )
         self.validity_ = _validity(raw_rows, own)
+        logarithm = list(self.log_features)
+        scaling, self.log_columns_ = network_scaling(raw_rows, raw, logarithm)
         self.template_ = surrogate_template(
             self.collection,
             own,
             neighbour,
             self.max_neighbours,
             edges,
-            standardisation(raw_rows, raw),
+            scaling,
+            logarithm=logarithm,
         )
         rows = self._rows(events, self.template_, score, sample_weight)
         train, validation = split_by_event(rows, self.validation_fraction, self.seed)
@@ -163,6 +171,7 @@ class SurrogateTrainer(Parameters):
                     self._distance(neighbour),
                     self.neighbour_reach or 2.0,
                     self._categories(raw_rows, own),
+                    logs=self.log_columns_,
                 )
                 history = fit_density(
                     net,
@@ -212,6 +221,7 @@ class SurrogateTrainer(Parameters):
 
     def _check_parameters(self) -> None:
         check_features(self.own_features, self.neighbour_features)
+        check_log_features(self.own_features, self.log_features)
         if self.negative_weights not in NEGATIVE:
             raise UsageError(
                 f"negative_weights={self.negative_weights!r}; choose one of {sorted(NEGATIVE)}"
@@ -247,7 +257,8 @@ class SurrogateTrainer(Parameters):
         if len(values) > 10 or not np.allclose(values, np.round(values)):
             return None
         preprocessing = self.template_["inputs"][0]["features"][column]["preprocessing"]
-        mean, std = float(preprocessing["mean"]), float(preprocessing["std"])
+        # a feature in log_features is passed raw: nothing to undo
+        mean, std = float(preprocessing.get("mean", 0.0)), float(preprocessing.get("std", 1.0))
         return column, mean, std, tuple(float(v) for v in values)
 
     # -- prediction ----------------------------------------------------------------------------

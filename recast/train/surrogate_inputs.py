@@ -38,11 +38,12 @@ def surrogate_template(
     edges: Sequence[float],
     scaling: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
     name: str = "surrogate_network",
+    logarithm: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The card template: the efficiency network's three input nodes, and one output node of
     ``len(edges) - 1`` bin probabilities followed by the two spread columns."""
     template = efficiency_template(
-        collection, own_features, neighbour_features, max_neighbours, scaling, name
+        collection, own_features, neighbour_features, max_neighbours, scaling, name, logarithm
     )
     template["description"] = (
         f"Surrogate tagger for {collection}: the distribution of the detector-level score over "

@@ -22,9 +22,10 @@ surrogate has not seen.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from ._torch import torch
-from .networks import Distance, ObjectInContext, _mlp
+from .networks import Distance, LogColumn, ObjectInContext, _mlp
 
 log = logging.getLogger(__name__)
 nn = torch.nn
@@ -56,9 +57,11 @@ class ScoreDensity(ObjectInContext):
         distance: Distance | None = None,
         reach: float = 2.0,
         categories: Categories | None = None,
+        logs: Sequence[LogColumn] = (),
     ) -> None:
         width = n_own + (len(categories[3]) if categories else 0)
-        super().__init__(width, n_neighbour, hidden, depth, edge, distance, reach)
+        # the one-hot columns go after the own features: the ``logs`` columns keep their index
+        super().__init__(width, n_neighbour, hidden, depth, edge, distance, reach, logs=logs)
         self.categories = categories
         self.n_bins = n_bins
         self.rho = _mlp([width + hidden] + [hidden] * depth + [n_bins], final_activation=False)

@@ -91,6 +91,8 @@ def test_publish_writes_a_bundle_that_checks_and_gives_limits(samples: Path, bun
     summary = pr.publish(samples, bundle, benchmarks=["Gtt_2100_800"], resamplings=4)
     document = json.loads((bundle / "analysis.json").read_text())
     assert document["validation"] == pr.VALIDATION
+    assert document["detector"]["path"] == "detector_learned.json"
+    assert set(document["detectors"]) == {"binned", "learned", "surrogate"}
     assert len(document["cutflows"]) == len(document["regions"])
     checked = check_bundle(bundle)  # raises, listing every problem, if anything is wrong
     assert any("cutflow" in line for line in checked)
@@ -147,5 +149,8 @@ def test_bad_requests_are_refused_before_anything_is_written(
     empty.mkdir()
     with pytest.raises(UsageError, match="samples --what ttbar --out"):
         pr.publish(empty, bundle, benchmarks=[])
+    (bundle / "detector_surrogate.json").unlink()
+    with pytest.raises(UsageError, match="detector_surrogate.json: missing; run"):
+        pr.publish(samples, bundle, benchmarks=["Gtt_2100_800"])
     assert (bundle / "analysis.json").read_bytes() == before
     assert not (bundle / "likelihood" / "signal_regions.json").exists()

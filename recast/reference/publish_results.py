@@ -28,7 +28,9 @@ From the reference detector's objects (the "official" detector level) of the sam
     signal region (``normsys``), the pseudo-data as observations, POI ``mu_SIG``;
 
 and into ``analysis.json``: ``cutflows`` (with digests), ``validation`` (the tolerance a recast
-must meet), ``likelihood`` and each region's ``observed``/``background``.
+must meet), ``likelihood``, each region's ``observed``/``background``, and the detector
+descriptions of :mod:`recast.reference.publish_detector` with their digests: the learned one
+as the default ``detector``, all three by name under ``detectors``.
 
 Pseudo-data are drawn region by region; regions that share events (the 0-lepton ones) are
 therefore not mutually consistent, which a real measurement would be. Nothing else reads
@@ -88,6 +90,14 @@ WORKSPACE_REGIONS = {
     "SR-Gtt-0L": "SR_Gtt_0L",
 }
 POI = "mu_SIG"
+#: the detector descriptions publish_detector wrote, by the name `recast run --detector` takes
+DETECTORS = {
+    "binned": ("detector.json", "b-tagging from binned pT × |η| maps per flavour"),
+    "learned": ("detector_learned.json", "b-tagging from a learned map with jet context"),
+    "surrogate": ("detector_surrogate.json", "b-tag scores sampled from a surrogate tagger"),
+}
+#: the bundle's default: the emulation that closes best (docs/flagship.md)
+DEFAULT_DETECTOR = "learned"
 
 
 def official_cutflows(
@@ -326,6 +336,16 @@ def _relative(path: Path, folder: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
+def _refresh_detectors(document: dict[str, Any], out: Path) -> None:
+    """The default detector and the named alternatives, with their current digests."""
+    default = DETECTORS[DEFAULT_DETECTOR][0]
+    document["detector"] = {"path": default, "sha256": sha256_file(out / default)}
+    document["detectors"] = {
+        name: {"path": path, "sha256": sha256_file(out / path), "description": text}
+        for name, (path, text) in DETECTORS.items()
+    }
+
+
 def publish(
     samples: str | os.PathLike[str],
     out: str | os.PathLike[str] = BUNDLE,
@@ -346,6 +366,11 @@ def publish(
             raise UsageError(
                 f"benchmark {name!r} is not a held-out point of {grid.source}: only points no "
                 f"training used may be published ({', '.join(sorted(held_out))})"
+            )
+    for path, _ in DETECTORS.values():
+        if not (out / path).is_file():
+            raise UsageError(
+                f"{out / path}: missing; run python -m recast.reference.publish_detector first"
             )
     analysis, skipped = load_analysis(out)
     if skipped:
@@ -396,6 +421,7 @@ def publish(
     document["cutflows"] = [
         {"path": _relative(p, out), "sha256": sha256_file(p)} for p in cutflow_paths
     ]
+    _refresh_detectors(document, out)
     document["validation"] = dict(VALIDATION)
     document["likelihood"] = {
         "regions_file": {"path": _relative(regions_path, out), "sha256": sha256_file(regions_path)},

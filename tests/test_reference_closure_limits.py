@@ -22,7 +22,12 @@ def _point(official: dict[str, float], learned: dict[str, float]) -> dict[str, A
     regions: dict[str, Any] = {}
     for region in REGIONS:
         regions[region] = {
-            name: {"yield": [10.0, y[region]], "error": [1.0, 0.1 * y[region]]}
+            name: {
+                "yield": [10.0, y[region]],
+                "error": [1.0, 0.1 * y[region]],
+                "raw": [1000, 100],
+                "ratio_error": [0.0, 0.05],
+            }
             for name, y in (("official", official), ("learned", learned))
         }
     return {"regions": regions}
@@ -53,12 +58,24 @@ def test_cls_of_the_same_yields_close_exactly_and_others_do_not(spec: Any) -> No
     rows = [r for r in report["targets"]["cls"] if r[0] == "Gtt_2100_800"]
     assert rows and all(r[-1] for r in rows)
     shifted = report["points"]["Gtt_1900_400"]
-    assert shifted["learned"]["regions"]["SR-Gtt-0L"]["observed"] < (
-        shifted["official"]["regions"]["SR-Gtt-0L"]["observed"] - cl.CLS_TOLERANCE
+    assert shifted["learned"]["cls"]["region SR-Gtt-0L"] < (
+        shifted["official"]["cls"]["region SR-Gtt-0L"] - cl.CLS_TOLERANCE
     )
+    # a 5 % larger signal lowers CLs: the MC-statistics scale of each comparison
+    assert (
+        shifted["learned"]["cls_shifted"]["region SR-Gtt-0L"]
+        < (shifted["learned"]["cls"]["region SR-Gtt-0L"])
+    )
+    row = next(
+        r
+        for r in report["targets"]["cls"]
+        if r[:3] == ["Gtt_1900_400", "region SR-Gtt-0L", "learned"]
+    )
+    assert row[5] > 0 and row[6] == 100 and row[7] is False
     assert report["masses"]["Gtt_1900_400"] == {"model": "Gtt", "m_gluino": 1900.0, "m_lsp": 400.0}
     counts = cl.summary(report)["learned"]
-    assert counts["points"] == 3 and counts["cls_within"] < counts["cls_compared"]
+    assert counts["points"] == 3 and counts["within"] < counts["compared"]
+    assert counts["within"] <= counts["consistent"] <= counts["compared"]
     table = cl.markdown(report)
     assert "| Gtt_1900_400 |" in table and "ΔCLs learned" in table
     json.dumps(report)  # plain JSON

@@ -34,7 +34,7 @@ from ..errors import MissingDependencyError, RecastError, UsageError
 from ..io import atomic_open, write_json
 from ..likelihood.limits import compute_limits
 from ..likelihood.spec import LikelihoodSpec, likelihood_from_document
-from .closure_yields import BUNDLE
+from .closure_yields import BUNDLE, MIN_RAW
 from .grid import load_grid
 
 log = logging.getLogger(__name__)
@@ -62,37 +62,56 @@ def bundle_likelihood(bundle: str | Path = BUNDLE) -> LikelihoodSpec:
     return likelihood_from_document(loaded.document["likelihood"], loaded.folder, source)
 
 
-def signal_of(point: Mapping[str, Any], variant: str) -> dict[str, dict[str, float]]:
-    """The signal yields (last cut, ± MC statistics) of one variant at one closure point."""
-    return {
-        region: {"value": v[variant]["yield"][-1], "mc_uncertainty": v[variant]["error"][-1]}
-        for region, v in point["regions"].items()
-    }
+def signal_of(
+    point: Mapping[str, Any], variant: str, shift: bool = False
+) -> dict[str, dict[str, float]]:
+    """The signal yields (last cut, ± MC statistics) of one variant at one closure point;
+    with ``shift``, each multiplied by 1 + its ratio's MC error (σ_R of closure_yields)."""
+    out = {}
+    for region, v in point["regions"].items():
+        value = v[variant]["yield"][-1]
+        if shift:
+            value *= 1.0 + (v[variant].get("ratio_error", [0.0])[-1] or 0.0)
+        out[region] = {"value": value, "mc_uncertainty": v[variant]["error"][-1]}
+    return out
 
 
-def _cls(entry: Mapping[str, Any]) -> dict[str, float | None]:
-    values = entry.get("cls", {})
-    return {
-        "observed": values.get("observed"),
-        "expected": values.get("expected", {}).get("median"),
-    }
+def _observed(entry: Mapping[str, Any] | None) -> float | None:
+    return None if entry is None else entry.get("cls", {}).get("observed")
+
+
+def _results(limits: Mapping[str, Any]) -> dict[str, float | None]:
+    """Observed CLs by result: ``region NAME``, ``workspace``, ``combination A+B``."""
+    out = {f"region {r}": _observed(e) for r, e in limits.get("regions", {}).items()}
+    if "workspace" in limits:
+        out["workspace"] = _observed(limits["workspace"])
+    for entry in limits.get("combined", []):
+        out["combination " + "+".join(entry["regions"])] = _observed(entry)
+    return out
 
 
 def point_limits(spec: LikelihoodSpec, point: Mapping[str, Any]) -> dict[str, Any]:
-    """Per variant: CLs of every region and of the workspace, and the verdict."""
+    """Per variant: the observed CLs of every result (regions, workspace, combination), the
+    verdict, and for the emulations the CLs with the signal moved up by its ratio's MC error
+    (how far MC statistics alone move CLs)."""
     variants = [v for v in VARIANTS if v in next(iter(point["regions"].values()))]
-    out: dict[str, Any] = {}
+    raw = {r: v["official"]["raw"][-1] for r, v in point["regions"].items()}
+    out: dict[str, Any] = {"raw": raw}
     for variant in variants:
         limits = compute_limits(spec, signal_of(point, variant), with_limits=False)
+        verdict = limits["verdict"]
         out[variant] = {
-            "regions": {r: _cls(e) for r, e in limits.get("regions", {}).items()},
-            "workspace": _cls(limits["workspace"]) if "workspace" in limits else None,
+            "cls": _results(limits),
             "verdict": {
-                "source": limits["verdict"]["source"],
-                **_cls(limits["verdict"]),
-                "excluded": bool(limits["verdict"]["excluded"]),
+                "source": verdict["source"],
+                "observed": _observed(verdict),
+                "expected": verdict.get("cls", {}).get("expected", {}).get("median"),
+                "excluded": bool(verdict["excluded"]),
             },
         }
+        if variant != "official":
+            shifted = compute_limits(spec, signal_of(point, variant, True), with_limits=False)
+            out[variant]["cls_shifted"] = _results(shifted)
     return out
 
 
@@ -103,44 +122,52 @@ def masses(name: str) -> tuple[str, float, float]:
     return sample.model, sample.m_gluino, sample.m_lsp
 
 
+def _raw(result: str, raw: Mapping[str, int], spec_map: Sequence[str]) -> int:
+    """Raw official MC events behind a result: its region's, or the fewest of its regions'."""
+    if result.startswith("region "):
+        return int(raw[result.removeprefix("region ")])
+    names = result.removeprefix("combination ").split("+") if "+" in result else spec_map
+    return int(min(raw[n] for n in names if n in raw))
+
+
 def targets(report: Mapping[str, Any]) -> dict[str, list]:
-    """|ΔCLs| per (point, result, variant) where the official CLs is in the window, and the
-    verdicts that differ from the official one."""
+    """Per (point, result, emulation) where the official CLs is in the window: official and
+    emulated CLs, the CLs shift MC statistics alone would make (σ), the official raw events,
+    whether |ΔCLs| ≤ 0.02 and whether |ΔCLs| ≤ max(0.02, 2σ); and the exclusion verdicts
+    (each side's own most sensitive result) that differ."""
     checks: dict[str, list] = {"cls": [], "verdict": []}
+    signal_regions = report.get("workspace_regions", [])
     for point, entry in report["points"].items():
         official = entry["official"]
-        results = {f"region {r}": c for r, c in official["regions"].items()}
-        if official["workspace"] is not None:
-            results["workspace"] = official["workspace"]
-        results["verdict"] = official["verdict"]
-        for name, values in results.items():
-            reference = values["observed"]
+        for result, reference in official["cls"].items():
             if reference is None or not CLS_WINDOW[0] <= reference <= CLS_WINDOW[1]:
                 continue
-            for variant, other in entry.items():
-                if variant == "official":
+            raw = _raw(result, entry["raw"], signal_regions)
+            for variant in VARIANTS[1:]:
+                if variant not in entry:
                     continue
-                if name == "verdict":
-                    value = other["verdict"]["observed"]
-                elif name == "workspace":
-                    value = other["workspace"]["observed"]
-                else:
-                    value = other["regions"][name.removeprefix("region ")]["observed"]
-                delta = value - reference
+                value = entry[variant]["cls"][result]
+                sigma = abs(entry[variant]["cls_shifted"][result] - value)
+                delta = abs(value - reference)
                 checks["cls"].append(
-                    [point, name, variant, reference, value, abs(delta) <= CLS_TOLERANCE]
-                )
-        for variant, other in entry.items():
-            if variant != "official":
-                same = other["verdict"]["excluded"] == official["verdict"]["excluded"]
-                checks["verdict"].append(
                     [
                         point,
+                        result,
                         variant,
-                        official["verdict"]["observed"],
-                        other["verdict"]["observed"],
-                        same,
+                        reference,
+                        value,
+                        sigma,
+                        raw,
+                        delta <= CLS_TOLERANCE,
+                        delta <= max(CLS_TOLERANCE, 2.0 * sigma),
                     ]
+                )
+        for variant in VARIANTS[1:]:
+            if variant in entry:
+                other = entry[variant]["verdict"]
+                same = other["excluded"] == official["verdict"]["excluded"]
+                checks["verdict"].append(
+                    [point, variant, official["verdict"]["observed"], other["observed"], same]
                 )
     return checks
 
@@ -153,7 +180,13 @@ def closure_limits(
     """The limits report of a closure report (:func:`closure_yields.closure`), with the
     bundle's published likelihood (or ``spec``)."""
     spec = spec or bundle_likelihood(bundle)
-    report: dict[str, Any] = {"likelihood": spec.source, "alpha": ALPHA, "points": {}}
+    report: dict[str, Any] = {
+        "likelihood": spec.source,
+        "alpha": ALPHA,
+        "min_raw": MIN_RAW,
+        "workspace_regions": list(spec.workspace.region_map) if spec.workspace else [],
+        "points": {},
+    }
     for name, point in closure["points"].items():
         report["points"][name] = point_limits(spec, point)
         model, m_gluino, m_lsp = masses(name)
@@ -164,7 +197,7 @@ def closure_limits(
             {
                 v: round(e["verdict"]["observed"], 4)
                 for v, e in report["points"][name].items()
-                if v != "masses"
+                if v in VARIANTS
             },
         )
     masses_of = {n: p.pop("masses") for n, p in report["points"].items()}
@@ -174,28 +207,35 @@ def closure_limits(
 
 
 def summary(report: Mapping[str, Any]) -> dict[str, Any]:
-    """Counts of the targets met, per variant."""
+    """Per emulation: the CLs rows within 0.02 and within max(0.02, 2σ_MC), over all rows in
+    the window and over those with ≥ ``min_raw`` official raw events; the verdicts agreeing."""
     out: dict[str, Any] = {}
     for variant in VARIANTS[1:]:
         rows = [r for r in report["targets"]["cls"] if r[2] == variant]
+        enough = [r for r in rows if r[6] >= report.get("min_raw", 0)]
         deltas = [abs(r[4] - r[3]) for r in rows]
         verdicts = [r for r in report["targets"]["verdict"] if r[1] == variant]
         out[variant] = {
-            "cls_within": sum(r[-1] for r in rows),
-            "cls_compared": len(rows),
+            "compared": len(rows),
+            "within": sum(bool(r[7]) for r in rows),
+            "consistent": sum(bool(r[8]) for r in rows),
+            "compared_enough_mc": len(enough),
+            "within_enough_mc": sum(bool(r[7]) for r in enough),
             "median_abs_delta": float(np.median(deltas)) if deltas else None,
             "max_abs_delta": float(np.max(deltas)) if deltas else None,
-            "same_verdict": sum(r[-1] for r in verdicts),
+            "median_sigma": float(np.median([r[5] for r in rows])) if rows else None,
+            "same_verdict": sum(bool(r[-1]) for r in verdicts),
             "points": len(verdicts),
         }
     return out
 
 
 def markdown(report: Mapping[str, Any]) -> str:
-    """The verdict table (every point) and the counts of the CLs target."""
+    """The verdict table (every point; ΔCLs of the official verdict's result) and the
+    counts of the CLs target."""
     variants = [v for v in VARIANTS[1:] if v in next(iter(report["points"].values()))]
     lines = [
-        "| point | official verdict (CLs obs, exp) | "
+        "| point | official verdict: result, CLs obs (exp) | "
         + " | ".join(f"ΔCLs {v}" for v in variants)
         + " | excluded (official / "
         + " / ".join(variants)
@@ -205,27 +245,30 @@ def markdown(report: Mapping[str, Any]) -> str:
     for name, entry in report["points"].items():
         o = entry["official"]["verdict"]
         deltas = " | ".join(
-            f"{entry[v]['verdict']['observed'] - o['observed']:+.3f}" for v in variants
+            f"{entry[v]['cls'][o['source']] - o['observed']:+.3f}" for v in variants
         )
         marks = " / ".join(
             "yes" if entry[v]["verdict"]["excluded"] else "no" for v in ("official", *variants)
         )
         lines.append(
-            f"| {name} | {o['source']}: {o['observed']:.3f}, {o['expected']:.3f} "
+            f"| {name} | {o['source']}, {o['observed']:.3f} ({o['expected']:.3f}) "
             f"| {deltas} | {marks} |"
         )
     lines += [
         "",
-        "| emulation | CLs within 0.02 (official CLs in 0.01–0.5) | median, max \\|ΔCLs\\| "
+        "| emulation | \\|ΔCLs\\| ≤ 0.02 | ≤ max(0.02, 2σ_MC) | ≤ 0.02 with ≥ "
+        f"{report.get('min_raw', 0)} raw events | median, max \\|ΔCLs\\| | median σ_MC "
         "| same verdict |",
-        "|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
-    for variant, s in summary(report).items():
-        if s["cls_compared"] == 0:
+    for variant, c in summary(report).items():
+        if c["compared"] == 0:
             continue
         lines.append(
-            f"| {variant} | {s['cls_within']}/{s['cls_compared']} | {s['median_abs_delta']:.3f}, "
-            f"{s['max_abs_delta']:.3f} | {s['same_verdict']}/{s['points']} |"
+            f"| {variant} | {c['within']}/{c['compared']} | {c['consistent']}/{c['compared']} "
+            f"| {c['within_enough_mc']}/{c['compared_enough_mc']} "
+            f"| {c['median_abs_delta']:.3f}, {c['max_abs_delta']:.3f} | {c['median_sigma']:.3f} "
+            f"| {c['same_verdict']}/{c['points']} |"
         )
     return "\n".join(lines)
 
@@ -270,7 +313,7 @@ def exclusion_figure(report: Mapping[str, Any], path: str | Path) -> Path:
         ax.set_xlabel("m(g̃) [GeV]")
         ax.set_ylabel("m(χ̃⁰₁) [GeV]")
         ax.set_title(f"{model}: observed CLs = 0.05")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="lower left")
     figure.tight_layout()
     path = Path(path)
     with atomic_open(path, "wb") as handle:
@@ -290,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("pyhf").setLevel(logging.WARNING)  # one line per modifier and fit
+    # zero signal in the 1-lepton regions of Gbb is expected, not worth a line per point
+    logging.getLogger("recast.likelihood").setLevel(logging.ERROR)
     try:
         try:
             closure = json.loads(args.closure.read_text())

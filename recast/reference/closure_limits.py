@@ -123,11 +123,11 @@ def masses(name: str) -> tuple[str, float, float]:
 
 
 def _raw(result: str, raw: Mapping[str, int], spec_map: Sequence[str]) -> int:
-    """Raw official MC events behind a result: its region's, or the fewest of its regions'."""
+    """Raw official MC events behind a result: its region's, or the sum over its regions."""
     if result.startswith("region "):
         return int(raw[result.removeprefix("region ")])
     names = result.removeprefix("combination ").split("+") if "+" in result else spec_map
-    return int(min(raw[n] for n in names if n in raw))
+    return int(sum(raw[n] for n in names if n in raw))
 
 
 def targets(report: Mapping[str, Any]) -> dict[str, list]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -124,42 +125,50 @@ def _pm(value: float | None, error: float | None) -> str:
     return f"{value:.{decimals}f} ± {error:.{decimals}f}"
 
 
+def _table(title: str, columns: Sequence[str], left: int = 1) -> Table:
+    """A compact table (no vertical rules) that stays readable at 80 columns: the first
+    ``left`` columns are text, the others numbers."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for i, column in enumerate(columns):
+        if i == 0:  # the labels give way first: folded, never cut
+            table.add_column(column, overflow="fold")
+        else:
+            justify = "left" if i < left else "right"
+            table.add_column(column, justify=justify, no_wrap=True, min_width=len(column))
+    return table
+
+
 def cutflow_table(verdict: Mapping[str, Any]) -> Table:
     """Every published step beside the recast one: one section per region."""
     tolerance = verdict["tolerance"]
-    table = Table(
-        title=f"cutflow of {verdict['benchmark']}: recast against published "
-        f"(pass: |ratio − 1| ≤ {tolerance['relative']:g} or |pull| ≤ {tolerance['max_pull']:g})"
+    table = _table(
+        f"cutflow of {verdict['benchmark']}, recast against published (pass: "
+        f"|ratio − 1| ≤ {tolerance['relative']:g} or |pull| ≤ {tolerance['max_pull']:g})",
+        ("region / cut", "published", "recast", "ratio", "pull", "pass"),
     )
-    for column in ("region", "cut", "published", "recast", "ratio", "pull", "pass"):
-        left = column in ("region", "cut")
-        table.add_column(column, justify="left" if left else "right", no_wrap=left)
     for region in verdict["regions"]:
-        unit = "" if region["unit"] == "events" else " (fraction)"
-        for i, step in enumerate(region["steps"]):
+        unit = "" if region["unit"] == "events" else " (fractions)"
+        table.add_row(f"[bold]{region['region']}[/bold]{unit}")
+        for step in region["steps"]:
             table.add_row(
-                region["region"] + unit if i == 0 else "",
-                step["cut"],
+                f"  {step['cut']}",
                 _pm(step["published"], step["published_uncertainty"]),
                 _pm(step["recast"], step["recast_uncertainty"]),
                 _number(step["ratio"], 3),
                 f"{step['pull']:+.2f}" if math.isfinite(step["pull"]) else "—",
                 "[green]pass[/green]" if step["passed"] else "[red]FAIL[/red]",
             )
-        table.add_section()
     return table
 
 
 def yields_table(results: Mapping[str, Any], document: Mapping[str, Any]) -> Table:
     """Signal yield of every region at σ·L beside its published background and count."""
     norm = results["normalisation"]
-    table = Table(
-        title=f"region yields at σ = {norm['cross_section_pb']:.4g} pb "
-        f"({norm['cross_section_source']}), L = {norm['luminosity_fb']:g} fb⁻¹"
+    table = _table(
+        f"region yields at σ = {norm['cross_section_pb']:.4g} pb "
+        f"({norm['cross_section_source']}), L = {norm['luminosity_fb']:g} fb⁻¹",
+        ("region", "signal", "efficiency", "raw", "background", "observed"),
     )
-    for column in ("region", "kind", "signal", "efficiency", "raw", "background", "observed"):
-        left = column in ("region", "kind")
-        table.add_column(column, justify="left" if left else "right", no_wrap=column != "kind")
     regions = document["regions"]
     # the likelihood's region table when there is one, else what analysis.json's regions say
     published = results.get("limits", {}).get("regions", {})
@@ -169,9 +178,9 @@ def yields_table(results: Mapping[str, Any], document: Mapping[str, Any]) -> Tab
         background = row.get("background", spec.get("background"))
         error = row.get("background_uncertainty", spec.get("background_uncertainty"))
         observed = row.get("observed_events", spec.get("observed"))
+        kind = spec.get("kind", "signal")
         table.add_row(
-            name,
-            spec.get("kind", "signal"),
+            name if kind == "signal" else f"{name} [dim]({kind})[/dim]",
             _pm(value["value"], value["mc_uncertainty"]),
             _number(value.get("efficiency"), 3),
             str(value["raw"]),
@@ -179,40 +188,44 @@ def yields_table(results: Mapping[str, Any], document: Mapping[str, Any]) -> Tab
             "—" if observed is None else f"{observed:g}",
         )
     for name, reason in results.get("skipped", {}).items():
-        table.add_row(name, regions[name].get("kind", "signal"), f"skipped: {reason}")
+        table.add_row(name, f"skipped: {reason}")
     return table
 
 
-def limits_table(limits: Mapping[str, Any]) -> Table:
-    """CLs observed and expected of the verdict's source and of every region."""
-    table = Table(title="CLs at μ = 1 (signal excluded at 95 % CL when CLs < 0.05)")
-    for column in (
-        "from",
-        "CLs observed",
-        "CLs expected (median)",
-        "μ95 obs",
-        "μ95 exp",
-        "excluded",
-    ):
-        left = column == "from"
-        table.add_column(column, justify="left" if left else "right", no_wrap=left)
+def limits_table(limits: Mapping[str, Any]) -> tuple[Table, list[str]]:
+    """CLs at μ = 1 and μ95 of the verdict's source, the fitted likelihoods and every region;
+    with the notes the fits carry."""
+    table = _table(
+        "CLs at μ = 1 and upper limit μ95 (excluded at 95 % CL when CLs < 0.05)",
+        ("from", "CLs obs", "CLs exp", "μ95 obs", "μ95 exp", "excluded"),
+    )
     verdict = limits["verdict"]
     rows: list[tuple[str, Mapping[str, Any]]] = []
     if "cls" in verdict:
-        rows.append((f"[bold]{verdict['source']} (verdict)[/bold]", verdict))
-    rows += [
-        (f"region {n}", r) for n, r in limits.get("regions", {}).items() if r.get("status") == "ok"
-    ]
+        rows.append((f"[bold]verdict: {verdict['source']}[/bold]", verdict))
+    if "workspace" in limits:
+        rows.append(("workspace (full likelihood)", limits["workspace"]))
+    rows += [("combination " + " + ".join(c["regions"]), c) for c in limits.get("combined", [])]
+    rows += [(f"region {n}", r) for n, r in limits.get("regions", {}).items()]
+    notes: list[str] = []
     for label, entry in rows:
+        if entry.get("status", "ok") != "ok" or "cls" not in entry:
+            table.add_row(label, entry.get("status", "—"))
+            continue
+        marker = ""
+        if "note" in entry:
+            notes.append(entry["note"])
+            marker = f" [dim]({len(notes)})[/dim]"
+        upper = entry.get("mu_upper", {})
         table.add_row(
-            label,
+            label + marker,
             _number(entry["cls"]["observed"], 3),
             _number(entry["cls"]["expected"].get("median"), 3),
-            _number(entry.get("mu_upper", {}).get("observed"), 3),
-            _number(entry.get("mu_upper", {}).get("expected", {}).get("median"), 3),
-            "yes" if entry["excluded"] else "no",
+            _number(upper.get("observed"), 3),
+            _number(upper.get("expected", {}).get("median"), 3),
+            "[bold]yes[/bold]" if entry["excluded"] else "no",
         )
-    return table
+    return table, notes
 
 
 def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: Path) -> None:
@@ -364,7 +377,10 @@ def run_demo(
             "no CLs computed.[/yellow]"
         )
     else:
-        console.print(limits_table(limits))
+        table, notes = limits_table(limits)
+        console.print(table)
+        for number, note in enumerate(notes, 1):
+            console.print(f"[dim]({number}) {note}[/dim]")
         for warning in limits.get("warnings", []):
             console.print(f"[yellow]warning:[/yellow] {warning}")
     write_json(out / "results.json", results)

@@ -95,12 +95,12 @@ def test_negative_signal_is_an_error_by_flag(tmp_path: Path) -> None:
         )
 
 
-def test_workspace_in_the_likelihood_takes_the_verdict(tmp_path: Path) -> None:
-    """When it is the most sensitive (here: the signal lives in the regions it holds)."""
+def _with_workspace(tmp_path: Path, regions: dict[str, Any]) -> Any:
+    """A likelihood of ``regions`` and the small workspace holding SR-A and SR-B."""
     (tmp_path / "bkg.json").write_text(json.dumps(small_workspace()))
-    spec = likelihood_from_document(
+    return likelihood_from_document(
         {
-            "regions": {"SR-C": REGIONS["SR-C"]},
+            "regions": regions,
             "workspace": {
                 "path": "bkg.json",
                 "map": {
@@ -112,6 +112,11 @@ def test_workspace_in_the_likelihood_takes_the_verdict(tmp_path: Path) -> None:
         tmp_path,
         "analysis.json",
     )
+
+
+def test_workspace_in_the_likelihood_takes_the_verdict(tmp_path: Path) -> None:
+    """When it is the most sensitive (here: the signal lives in the regions it holds)."""
+    spec = _with_workspace(tmp_path, {"SR-C": REGIONS["SR-C"]})
     limits = compute_limits(spec, {"SR-A": 4.0, "SR-B": 2.0, "SR-C": 1.0}, with_limits=False)
     assert limits["workspace"]["status"] == "ok" and limits["verdict"]["source"] == "workspace"
     Console(width=200).print(
@@ -318,21 +323,7 @@ def test_scan_with_a_combination_and_a_workspace(tmp_path: Path) -> None:
 
 def test_the_verdict_is_the_most_sensitive_expected_result(tmp_path: Path) -> None:
     """A workspace holding only SR-A and SR-B must not judge a signal that lives in SR-C."""
-    (tmp_path / "bkg.json").write_text(json.dumps(small_workspace()))
-    spec = likelihood_from_document(
-        {
-            "regions": REGIONS,
-            "workspace": {
-                "path": "bkg.json",
-                "map": {
-                    "SR-A": {"channel": "SR_A", "bin": 0},
-                    "SR-B": {"channel": "SR_B", "bin": 0},
-                },
-            },
-        },
-        tmp_path,
-        "analysis.json",
-    )
+    spec = _with_workspace(tmp_path, REGIONS)
     limits = compute_limits(spec, {"SR-A": 0.1, "SR-B": 0.1, "SR-C": 60.0}, with_limits=False)
     assert limits["workspace"]["status"] == "ok"
     assert limits["verdict"]["source"] == "region SR-C"

@@ -150,7 +150,7 @@ def test_bad_requests_are_refused_before_anything_is_written(
     with pytest.raises(UsageError, match="samples --what ttbar --out"):
         pr.publish(empty, bundle, benchmarks=[])
     (bundle / "detector_surrogate.json").unlink()
-    with pytest.raises(UsageError, match="detector_surrogate.json: missing; run"):
+    with pytest.raises(UsageError, match=r"detector_surrogate\.json: missing; run"):
         pr.publish(samples, bundle, benchmarks=["Gtt_2100_800"])
     assert (bundle / "analysis.json").read_bytes() == before
     assert not (bundle / "likelihood" / "signal_regions.json").exists()

@@ -96,5 +96,7 @@ def test_recast_bundle_check_passes() -> None:
     assert any("network 'multib_demo': card passes every check" in line for line in checked)
     document = json.loads((BUNDLE / "analysis.json").read_text())
     assert set(document["networks"]) == {demo.NETWORK}
-    assert document["detector"]["path"] == "detector.json"
+    assert document["detector"]["path"] == "detector_learned.json"  # the default: it closes best
+    assert set(document["detectors"]) == {"binned", "learned", "surrogate"}
+    assert any(line.startswith("detectors.surrogate") for line in checked)
     assert any(line.startswith("detector ") and "valid" in line for line in checked)

@@ -111,7 +111,7 @@ def test_bad_inputs_give_clear_errors(tmp_path: Path, analysis: cy.Analysis) -> 
     with pytest.raises(UsageError, match="seed"):
         cy.closure(tmp_path, seed=-1)
     with pytest.raises(UsageError, match="no finished sample 'Gtt_1_1'"):
-        cy.closure(tmp_path, points=["Gtt_1_1"], networks=False, backgrounds=())
+        cy.closure(tmp_path, points=["Gtt_1_1"], networks=False)
     assert (
         cy.main(
             [

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from recast.analysis.bundle import check_bundle
-from recast.errors import UsageError
+from recast.errors import ArtefactNotFoundError, UsageError
 from recast.likelihood.limits import compute_limits
 from recast.likelihood.spec import likelihood_from_document
 from recast.objects import build_objects, toy_truth_chunk
@@ -143,14 +143,23 @@ def test_bad_requests_are_refused_before_anything_is_written(
     samples: Path, bundle: Path, tmp_path: Path
 ) -> None:
     before = (bundle / "analysis.json").read_bytes()
+    regions_file = bundle / "likelihood" / "signal_regions.json"
+    regions_before = regions_file.read_bytes() if regions_file.exists() else None
     with pytest.raises(UsageError, match=r"Gtt_2000_1.*not a held-out point"):
         pr.publish(samples, bundle, benchmarks=["Gtt_2000_1"])
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(UsageError, match="samples --what ttbar --out"):
         pr.publish(empty, bundle, benchmarks=[])
-    (bundle / "detector_surrogate.json").unlink()
+    (bundle / "detector_surrogate.json").unlink()  # the bundle names it: refused on loading
+    with pytest.raises(ArtefactNotFoundError, match=r"detectors\.surrogate\.path"):
+        pr.publish(samples, bundle, benchmarks=["Gtt_2100_800"])
+    document = json.loads(before)  # a first publication: no detectors named yet
+    document.pop("detectors")
+    (bundle / "analysis.json").write_text(json.dumps(document))
     with pytest.raises(UsageError, match=r"detector_surrogate\.json: missing; run"):
         pr.publish(samples, bundle, benchmarks=["Gtt_2100_800"])
+    (bundle / "analysis.json").write_bytes(before)
     assert (bundle / "analysis.json").read_bytes() == before
-    assert not (bundle / "likelihood" / "signal_regions.json").exists()
+    after = regions_file.read_bytes() if regions_file.exists() else None
+    assert after == regions_before

@@ -92,7 +92,7 @@ def test_chunk_sizes_give_identical_results(gtt: GttSample) -> None:
 def test_pythia_in_process_and_a_cache_give_the_file_result(gtt: GttSample, tmp_path: Path) -> None:
     from recast.events.cache import write_cache
 
-    seed = GttSample.SEED  # --seed seeds Pythia8 (block i: seed + i) and the detector
+    seed = GttSample.SEED  # --seed seeds Pythia8 (block 0: the seed itself) and the detector
     from_file = recast_run(BUNDLE, [gtt.tiny_a], xsec=XSEC, seed=seed)
     generated = recast_run(BUNDLE, [], xsec=XSEC, pythia_slha=gtt.slha, n_events=15, seed=seed)
     write_cache(tmp_path / "truth.parquet", [gtt.events[:15]])
@@ -274,11 +274,15 @@ def test_errors_come_back_from_workers_with_their_message(
 
 def test_pythia_blocks_do_not_depend_on_workers() -> None:
     units = runner.pythia_units("gtt.slha", 1200, seed=899_999_999)
-    assert [(u.seed, u.first_event, u.n_events) for u in units] == [
-        (899_999_999, 0, 500),
-        (900_000_000, 500, 500),
-        (1, 1000, 200),
-    ]
+    assert [(u.first_event, u.n_events) for u in units] == [(0, 500), (500, 500), (1000, 200)]
+    seeds = [u.seed for u in units]
+    assert seeds[0] == 899_999_999  # block 0 is `recast generate --seed SEED`
+    assert all(1 <= s <= 900_000_000 for s in seeds) and len(set(seeds)) == 3
+    assert seeds == [u.seed for u in runner.pythia_units("gtt.slha", 1200, seed=899_999_999)]
+    # neighbouring user seeds must not share blocks (seed + i made runs 1 and 2 share 7 of 8)
+    one = {u.seed for u in runner.pythia_units("gtt.slha", 4000, seed=1)}
+    two = {u.seed for u in runner.pythia_units("gtt.slha", 4000, seed=2)}
+    assert not one & two
     with pytest.raises(UsageError, match="seeds run from 1 to 900000000"):
         runner.pythia_units("gtt.slha", 10, seed=0)
 

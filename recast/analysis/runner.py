@@ -5,8 +5,8 @@ streams its chunks through the chain and returns cutflows, which merge by additi
 exact (:mod:`recast.exactsum`) and randomness is keyed by event number (see
 :mod:`recast.detector.random`), so the results do not depend on the chunk size, on the merge
 order, or on the number of workers. Units never depend on the number of workers: Pythia8
-generation is cut into fixed blocks of :data:`PYTHIA_BLOCK` events, block *i* seeded with
-``seed + i`` and numbered from ``i × PYTHIA_BLOCK``.
+generation is cut into fixed blocks of :data:`PYTHIA_BLOCK` events, block 0 seeded with
+``seed``, block *i* with a hash of (``seed``, *i*), and numbered from ``i × PYTHIA_BLOCK``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 
 from ..cutflow import Cutflow
 from ..errors import RecastError, UsageError
+from ..events.seeds import MAX_SEED, derived_seed
 from ..exactsum import exact_sum, to_float
 from .base import Analysis, SelectionError
 from .bundle import Bundle, load_bundle
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 #: events per Pythia8 work unit, the unit of parallelism of in-process generation; each block
 #: pays Pythia's initialisation (about 0.4 s, some 7 % of generating 500 events)
 PYTHIA_BLOCK = 500
-#: Pythia8's largest seed
-_MAX_SEED = 900_000_000
 
 Progress = Callable[[int], None]
 
@@ -421,13 +420,16 @@ def units_for(paths: Sequence[str | Path], workers: int = 1) -> list[WorkUnit]:
 
 
 def pythia_units(slha: str | Path, n_events: int, seed: int) -> list[WorkUnit]:
-    """Blocks of :data:`PYTHIA_BLOCK` events; block *i* has seed ``seed + i``."""
-    if not 1 <= seed <= _MAX_SEED:
-        raise UsageError(f"--seed {seed}: Pythia8 seeds run from 1 to {_MAX_SEED}")
+    """Blocks of :data:`PYTHIA_BLOCK` events; block 0 has ``seed``, block *i* > 0 a seed hashed
+    from (``seed``, *i*): runs with seeds 1 and 2 share no block (with ``seed + i`` they shared
+    all but one)."""
+    if not 1 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed {seed}: Pythia8 seeds run from 1 to {MAX_SEED}")
     units = []
     for i, first in enumerate(range(0, n_events, PYTHIA_BLOCK)):
         size = min(PYTHIA_BLOCK, n_events - first)
-        block_seed = (seed - 1 + i) % _MAX_SEED + 1
+        # block 0 keeps the seed itself: a one-block run is `recast generate --seed SEED`
+        block_seed = seed if i == 0 else derived_seed(seed, "pythia block", i)
         units.append(WorkUnit("pythia", str(slha), block_seed, size, first))
     return units
 

@@ -114,7 +114,7 @@ def _run_options(function: F) -> F:
             default=1,
             show_default=True,
             help="Seed of every stochastic detector step; with --pythia-slha also of Pythia8 "
-            "(the events come in blocks of 500, block i seeded with SEED + i).",
+            "(the events come in blocks of 500: block 0 seeded with SEED, block i from (SEED, i)).",
         ),
         click.option("--chunk-size", type=int, default=1000, show_default=True),
         click.option(

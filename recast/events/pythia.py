@@ -37,12 +37,12 @@ import numpy as np
 from ..errors import GenerationError, MissingDependencyError, UsageError
 from .chunk import make_chunk
 from .pythia_record import COLUMNS, build_vertices, hepmc_status, unpack_batch
+from .seeds import MAX_SEED
 
 log = logging.getLogger(__name__)
 
 GLUINO_PAIR = ("SUSY:gg2gluinogluino = on", "SUSY:qqbar2gluinogluino = on")
 MB_TO_PB = 1e9
-MAX_SEED = 900_000_000  # Pythia's Random:seed range; 0 would mean "seed from the clock"
 # settings recast owns: the seed comes from the argument
 _OWNED = ("random:seed", "random:setseed")
 # no listings; unlike Print:quiet these keep Pythia's error messages, which go into ours

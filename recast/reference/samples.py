@@ -34,7 +34,6 @@ same settings are reused, so an interrupted rebuild resumes where it stopped.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import math
 import os
@@ -50,7 +49,8 @@ import awkward as ak
 
 from ..errors import EventFileError, RecastError, UsageError
 from ..events.cache import CacheWriter, read_cache_header
-from ..events.pythia import MAX_SEED, PythiaGenerator, pythia_settings
+from ..events.pythia import PythiaGenerator, pythia_settings
+from ..events.seeds import derived_seed
 from ..events.slha import write_gluino_slha
 from ..io import write_json
 from ..objects import build_objects
@@ -65,13 +65,6 @@ STAGES = ("generation", "objects", "detector", "writing")
 CONTENT = ("truth objects (recast.objects)", "reference detector objects (detector level)")
 OPTIONS = config_document(REFERENCE_OBJECTS)
 NOTE = ("key", "cross_section_pb", "cross_section_error_pb", "events_failed", "seconds")
-
-
-def derived_seed(seed: int, *parts: object) -> int:
-    """A seed in Pythia's range 1..900000000 from (seed, parts), stable across platforms."""
-    text = "/".join(str(p) for p in (seed, *parts))
-    value = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-    return 1 + value % MAX_SEED
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,10 @@ PSEUDO_DATA_SEED = 139
 #: b-tag draws per tt̄ event in the background estimate (the first with the sample's own seed)
 TAG_RESAMPLINGS = 50
 _DETECTOR = ReferenceDetector()
-#: the tolerance ``recast validate`` applies to the published cutflows
-VALIDATION = {"relative_tolerance": 0.15, "max_pull": 2.0}
+#: the tolerance ``recast validate`` applies to the published cutflows: a benchmark has 68
+#: steps (about 20 independent), so at a pull of 2 a correct recast of a few thousand events
+#: fails a step by chance in one run of two or three; 2.5 keeps the binned map's failures
+VALIDATION = {"relative_tolerance": 0.15, "max_pull": 2.5}
 #: the orthogonal regions of the full likelihood: region → workspace channel
 WORKSPACE_REGIONS = {
     "CR-ttbar-1L": "CR_ttbar_1L",

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _timing import median_seconds
 
 DATA = Path(__file__).resolve().parent / "_data"
 TTBAR = ["Beams:eCM = 13000", "Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
@@ -37,15 +36,6 @@ def sample(n_events: int, seed: int = 4242) -> Path:
         print(f"generating {path.name} ...", file=sys.stderr)
         generate_to_hepmc(TTBAR, n_events, seed, path)
     return path
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bare_pyhepmc(path: Path) -> int:
@@ -108,11 +98,11 @@ def main() -> None:
     path = sample(args.events)
     size_mb = path.stat().st_size / 1e6
     n = args.events
-    t_floor = median_seconds(lambda: bare_pyhepmc(path), args.repeats)
-    t_read = median_seconds(lambda: recast_read(path, objects=False), args.repeats)
-    t_objects = median_seconds(lambda: recast_read(path, objects=True), args.repeats)
+    t_floor = median_seconds(lambda: bare_pyhepmc(path), args.repeats, warm_up=False)
+    t_read = median_seconds(lambda: recast_read(path, objects=False), args.repeats, warm_up=False)
+    t_objects = median_seconds(lambda: recast_read(path, objects=True), args.repeats, warm_up=False)
     n_gen = min(n, 500)
-    t_pythia = median_seconds(lambda: pythia_objects(n_gen), 1)
+    t_pythia = median_seconds(lambda: pythia_objects(n_gen), 1, warm_up=False)
     print(
         f"Pythia8 tt̄ at 13 TeV, full history, {n} events, {size_mb:.0f} MB "
         f"({size_mb * 1e3 / n:.0f} kB/event); one core; median of {args.repeats}"

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 import awkward as ak
-from bench_reference import events_of, median_seconds
+from _timing import median_seconds
+from bench_reference import events_of
 
 from recast.detector.description import load_detector
 from recast.objects import build_objects

@@ -11,13 +11,11 @@ several repeats; the ratios are what to compare between machines.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import median_seconds
 
 from recast.preserve.builder import InputBuilder
 from recast.preserve.export import export_onnx_file
@@ -26,16 +24,6 @@ from recast.preserve.standin import make_standin_mlp
 from recast.toy import MULTIB_PUBLISHED_POINTS, multib_template, toy_events
 
 POINTS = list(MULTIB_PUBLISHED_POINTS)
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up: first-call allocations and onnxruntime's lazy initialisation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 #: (label, hidden layers): a small MLP, and one with about the 4 MB of the published network

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 import warnings
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import median_seconds
 
 from recast.likelihood.combination import combined_cls, combined_upper_limits
 from recast.likelihood.counting import CountingModel, cls, upper_limits
@@ -41,13 +41,7 @@ TABLE = SHARED / "atlas_susy_2018_30" / "signal_regions.json"
 
 
 def seconds(func: Callable[[], object], repeats: int = 3) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(func, repeats)
 
 
 def synthetic_regions(count: int, seed: int = 1) -> list[Region]:

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import awkward as ak
 import numpy as np
 import vector
+from _timing import median_seconds
 
 from recast.detector.context import with_context
 from recast.detector.maps import load_map
@@ -31,16 +29,6 @@ from recast.preserve.export import export_onnx_file
 from recast.preserve.standin import make_standin_mlp
 
 vector.register_awkward()
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def jets_events(n: int, seed: int = 1) -> ak.Array:

@@ -11,25 +11,13 @@ the default call into clustering (the floor) and the rest. Medians of several re
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import awkward as ak
 import fastjet
 import numpy as np
+from _timing import median_seconds
 
 from recast.objects import DEFAULT_INVISIBLE, ObjectConfig, build_objects, toy_truth_chunk
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up: FastJet's banner, first allocations
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -14,29 +14,18 @@ objects once, then prints, medians of several repeats on one core:
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import awkward as ak
+from _timing import median_seconds
 
 from recast.events.pythia import generate, pythia_settings
 from recast.events.slha import write_gluino_slha
 from recast.objects import build_objects
 from recast.reference import REFERENCE_OBJECTS, ReferenceDetector
 from recast.reference.grid import load_grid
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def events_of(name: str, n: int, seed: int, folder: Path) -> ak.Array:

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 
 import awkward as ak
 import numpy as np
+from _timing import median_seconds
 
 from recast.events.graphs import graph_arrays, preprocess
 from recast.preserve.session import make_session
@@ -38,16 +37,6 @@ from recast.train.filter_samples import SELECTION_DEFAULTS, select_events
 from recast.train.filter_toy import decay_tree_events
 
 TTBAR = ["Beams:eCM = 13000", "Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        func()
-        times.append(time.process_time() - start)
-    return statistics.median(times)
 
 
 def sample(n: int, toy: bool) -> tuple[ak.Array, np.ndarray, float, float | None]:
@@ -128,7 +117,7 @@ def main() -> None:
         + (f", objects + selection {1e3 * downstream:.2f} ms/event" if downstream else "")
     )
     for label, func in rows:
-        seconds = median_seconds(func, args.repeats)
+        seconds = median_seconds(func, args.repeats, clock=time.process_time)
         results["events_per_second"][label] = round(n / seconds)  # type: ignore[index]
         print(f"{label:58} {n / seconds:10.4g} events/s")
     print(f"{'generation (for scale)':58} {1 / generation:10.4g} events/s")

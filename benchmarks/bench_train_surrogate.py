@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 
 import awkward as ak
+from _timing import median_seconds
 
 from recast.detector.learned import SurrogateTagger
 from recast.detector.maps import load_map
@@ -26,16 +25,6 @@ from recast.preserve.builder import InputBuilder
 from recast.preserve.session import make_session
 from recast.train import SurrogateTrainer
 from recast.train.surrogate_samples import flavoured
-
-
-def median_seconds(func: Callable[[], object], repeats: int) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

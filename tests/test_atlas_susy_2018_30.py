@@ -3,11 +3,9 @@ check and the simplified likelihood, each on hand-made events or published numbe
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,20 +14,15 @@ import awkward as ak
 import numpy as np
 import pytest
 
+from recast.analysis.bundle import import_file
+
 BUNDLE = Path(__file__).resolve().parents[1] / "analyses" / "ATLAS_SUSY_2018_30"
 
 
 def bundle_module(name: str) -> ModuleType:
     """A module of the bundle, under the name the bundle loader gives it."""
     module_name = "recast_bundle_ATLAS_SUSY_2018_30" + ("" if name == "analysis" else f"_{name}")
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, BUNDLE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(module_name, BUNDLE / f"{name}.py", reuse=True)
 
 
 physics = bundle_module("physics")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import numpy as np
 import pytest
 import vector
 
+from recast.analysis.bundle import import_file
 from recast.errors import UsageError
 
 vector.register_awkward()
@@ -21,14 +20,7 @@ BUNDLE = Path(__file__).resolve().parents[1] / "analyses" / "DEMO_MULTIB_GLUINO"
 
 
 def _module() -> Any:
-    name = "recast_test_demo_multib_analysis"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BUNDLE / "analysis.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_file("recast_test_demo_multib_analysis", BUNDLE / "analysis.py", reuse=True)
 
 
 demo = _module()

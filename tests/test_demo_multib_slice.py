@@ -88,17 +88,10 @@ def test_truth_objects_through_the_bundles_detector_json(sample: Path) -> None:
 
 
 def _make_artefacts() -> object:
-    import importlib.util
-    import sys
+    from recast.analysis.bundle import import_file
 
     name = "recast_test_demo_multib_make_artefacts"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BUNDLE / "make_artefacts.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_file(name, BUNDLE / "make_artefacts.py", reuse=True)
 
 
 def test_training_rows_from_a_sample(sample: Path) -> None:

@@ -14,9 +14,7 @@ chooses the card, i.e. the range φ(MET) is given to the network in (§9.16).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import awkward as ak
 import numpy as np
 
 from recast.analysis import Analysis, cut
+from recast.analysis.bundle import import_file
 from recast.errors import RecastError, UsageError
 
 log = logging.getLogger(__name__)
@@ -32,17 +31,11 @@ log = logging.getLogger(__name__)
 
 def _sibling(name: str) -> Any:
     """A module next to this file, importable by Dask workers under a stable name."""
-    module_name = f"recast_bundle_ATLAS_SUSY_2018_30_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(
-        module_name, Path(__file__).with_name(f"{name}.py")
+    return import_file(
+        f"recast_bundle_ATLAS_SUSY_2018_30_{name}",
+        Path(__file__).with_name(f"{name}.py"),
+        reuse=True,
     )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 physics = _sibling("physics")

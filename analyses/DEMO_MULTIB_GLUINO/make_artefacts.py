@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.util
 import json
 import logging
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from recast.analysis.bundle import import_file
 from recast.errors import RecastError, UsageError
 from recast.io import sha256_file, write_json
 from recast.preserve.builder import InputBuilder
@@ -47,14 +47,9 @@ HERE = Path(__file__).resolve().parent
 
 def _bundle_analysis() -> Any:
     """The bundle's analysis.py, imported under a name no other module uses."""
-    name = "recast_bundle_DEMO_MULTIB_GLUINO_analysis"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "analysis.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_file(
+        "recast_bundle_DEMO_MULTIB_GLUINO_analysis", HERE / "analysis.py", reuse=True
+    )
 
 
 _analysis = _bundle_analysis()

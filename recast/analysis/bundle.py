@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .. import schema
@@ -116,16 +117,26 @@ def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
         yield f"cutflows[{i}]", artefact
 
 
+def import_file(module_name: str, path: Path, *, reuse: bool = False) -> ModuleType:
+    """Execute the Python file ``path`` as the module ``module_name``, registered in
+    ``sys.modules`` (Dask workers unpickle a bundle's classes by module name). With ``reuse``
+    a module already imported under that name is returned as it is: how a bundle's files
+    import their siblings, and scripts and tests import a bundle's files."""
+    if reuse and module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _import_class(folder: Path, code: dict[str, str], source: str) -> type[Analysis]:
     module_path = folder / code["module"]
     if not module_path.is_file():
         raise ArtefactNotFoundError(f"{source}: code.module {code['module']!r} does not exist")
-    module_name = f"recast_bundle_{folder.name}"
-    spec = importlib.util.spec_from_file_location(module_name, module_path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dask workers unpickle classes by module name
-    spec.loader.exec_module(module)
+    module = import_file(f"recast_bundle_{folder.name}", module_path)
     cls = getattr(module, code["class"], None)
     if not (isinstance(cls, type) and issubclass(cls, Analysis)):
         raise AnalysisDefinitionError(

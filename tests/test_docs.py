@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+from .docs_pages import DOCS, FILE_BLOCK
 
-
-# ```python blocks run (```py ones are fragments, highlighted alike but not run)
-#: a block whose content is a file of the example, not code to run
-FILE_BLOCK = re.compile(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", re.S)
+# ```python blocks run (```py ones are fragments, highlighted alike but not run); FILE_BLOCK
+# blocks are files of the example, not code to run
 
 
 def python_blocks(page: str) -> str:

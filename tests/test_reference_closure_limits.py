@@ -94,6 +94,10 @@ def test_the_exclusion_figure_is_written(spec: Any, tmp_path: Path) -> None:
             {"SR-Gtt-0L": s, "SR-Gbb-0L": 0.2}, {"SR-Gtt-0L": s, "SR-Gbb-0L": 0.2}
         )
     report = cl.closure_limits({"points": points}, spec=spec)
+    # 8 signal events on 1.5 ± 0.9 background with 2 observed are excluded, 0.5 are not: the
+    # figure has a contour to draw
+    assert report["points"]["Gtt_1900_400"]["official"]["verdict"]["excluded"] is True
+    assert report["points"]["Gtt_2300_300"]["official"]["verdict"]["excluded"] is False
     path = cl.exclusion_figure(report, tmp_path / "exclusion.png")
     assert path.stat().st_size > 10_000
 

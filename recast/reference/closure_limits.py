@@ -122,11 +122,11 @@ def masses(name: str) -> tuple[str, float, float]:
     return sample.model, sample.m_gluino, sample.m_lsp
 
 
-def _raw(result: str, raw: Mapping[str, int], spec_map: Sequence[str]) -> int:
+def _raw(result: str, raw: Mapping[str, int], workspace_regions: Sequence[str]) -> int:
     """Raw official MC events behind a result: its region's, or the sum over its regions."""
     if result.startswith("region "):
         return int(raw[result.removeprefix("region ")])
-    names = result.removeprefix("combination ").split("+") if "+" in result else spec_map
+    names = result.removeprefix("combination ").split("+") if "+" in result else workspace_regions
     return int(sum(raw[n] for n in names if n in raw))
 
 

@@ -189,36 +189,29 @@ def publish(
     n_learn = int(ak.sum(ak.num(learn.jets)))
     from ..train import EfficiencyMapTrainer, SurrogateTrainer  # torch only for training
 
+    # the learned map and the surrogate see the same inputs and train alike
+    common: dict[str, Any] = {
+        "own_features": CONTEXT_FEATURES,
+        "log_features": LOG_FEATURES,
+        "n_models": n_models,
+        "seed": seed,
+        "max_epochs": max_epochs,
+        "patience": 4,
+        "batch_size": 1024,
+        "device": "cpu",
+        "threads": 1,
+    }
     start = time.perf_counter()
-    trainer = EfficiencyMapTrainer(
-        own_features=CONTEXT_FEATURES,
-        log_features=LOG_FEATURES,
-        n_models=n_models,
-        seed=seed,
-        max_epochs=max_epochs,
-        patience=4,
-        batch_size=1024,
-        device="cpu",
-        threads=1,
-    ).fit(learn, TAG)
+    trainer = EfficiencyMapTrainer(**common).fit(learn, TAG)
     trainer.export(maps, f"{TAG}_learned", working_point="77%", provenance=provenance)
     timing["learned_s"] = time.perf_counter() - start
     start = time.perf_counter()
     flat = np.asarray(ak.to_numpy(ak.flatten(learn.jets.btag_score)), dtype=np.float64)
     clipped = ak.unflatten(np.clip(flat, SCORE_EDGES[0], SCORE_EDGES[-1]), ak.num(learn.jets))
     scored = ak.with_field(learn.jets, clipped, "btag_score")
-    surrogate = SurrogateTrainer(
-        own_features=CONTEXT_FEATURES,
-        log_features=LOG_FEATURES,
-        score_edges=SCORE_EDGES,
-        n_models=n_models,
-        seed=seed,
-        max_epochs=max_epochs,
-        patience=4,
-        batch_size=1024,
-        device="cpu",
-        threads=1,
-    ).fit(ak.with_field(learn, scored, "jets"), "btag_score")
+    surrogate = SurrogateTrainer(score_edges=SCORE_EDGES, **common).fit(
+        ak.with_field(learn, scored, "jets"), "btag_score"
+    )
     surrogate.export(
         maps,
         "btag_score_surrogate",

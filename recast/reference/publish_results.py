@@ -116,22 +116,19 @@ def official_cutflows(
     return flows
 
 
-def sample_scale(samples: str | os.PathLike[str], names: Sequence[str], luminosity: float) -> float:
-    """Events at ``luminosity`` (fb⁻¹) per unit weight for samples of one phase space: their
-    cross-section estimates averaged by events, over their summed weight."""
+def cross_section(samples: str | os.PathLike[str], names: Sequence[str]) -> float:
+    """The cross-section (pb) of samples of one phase space: their estimates averaged by
+    events."""
     summaries = [sample_summary(samples, n) for n in names]
     events = sum(s["events"] for s in summaries)
-    sigma = sum(s["events"] * s["cross_section_pb"] for s in summaries) / events
-    weight = sum(_sum_weights(samples, n) for n in names)
+    return float(sum(s["events"] * s["cross_section_pb"] for s in summaries) / events)
+
+
+def _per_unit_weight(sigma_pb: float, weight: float, luminosity: float, what: str) -> float:
+    """Events at ``luminosity`` (fb⁻¹) per unit of event weight."""
     if weight <= 0:
-        raise UsageError(f"{', '.join(names)}: no events with weight; remake the samples")
-    return sigma * 1000.0 * luminosity / weight
-
-
-def _sum_weights(samples: str | os.PathLike[str], name: str) -> float:
-    return float(
-        sum(np.sum(np.asarray(c["weight"], dtype=np.float64)) for c in sample_chunks(samples, name))
-    )
+        raise UsageError(f"{what}: no events with weight; remake the samples")
+    return sigma_pb * 1000.0 * luminosity / weight
 
 
 def retagged_passes(
@@ -186,8 +183,9 @@ def background_estimate(
         missing = sorted(set(names) - set(available))
         if missing:
             log.warning("slice %r without %s: its estimate is less precise", label, missing)
-        scale = sample_scale(samples, available, luminosity)
-        one_event = scale  # the last slice is the boosted one: the finest weight
+        # sums in units of event weight, scaled once the slice's total weight is known
+        sums = {r: [0.0, 0.0] for r in analysis.regions}
+        total_weight = 0.0
         for name in available:
             detector_seed = int(sample_summary(samples, name)["detector_seed"])
             seeds = [detector_seed] + [
@@ -195,14 +193,21 @@ def background_estimate(
             ]
             selected = 0
             for reco in sample_chunks(samples, name, "detector"):
+                total_weight += float(np.sum(np.asarray(reco["weight"], dtype=np.float64)))
                 m, passes = retagged_passes(analysis, reco, seeds)
                 selected += m
                 for region, w in passes.items():
-                    entry = out[region]
-                    entry["background"] += float(w.sum()) * scale
-                    entry["mc_variance"] += float((w * w).sum()) * scale**2
-                    entry["raw"] += int(np.count_nonzero(w))
+                    sums[region][0] += float(w.sum())
+                    sums[region][1] += float((w * w).sum())
+                    out[region]["raw"] += int(np.count_nonzero(w))
             log.info("%s: %d events with ≥ 4 jets and E_T^miss > 200 GeV retagged", name, selected)
+        scale = _per_unit_weight(
+            cross_section(samples, available), total_weight, luminosity, ", ".join(available)
+        )
+        one_event = scale  # the last slice is the boosted one: the finest weight
+        for region, (w, w2) in sums.items():
+            out[region]["background"] += w * scale
+            out[region]["mc_variance"] += w2 * scale**2
     for entry in out.values():
         entry["mc_error"] = math.sqrt(entry.pop("mc_variance"))
         entry["one_event"] = one_event
@@ -287,10 +292,12 @@ def benchmark_cutflows(
     m_gluino, m_lsp = float(summary["m_gluino"]), float(summary["m_lsp"])
     slha = gluino_slha(m_gluino, m_lsp, summary["decay"])
     sigma = float(summary["cross_section_pb"])
-    scale = sigma * 1000.0 * luminosity / _sum_weights(samples, name)
+    flows = official_cutflows(samples, name, analysis)
+    # every flow's first step holds the weight of all events
+    scale = _per_unit_weight(sigma, float(next(iter(flows.values())).sumw[0]), luminosity, name)
     products = {"ttbar": "t t̄", "bbbar": "b b̄"}[summary["decay"]]
     documents = {}
-    for region, flow in official_cutflows(samples, name, analysis).items():
+    for region, flow in flows.items():
         scaled = flow.scaled(scale)
         errors = step_uncertainties(scaled)
         documents[f"{name}_{region}.json"] = {

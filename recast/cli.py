@@ -1,7 +1,9 @@
 """The `recast` command line: a thin layer that parses, calls one API function, and prints.
 
-Exit codes: 0 success, 1 an invalid document or a failed check, 2 any other user error.
-``--debug`` shows the traceback of an error instead of one clear message.
+Exit codes: 0 success, 1 an invalid document or a failed check, 2 any other user error,
+3 an unexpected failure (a bug, or an input nothing foresaw), 130 interrupted.
+``--debug`` shows the traceback of an error instead of one clear message; without it no
+traceback, ours or a third party's, reaches the user.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RecastError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
+            if _debugging():
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -37,7 +39,51 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: the exit code of an error nothing foresaw: a bug in recast-nn or in a library it calls
+UNEXPECTED_EXIT_CODE = 3
+
+
+def _debugging() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("debug"))
+
+
+class RecastGroup(click.Group):
+    """The root group: every error below it ends as one line on stderr, never a traceback.
+
+    A :class:`RecastError` is the user's mistake and says so; anything else escaped every
+    check and is reported as unexpected, with the hint to rerun with ``--debug``.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except RecastError as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            where = f" ({exc.__class__.__module__}.{exc.__class__.__qualname__})"
+            click.echo(
+                f"error: unexpected failure{where}: {exc}. This input was not foreseen by "
+                "recast-nn: rerun with --debug for the traceback and report it.",
+                err=True,
+            )
+            sys.exit(UNEXPECTED_EXIT_CODE)
+
+
+@click.group(cls=RecastGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="recast")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")

@@ -32,8 +32,13 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import RecastError, UsageError, closest
+from .parallel import available_cores
+from .paths import inside
 
 log = logging.getLogger(__name__)
+
+#: the files the demo writes into its --out folder
+WRITTEN = ("results.json", "validation.json", "validation.png", "yields.png")
 
 #: the bundle the demo runs
 ANALYSIS = "DEMO_MULTIB_GLUINO"
@@ -72,9 +77,10 @@ def benchmarks(bundle: Any) -> dict[str, Benchmark]:
                 (*known.regions, cutflow["region"]),
             )
             continue
-        slha = bundle.path(artefact["path"]).parent / block["slha"]
-        if not slha.is_file():
-            slha = bundle.path(block["slha"])  # relative to the bundle instead
+        cutflow_path = bundle.path(artefact["path"])
+        slha = inside(cutflow_path.parent, block["slha"], cutflow_path, "benchmark.slha")
+        if not slha.is_file():  # relative to the bundle instead
+            slha = bundle.path(block["slha"], f"benchmark.slha of {artefact['path']}")
         found[name] = Benchmark(
             name,
             slha,
@@ -290,7 +296,7 @@ def run_demo(
     """The demo; returns what it wrote and found (paths, results, verdict, seconds)."""
     from .analysis.bundle import load_bundle
     from .analysis.run import _finite, execute, results_document, validation_verdict
-    from .io import write_json
+    from .io import check_output, write_json
     from .report.progress import events_progress
     from .report.validation_plot import plot_validation
 
@@ -299,6 +305,9 @@ def run_demo(
     start = time.perf_counter()
     bundle = load_bundle(analysis)
     point = choose_benchmark(bundle, benchmark)
+    check_output(out, inputs=[bundle.folder], field="--out", folder=True)
+    for name in WRITTEN:  # before the events: a run is not lost to an unwritable folder
+        check_output(out / name, inputs=[bundle.folder, point.slha], field="--out")
     document = bundle.document
     console.rule(f"recast-nn demo: {bundle.id}")
     console.print(document.get("title", bundle.id))
@@ -407,7 +416,7 @@ def run_demo(
         )
     elif limits is not None:
         console.print(f"no CLs: {limits['verdict'].get('reason', 'no region with signal')}")
-    written = [out / n for n in ("results.json", "validation.json", "validation.png", "yields.png")]
+    written = [out / n for n in WRITTEN]
     console.print("wrote " + ", ".join(str(p) for p in written) + f" in {seconds:.0f} s")
     return {
         "results": results,
@@ -439,7 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME|PATH",
         help="a detector description of the bundle (analysis.json detectors) or a file",
     )
-    parser.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, available_cores()),
+        help="local processes (default 2, or 1 on a one-core machine)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="Pythia8 and detector seed")
     parser.add_argument(
         "--analysis", default=ANALYSIS, help="another bundle (an id or a folder) to demonstrate"

@@ -76,7 +76,9 @@ def assert_refused(
     message = result.stderr + result.stdout
     assert result.exit_code != 0, f"exit 0 for a bad input; printed:\n{message}"
     if exit_code is not None:
-        assert result.exit_code == exit_code, f"exit {result.exit_code}, not {exit_code}:\n{message}"
+        assert result.exit_code == exit_code, (
+            f"exit {result.exit_code}, not {exit_code}:\n{message}"
+        )
     assert "Traceback" not in message, message
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception

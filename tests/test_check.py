@@ -51,7 +51,8 @@ def edit(path: Path, change) -> Path:
 
 def test_a_good_card_passes(card_path: Path) -> None:
     report = check_card(card_path)
-    assert len(report.checked) == 4
+    assert len(report.checked) == 5  # digest, checker, nodes, references, activations
+    assert report.checked[-1] == "small.onnx: output activations agree with the graph"
 
 
 def test_tampered_onnx_is_a_digest_mismatch(card_path: Path) -> None:

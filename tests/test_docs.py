@@ -46,7 +46,8 @@ def test_preserving_example_runs_as_written(
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(script), run_name="__main__")
     output = capsys.readouterr().out
-    assert output.count("ok example_net.onnx") == 4
+    assert output.count("ok example_net.onnx") == 5  # ... and the activations agree
+    assert "ok example_net.onnx: output activations agree with the graph" in output
     assert (tmp_path / "published" / "example_net.card.json").is_file()
 
 
@@ -90,7 +91,7 @@ def test_bundles_example_prints_what_the_page_says(
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(script), run_name="__main__")
     expected = printed("bundles.md")
-    assert expected.count("\n") == 12  # both output blocks were found
+    assert expected.count("\n") == 13  # both output blocks were found
     assert capsys.readouterr().out == expected
 
 

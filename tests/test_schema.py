@@ -25,12 +25,18 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def valid_card(tmp_path: Path) -> Path:
     linear_onnx(tmp_path / "net.onnx", 87, 5, input_name="input_1", output_name="dense_4")
-    card = export_onnx_file(tmp_path / "net.onnx", multib_template(), tmp_path / "card")
+    template = multib_template()
+    for column in template["outputs"][0]["columns"]:  # the linear test graph gives logits
+        column["activation"] = "linear"
+    card = export_onnx_file(tmp_path / "net.onnx", template, tmp_path / "card")
     return Path(card.source)
 
 
 def test_known_versions_come_from_the_schemas_folder() -> None:
-    assert schema.known_versions() == ("1.0.0",)
+    assert schema.known_versions() == ("1.0.0", "1.1.0")
+    # 1.1.0 changed only the bundle document: a card of version 1.1.0 is unknown
+    assert schema.known_versions("analysis") == ("1.0.0", "1.1.0")
+    assert schema.known_versions("network-card") == ("1.0.0",)
 
 
 def test_unknown_version_is_refused_with_the_known_ones(valid_card: Path) -> None:

@@ -29,6 +29,10 @@ def card() -> None:
 def card_check(card_path: Path, network_file: Path | None) -> None:
     """Verify a card: schema, digests, ONNX graph, node names/dtypes/shapes, reference vectors.
 
+    Also refused: NaN or zero-width preprocessing, absurd static shapes, and outputs whose
+    declared activation the graph contradicts (see docs/preserving.md). Exit 0 when the card
+    passes (warnings are printed), 1 otherwise.
+
     Example: recast card check analyses/DEMO/networks/nn.card.json
     """
     from ..preserve.check import check_card
@@ -38,6 +42,8 @@ def card_check(card_path: Path, network_file: Path | None) -> None:
         click.echo(f"ok  {line}")
     for line in report.skipped:
         click.echo(f"skipped  {line}")
+    for line in report.warnings:
+        click.echo(f"warning  {line}")
     verdict = "passes every check" if not report.skipped else "passes; its graph was not checked"
     click.echo(f"{card_path}: card {report.card.name!r} {verdict}")
 
@@ -86,10 +92,17 @@ def card_export(template: Path, model_path: Path, out_dir: Path, stem: str | Non
 
     Example: recast card export template.json --model net.pt -o published/
     """
+    from ..io import check_output
     from ..preserve.export import export_model_file
     from ..schema import load_json
 
-    exported = export_model_file(model_path, load_json(template), out_dir, stem=stem)
+    document = load_json(template)
+    check_output(out_dir, inputs=[template, model_path], folder=True)
+    name = stem or (document.get("name") if isinstance(document, dict) else None)
+    for suffix in (".onnx", ".card.json") if isinstance(name, str) and name else ():
+        # the two files it writes, named as export_model_file names them
+        check_output(out_dir / f"{name}{suffix}", inputs=[template, model_path])
+    exported = export_model_file(model_path, document, out_dir, stem=stem, source=template)
     for model in exported.model_files():
         click.echo(f"wrote {model.path} (sha256 {model.sha256[:12]}…)")
     click.echo(f"wrote {exported.source}")
@@ -173,6 +186,7 @@ def card_import(
       recast card import model.onnx --sidecar model_variables.json -o model.card.json
       recast card import --fold even.onnx=0:even.json --fold odd.onnx=1:odd.json -o nn.card.json
     """
+    from ..io import check_output
     from ..preserve.importers import FoldFile, import_folds, import_network, write_imported_card
 
     options = {
@@ -186,6 +200,11 @@ def card_import(
     }
     if folds and (onnx_path is not None or sidecar is not None):
         raise UsageError("give either ONNX [--sidecar FILE] or --fold options, not both")
+    fold_inputs: list[str | None] = []
+    for item in folds:  # ONNX=REMAINDER[:SIDECAR]
+        fold_onnx, _, spec = item.partition("=")
+        fold_inputs += [fold_onnx, spec.partition(":")[2] or None]
+    check_output(card_path, inputs=[onnx_path, sidecar, *fold_inputs])
     if folds:
         fold_files = []
         for onnx_file, spec in _pairs(folds, "--fold").items():

@@ -17,28 +17,15 @@ import awkward as ak
 import numpy as np
 
 from ..errors import InputBuildError, MissingCollectionError, NaNInputError
-from .card import NUMPY_DTYPES, NetworkCard, unit_factor
+from .card import NUMPY_DTYPES, NetworkCard, linear_form, unit_factor
 
 log = logging.getLogger(__name__)
 
 TWO_PI = 2.0 * np.pi
-
-
-def linear_form(preprocessing: Mapping[str, Any]) -> tuple[float, float]:
-    """(centre, factor) such that the card's formula equals ``(x - centre) * factor``."""
-    formula = preprocessing["formula"]
-    if formula == "x":
-        return 0.0, 1.0
-    if formula == "(x - mean) / std":
-        return float(preprocessing["mean"]), 1.0 / float(preprocessing["std"])
-    if formula == "(x - offset) / scale":
-        return float(preprocessing["offset"]), 1.0 / float(preprocessing["scale"])
-    if formula == "(x + offset) * scale":
-        return -float(preprocessing["offset"]), float(preprocessing["scale"])
-    if formula == "(x - min) / (max - min)":
-        lo, hi = float(preprocessing["min"]), float(preprocessing["max"])
-        return lo, 1.0 / (hi - lo)
-    raise ValueError(f"unknown preprocessing formula {formula!r}")
+#: Largest input array built for one chunk. The card bounds the size of a row (see
+#: :data:`recast.preserve.card.MAX_ROW_ELEMENTS`); this bounds rows x row, so that a huge chunk
+#: is refused with a message instead of exhausting the machine's memory.
+MAX_INPUT_BYTES = 4 * 2**30
 
 
 def wrap_angle(phi: np.ndarray, angle_range: str) -> np.ndarray:
@@ -212,7 +199,7 @@ class InputBuilder:
         dtype = NUMPY_DTYPES[plan.node["dtype"]]
         # slots without an object keep this: the raw padding (in internal units) or 0
         initial = np.where(np.isnan(plan.pad_raw), 0.0, plan.pad_raw / plan.unit)
-        x = np.empty((n_rows, width), dtype=dtype)
+        x = self._allocate(plan.name, (n_rows, width), dtype)
         x[:] = initial.astype(dtype)
         flat_x = x.reshape(-1)
         groups: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
@@ -268,7 +255,7 @@ class InputBuilder:
         max_count, width = node["max_count"], len(plan.features)
         dtype = NUMPY_DTYPES[node["dtype"]]
         initial = np.where(np.isnan(plan.pad_raw), 0.0, plan.pad_raw / plan.unit)
-        x = np.empty((len(rows), max_count, width), dtype=dtype)
+        x = self._allocate(plan.name, (len(rows), max_count, width), dtype)
         x[:] = initial.astype(dtype)
         flat_x = x.reshape(-1)
         slots = self._slots(rows, node["collection"], node["ordering"], max_count, cache)
@@ -280,6 +267,7 @@ class InputBuilder:
                 values = wrap_angle(values, feature["angle_range"])
             flat_x[i:][base] = values
         self._transform(x, plan)
+        self._allocate(plan.name, (len(rows), max_count), np.bool_, empty=False)
         padded = np.arange(max_count)[None, :] >= slots.counts[:, None]
         for i in np.flatnonzero(~np.isnan(plan.pad_model)):
             x[..., i][padded] = plan.pad_model[i]
@@ -322,8 +310,27 @@ class InputBuilder:
         counts = self._slots(
             rows, node["collection"], node["ordering"], node["max_count"], cache
         ).counts
+        self._allocate(node["name"], (len(rows), node["max_count"]), np.float64, empty=False)
         mask = np.arange(node["max_count"])[None, :] < counts[:, None]
         return mask.astype(NUMPY_DTYPES[node["dtype"]])
+
+    def _allocate(
+        self, name: str, shape: tuple[int, ...], dtype: Any, empty: bool = True
+    ) -> np.ndarray:
+        """An uninitialised array for node ``name``, refused before it can exhaust memory.
+
+        The card's sizes are bounded when it is read; the number of rows is the caller's.
+        ``empty=False`` only checks the size of an array numpy is about to make.
+        """
+        size = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
+        if size > MAX_INPUT_BYTES:
+            per_row = size // max(shape[0], 1)
+            raise InputBuildError(
+                f"{self.card.source}: input {name!r} for {shape[0]} rows would take "
+                f"{size / 2**30:.1f} GiB ({per_row} bytes per row, shape {list(shape)}), beyond "
+                f"{MAX_INPUT_BYTES / 2**30:.0f} GiB; read the events in smaller chunks"
+            )
+        return np.empty(shape, dtype=dtype) if empty else np.empty(0)
 
     @staticmethod
     def _transform(x: np.ndarray, plan: _NodePlan) -> None:

@@ -7,8 +7,9 @@ read from, so that model files named relative to the card can be found and verif
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
-import os
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +23,26 @@ from ..errors import (
     CardCheckError,
     CardError,
     DigestMismatchError,
+    InvalidDocumentError,
     NetworkUnavailableError,
     UsageError,
 )
 from ..io import write_json
+from ..paths import inside
 from . import locate
 
 log = logging.getLogger(__name__)
 
 KIND = "network-card"
+
+#: Most objects of one collection a card may ask for (``max_count``, a sequence or mask axis).
+#: Published event-level networks take at most a few hundred objects (jets, leptons, tracks
+#: or particle-flow candidates of a jet); 10 000 is far above any, and still small enough
+#: that the padded tensors of a chunk fit in memory.
+MAX_OBJECTS = 10_000
+#: Most values one row (event or object) of a node may hold, the product of its static axes
+#: after the batch axis: 1e6 float32 values are 4 MB per row, so 4 GB per 1000-event chunk.
+MAX_ROW_ELEMENTS = 1_000_000
 
 #: Units by dimension; the value inside recast-nn is in the first unit of each list.
 ENERGY_UNITS = {"GeV": 1.0, "MeV": 1000.0, "TeV": 1e-3, "100 GeV": 0.01}
@@ -51,6 +63,23 @@ NUMPY_DTYPES = {
 def unit_factor(unit: str) -> float:
     """Factor from the package's internal unit (GeV, mm, ns, rad) to ``unit``."""
     return ENERGY_UNITS.get(unit) or LENGTH_UNITS.get(unit) or 1.0
+
+
+def linear_form(preprocessing: Mapping[str, Any]) -> tuple[float, float]:
+    """(centre, factor) such that the card's formula equals ``(x - centre) * factor``."""
+    formula = preprocessing["formula"]
+    if formula == "x":
+        return 0.0, 1.0
+    if formula == "(x - mean) / std":
+        return float(preprocessing["mean"]), 1.0 / float(preprocessing["std"])
+    if formula == "(x - offset) / scale":
+        return float(preprocessing["offset"]), 1.0 / float(preprocessing["scale"])
+    if formula == "(x + offset) * scale":
+        return -float(preprocessing["offset"]), float(preprocessing["scale"])
+    if formula == "(x - min) / (max - min)":
+        lo, hi = float(preprocessing["min"]), float(preprocessing["max"])
+        return lo, 1.0 / (hi - lo)
+    raise ValueError(f"unknown preprocessing formula {formula!r}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +131,10 @@ class NetworkCard:
         self.file_override: Path | None = None
         #: the name a bundle gives this network (its key under ``networks``), for messages
         self.network_key: str | None = None
-        schema.validate(document, KIND, self.source)
+        try:
+            schema.validate(document, KIND, self.source)
+        except InvalidDocumentError as exc:
+            _explain_schema_error(document, exc, self.source)
         self.document: dict[str, Any] = copy.deepcopy(dict(document))
         problems = list(_semantic_problems(self.document))
         if problems:
@@ -175,7 +207,7 @@ class NetworkCard:
         """The model files, each where it was found (see :mod:`recast.preserve.locate`)."""
         files = []
         for i, entry in enumerate(self.document["files"]):
-            beside = Path(os.path.normpath(self.folder / entry["path"]))
+            beside = inside(self.folder, entry["path"], self.source, f"files[{i}].path")
             override = self.file_override
             if override is not None and override.is_file() and len(self.document["files"]) > 1:
                 override = override if override.name == beside.name else None
@@ -232,6 +264,9 @@ class NetworkCard:
 
 def _semantic_problems(card: Mapping[str, Any]) -> Iterator[str]:
     """Meaning checks the schema cannot express; each message names the JSON path."""
+    yield from _shape_problems(card)
+    yield from _preprocessing_problems(card)
+    yield from itertools.islice(_finite_problems(card, ""), 20)
     node_names = [n["name"] for n in card["inputs"]] + [n["name"] for n in card["outputs"]]
     for name in {n for n in node_names if node_names.count(n) > 1}:
         yield f"node name {name!r} is used twice among inputs/outputs"
@@ -347,3 +382,223 @@ def _fold_problems(card: Mapping[str, Any]) -> Iterator[str]:
             f"files[*].applies_to remainders {remainders} must cover 0..{modulus - 1} once each "
             "so that every event has exactly one file"
         )
+
+
+# -- numbers a card cannot mean ---------------------------------------------------------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> str:
+    """A size as written, for messages: 1000000000000 rather than 1e+12."""
+    return str(int(value)) if _is_number(value) and math.isfinite(value) else repr(value)
+
+
+def _preprocessing_steps(card: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(JSON path, feature name, step) of every preprocessing step, for any JSON document:
+    also used before the schema passes, so every access is guarded."""
+    inputs = card.get("inputs")
+    for i, node in enumerate(inputs if isinstance(inputs, list) else []):
+        features = node.get("features") if isinstance(node, Mapping) else None
+        for j, feature in enumerate(features if isinstance(features, list) else []):
+            step = feature.get("preprocessing") if isinstance(feature, Mapping) else None
+            if isinstance(step, Mapping):
+                yield f"inputs[{i}].features[{j}].preprocessing", str(feature.get("name")), step
+    files = card.get("files")
+    for i, entry in enumerate(files if isinstance(files, list) else []):
+        overrides = entry.get("preprocessing") if isinstance(entry, Mapping) else None
+        for name, step in overrides.items() if isinstance(overrides, Mapping) else ():
+            if isinstance(step, Mapping):
+                yield f"files[{i}].preprocessing[{name!r}]", str(name), step
+
+
+def _step_problems(step: Mapping[str, Any], where: str, name: str) -> Iterator[str]:
+    """A preprocessing step that divides by zero, loses the feature or is not finite."""
+    formula = step.get("formula")
+    numbers = {k: v for k, v in step.items() if k != "formula" and _is_number(v)}
+    bad = {k: v for k, v in numbers.items() if not math.isfinite(v)}
+    for key, value in bad.items():
+        yield (
+            f"{where}.{key} of feature {name!r} is {value}: x' = {formula} needs finite "
+            "numbers; give the value the network was trained with"
+        )
+    if bad:
+        return
+    fix = "give the value the network was trained with"
+    if formula == "(x - mean) / std" and numbers.get("std", 1.0) <= 0:
+        std = numbers["std"]
+        why = "x' = (x - mean) / 0 divides by zero" if std == 0 else "a standard deviation is > 0"
+        yield f"{where}.std of feature {name!r} is {std}: {why}; {fix}"
+    elif formula == "(x - offset) / scale" and numbers.get("scale") == 0:
+        yield (
+            f"{where}.scale of feature {name!r} is 0: x' = (x - offset) / 0 divides by zero; {fix}"
+        )
+    elif formula == "(x + offset) * scale" and numbers.get("scale") == 0:
+        yield (
+            f"{where}.scale of feature {name!r} is 0: x' = (x + offset) * 0 is 0 for every event, "
+            f"so the network never sees the feature; {fix}"
+        )
+    elif formula == "(x - min) / (max - min)" and {"min", "max"} <= set(numbers):
+        width = numbers["max"] - numbers["min"]
+        if width <= 0:
+            kind = "zero" if width == 0 else "negative"
+            yield (
+                f"{where} of feature {name!r}: max - min is {width:g} ({kind} width: min "
+                f"{numbers['min']}, max {numbers['max']}); give the range the network was "
+                "trained with, max > min"
+            )
+    else:
+        try:
+            centre, factor = linear_form(step)
+        except (KeyError, ValueError, TypeError, ZeroDivisionError):
+            return  # the schema names what is missing
+        if not (math.isfinite(centre) and math.isfinite(factor)):
+            yield (
+                f"{where} of feature {name!r}: x' = {formula} overflows (factor {factor}, "
+                f"centre {centre}) with these numbers; {fix}"
+            )
+
+
+def _preprocessing_problems(card: Mapping[str, Any]) -> Iterator[str]:
+    for where, name, step in _preprocessing_steps(card):
+        yield from _step_problems(step, where, name)
+
+
+def _explain_schema_error(document: Any, error: InvalidDocumentError, source: str) -> None:
+    """Re-raise a schema error, with impossible preprocessing said plainly.
+
+    The schema does refuse ``std <= 0`` or ``scale: 0``, but as a failed ``oneOf`` whose
+    closest branch is another formula; the meaning check names the field and the fix.
+    """
+    if not isinstance(document, Mapping):
+        raise error
+    flagged = [
+        (where, list(_step_problems(step, where, name)))
+        for where, name, step in _preprocessing_steps(document)
+    ]
+    flagged = [(where, found) for where, found in flagged if found]
+    if not flagged:
+        raise error
+    problems = [p for _, found in flagged for p in found]
+    problems += [
+        f"at {path}: {message}"
+        for path, message in error.problems
+        if not any(path.startswith(where) for where, _ in flagged)
+    ]
+    raise CardCheckError(source, problems) from None
+
+
+def _finite_problems(value: Any, path: str) -> Iterator[str]:
+    """NaN or infinity anywhere (preprocessing aside: it has its own messages)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            yield f"{path} is {value}: {_finite_fix(path)}"
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key != "preprocessing":
+                yield from _finite_problems(item, f"{path}.{key}" if path else str(key))
+        return
+    if not isinstance(value, list) or not value:
+        return
+    try:  # reference vectors are large: one numpy pass, not one Python call per number
+        array: np.ndarray | None = np.asarray(value)
+    except (TypeError, ValueError):  # ragged
+        array = None
+    if array is None or array.dtype.kind not in "fiub":  # ragged, or with null, text, objects
+        for k, item in enumerate(value):
+            yield from _finite_problems(item, f"{path}[{k}]")
+        return
+    bad = np.flatnonzero(~np.isfinite(array.reshape(-1)))
+    if bad.size:
+        first = array.reshape(-1)[bad[0]]
+        yield (
+            f"{path} holds {bad.size} non-finite value(s) (first {first} at flat index "
+            f"{int(bad[0])}): {_finite_fix(path)}"
+        )
+
+
+def _finite_fix(path: str) -> str:
+    if ".references[" in path:
+        return "reference vectors must be finite numbers; recompute them (re-export the card)"
+    return "a card holds finite numbers only; fix the program that wrote it"
+
+
+def _shape_problems(card: Mapping[str, Any]) -> Iterator[str]:
+    """Static sizes no network has: a fixed batch, absurd object counts or row sizes.
+
+    These are refused before any tensor is built, so that a card cannot make the input
+    builder (or a check's random inputs) allocate more memory than a machine has.
+    """
+    for kind in ("inputs", "outputs"):
+        for i, node in enumerate(card[kind]):
+            yield from _node_shape_problems(node, f"{kind}[{i}]", kind)
+
+
+def _node_shape_problems(node: Mapping[str, Any], where: str, kind: str) -> Iterator[str]:
+    name, shape = node["name"], node["shape"]
+    floats = [axis for axis, dim in enumerate(shape) if isinstance(dim, float)]
+    for axis in floats:
+        yield f"{where}.shape[{axis}] of {name!r} is {shape[axis]!r}; write sizes as integers"
+    batch = shape[0]
+    if batch is not None and batch > 1:
+        yield (
+            f"{where}.shape[0] (the batch axis of {name!r}) is fixed to {_whole(batch)}: recast "
+            "evaluates chunks of any number of rows, so the batch axis must be dynamic (null) "
+            'or 1; re-export the network with a dynamic batch axis (dynamic_axes {"0": "batch"})'
+        )
+    layout = node.get("layout")
+    counted = layout in ("sequence", "mask")  # axis 1 counts objects: max_count governs it
+    max_count = node.get("max_count")
+    if kind == "inputs" and max_count is not None:
+        if isinstance(max_count, float):
+            yield f"{where}.max_count of {name!r} is {max_count!r}; write it as an integer"
+        if max_count > MAX_OBJECTS:
+            yield (
+                f"{where}.max_count of {name!r} (axis 1, objects of {node.get('collection')!r}) "
+                f"is {_whole(max_count)}: more than {MAX_OBJECTS} objects per row is no real "
+                "collection (published networks take at most a few hundred); fix max_count "
+                "and shape[1]"
+            )
+    for axis, dim in enumerate(shape[1:], start=1):
+        if dim is None or (counted and axis == 1 and kind == "inputs"):
+            continue
+        if dim > MAX_ROW_ELEMENTS:
+            yield (
+                f"{where}.shape[{axis}] of {name!r} is {_whole(dim)}: more than "
+                f"{MAX_ROW_ELEMENTS} values per row along axis {axis}; fix the size"
+            )
+            return
+    per_row = _row_elements(node, kind)
+    if per_row > MAX_ROW_ELEMENTS and not (max_count is not None and max_count > MAX_OBJECTS):
+        yield (
+            f"{where} ({name!r}, shape {[_whole(d) if d else d for d in shape]}) holds {per_row} "
+            f"values per row, more than {MAX_ROW_ELEMENTS}; no published network takes so many "
+            "inputs: fix the shape"
+        )
+    if kind == "inputs":
+        for j, feature in enumerate(node.get("features", [])):
+            count = feature["source"].get("max_count")
+            if count is not None and count > MAX_OBJECTS:
+                yield (
+                    f"{where}.features[{j}].source.max_count of {feature['name']!r} is "
+                    f"{_whole(count)}: more than {MAX_OBJECTS} objects per row is no real "
+                    "collection; fix max_count"
+                )
+
+
+def _row_elements(node: Mapping[str, Any], kind: str) -> int:
+    """Values per row of a node as the builder makes it (static axes after the batch)."""
+    size = 1
+    for dim in node["shape"][1:]:
+        size *= int(dim) if dim is not None else 1
+    if kind == "inputs":
+        width = len(node.get("features", [])) or 1
+        layout = node.get("layout")
+        if layout == "sequence":
+            size = max(size, int(node.get("max_count", 1)) * width)
+        elif layout == "mask":
+            size = max(size, int(node.get("max_count", 1)))
+        else:
+            size = max(size, width)
+    return size

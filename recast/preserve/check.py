@@ -2,8 +2,10 @@
 
 Schema problems stop the check at once (they are all reported together by the schema layer);
 after that every problem is collected — digests, the ONNX checker, node names, dtypes and
-shapes against the graph, opsets, and reference vectors reproduced on onnxruntime CPU — and
-raised together in one :class:`CardCheckError`.
+shapes against the graph, opsets, reference vectors reproduced on onnxruntime CPU, and the
+output activations against the graph (see :mod:`recast.preserve.activations`) — and raised
+together in one :class:`CardCheckError`. Sizes and numbers a card cannot mean (a fixed batch,
+absurd object counts, NaN or zero-width preprocessing) are refused when the card is read.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
+import onnxruntime as ort
 
 from ..errors import CardCheckError
-from . import locate
-from .card import ModelFile, NetworkCard
-from .export import reproduce_references
-from .session import make_session
+from . import activations, locate
+from .card import NUMPY_DTYPES, ModelFile, NetworkCard
+from .export import random_reference_inputs, reproduce_references
+from .session import make_session, run_rows
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class CheckReport:
     checked: list[str] = field(default_factory=list)
     #: what could not be checked: model files that are not distributed and were not found
     skipped: list[str] = field(default_factory=list)
+    #: doubts that do not fail the check (e.g. outputs declared linear that look like softmax)
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_card(path: str | Path, network_file: str | Path | None = None) -> CheckReport:
@@ -84,7 +90,11 @@ def _check_file(card: NetworkCard, model: ModelFile, report: CheckReport) -> Ite
         graph_model = onnx.load(str(model.path))
         onnx.checker.check_model(graph_model)
     except Exception as exc:  # onnx raises several untyped errors for broken files
-        yield f"not a valid ONNX model: {exc}"
+        reason = str(exc).rstrip(".")
+        yield (
+            f"not a valid ONNX model ({reason}): the file is truncated, corrupt or not ONNX; "
+            "fetch or export it again"
+        )
         return
     report.checked.append(f"{model.path.name}: ONNX checker passes")
     opset = next((o.version for o in graph_model.opset_import if o.domain in ("", "ai.onnx")), None)
@@ -95,23 +105,94 @@ def _check_file(card: NetworkCard, model: ModelFile, report: CheckReport) -> Ite
     initialisers = {i.name for i in graph.initializer}
     graph_inputs = {i.name: i for i in graph.input if i.name not in initialisers}
     graph_outputs = {o.name: o for o in graph.output}
-    yield from _check_nodes(card.inputs, "inputs", graph_inputs, model)
-    yield from _check_nodes(card.outputs, "outputs", graph_outputs, model)
+    node_problems = list(_check_nodes(card.inputs, "inputs", graph_inputs, model))
+    node_problems += _check_nodes(card.outputs, "outputs", graph_outputs, model)
     for name in sorted(set(graph_inputs) - {model.node_name(n["name"]) for n in card.inputs}):
-        yield f"the graph has an input {name!r} that the card does not describe"
-    report.checked.append(f"{model.path.name}: nodes, dtypes and shapes agree with the graph")
+        node_problems.append(f"the graph has an input {name!r} that the card does not describe")
+    yield from node_problems
+    if not node_problems:
+        report.checked.append(f"{model.path.name}: nodes, dtypes and shapes agree with the graph")
+    node_names = dict(model.entry.get("node_names", {}))
+    session = make_session(str(model.path))
     references = model.entry.get("references", [])
     if not references:
         log.warning("%s: %s has no reference vectors", card.source, model.path.name)
-        return
-    session = make_session(str(model.path))
-    node_names = dict(model.entry.get("node_names", {}))
+    reproduced = []
     for k, reference in enumerate(references):
-        for problem in reproduce_references(session, reference, node_names):
-            yield f"{where}.references[{k}]: {problem}"
-    report.checked.append(
-        f"{model.path.name}: {len(references)} reference set(s) reproduced by onnxruntime"
-    )
+        problems = reproduce_references(session, reference, node_names)
+        yield from (f"{where}.references[{k}]: {problem}" for problem in problems)
+        if not problems:
+            reproduced.append(reference)
+    if references and len(reproduced) == len(references):
+        report.checked.append(
+            f"{model.path.name}: {len(references)} reference set(s) reproduced by onnxruntime"
+        )
+    activation_problems = list(activations.operation_problems(card.outputs, graph, node_names))
+    if not node_problems:
+        activation_problems += _value_problems(card, model, session, reproduced, report)
+    yield from activation_problems
+    if not activation_problems and not node_problems:
+        report.checked.append(f"{model.path.name}: output activations agree with the graph")
+
+
+def _value_problems(
+    card: NetworkCard,
+    model: ModelFile,
+    session: ort.InferenceSession,
+    references: list[Mapping[str, Any]],
+    report: CheckReport,
+) -> list[str]:
+    """Declared activations against the graph's values on the references and random rows."""
+    names = [n["name"] for n in card.outputs]
+    graph_names = [model.node_name(n) for n in names]
+    feeds = [
+        {model.node_name(k): np.asarray(v, dtype=_dtype(card, k)) for k, v in r["inputs"].items()}
+        for r in references
+    ]
+    random = random_reference_inputs(card.document, rows=activations.RANDOM_ROWS)
+    feeds.append({model.node_name(k): v for k, v in random.items()})
+    collected: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    for feed in feeds:
+        try:
+            values = run_rows(session, graph_names, feed)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            report.warnings.append(
+                f"{model.path.name}: output activations checked on the references only; "
+                f"onnxruntime cannot run random inputs built from the card: {exc}"
+            )
+            break
+        for name, value in zip(names, values, strict=True):
+            if name in collected:
+                array = _numeric(value)
+                if array is None:
+                    report.warnings.append(
+                        f"{model.path.name}: output {name!r} is not a numeric tensor; its "
+                        "activation is not checked"
+                    )
+                    del collected[name]
+                else:
+                    collected[name].append(array)
+    outputs = {n: np.concatenate(v) for n, v in collected.items() if v}
+    where = f"the references and {activations.RANDOM_ROWS} random rows"
+    doubts = activations.looks_like_softmax(card.outputs, outputs, where)
+    report.warnings += [f"{model.path.name}: {w}" for w in doubts]
+    return list(activations.value_problems(card.outputs, outputs, where))
+
+
+def _numeric(value: Any) -> np.ndarray | None:
+    """An output as float64 rows, or None for a non-tensor (e.g. a ZipMap list of dicts)."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1)
+
+
+def _dtype(card: NetworkCard, node_name: str) -> Any:
+    for node in card.inputs:
+        if node["name"] == node_name:
+            return NUMPY_DTYPES[node["dtype"]]
+    return None
 
 
 def _check_nodes(

@@ -24,8 +24,9 @@ import onnxruntime as ort
 from ..errors import ArtefactNotFoundError, CardError, ImportFormatError, MissingDependencyError
 from ..io import sha256_file, write_bytes
 from ..schema import CURRENT_VERSION
+from . import activations
 from .card import NUMPY_DTYPES, NetworkCard
-from .session import make_session
+from .session import make_session, run_rows
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,26 @@ def template_card(
     return NetworkCard(card, Path(source))
 
 
+def checked_template(template: Any, source: str | Path = "template") -> dict[str, Any]:
+    """The completed template, refused (every problem listed) before any work when it is not
+    a card without files: schema, meaning checks and sizes, as for a card."""
+    if not isinstance(template, Mapping):
+        raise CardError(
+            f"{source}: a card template is a JSON object, not {type(template).__name__}"
+        )
+    template_card(template, Path(source))
+    return complete_template(template)
+
+
+def _activation_problems(card: Mapping[str, Any], model: onnx.ModelProto, outputs: Any) -> None:
+    """Refuse an export whose declared output activations the network contradicts."""
+    problems = list(activations.operation_problems(card["outputs"], model.graph, {}))
+    values = {k: np.asarray(v) for k, v in outputs.items()}
+    problems += activations.value_problems(card["outputs"], values, "the reference inputs")
+    if problems:
+        raise CardError(f"export of {card['name']}: " + "; ".join(problems))
+
+
 def random_reference_inputs(
     card: Mapping[str, Any], rows: int = 4, seed: int = 0
 ) -> dict[str, np.ndarray]:
@@ -129,16 +150,22 @@ def reproduce_references(
     for name, values in reference["inputs"].items():
         graph_name = node_names.get(name, name)
         dtype = np.float32 if dtypes.get(graph_name) == "tensor(float)" else None
-        feeds[graph_name] = np.asarray(values, dtype=dtype)
+        array = _rectangular(values, dtype)
+        if array is None:
+            return [f"inputs.{name} is not a rectangular array of numbers (rows of equal length)"]
+        feeds[graph_name] = array
     wanted = list(reference["outputs"])
     try:
-        got = session.run([node_names.get(n, n) for n in wanted], feeds)
+        got = run_rows(session, [node_names.get(n, n) for n in wanted], feeds)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         return [f"onnxruntime could not run the reference inputs: {exc}"]
     tolerance = reference["tolerance"]
     problems = []
     for name, actual in zip(wanted, got, strict=True):
-        expected = np.asarray(reference["outputs"][name], dtype=np.float64)
+        expected = _rectangular(reference["outputs"][name], np.float64)
+        if expected is None:
+            problems.append(f"outputs.{name} is not a rectangular array of numbers")
+            continue
         actual = np.asarray(actual, dtype=np.float64)
         if expected.shape != actual.shape:
             problems.append(f"output {name!r}: shape {actual.shape}, reference {expected.shape}")
@@ -155,6 +182,15 @@ def reproduce_references(
     return problems
 
 
+def _rectangular(values: Any, dtype: Any) -> np.ndarray | None:
+    """``values`` as an array, or None when they are ragged or not numbers."""
+    try:
+        array = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError):
+        return None
+    return array if array.dtype.kind in "fiub" else None
+
+
 def _finish(
     onnx_bytes: bytes,
     template: Mapping[str, Any],
@@ -167,9 +203,13 @@ def _finish(
 ) -> NetworkCard:
     """Write ONNX + card atomically after checking onnxruntime reproduces the source framework."""
     out_dir = Path(out_dir)
-    model = onnx.load_from_string(onnx_bytes)
-    onnx.checker.check_model(model)
+    try:
+        model = onnx.load_from_string(onnx_bytes)
+        onnx.checker.check_model(model)
+    except Exception as exc:  # onnx raises several untyped errors for broken graphs
+        raise ImportFormatError(f"export of {stem}: not a valid ONNX model: {exc}") from None
     card = complete_template(template)
+    _activation_problems(card, model, reference_outputs)
     reference = _references(reference_inputs, reference_outputs, computed_by, tolerance)
     session = make_session(onnx_bytes)
     problems = reproduce_references(session, reference)
@@ -220,7 +260,7 @@ def export_torch(
     PosixPath('out/my_net.onnx')
     """
     torch = _optional("torch", "torch", "train", "Exporting a torch network")
-    card = complete_template(template)
+    card = checked_template(template)
     stem = stem or card["name"]
     inputs = (
         dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
@@ -286,7 +326,7 @@ def export_sklearn(
     skl2onnx = _optional("skl2onnx", "skl2onnx", "train", "Exporting a scikit-learn model")
     from skl2onnx.common.data_types import FloatTensorType
 
-    card = complete_template(template)
+    card = checked_template(template)
     if len(card["inputs"]) != 1 or card["inputs"][0]["layout"] != "flat":
         raise CardError(
             f"export of {card.get('name')}: scikit-learn models take one flat input node"
@@ -345,18 +385,38 @@ def export_onnx_file(
     tolerance: Mapping[str, float] = DEFAULT_TOLERANCE,
 ) -> NetworkCard:
     """Card an ONNX file exported elsewhere; references computed by onnxruntime itself."""
+    card = checked_template(template)
     data = Path(onnx_path).read_bytes()
-    card = complete_template(template)
+    session = make_session(data, label=str(onnx_path))
+    _same_nodes(card, session, onnx_path)
     inputs = (
         dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
     )
-    session = make_session(data)
     names = [n["name"] for n in card["outputs"]]
-    outputs = dict(zip(names, session.run(names, inputs), strict=True))
+    try:
+        outputs = dict(zip(names, run_rows(session, names, inputs), strict=True))
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        shapes = {k: list(np.shape(v)) for k, v in inputs.items()}
+        raise CardError(
+            f"{onnx_path}: onnxruntime cannot run the inputs the template describes ({shapes}): "
+            f"{str(exc).rstrip('.')}. Make the template's inputs match the network's"
+        ) from None
     computed_by = {"name": "onnxruntime", "version": ort.__version__}
     return _finish(
         data, card, out_dir, stem or card["name"], inputs, outputs, computed_by, tolerance
     )
+
+
+def _same_nodes(card: Mapping[str, Any], session: ort.InferenceSession, path: str | Path) -> None:
+    """The template names the graph's input and output nodes, no more and no fewer."""
+    for kind, graph in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
+        declared = sorted(n["name"] for n in card[kind])
+        actual = sorted(n.name for n in graph)
+        if (kind == "inputs" and declared != actual) or not set(declared) <= set(actual):
+            raise CardError(
+                f"{path}: the template's {kind} are {declared} but the graph's are {actual}; "
+                f"name the template's {kind} as the graph does"
+            )
 
 
 def export_model_file(
@@ -365,12 +425,15 @@ def export_model_file(
     out_dir: str | Path,
     *,
     stem: str | None = None,
+    source: str | Path = "template",
 ) -> NetworkCard:
     """Export from a file: ONNX as it is, or TorchScript (``.pt``/``.ts``) through torch.
 
     TorchScript is read with ``torch.jit.load``, which runs no pickled Python code.
+    ``source`` names the template in messages (its file).
     """
     model_path = Path(model_path)
+    template = checked_template(template, source)  # refused before the model is even read
     if not model_path.is_file():
         raise ArtefactNotFoundError(f"{model_path}: no such model file")
     if model_path.suffix == ".onnx":

@@ -26,12 +26,13 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from ..errors import ArtefactNotFoundError, ImportFormatError, UsageError
+from ..errors import ArtefactNotFoundError, CardCheckError, ImportFormatError, UsageError
 from ..io import sha256_file
 from ..schema import CURRENT_VERSION
+from .activations import graph_activation
 from .card import ENERGY_UNITS, NetworkCard
 from .names import features
-from .session import make_session
+from .session import make_session, run_rows
 from .sidecars import (
     FORMS,
     Normalisation,
@@ -50,7 +51,6 @@ REFERENCE_SEED = 0
 REFERENCE_RANDOM_ROWS = 3
 ANGLE_RANGES = ("(-pi, pi]", "[0, 2pi)")
 
-_ACTIVATIONS = {"Sigmoid": "sigmoid", "Softmax": "softmax", "Relu": "relu", "Tanh": "tanh"}
 _DTYPES = ("float32", "float64", "float16", "int64", "int32", "bool")
 
 
@@ -95,15 +95,6 @@ def _tensor(value: onnx.ValueInfoProto, source: str) -> dict[str, Any]:
     return node | ({"dynamic_axes": dynamic} if dynamic else {})
 
 
-def _activation(graph: onnx.GraphProto, name: str) -> str | None:
-    """The op making an output, looking through Identity nodes (tf2onnx adds them)."""
-    made_by = {out: node for node in graph.node for out in node.output}
-    node = made_by.get(name)
-    while node is not None and node.op_type == "Identity":
-        node = made_by.get(node.input[0])
-    return _ACTIVATIONS.get(node.op_type) if node is not None else None
-
-
 def _read_graph(path: Path) -> _Graph:
     if not path.is_file():
         raise ArtefactNotFoundError(f"{path}: no such ONNX file")
@@ -111,6 +102,11 @@ def _read_graph(path: Path) -> _Graph:
         model = onnx.load(str(path))
     except Exception as exc:  # protobuf raises its own, untyped decode errors
         raise ImportFormatError(f"{path}: not a readable ONNX model ({exc})") from None
+    if not model.graph.node and not model.graph.input:  # protobuf parses empty bytes too
+        raise ImportFormatError(
+            f"{path}: not an ONNX model: it holds no graph (an empty file, or another format); "
+            "fetch the published file again"
+        )
     initialisers = {i.name for i in model.graph.initializer}
     inputs = [v for v in model.graph.input if v.name not in initialisers]
     if len(inputs) != 1:
@@ -128,7 +124,7 @@ def _read_graph(path: Path) -> _Graph:
     for value in model.graph.output:
         out = _tensor(value, str(path))
         out.pop("dynamic_axes", None)  # the card's output nodes do not record them
-        outputs.append(out | {"activation": _activation(model.graph, value.name)})
+        outputs.append(out | {"activation": graph_activation(model.graph, value.name)})
     return _Graph(path, model, node, outputs)
 
 
@@ -149,7 +145,7 @@ def _reference(graph: _Graph, input_name: str, width: int) -> tuple[dict[str, An
     names = [o["name"] for o in graph.outputs]
     session = make_session(str(graph.path))
     try:
-        values = session.run(names, {graph.input["name"]: rows})
+        values = run_rows(session, names, {graph.input["name"]: rows})
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ImportFormatError(f"{graph.path}: onnxruntime cannot run it: {exc}") from None
     reference = {
@@ -376,7 +372,11 @@ def _assemble(
     }
     if first.norm.parameter_points:
         document["parameter_points"] = [dict(p) for p in first.norm.parameter_points]
-    NetworkCard(document, card_path)  # raises, listing every problem, if the card is invalid
+    try:  # raises, listing every problem, if the card is invalid
+        NetworkCard(document, card_path)
+    except CardCheckError as exc:  # name where the numbers came from, not only the new card
+        origins = "; ".join(i.norm.origin for i in items)
+        raise CardCheckError(f"{card_path} (imported from {origins})", exc.problems) from None
     log.info(
         "imported %s as card %r (%d inputs)", [i.graph.path.name for i in items], card_name, width
     )

@@ -12,26 +12,51 @@ import onnxruntime as ort
 
 from ..errors import CardError, MissingCollectionError
 from .builder import BuiltInputs, InputBuilder
-from .card import ModelFile, NetworkCard
+from .card import NUMPY_DTYPES, ModelFile, NetworkCard
 
 log = logging.getLogger(__name__)
 
 
-def make_session(source: str | bytes, threads: int = 1) -> ort.InferenceSession:
-    """A CPU onnxruntime session; one thread by default, parallelism comes from workers."""
+def make_session(
+    source: str | bytes, threads: int = 1, label: str | None = None
+) -> ort.InferenceSession:
+    """A CPU onnxruntime session; one thread by default, parallelism comes from workers.
+
+    ``label`` names in-memory bytes in messages (e.g. the file they were read from).
+    """
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    label = "the in-memory ONNX model" if isinstance(source, bytes) else source
+    if label is None:
+        label = "the in-memory ONNX model" if isinstance(source, bytes) else source
     try:
         return ort.InferenceSession(
             source, sess_options=options, providers=["CPUExecutionProvider"]
         )
     except Exception as exc:  # onnxruntime raises untyped errors for unreadable graphs
+        reason = str(exc).rstrip(".")
         raise CardError(
-            f"{label}: onnxruntime {ort.__version__} cannot load this network: {exc}"
+            f"{label}: onnxruntime {ort.__version__} cannot load this network: {reason}. "
+            "Is it a complete ONNX file? Fetch or export it again"
         ) from None
+
+
+def _rows(feeds: Mapping[str, np.ndarray]) -> int:
+    return len(next(iter(feeds.values()))) if feeds else 0
+
+
+def run_rows(
+    session: ort.InferenceSession, names: list[str], feeds: Mapping[str, np.ndarray]
+) -> list[np.ndarray]:
+    """``session.run``, row by row when the graph fixes its batch axis to 1 (a published
+    form) and several rows are fed; onnxruntime's own errors are left to the caller."""
+    fixed = any(i.shape and i.shape[0] == 1 for i in session.get_inputs())
+    rows = _rows(feeds)
+    if not fixed or rows <= 1:
+        return list(session.run(names, dict(feeds)))
+    parts = [session.run(names, {k: v[i : i + 1] for k, v in feeds.items()}) for i in range(rows)]
+    return [np.concatenate([part[k] for part in parts]) for k in range(len(names))]
 
 
 class NetworkSession:
@@ -53,6 +78,8 @@ class NetworkSession:
         self.builders = [InputBuilder(card, i) for i in range(len(self.files))]
         self._built: BuiltInputs | None = None
         self.sessions = [make_session(str(f.path), threads) for f in self.files]
+        #: the card fixes the batch axis to 1 (the graph cannot run zero rows)
+        self._batch_of_one = any(node["shape"][0] == 1 for node in card.inputs)
         for model, session in zip(self.files, self.sessions, strict=True):
             self._check_node_names(model, session)
 
@@ -78,7 +105,17 @@ class NetworkSession:
         file, session = self.files[model], self.sessions[model]
         renamed = {file.node_name(k): v for k, v in feeds.items()}
         names = [file.node_name(n["name"]) for n in self.card.outputs]
-        values = session.run(names, renamed)
+        try:
+            if self._batch_of_one and not _rows(renamed):
+                values = [_no_rows(node) for node in self.card.outputs]
+            else:
+                values = run_rows(session, names, renamed)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            reason = str(exc).rstrip(".")
+            raise CardError(
+                f"{self.card.source}: onnxruntime cannot run {file.path.name} on the inputs "
+                f"built from the card: {reason}. Run `recast card check` on the card"
+            ) from None
         return {n["name"]: v for n, v in zip(self.card.outputs, values, strict=True)}
 
     # -- high level: events in, labelled scores out ----------------------------------------
@@ -183,3 +220,9 @@ class NetworkSession:
             counts = ak.num(events[self.card.evaluate_per], axis=1)
             record = ak.unflatten(record, counts)
         return record
+
+
+def _no_rows(node: Mapping[str, Any]) -> np.ndarray:
+    """An output node's value for no rows, as the graph would give it with a dynamic batch."""
+    shape = [0, *(d if d is not None else 1 for d in node["shape"][1:])]
+    return np.zeros(shape, dtype=NUMPY_DTYPES[node["dtype"]])

@@ -30,7 +30,7 @@ import onnx
 
 from ..errors import ImportFormatError, SidecarMismatchError
 from ..schema import load_json
-from .builder import linear_form
+from .card import linear_form
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,10 @@ def _form1(document: Mapping[str, Any], source: str) -> Normalisation:
     _same_lengths(source, variables=names, scale=scale, offset=offset)
     zero = [n for n, s in zip(names, scale, strict=True) if s == 0]
     if zero:
-        raise ImportFormatError(f"{source}: scale is 0 for {zero}; (x - offset) / 0 is undefined")
+        raise ImportFormatError(
+            f"{source}: scale is 0 for {zero} (field 'scale'): x' = (x - offset) / 0 divides by "
+            "zero; fix the side-car (the scale the network was trained with)"
+        )
     steps = [
         {"formula": "(x - offset) / scale", "offset": o, "scale": s}
         for o, s in zip(offset, scale, strict=True)
@@ -141,7 +144,10 @@ def _form2(document: Mapping[str, Any], source: str) -> Normalisation:
     _same_lengths(source, branches=names, mean=mean, stddev=std)
     bad = [n for n, s in zip(names, std, strict=True) if s <= 0]
     if bad:
-        raise ImportFormatError(f"{source}: stddev is not positive for {bad}")
+        raise ImportFormatError(
+            f"{source}: field 'normalization.stddev' is not positive for {bad}: x' = (x - mean) "
+            "/ std needs std > 0; fix the side-car (the std the network was trained with)"
+        )
     steps = [
         {"formula": "(x - mean) / std", "mean": m, "std": s} for m, s in zip(mean, std, strict=True)
     ]
@@ -205,7 +211,9 @@ def read_metadata(model: onnx.ModelProto, source: str) -> Normalisation | None:
             raise ImportFormatError(f"{source}: metadata_props of {n!r} are not numbers") from None
         if scale == 0 or not (math.isfinite(offset) and math.isfinite(scale)):
             raise ImportFormatError(
-                f"{source}: metadata_props {n}_std is {scale} and {n}_mean {offset}"
+                f"{source}: metadata_props {n}_std is {scale} and {n}_mean {offset}: x' = "
+                "(x + mean) * std needs a finite mean and a finite, non-zero std; give the "
+                "published side-car with --sidecar instead"
             )
         steps.append({"formula": "(x + offset) * scale", "offset": offset, "scale": scale})
     return Normalisation(

@@ -14,7 +14,7 @@ import numpy as np
 import pyhepmc
 import pytest
 
-from recast.errors import EventFileError, GenerationError, UsageError
+from recast.errors import GenerationError, OutputError, UsageError
 from recast.events.chunk import make_chunk
 from recast.events.hepmc_writer import HepMCWriter, file_order, write_hepmc
 from recast.events.pythia import generate, generate_to_hepmc, pythia_settings
@@ -190,7 +190,7 @@ def test_several_weights_with_a_cross_section(tmp_path: Path) -> None:
 def test_unwritable_place(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(EventFileError, match="cannot write the HepMC3 file here"):
+    with pytest.raises(OutputError, match=r"out\.hepmc: cannot write"):
         write_hepmc([], blocker / "out.hepmc")
 
 

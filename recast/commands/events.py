@@ -25,8 +25,9 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
     from rich.console import Console
 
     from ..events.inspect import inspect_file, inspect_table
-    from ..io import write_json
+    from ..io import check_output, write_json
 
+    check_output(output, inputs=[event_file])
     summary = inspect_file(event_file, skip_bad=skip_bad)
     if output:
         write_json(output, summary)
@@ -65,11 +66,15 @@ def generate_command(
     Example: recast generate --slha gluino.slha --events 1000 --seed 7 -o gluino.hepmc
     """
     from ..events.pythia import generate_to_hepmc
+    from ..io import check_output
 
     if (slha is None) == (settings is None):
         raise UsageError("give exactly one of --slha FILE or --settings FILE")
+    if n_events < 1:  # an empty file would only be refused later, by whatever reads it
+        raise UsageError(f"--events {n_events}: give the number of events to generate, at least 1")
     if str(output) == "-":
         raise UsageError("-o -: a HepMC3 file is written atomically; give a file name")
+    check_output(output, inputs=[slha, settings])
     setup: Any = slha
     if settings is not None:
         if not settings.is_file():
@@ -112,15 +117,20 @@ def cache_command(
 
     Example: recast cache events.hepmc -o events.objects.parquet --analysis EXAMPLE_JETS_MET
     """
+    from ..io import check_output
     from ..objects import ObjectConfig
     from ..objects.cache import write_objects_cache
 
     config = ObjectConfig()
+    inputs: list[Path] = [event_file]
     if analysis is not None:
-        from ..analysis.bundle import load_bundle
+        from ..analysis.bundle import read_document
 
-        config = ObjectConfig(**load_bundle(analysis, verify=False).document.get("objects", {}))
+        folder, document = read_document(analysis)  # its objects settings: no code is run
+        config = ObjectConfig(**document.get("objects", {}))
+        inputs.append(folder)
     if str(output) == "-":
         raise UsageError("-o -: a cache is a Parquet file; give a file name")
+    check_output(output, inputs=inputs)
     header = write_objects_cache(event_file, output, config, chunk_size, skip_bad)
     click.echo(f"wrote the objects of {header.events} events to {output}")

@@ -37,6 +37,18 @@ def load_config(config: Path) -> Any:
         raise UsageError(f"{config}: not valid YAML: {exc}") from None
 
 
+def check_outputs(output: str | None, config: Path, document: Any, default: str) -> None:
+    """Refuse, before the training starts, a summary output that cannot be written, and an
+    unwritable output folder (the config's ``output``, relative to it; ``default`` without)."""
+    from ..io import check_output
+
+    check_output(output, inputs=[config])
+    folder = document.get("output", default) if isinstance(document, dict) else None
+    if isinstance(folder, str):  # else the trainer's own check of the config says what is wrong
+        where = config.resolve().parent / folder
+        check_output(where, inputs=[config], field=f"'output' of {config}", folder=True)
+
+
 def _print(summary: dict[str, Any], output: str | None) -> None:
     from ..io import write_json
 
@@ -56,7 +68,9 @@ def train_efficiency_command(config: Path, output: str | None) -> None:
     """
     from ..train import train_efficiency
 
-    _print(train_efficiency(load_config(config), config).summary(), output)
+    document = load_config(config)
+    check_outputs(output, config, document, "maps")
+    _print(train_efficiency(document, config).summary(), output)
 
 
 @train.command("surrogate")
@@ -71,4 +85,6 @@ def train_surrogate_command(config: Path, output: str | None) -> None:
     """
     from ..train import train_surrogate
 
-    _print(train_surrogate(load_config(config), config).summary(), output)
+    document = load_config(config)
+    check_outputs(output, config, document, "maps")
+    _print(train_surrogate(document, config).summary(), output)

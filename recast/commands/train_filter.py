@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..cli import reports_errors
-from .train import load_config, train
+from .train import check_outputs, load_config, train
 
 
 @train.command("filter")
@@ -25,7 +25,9 @@ def train_filter_command(config: Path, output: str | None) -> None:
     from ..io import write_json
     from ..train.filter_study import train_filter
 
-    summary = train_filter(load_config(config), config).summary()
+    document = load_config(config)
+    check_outputs(output, config, document, "filter")
+    summary = train_filter(document, config).summary()
     if output:
         write_json(output, summary)
     click.echo(json.dumps(summary, indent=2, default=str, ensure_ascii=False))

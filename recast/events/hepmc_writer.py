@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,8 @@ import awkward as ak
 import numpy as np
 import pyhepmc
 
-from ..errors import EventFileError, UsageError
+from ..errors import OutputError, UsageError
+from ..io import AtomicFile
 
 log = logging.getLogger(__name__)
 
@@ -242,15 +242,9 @@ class HepMCWriter:
         self._writer: Any = None
         self._info: pyhepmc.GenRunInfo = run_info([])
         self._done = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
-        except OSError as err:
-            raise EventFileError(f"{self.path}: cannot write the HepMC3 file here: {err}") from err
-        os.close(fd)
-        self._tmp = Path(tmp)
+        # unnamed until closed (see AtomicFile): no partial or hidden file survives any signal
+        self._file = AtomicFile(self.path)
+        self._tmp = self._file.name
 
     def write(self, chunk: ak.Array) -> int:
         """Write every event of ``chunk``; returns how many."""
@@ -291,7 +285,7 @@ class HepMCWriter:
             )
             self._writer.write_event(event)
         if self._writer.failed():
-            raise EventFileError(f"{self.path}: writing the HepMC3 file failed (disk full?)")
+            raise OutputError(f"{self.path}: writing the HepMC3 file failed (disk full?)")
         self.n_events += len(flat.counts)
         return len(flat.counts)
 
@@ -303,9 +297,10 @@ class HepMCWriter:
         if self._writer is None:  # no event: still a valid, empty HepMC3 file
             self._writer = pyhepmc.io.WriterAscii(str(self._tmp), self._info)
         self._writer.close()
-        with open(self._tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(self._tmp, self.path)
+        if self._writer.failed():
+            self._file.discard()
+            raise OutputError(f"{self.path}: writing the HepMC3 file failed (disk full?)")
+        self._file.commit()
         log.debug("wrote %d events to %s", self.n_events, self.path)
 
     def abort(self) -> None:
@@ -314,9 +309,9 @@ class HepMCWriter:
             return
         self._done = True
         if self._writer is not None:
-            self._writer.close()
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp.unlink()
+            with contextlib.suppress(Exception):
+                self._writer.close()
+        self._file.discard()
 
     def __enter__(self) -> HepMCWriter:
         return self

@@ -274,3 +274,19 @@ def test_unknown_method_and_constraint_are_refused() -> None:
         cls(model, method="bayes")
     with pytest.raises(UsageError, match="constraint 'gamma'"):
         CountingModel.build(1, 1.0, 0.5, constraint="gamma")
+
+
+@pytest.mark.parametrize("background", [100.0, 500.0, 990.0])
+def test_an_empty_region_excludes_three_events_even_far_below_its_background(
+    background: float,
+) -> None:
+    """CLs = e^{−s} for n = 0 whatever the background (see docs/limits.md). The p-values of
+    such a deficit (e^{−990} at b = 990) underflow under both hypotheses, and the count 0
+    lay outside the tabulated window: the exact S95 came out infinite (b = 100, σ = 0) or
+    5e-7 (b = 1000, σ = 1). Both tails are now summed in logarithms."""
+    for sigma in (0.0, 1.0):
+        model = CountingModel.build(0, background, sigma)
+        limits = upper_limits(model, method="exact")
+        assert limits.calculator[0] == "exact"
+        assert limits.observed[0] == pytest.approx(-np.log(0.05), rel=1e-3)
+        assert cls(model, 3.0, method="exact").observed[0] == pytest.approx(np.exp(-3.0), rel=2e-3)

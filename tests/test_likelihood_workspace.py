@@ -338,11 +338,11 @@ def test_failed_fit_is_retried_then_reported(monkeypatch: pytest.MonkeyPatch) ->
         return np.array(np.nan), [np.array(np.nan)] * 5
 
     monkeypatch.setattr(pyhf.infer, "hypotest", nan)
-    with pytest.raises(FitFailedError, match="every starting point"):
+    with pytest.raises(FitFailedError, match=r"ws: the fit at mu_SIG = 1 failed.*not finite"):
         hypotest(fitted, 1.0)
-    entry = fits_entry(fitted)
-    assert entry["status"] == "failed" and "cls" not in entry
-    json.dumps(entry, allow_nan=False)
+    # a likelihood that cannot be computed gives no entry at all, never one with a status
+    with pytest.raises(FitFailedError, match="every starting point"):
+        fits_entry(fitted)
 
 
 def fits_entry(fitted: fits.PyhfModel) -> dict[str, Any]:

@@ -34,17 +34,38 @@ _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
     help="A signal patch or patchset in pyhf's patch format.",
 )
 @click.option(
+    "--patch-name",
+    "patch_names",
+    multiple=True,
+    metavar="NAME",
+    help="With --patch PATCHSET: fit only the patch of this name (repeatable; all by default).",
+)
+@click.option(
+    "--poi",
+    default=None,
+    metavar="NAME",
+    help="With --workspace: the parameter of interest (default: the measurement's).",
+)
+@click.option(
     "--likelihood",
     type=click.Path(path_type=Path),
     default=None,
     help="With RESULTS: a likelihood other than the bundle's.",
 )
 @click.option(
+    "--negative",
+    type=click.Choice(["clip", "error"]),
+    default="clip",
+    show_default=True,
+    help="With RESULTS: a negative signal yield is clipped to zero with a warning, or refused.",
+)
+@click.option(
     "--method",
     type=_METHODS,
     default="auto",
     show_default=True,
-    help="auto picks exact counting where counts are low, asymptotics elsewhere.",
+    help="auto picks exact counting where counts are low, asymptotics elsewhere; above 1000 "
+    "events exact gives way to asymptotics (bounded memory), as the 'calculator' field says.",
 )
 @click.option("-o", "--output", default=None, help="Write JSON (- for stdout).")
 @reports_errors
@@ -53,7 +74,10 @@ def limits_command(
     regions: Path | None,
     workspace: Path | None,
     patch: Path | None,
+    patch_names: tuple[str, ...],
+    poi: str | None,
     likelihood: Path | None,
+    negative: str,
     method: str,
     output: str | None,
 ) -> None:
@@ -64,7 +88,9 @@ def limits_command(
       recast limits results.json
       recast limits --regions signal_regions.json -o s95.json
       recast limits --workspace BkgOnly.json --patch patch.json
+      recast limits --workspace BkgOnly.json --patch patchset.json --patch-name Gtt_2100_1
     """
+    from ..io import check_output
     from ..likelihood.limits import limits_for_regions, limits_for_results, limits_for_workspace
     from ..report import limits_table
 
@@ -73,6 +99,11 @@ def limits_command(
         raise UsageError(
             "give exactly one of: RESULTS, --regions FILE, or --workspace FILE --patch FILE"
         )
+    check_output(output, inputs=[results, regions, workspace, patch, likelihood])
+    if patch_names and patch is None:
+        raise UsageError("--patch-name selects patches of --patch PATCHSET; give --patch too")
+    if poi is not None and workspace is None:
+        raise UsageError("--poi names the parameter of interest of --workspace; give it too")
     console = stdout_console()
     if regions is not None:
         document = limits_for_regions(regions, method=method, output=output)
@@ -80,11 +111,20 @@ def limits_command(
     elif workspace is not None or patch is not None:
         if workspace is None or patch is None:
             raise UsageError("--workspace and --patch go together")
-        document = limits_for_workspace(workspace, patch, method=method, output=output)
+        document = limits_for_workspace(
+            workspace,
+            patch,
+            patch_names=list(patch_names) or None,
+            poi=poi,
+            method=method,
+            output=output,
+        )
         tables = [limits_table.workspace_table(document)]
     else:
         assert results is not None
-        document = limits_for_results(results, likelihood=likelihood, method=method, output=output)
+        document = limits_for_results(
+            results, likelihood=likelihood, method=method, negative=negative, output=output
+        )
         tables = limits_table.limits_tables(document["limits"])
     if output != "-":
         for table in tables:
@@ -102,6 +142,13 @@ def limits_command(
 @click.option("--workers", type=int, default=1, show_default=True)
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
 @click.option("--method", type=_METHODS, default="auto", show_default=True)
+@click.option(
+    "--negative",
+    type=click.Choice(["clip", "error"]),
+    default="clip",
+    show_default=True,
+    help="A negative signal yield is clipped to zero with a warning, or refused.",
+)
 @click.option("-o", "--output", default=None, help="Write the table as JSON (- for stdout).")
 @click.option(
     "--plot",
@@ -116,6 +163,7 @@ def scan_command(
     workers: int,
     scheduler: str | None,
     method: str,
+    negative: str,
     output: str | None,
     plot: Path | None,
 ) -> None:
@@ -123,17 +171,29 @@ def scan_command(
 
     Example: recast scan EXAMPLE_JETS_MET --grid grid.json --workers 2 --plot exclusion.png
     """
-    from ..likelihood.scan import scan
+    from ..analysis.bundle import locate
+    from ..io import PLOT_SUFFIXES, check_outputs
+    from ..likelihood.scan import failed_points, scan
     from ..report.limits_table import scan_table
 
+    check_outputs(
+        {"-o/--output": output, "--plot": plot},
+        # a likelihood file or region table is a file; a bundle is located (and checked)
+        inputs=[grid, Path(analysis) if Path(analysis).is_file() else locate(analysis)],
+        suffixes={"--plot": (*PLOT_SUFFIXES, "")},
+    )
     document = scan(
         analysis,
         grid,
         workers=workers,
         scheduler=scheduler,
         method=method,
+        negative=negative,
         output=output,
         plot=plot,
     )
     if output != "-":
         stdout_console().print(scan_table(document))
+    error = failed_points(document)
+    if error is not None:  # written, but a scan with failed points is not a success
+        raise error

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr, wrightomega, xlogy
+from scipy.special import log_ndtr, ndtr, wrightomega, xlogy
 
 Array = NDArray[np.float64]
 
@@ -165,10 +165,12 @@ def cls_from_qtilde(q_obs: Array, q_asimov: Array) -> tuple[Array, Array, Array,
     sq_obs, sq_asimov = np.sqrt(q_obs), np.sqrt(q_asimov)
     safe = np.where(sq_asimov > 0, sq_asimov, 1.0)
     t = np.where(sq_obs <= sq_asimov, sq_obs - sq_asimov, (q_obs - q_asimov) / (2.0 * safe))
-    clsb, clb = ndtr(-(t + sq_asimov)), ndtr(-t)
+    # in logarithms: for a deficit of many σ both tails underflow while their ratio does not
+    log_clsb, log_clb = log_ndtr(-(t + sq_asimov)), log_ndtr(-t)
+    clsb, clb = np.exp(log_clsb), np.exp(log_clb)
     t_band = -np.asarray(BAND, dtype=np.float64)  # the b-only quantiles, in pyhf's order
     expected = ndtr(-(t_band + sq_asimov[..., None])) / ndtr(-t_band)
     no_signal = sq_asimov <= 0  # nothing to test: nothing is excluded
-    cls = np.where(no_signal, 1.0, clsb / clb)
+    cls = np.where(no_signal, 1.0, np.exp(log_clsb - log_clb))
     expected = np.where(no_signal[..., None], 1.0, expected)
     return cls, np.where(no_signal, 1.0, clsb), np.where(no_signal, 1.0, clb), expected

@@ -1,6 +1,6 @@
 """How limits are written into JSON: bands with named members, and never a NaN.
 
-A CLs or limit that does not exist (no signal, a failed fit) is written as ``null`` next to a
+A CLs or limit that does not exist (no signal, a limit not found) is written as ``null`` next to a
 ``status`` that says why; JSON has no infinity, and a NaN in a results file reads as a number.
 """
 

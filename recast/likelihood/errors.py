@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import RecastError, closest
+from ..errors import ProblemsError, RecastError, closest
 
 
 class LikelihoodError(RecastError, ValueError):
@@ -50,3 +50,22 @@ class NegativeSignalError(LikelihoodError):
 
 class FitFailedError(RecastError, RuntimeError):
     """A fit did not converge with any of the starting points and bounds tried."""
+
+    exit_code = 1
+
+
+class WorkspaceValueError(ProblemsError, LikelihoodError):
+    """A workspace or patch holds yields no likelihood can be computed from (NaN, infinite,
+    absurd, negative); each problem names the channel, sample, bin and value."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(source, problems)
+        self.args = (
+            f"{self.args[0]}\nNo fit was attempted. Correct these values in the file (a yield "
+            "is finite, at most 1e10, and a bin's expected total is not negative), or ask its "
+            "authors for a corrected version.",
+        )
+
+
+class ScanIncompleteError(LikelihoodError):
+    """Some points of a scan could not be computed; the others were written."""

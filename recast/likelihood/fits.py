@@ -21,9 +21,9 @@ import numpy as np
 
 from ..errors import UsageError
 from .closed_form import BAND
-from .errors import FitFailedError
+from .errors import FitFailedError, LikelihoodError
 from .roots import bracketed_root
-from .workspace import parameter_of_interest, quiet_pyhf
+from .workspace import check_values, parameter_of_interest, quiet_pyhf
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class PyhfModel:
     data: Any
     poi: str
     low_count_bins: list[str] = field(default_factory=list)
+    #: where the model came from, for messages (a file, a patch of it)
+    source: str = "workspace"
 
 
 def build_model(
@@ -55,13 +57,20 @@ def build_model(
     import pyhf
 
     name = parameter_of_interest(spec, source, poi)
-    with quiet_pyhf():
-        workspace = pyhf.Workspace(dict(spec))
-        kwargs = {"poi_name": name}
-        if modifier_settings is not None:
-            kwargs["modifier_settings"] = dict(modifier_settings)
-        model = workspace.model(**kwargs)
-        data = workspace.data(model)
+    check_values(spec, source, poi=name)  # before pyhf: its failures name no bin
+    try:
+        with quiet_pyhf():
+            workspace = pyhf.Workspace(dict(spec))
+            kwargs = {"poi_name": name}
+            if modifier_settings is not None:
+                kwargs["modifier_settings"] = dict(modifier_settings)
+            model = workspace.model(**kwargs)
+            data = workspace.data(model)
+    except Exception as exc:  # pyhf's own checks (modifiers, measurements): no traceback
+        raise LikelihoodError(
+            f"{source}: pyhf cannot build the model ({type(exc).__name__}: {exc}); check the "
+            "workspace, e.g. with `pyhf inspect`"
+        ) from exc
     low = []
     signal_channels = {
         c["name"]
@@ -76,7 +85,7 @@ def build_model(
                 for i, n in enumerate(observation["data"])
                 if n < LOW_COUNT
             ]
-    return PyhfModel(model, data, name, low)
+    return PyhfModel(model, data, name, low, source)
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,8 @@ def hypotest(
     if method not in WORKSPACE_METHODS:
         raise UsageError(f"method {method!r} is not one of {', '.join(WORKSPACE_METHODS)}")
     chosen = "toys" if method == "toys" else "asymptotic"
+    if chosen == "toys":
+        _check_toys_supported()
     kwargs: dict[str, Any] = {"test_stat": "qtilde", "return_expected_set": True}
     if chosen == "toys":
         kwargs.update(calctype="toybased", ntoys=n_toys, track_progress=False)
@@ -140,8 +151,8 @@ def hypotest(
                 observed, expected = pyhf.infer.hypotest(
                     mu, fitted.data, fitted.model, init_pars=init, par_bounds=bounds, **kwargs
                 )
-        except (pyhf.exceptions.FailedMinimization, ValueError, FloatingPointError) as exc:
-            problems.append(f"attempt {attempt + 1}: {exc}")
+        except Exception as exc:  # pyhf, scipy or the backend: every failure is retried
+            problems.append(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")
             continue
         values = np.concatenate([np.ravel(observed), np.ravel(expected)]).astype(float)
         if not np.isfinite(values).all():
@@ -151,10 +162,25 @@ def hypotest(
             log.info("fit at %s = %g converged on attempt %d", fitted.poi, mu, attempt + 1)
         return PyhfCLs(float(values[0]), tuple(float(v) for v in values[1:]), chosen, attempt + 1)
     raise FitFailedError(
-        f"the fit at {fitted.poi} = {mu:g} failed with every starting point and bound tried ("
+        f"{fitted.source}: the fit at {fitted.poi} = {mu:g} failed with every starting point "
+        "and bound tried ("
         + "; ".join(problems)
         + "); check the workspace, e.g. with `pyhf inspect`, or give the signal more events."
     )
+
+
+def _check_toys_supported() -> None:
+    """pyhf 0.7.6's toy calculator calls ``numpy.percentile(interpolation=)``, which numpy 2.4
+    removed: every toy fit would fail with a TypeError. Refused before any fit instead."""
+    import pyhf
+
+    numpy_version = tuple(int(p) for p in np.__version__.split(".")[:2] if p.isdigit())
+    if pyhf.__version__ == "0.7.6" and numpy_version >= (2, 4):
+        raise UsageError(
+            f"pyhf {pyhf.__version__}'s toys do not run with numpy {np.__version__} (they use "
+            "numpy.percentile(interpolation=), removed in numpy 2.4): use --method asymptotic, "
+            "or install numpy<2.4 (pip install 'numpy<2.4')"
+        )
 
 
 def upper_limit(

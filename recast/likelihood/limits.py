@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import schema
+from ..errors import UsageError
 from ..io import write_json
 from .combination import asymptotics_hold, combined_cls, combined_upper_limits
 from .counting import cls, upper_limits
@@ -36,11 +37,19 @@ from .simplified import (
     clip_signal,
     region_model,
     regions_from_document,
+    report_switches,
     s95_table,
     signal_yields,
 )
 from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
-from .workspace import apply_patch, load_patches, load_workspace, signal_patch
+from .workspace import (
+    apply_patch,
+    check_values,
+    load_patches,
+    load_workspace,
+    parameter_of_interest,
+    signal_patch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +64,7 @@ def _region_limits(
         constraint=spec.constraint,
     )
     values = cls(model, 1.0, method=method)
+    report_switches([r.name for r in spec.regions], values.calculator)
     limits = upper_limits(model, method=method, alpha=alpha) if with_limits else None
     out = {}
     for i, region in enumerate(spec.regions):
@@ -67,6 +77,7 @@ def _region_limits(
             "cls": observed_and_expected(values.observed[i], values.expected[i]),
             "excluded": bool(values.observed[i] < alpha),
             "method": str(values.method[i]),
+            "calculator": str(values.calculator[i]),
             "status": "ok" if model.signal[i] > 0 else "no signal",
         }
         if limits is not None:
@@ -77,24 +88,19 @@ def _region_limits(
 
 def fitted_entry(fitted: PyhfModel, method: str, alpha: float, with_limits: bool) -> dict:
     """CLs and limits of a pyhf model; the one-bin ``exact`` calculator does not apply, so a
-    request for it falls back to ``auto``."""
+    request for it falls back to ``auto``. A fit that fails raises :class:`FitFailedError`:
+    a likelihood that cannot be computed gives no number."""
     method = "auto" if method == "exact" else method
     entry: dict[str, Any] = {"poi": fitted.poi}
-    try:
-        result = hypotest(fitted, 1.0, method=method)
-        entry.update(
-            cls=observed_and_expected(result.observed, result.expected),
-            excluded=bool(result.observed < alpha),
-            method=result.method,
-            status="ok",
-        )
-        if with_limits:
-            entry["mu_upper"] = observed_and_expected(
-                *upper_limit(fitted, method=method, alpha=alpha)
-            )
-    except FitFailedError as exc:  # reported, never a NaN
-        log.warning("%s", exc)
-        entry.update(status="failed", reason=str(exc))
+    result = hypotest(fitted, 1.0, method=method)
+    entry.update(
+        cls=observed_and_expected(result.observed, result.expected),
+        excluded=bool(result.observed < alpha),
+        method=result.method,
+        status="ok",
+    )
+    if with_limits:
+        entry["mu_upper"] = observed_and_expected(*upper_limit(fitted, method=method, alpha=alpha))
     if fitted.low_count_bins and entry.get("method") == "asymptotic":
         entry["note"] = (
             f"asymptotic formulae with few events in {', '.join(fitted.low_count_bins[:6])}"
@@ -199,12 +205,11 @@ def compute_limits(
             key = "mu_upper" if with_limits else "cls"
             best_fit = min(ok, key=lambda c: c[key]["expected"]["median"] or np.inf)
             candidates.insert(0, ("combination " + "+".join(best_fit["regions"]), best_fit))
-    if spec.workspace is not None:
+    if spec.workspace is not None:  # a failed fit raises: no verdict from a lesser likelihood
         ws = spec.workspace
         entry = fitted_entry(patched_workspace_model(spec, signal), method, alpha, with_limits)
         document["workspace"] = {"path": ws.source, **entry}
-        if entry["status"] == "ok":
-            candidates.insert(0, ("workspace", entry))
+        candidates.insert(0, ("workspace", entry))
     if candidates:
         # the most sensitive by its EXPECTED result (never the observed one), the full
         # likelihood first among equals: a workspace of some regions must not judge a signal
@@ -291,8 +296,18 @@ def limits_for_results(
     if likelihood is not None and Path(likelihood).is_file():
         spec = load_likelihood(likelihood)
     else:
-        from ..analysis.bundle import load_bundle
+        from ..analysis.bundle import available, load_bundle
 
+        recorded = document["provenance"].get("bundle", {})
+        if likelihood is None and (
+            document["analysis"] not in available() or recorded.get("shipped") is False
+        ):
+            # the bundle's path in the results is not followed: a document never picks code
+            raise UsageError(
+                f"{results}: analysis {document['analysis']!r} did not run from a shipped "
+                f"bundle (it ran from {recorded.get('path', 'a folder')}); give its bundle or "
+                "likelihood with --likelihood PATH"
+            )
         bundle = load_bundle(likelihood if likelihood is not None else document["analysis"])
         if "likelihood" not in bundle.document:
             from .errors import LikelihoodError
@@ -369,13 +384,41 @@ def limits_for_workspace(
 
         for name in patch_names:
             if name not in patches:
-                raise RegionMismatchError(str(patch), "patch", name, patches, "Check --patch-name.")
+                raise RegionMismatchError(
+                    str(patch),
+                    "the patch named",
+                    name,
+                    patches,
+                    "Give --patch-name one of those (without it, every patch is fitted).",
+                )
         patches = {name: patches[name] for name in patch_names}
-    results = []
+    # every patch is checked before any is fitted: a bad value stops the work before it starts
+    # (one patched spec at a time: a HEPData patchset holds hundreds)
     for name, operations in patches.items():
-        patched = apply_patch(background, operations, f"{patch} (patch {name!r})")
-        fitted = build_model(patched, f"{patch} (patch {name!r})", poi=poi)
-        results.append({"patch": name, **fitted_entry(fitted, method, 0.05, with_limits)})
+        source = f"{patch} (patch {name!r})"
+        spec = apply_patch(background, operations, source)
+        check_values(spec, source, poi=parameter_of_interest(spec, source, poi))
+    results, failed = [], []
+    for name, operations in patches.items():
+        source = f"{patch} (patch {name!r})"
+        fitted = build_model(apply_patch(background, operations, source), source, poi=poi)
+        try:
+            results.append({"patch": name, **fitted_entry(fitted, method, 0.05, with_limits)})
+        except FitFailedError as exc:
+            log.warning("%s; the other patches go on, but nothing will be written", exc)
+            failed.append((name, str(exc)))
+    if failed:  # no document: a file of CLs beside failures is read as complete
+        others = [n for n in patches if n not in dict(failed)]
+        raise FitFailedError(
+            f"{len(failed)} of {len(patches)} patch(es) of {patch} could not be fitted, so "
+            f"nothing was written: {'; '.join(f'{n!r}: {why}' for n, why in failed)}"
+            + (
+                f". The others can be run alone with --patch-name ({', '.join(others[:5])}"
+                f"{' ...' if len(others) > 5 else ''})."
+                if others
+                else ""
+            )
+        )
     document = {
         "schema_version": schema.CURRENT_VERSION,
         "workspace": str(workspace),

@@ -31,11 +31,9 @@ def exclusion_plot(
 ) -> Path:
     """Write the exclusion plot of a scan document to ``path`` (PNG, PDF or SVG)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # a Figure without pyplot: no backend is chosen or changed for the caller
         from matplotlib.colors import LogNorm
+        from matplotlib.figure import Figure
     except ImportError:
         raise MissingDependencyError("matplotlib", "plot", "the exclusion plot") from None
     names = list(document["parameters"])
@@ -44,11 +42,19 @@ def exclusion_plot(
         raise UsageError("an exclusion plot needs two parameters; the grid has one")
     xs = np.array([row["parameters"][x] for row in document["points"]])
     ys = np.array([row["parameters"][y] for row in document["points"]])
+    # a point whose fit failed has no CLs: it is marked, never drawn as allowed or contoured
+    failed = np.array([row.get("status") == "failed" for row in document["points"]], bool)
+    lost = xs[failed], ys[failed]
+    if failed.any():
+        kept = [row for row, bad in zip(document["points"], failed, strict=True) if not bad]
+        document = {**document, "points": kept}
+        xs, ys = xs[~failed], ys[~failed]
     if len(xs) < 3:
-        raise UsageError("an exclusion plot needs at least three grid points")
+        raise UsageError("an exclusion plot needs at least three grid points with a CLs")
     alpha = float(document.get("alpha", 0.05))
     observed = np.clip(cls_grid(document), 1e-8, 1.0)
-    figure, axes = plt.subplots(figsize=(7.0, 5.2), constrained_layout=True)
+    figure = Figure(figsize=(7.0, 5.2), constrained_layout=True)
+    axes = figure.subplots()
     shading = axes.tricontourf(
         xs,
         ys,
@@ -86,6 +92,8 @@ def exclusion_plot(
         label="excluded point",
     )
     axes.scatter(xs[~excluded], ys[~excluded], s=6, c="black", label="allowed point")
+    if lost[0].size:
+        axes.scatter(*lost, s=30, c="red", marker="x", label="failed fit (no CLs)")
     axes.set_xlabel(x)
     axes.set_ylabel(y)
     axes.set_title(title or f"CLs = {alpha:g} exclusion — {Path(str(document['likelihood'])).name}")
@@ -94,6 +102,5 @@ def exclusion_plot(
     suffix = path.suffix.lstrip(".") or "png"
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format=suffix, dpi=130)
-    plt.close(figure)
     log.info("wrote %s", path)
     return path

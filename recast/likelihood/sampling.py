@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammaln, ndtr, xlogy
+from scipy.special import gammaln, log_ndtr, logsumexp, ndtr, xlogy
 
 from .closed_form import BAND, background, profile, qtilde, qtilde_and_slope
 
@@ -68,8 +68,8 @@ class Entries:
         return self.width if self.constraint == "normal" else np.ones_like(self.width)
 
 
-def _poisson(n: Array, mean: Array) -> Array:
-    return np.exp(xlogy(n, mean) - mean - gammaln(n + 1.0))
+def _log_poisson(n: Array, mean: Array) -> Array:
+    return xlogy(n, mean) - mean - gammaln(n + 1.0)
 
 
 def _count_window(means: Array) -> tuple[int, int]:
@@ -95,8 +95,13 @@ class _Table:
             h * e.signal + background(nu, *args) for h, nu in zip((1, 0), self.nu, strict=True)
         ]
         low, high = _count_window(np.concatenate(means))
+        # a count far below (or above) every mean still needs its own, tiny, probability: the
+        # p-values of a deficit of 10σ are 1e-25 under both hypotheses, and their ratio is CLs
+        low = min(low, int(np.min(e.n_obs)))
+        high = max(high, int(np.max(e.n_obs)) + 1)
         self.counts = np.arange(low, high, dtype=np.float64)
-        self.weights = [_poisson(self.counts, m[:, None]) for m in means]  # (E, N) each
+        self.log_weights = [_log_poisson(self.counts, m[:, None]) for m in means]  # (E, N)
+        self.weights = [np.exp(w) for w in self.log_weights]
         self.w = e.aux_width
         self.step = self.w * _STEP
         self.start = self.nu[0] - _Z * self.w
@@ -130,6 +135,14 @@ class _Table:
         tail = np.where(index == 0, 1.0, np.where(index >= self.nodes, 0.0, ndtr(-z)))
         return np.einsum("ekn,en->ek", tail, self.weights[h])
 
+    def _log_survival(self, index: NDArray[np.intp], a_star: Array, h: int) -> Array:
+        """The logarithm of :meth:`_survival`: the p-value of a deficit far below every mean
+        underflows (e⁻¹⁰⁰⁰ at n = 0, b = 1000) under both hypotheses, while their ratio, CLs,
+        is ordinary."""
+        z = (a_star - self.nu[h][:, None, None]) / self.w[:, None, None]
+        log_tail = np.where(index == 0, 0.0, np.where(index >= self.nodes, -np.inf, log_ndtr(-z)))
+        return logsumexp(log_tail + self.log_weights[h][:, None, :], axis=-1)
+
     def _node(self, index: NDArray[np.intp]) -> Array:
         return self.start[:, None, None] + self.step[:, None, None] * index
 
@@ -143,8 +156,9 @@ class _Table:
         frac = np.clip((target - q_lo) / span, 0.0, 1.0)
         return self._survival(index, self._node(lo) + frac * self.step[:, None, None], h)
 
-    def survival(self, x: Array, iterations: int = 10) -> tuple[Array, Array]:
-        """P(q̃_μ ≥ x) under s+b and under b only, crossings refined by bracketed Newton steps."""
+    def log_survival(self, x: Array, iterations: int = 10) -> tuple[Array, Array]:
+        """log P(q̃_μ ≥ x) under s+b and under b only, crossings refined by bracketed Newton
+        steps."""
         index, target = self._bracket(x)
         lo, hi = np.clip(index - 1, 0, self.nodes - 1), np.clip(index, 0, self.nodes - 1)
         a_lo, a_hi = self._node(lo), self._node(hi)
@@ -163,7 +177,7 @@ class _Table:
             newton = a - (q - target) / np.where(slope > 0, slope, np.inf)
             inside = (newton > a_lo) & (newton < a_hi)
             a = np.where(inside, newton, 0.5 * (a_lo + a_hi))
-        return self._survival(index, a_hi, 0), self._survival(index, a_hi, 1)
+        return self._log_survival(index, a_hi, 0), self._log_survival(index, a_hi, 1)
 
     def quantile(self, p: Array, iterations: int = 48) -> Array:
         """The largest x with P_b(q̃_μ ≥ x) ≥ p, for ``p`` of shape (E, K)."""
@@ -209,8 +223,10 @@ def _exact_block(e: Entries, targets: NDArray[np.intp]) -> tuple[Array, Array, A
     if band.any():
         p = np.where(band, _BAND_P[np.clip(targets, 0, len(BAND) - 1)], 0.5)
         x = np.where(band, table.quantile(p), x)
-    clsb, clb = table.survival(x)
-    cls = np.clip(clsb / np.maximum(clb, 1e-300), 0.0, 1.0)
+    log_clsb, log_clb = table.log_survival(x)
+    clsb, clb = np.exp(log_clsb), np.exp(log_clb)
+    ratio = np.exp(log_clsb - np.where(np.isfinite(log_clb), log_clb, 0.0))
+    cls = np.clip(np.where(np.isfinite(log_clb), ratio, 0.0), 0.0, 1.0)
     no_signal = (e.signal <= 0)[:, None]
     return (
         np.where(no_signal, 1.0, cls),

@@ -27,8 +27,10 @@ import numpy as np
 from .. import schema
 from ..errors import InvalidDocumentError, UsageError
 from ..io import write_json
-from ..parallel import local_cluster
+from ..parallel import check_workers, local_cluster
+from ..paths import inside
 from .counting import CountingModel, median_expected_limits
+from .errors import ScanIncompleteError
 from .limits import without_regions
 from .simplified import Region, signal_yields
 from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
@@ -67,7 +69,7 @@ def grid_from_document(document: Any, source: str) -> tuple[list[str], list[Grid
             raw, where = point["yields"], f"{source} points[{i}]"
             skipped: tuple[str, ...] = ()
         elif isinstance(point.get("results"), str):
-            path = folder / point["results"]
+            path = inside(folder, point["results"], source, f"points[{i}].results")
             results = schema.load_json(path)
             schema.validate(results, "results", str(path))
             raw, where = results["yields"], str(path)
@@ -92,9 +94,16 @@ def resolve_likelihood(analysis: str | Path | LikelihoodSpec) -> LikelihoodSpec:
     """A likelihood from a bundle id or folder, a likelihood file or a region table."""
     if isinstance(analysis, LikelihoodSpec):
         return analysis
+    from ..analysis.bundle import available, is_explicit_path, load_bundle
+
     if Path(analysis).is_file():
+        if not is_explicit_path(analysis) and str(analysis) in available():
+            raise UsageError(
+                f"{analysis!r} is ambiguous: the shipped bundle {analysis} and the file "
+                f"./{analysis} of the working directory; write ./{analysis} for the file, or run "
+                "from another directory for the bundle"
+            )
         return load_likelihood(analysis)
-    from ..analysis.bundle import load_bundle
 
     bundle = load_bundle(analysis)
     if "likelihood" not in bundle.document:
@@ -159,7 +168,9 @@ def scan(
     ``client`` an existing dask ``Client``. Writes the table as JSON to ``output`` and the
     exclusion plot to ``plot`` when given.
     """
-    if workers < 1:
+    if scheduler is None and client is None:
+        check_workers(workers)  # a local cluster larger than the machine: before any work
+    elif workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
     spec = resolve_likelihood(analysis)
     parameters, points = load_grid(grid)
@@ -198,7 +209,9 @@ def scan(
         "method": method,
         "points": rows,
         "excluded": sum(bool(r["excluded"]) for r in rows),
+        "failed": sum(r["status"] == "failed" for r in rows),
     }
+    _report(rows, str(grid))
     if output is not None:
         write_json(output, document)
     if plot is not None:
@@ -206,6 +219,38 @@ def scan(
 
         exclusion_plot(document, plot)
     return document
+
+
+def _report(rows: Sequence[Mapping[str, Any]], grid: str) -> None:
+    """Log lines for points whose count switched the calculator, and for failed points."""
+    switched = [r for r in rows if str(r.get("calculator", "")).startswith("asymptotic (")]
+    if switched:
+        log.warning(
+            "%s: %d point(s) above the exact calculator's count limit used asymptotics, e.g. "
+            "%s: %s",
+            grid,
+            len(switched),
+            switched[0]["parameters"],
+            switched[0]["calculator"],
+        )
+    for row in rows:
+        if row["status"] == "failed":
+            log.error("%s: point %s failed: %s", grid, row["parameters"], row["reason"])
+
+
+def failed_points(document: Mapping[str, Any]) -> ScanIncompleteError | None:
+    """The error to raise after writing a scan whose points did not all compute, or None."""
+    failed = [r for r in document["points"] if r.get("status") == "failed"]
+    if not failed:
+        return None
+    where = ", ".join(str(r["parameters"]) for r in failed[:5]) + (
+        " ..." if len(failed) > 5 else ""
+    )
+    return ScanIncompleteError(
+        f"{document['grid']}: {len(failed)} of {len(document['points'])} point(s) could not be "
+        f"fitted ({where}); their rows say status 'failed' with the reason and carry no CLs, "
+        "the other points are complete. First reason: " + str(failed[0]["reason"])
+    )
 
 
 def cls_grid(document: Mapping[str, Any], member: str = "observed") -> np.ndarray:

@@ -15,6 +15,7 @@ ATLAS-SUSY-2018-30): ``{"signal_regions": [{"name", "observed", "background",
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 
 from .. import schema
 from ..errors import InvalidDocumentError, UsageError
-from .counting import CountingModel, upper_limits
+from .counting import MAX_EVENTS, CountingModel, implausible, upper_limits
 from .document import observed_and_expected
 from .errors import NegativeSignalError, RegionMismatchError
 
@@ -51,6 +52,22 @@ class SignalYield:
     mc_uncertainty: float = 0.0
 
 
+def _count_problem(value: Any, key: str) -> str | None:
+    """Why ``value`` cannot be the ``key`` of a region, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "missing or not a number" + ("; give the events seen" if key == "observed" else "")
+    if not math.isfinite(value) or value < 0:
+        return f"is {value!r}; it must be finite and not negative"
+    if value > MAX_EVENTS:
+        return (
+            f"is {value!r}, more events than any signal region holds (at most {MAX_EVENTS:g}); "
+            "check the units and the field"
+        )
+    if key == "observed" and float(value) != int(value):
+        return f"is {value!r}; it counts events: 0, 1, 2, ..."
+    return None
+
+
 def _region_problems(item: Any, where: str) -> list[tuple[str, str]]:
     if not isinstance(item, Mapping):
         return [
@@ -59,17 +76,15 @@ def _region_problems(item: Any, where: str) -> list[tuple[str, str]]:
     problems = []
     if not isinstance(item.get("name"), str) or not item.get("name"):
         problems.append((f"{where}.name", "missing or not a non-empty string"))
-    observed = item.get("observed")
-    if isinstance(observed, bool) or not isinstance(observed, int | float):
-        problems.append((f"{where}.observed", "missing or not a number; give the events seen"))
-    elif observed < 0 or float(observed) != int(observed):
-        problems.append((f"{where}.observed", f"is {observed!r}; it counts events: 0, 1, 2, ..."))
-    for key in ("background", "background_uncertainty"):
-        value = item.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append((f"{where}.{key}", "missing or not a number"))
-        elif not np.isfinite(value) or value < 0:
-            problems.append((f"{where}.{key}", f"is {value!r}; it must be finite and not negative"))
+    keys = ("observed", "background", "background_uncertainty")
+    for key in keys:
+        problem = _count_problem(item.get(key), key)
+        if problem is not None:
+            problems.append((f"{where}.{key}", problem))
+    if not problems:
+        why = implausible(*(float(item[key]) for key in keys))
+        if why is not None:
+            problems.append((where, why))
     return problems
 
 
@@ -143,6 +158,7 @@ def s95_table(
         constraint=constraint,
     )
     limits = upper_limits(model, method=method, alpha=alpha)
+    report_switches([r.name for r in regions], limits.calculator)
     return [
         {
             "region": region.name,
@@ -151,9 +167,22 @@ def s95_table(
             "background_uncertainty": region.background_uncertainty,
             "s95": observed_and_expected(limits.observed[i], limits.expected[i]),
             "method": str(limits.method[i]),
+            "calculator": str(limits.calculator[i]),
         }
         for i, region in enumerate(regions)
     ]
+
+
+def report_switches(names: Sequence[str], calculators: Sequence[str]) -> None:
+    """One log line per region whose count moved it from the exact calculator to asymptotics."""
+    for name, calculator in zip(names, calculators, strict=True):
+        if calculator.startswith("asymptotic ("):
+            log.warning(
+                "region %s: %s; the exact calculator's time and memory grow with the count "
+                "(see docs/limits.md)",
+                name,
+                calculator,
+            )
 
 
 def signal_yields(yields: Mapping[str, Any], source: str) -> dict[str, SignalYield]:
@@ -166,8 +195,23 @@ def signal_yields(yields: Mapping[str, Any], source: str) -> dict[str, SignalYie
         if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
             problems.append((f"yields.{name}.value", f"is {value!r}; expected a finite number"))
             continue
-        if isinstance(mc, bool) or not isinstance(mc, int | float) or not mc >= 0:
-            problems.append((f"yields.{name}.mc_uncertainty", f"is {mc!r}; expected ≥ 0"))
+        if abs(value) > MAX_EVENTS:
+            problems.append(
+                (
+                    f"yields.{name}.value",
+                    f"is {value!r} events, more than any search could see (at most "
+                    f"{MAX_EVENTS:g}); check the cross-section and luminosity units",
+                )
+            )
+            continue
+        if (
+            isinstance(mc, bool)
+            or not isinstance(mc, int | float)
+            or not 0 <= mc <= MAX_EVENTS  # False for NaN
+        ):
+            problems.append(
+                (f"yields.{name}.mc_uncertainty", f"is {mc!r}; expected ≥ 0 and finite")
+            )
             continue
         out[str(name)] = SignalYield(float(value), float(mc))
     if problems:

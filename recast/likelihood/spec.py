@@ -27,6 +27,7 @@ from typing import Any
 from .. import schema
 from ..errors import ArtefactNotFoundError, DigestMismatchError, InvalidDocumentError
 from ..io import sha256_file
+from ..paths import inside
 from .closed_form import CONSTRAINTS
 from .simplified import Region, load_regions, regions_from_document
 from .workspace import load_workspace
@@ -57,7 +58,7 @@ def _artefact(entry: Any, folder: Path, where: str, source: str) -> Path:
         entry = {"path": entry}
     if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str):
         raise InvalidDocumentError(source, [(where, 'expected {"path": ..., "sha256": ...}')])
-    path = folder / entry["path"]
+    path = inside(folder, entry["path"], source, f"{where}.path")
     if not path.is_file():
         raise ArtefactNotFoundError(f"{source}: {where}.path {entry['path']!r} does not exist")
     if "sha256" in entry and sha256_file(path) != entry["sha256"]:

@@ -18,6 +18,7 @@ import numpy as np
 from .combination import asymptotics_hold, combined_cls, combined_upper_limits
 from .counting import CountingModel, cls, upper_limits
 from .document import observed_and_expected
+from .errors import FitFailedError
 from .limits import fitted_entry, patched_workspace_model
 from .simplified import SignalYield, clip_signal
 from .spec import LikelihoodSpec, needed_regions
@@ -44,6 +45,10 @@ class _Candidate:
     limit_band: np.ndarray | None = None  # (P, 5)
     method: list[str] | None = None
     ok: np.ndarray | None = None  # (P,) bool
+    #: the calculator and why, where a count switched it from exact (one-bin regions only)
+    calculator: list[str] | None = None
+    #: per point, why its fit failed (None: it did not); a failed point gets no verdict at all
+    failed: list[str | None] | None = None
 
     def sensitivity(self) -> np.ndarray:
         """Smaller is more sensitive: the median expected limit, else the median expected CLs."""
@@ -80,6 +85,7 @@ def _best_regions(
         None if limits is None else limits.expected,
         [str(m) for m in values.method],
         signal[rows, best] > 0,
+        [str(c) for c in values.calculator],
     )
 
 
@@ -133,9 +139,12 @@ def _workspace(
         ["asymptotic"] * count,
         np.zeros(count, dtype=bool),
     )
+    cand.failed = [None] * count
     for i, (signal, _) in enumerate(clipped):
-        entry = fitted_entry(patched_workspace_model(spec, signal), method, 0.05, with_limits)
-        if entry["status"] != "ok":
+        try:
+            entry = fitted_entry(patched_workspace_model(spec, signal), method, 0.05, with_limits)
+        except FitFailedError as exc:
+            cand.failed[i] = str(exc)
             continue
         cand.ok[i] = True
         cand.cls[i] = entry["cls"]["observed"]
@@ -181,8 +190,13 @@ def scan_chunk(
         row: dict[str, Any] = {"parameters": point.parameters, "warnings": clipped[i][1]}
         if candidates and candidates[0].name[i].startswith("region "):
             row["best_expected_region"] = candidates[0].name[i].removeprefix("region ")
+        failure = next((c.failed[i] for c in candidates if c.failed and c.failed[i]), None)
+        if failure is not None:  # never a verdict from a lesser likelihood in its place
+            row.update(source=None, excluded=False, status="failed", reason=failure)
+            rows.append(row)
+            continue
         if chosen is None:
-            row.update(source=None, excluded=False, status="no signal or failed fits")
+            row.update(source=None, excluded=False, status="no signal")
             rows.append(row)
             continue
         row.update(
@@ -192,6 +206,8 @@ def scan_chunk(
             method=chosen.method[i] if chosen.method else "asymptotic",
             status="ok",
         )
+        if chosen.calculator is not None:
+            row["calculator"] = chosen.calculator[i]
         if chosen.limit is not None and chosen.limit_band is not None:
             row["mu_upper"] = observed_and_expected(chosen.limit[i], chosen.limit_band[i])
         rows.append(row)
@@ -210,6 +226,5 @@ def _pick(candidates: list[_Candidate], index: np.ndarray) -> _Candidate:
             return [values[k][i] for i, k in enumerate(index)]
         return np.stack(values)[index, rows]
 
-    return _Candidate(
-        *(take(f) for f in ("name", "cls", "expected", "limit", "limit_band", "method", "ok"))
-    )
+    fields = ("name", "cls", "expected", "limit", "limit_band", "method", "ok")
+    return _Candidate(*(take(f) for f in fields))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import math
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,7 +28,14 @@ import numpy as np
 
 from .. import schema
 from ..errors import InvalidDocumentError, closest
-from .errors import BinCountError, PatchError, RegionMismatchError, UnknownPOIError
+from .counting import MAX_EVENTS
+from .errors import (
+    BinCountError,
+    PatchError,
+    RegionMismatchError,
+    UnknownPOIError,
+    WorkspaceValueError,
+)
 from .simplified import SignalYield
 
 log = logging.getLogger(__name__)
@@ -39,10 +47,19 @@ SIGNAL_SAMPLE = "recast_signal"
 def quiet_pyhf() -> Iterator[None]:
     """pyhf 0.7.6 validates with jsonschema's deprecated RefResolver: a warning that is
     pyhf's, not ours, and says nothing to a user; fits may also take numpy through overflows
-    that are caught by checking their results. Both are silenced here, and only here."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.filterwarnings("ignore", "jsonschema.RefResolver", DeprecationWarning)
-        yield
+    that are caught by checking their results; and pyhf logs a failed minimisation as an error
+    with its traceback, which the retries here then handle. All are silenced here, and only
+    here (``--debug`` keeps pyhf's log)."""
+    pyhf_log = logging.getLogger("pyhf")
+    level = pyhf_log.level
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        pyhf_log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.filterwarnings("ignore", "jsonschema.RefResolver", DeprecationWarning)
+            yield
+    finally:
+        pyhf_log.setLevel(level)
 
 
 def _validate(spec: Any, source: str) -> None:
@@ -81,11 +98,111 @@ def _bin_counts(spec: Mapping[str, Any], source: str) -> dict[str, int]:
     return counts
 
 
+def _bad_number(value: Any) -> str | None:
+    """Why ``value`` cannot be a yield, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None  # the schema has judged the types
+    if not math.isfinite(value):
+        return "is not finite"
+    if abs(value) > MAX_EVENTS:
+        return f"exceeds {MAX_EVENTS:g} events (check the units)"
+    return None
+
+
+def _modifier_problems(modifier: Mapping[str, Any], bins: int, where: str) -> list[str]:
+    """NaN, absurd, negative or mis-shaped data of one modifier."""
+    kind, data = modifier.get("type"), modifier.get("data")
+    problems = []
+    lists = {"histosys": ("hi_data", "lo_data")}.get(str(kind), ())
+    arrays = {key: data.get(key) for key in lists} if isinstance(data, Mapping) else {}
+    if kind in ("staterror", "shapesys"):
+        arrays = {"": data}
+    for key, values in arrays.items():
+        label = f"{where}.data{'.' + key if key else ''}"
+        if not isinstance(values, list):
+            continue
+        if len(values) != bins:
+            problems.append(f"{label} has {len(values)} values but the channel has {bins} bins")
+        for k, value in enumerate(values):
+            why = _bad_number(value)
+            if why is None and kind in ("staterror", "shapesys") and value < 0:
+                why = "is a negative uncertainty"
+            if why is not None:
+                problems.append(f"{label} bin {k}: {value!r} {why}")
+    if kind == "normsys" and isinstance(data, Mapping):
+        for key in ("hi", "lo"):
+            value = data.get(key)
+            why = _bad_number(value)
+            if why is None and isinstance(value, int | float) and value <= 0:
+                why = "must be positive (a factor on the yield)"
+            if why is not None:
+                problems.append(f"{where}.data.{key}: {value!r} {why}")
+    return problems
+
+
+def value_problems(spec: Mapping[str, Any], poi: str | None = None) -> list[str]:
+    """Yields no likelihood can be computed from, by channel, sample and bin: NaN, infinite or
+    absurd values anywhere, negative observations, modifier data of the wrong length, a bin
+    whose total expected yield (without the signal, given the ``poi``) is negative, and a
+    negative signal yield, which makes the expected yield negative for large μ."""
+    problems = []
+    observed = {o.get("name"): o.get("data", []) for o in spec.get("observations", [])}
+    for i, channel in enumerate(spec.get("channels", [])):
+        name = channel.get("name")
+        bins = len(observed.get(name, []))
+        total = np.zeros(bins)
+        negative: dict[int, list[str]] = {}  # bin → the samples below zero there
+        for k, value in enumerate(observed.get(name, [])):
+            why = _bad_number(value) or (
+                "is negative" if isinstance(value, int | float) and value < 0 else None
+            )
+            if why is not None:
+                problems.append(f"observation of channel {name!r} bin {k}: {value!r} {why}")
+        for sample in channel.get("samples", []):
+            where = f"channel {name!r} (channels[{i}]), sample {sample.get('name')!r}"
+            data = sample.get("data", [])
+            signal = poi is not None and any(
+                m.get("type") == "normfactor" and m.get("name") == poi
+                for m in sample.get("modifiers", [])
+            )
+            for k, value in enumerate(data):
+                why = _bad_number(value)
+                if why is None and signal and value < 0:
+                    why = (
+                        "is a negative signal yield (the bin's expected count turns negative as "
+                        "μ grows); set it to 0"
+                    )
+                if why is not None:
+                    problems.append(f"{where}, bin {k}: {value!r} {why}")
+                elif not signal and k < bins:
+                    total[k] += value
+                    if value < 0:
+                        negative.setdefault(k, []).append(f"{sample.get('name')!r} {value:.6g}")
+            for m, modifier in enumerate(sample.get("modifiers", [])):
+                label = f"{where}, modifier {modifier.get('name')!r} (modifiers[{m}])"
+                problems += _modifier_problems(modifier, bins, label)
+        for k in np.flatnonzero(total < 0):
+            problems.append(
+                f"channel {name!r} bin {k}: the {'background ' if poi else ''}samples add up to "
+                f"{total[k]:.6g} events (negative: {', '.join(negative.get(k, []))}); an "
+                "expected yield must not be negative"
+            )
+    return problems
+
+
+def check_values(spec: Mapping[str, Any], source: str, poi: str | None = None) -> None:
+    """Raise :class:`WorkspaceValueError` with every problem of :func:`value_problems`."""
+    problems = value_problems(spec, poi)
+    if problems:
+        raise WorkspaceValueError(source, problems)
+
+
 def load_workspace(path: str | Path) -> dict[str, Any]:
     """A background-only (or full) pyhf workspace, validated."""
     spec = schema.load_json(path)
     _validate(spec, str(path))
     _bin_counts(spec, str(path))
+    check_values(spec, str(path))
     return spec
 
 
@@ -147,6 +264,7 @@ def apply_patch(
             ) from None
     _validate(spec, f"{source} (applied)")
     _bin_counts(spec, f"{source} (applied)")
+    check_values(spec, f"{source} (applied)")
     return spec
 
 

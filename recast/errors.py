@@ -160,3 +160,39 @@ def closest(name: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' hint listing the choices closest to a typo, or ''."""
     close = difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.4)
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+class PathEscapeError(RecastError, ValueError):
+    """A path named inside a document leads outside the document's folder (links resolved)."""
+
+    exit_code = 1
+
+    def __init__(self, source: str, field: str, relative: str, folder: str) -> None:
+        self.source, self.field, self.relative = source, field, relative
+        super().__init__(
+            f"{source}: {field} {relative!r} leads outside {folder} (after resolving links); a "
+            "path in a document must name a file inside the document's folder. Move the file "
+            f"into {folder} and name it relative to it, or give it on the command line"
+        )
+
+
+class BundleNameError(RecastError, ValueError):
+    """A bundle name that is not a shipped id but a folder of the working directory, or both."""
+
+
+class BundleCodeError(RecastError, ValueError):
+    """A bundle's code is not covered by its digests: changed, added, or not recorded."""
+
+    exit_code = 1
+
+
+class OutputError(RecastError, ValueError):
+    """An output cannot be written where asked: a folder, an input, an unwritable place.
+
+    Raised before any work starts where it can be foreseen, and for a write that fails at the
+    end (disk full, read-only): then nothing was written and any previous file is unchanged.
+    """
+
+
+class DuplicateInputError(UsageError):
+    """The same events were given twice: one file under two names, or identical contents."""

@@ -69,9 +69,11 @@ def build_results(
             "recast_version": __version__,
             "packages": _versions(),
             "seed": seed,
+            "bundle": bundle.provenance(),  # where it was and the digests of all its files
             "artefacts": artefacts,
             "inputs": result.inputs,
             "bad_events_skipped": result.bad_events,
+            "empty_events": result.empty_events,  # no final-state particle; kept in Σw
         },
     }
     if settings:

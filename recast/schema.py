@@ -23,6 +23,9 @@ from .errors import InvalidDocumentError, UnknownSchemaVersionError
 log = logging.getLogger(__name__)
 
 CURRENT_VERSION = "1.0.0"
+#: documents whose schema moved on: writers stamp this version, readers accept every known one
+#: (1.1.0 added ``code.files`` to bundles: the digest of every Python file)
+CURRENT_VERSIONS = {"analysis": "1.1.0"}
 BASE_URI = "https://recast-nn.org/schemas/"
 
 
@@ -38,10 +41,18 @@ def schemas_root() -> Path:
     return Path(__file__).resolve().parent.parent / "schemas"
 
 
+def current_version(kind: str) -> str:
+    """The version writers stamp on a document of ``kind``."""
+    return CURRENT_VERSIONS.get(kind, CURRENT_VERSION)
+
+
 @functools.cache
-def known_versions() -> tuple[str, ...]:
+def known_versions(kind: str | None = None) -> tuple[str, ...]:
+    """Every schema version, or those that define documents of ``kind`` (a later version
+    may define only the documents that changed)."""
     root = schemas_root()
-    return tuple(sorted(p.name for p in root.iterdir() if (p / "defs.json").is_file()))
+    versions = (p for p in root.iterdir() if (p / "defs.json").is_file())
+    return tuple(sorted(p.name for p in versions if kind is None or (p / f"{kind}.json").is_file()))
 
 
 @functools.cache
@@ -95,10 +106,10 @@ def validate(document: Any, kind: str, source: str) -> None:
     if version is None:
         raise InvalidDocumentError(
             source,
-            [("schema_version", f'missing; add "schema_version": "{CURRENT_VERSION}"')],
+            [("schema_version", f'missing; add "schema_version": "{current_version(kind)}"')],
         )
-    if version not in known_versions():
-        raise UnknownSchemaVersionError(source, version, known_versions())
+    if version not in known_versions(kind):
+        raise UnknownSchemaVersionError(source, version, known_versions(kind))
     validator = _validator(kind, version)
     problems: list[tuple[str, str]] = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):

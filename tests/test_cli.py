@@ -43,7 +43,7 @@ def run(*args: str):
 
 def test_import_with_sidecar_writes_a_card_that_checks(published, tmp_path: Path) -> None:
     onnx_path, sidecar = published
-    card_path = tmp_path / "cards" / "net.card.json"
+    card_path = tmp_path / "net.card.json"  # a card names files inside its own folder
     result = run(
         "card",
         "import",

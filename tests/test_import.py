@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from onnx import TensorProto, helper
 from recast.errors import (
     ArtefactNotFoundError,
     ImportFormatError,
+    PathEscapeError,
     SidecarMismatchError,
     UsageError,
 )
@@ -212,11 +214,22 @@ def test_form1_scores_match_hand_computation(form1: Any, tmp_path: Path) -> None
 
 def test_written_card_passes_the_full_check(form1: Any, tmp_path: Path) -> None:
     onnx_path, sidecar, _ = form1
-    card_path = tmp_path / "out" / "net.card.json"
+    card_path = tmp_path / "net.card.json"
     write_imported_card(import_network(onnx_path, sidecar, card_path=card_path), card_path)
     report = check_card(card_path)
     assert report.card.name == "net"
-    assert NetworkCard.load(card_path).document["files"][0]["path"] == "../net.onnx"
+    assert NetworkCard.load(card_path).document["files"][0]["path"] == "net.onnx"
+
+
+def test_a_card_naming_a_file_outside_its_folder_is_not_written(form1: Any, tmp_path: Path) -> None:
+    """A card names its files inside its own folder: one in out/ cannot name ../net.onnx."""
+    onnx_path, sidecar, _ = form1
+    card_path = tmp_path / "out" / "net.card.json"
+    doc = import_network(onnx_path, sidecar, card_path=card_path)
+    assert doc["files"][0]["path"] == "../net.onnx"
+    with pytest.raises(PathEscapeError, match=r"files\[0\]\.path '\.\./net\.onnx' leads outside"):
+        write_imported_card(doc, card_path)
+    assert not card_path.exists()
 
 
 def test_writing_elsewhere_than_announced_is_refused(form1: Any, tmp_path: Path) -> None:
@@ -775,7 +788,8 @@ def higp_events(sidecar: Mapping[str, Any], n: int = 200) -> ak.Array:
 def test_higp_anchor_and_both_conventions_agree(
     data: Path, tmp_path: Path, kind: str, fold: str
 ) -> None:
-    onnx_path = data / (HIGP.format(kind, fold) + ".onnx")
+    # a card names its files inside its folder: the network is copied beside the cards
+    onnx_path = Path(shutil.copy(data / (HIGP.format(kind, fold) + ".onnx"), tmp_path))
     sidecar_path = data / (HIGP.format(kind, fold) + "_variables.json")
     sidecar = json.loads(sidecar_path.read_text())
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
@@ -844,12 +858,17 @@ def test_higp_folds_in_one_card_by_both_routes(data: Path, tmp_path: Path, kind:
     stem = {fold: data / HIGP.format(kind, fold) for fold in ("even", "odd")}
     if not all(Path(f"{s}.onnx").is_file() for s in stem.values()):
         pytest.skip(f"ATLAS-HIGP-2024-32 {kind} networks not found under {data}")
+    # a card names its files inside its folder: the networks are copied beside the cards
+    for route in ("sidecar", "metadata"):
+        (tmp_path / route).mkdir()
+        for s in stem.values():
+            shutil.copy(f"{s}.onnx", tmp_path / route)
     sidecars = {f: json.loads(Path(f"{s}_variables.json").read_text()) for f, s in stem.items()}
     cards = {}
     for route in ("sidecar", "metadata"):
         folds = [
             FoldFile(
-                f"{stem[fold]}.onnx",
+                tmp_path / route / f"{stem[fold].name}.onnx",
                 remainder,
                 f"{stem[fold]}_variables.json" if route == "sidecar" else None,
             )

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from recast import schema
 from recast.analysis import runner
-from recast.analysis.bundle import available
+from recast.analysis.bundle import available, stamp_bundle
 from recast.analysis.normalise import generator_cross_section, parse_cross_section
 from recast.analysis.run import recast_run
 from recast.analysis.runner import Chain, ChainOptions, RemoteError
@@ -150,6 +150,7 @@ def broken_bundle(tmp_path: Path) -> Path:
         1,
     )
     code.write_text(text)
+    stamp_bundle(folder)  # the edit is recorded, or the bundle's code would be refused
     return folder
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from recast import schema
+from recast.analysis.bundle import stamp_code
 from recast.errors import RecastError
 from recast.io import sha256_file, write_json
 
@@ -312,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(HERE / "likelihood" / "hepdata_channels.json", hepdata_channels(list(regions())))
     paths = ["detector.json", *(f"networks/{n}.card.json" for n in CARDS)]
     digests = {p: sha256_file(HERE / p) for p in paths}
-    document = analysis(digests, published["signal_regions"])
+    document = stamp_code(HERE, analysis(digests, published["signal_regions"]))
     write_json(HERE / "analysis.json", document)
     try:
         schema.validate(document, "analysis", str(HERE / "analysis.json"))

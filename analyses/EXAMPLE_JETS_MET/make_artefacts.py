@@ -22,6 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from recast.analysis.bundle import stamp_code
 from recast.io import sha256_file, write_json
 
 HERE = Path(__file__).resolve().parent
@@ -217,6 +218,7 @@ def _record(document: dict[str, Any], cutflows: list[Path] | None) -> None:
         document["cutflows"] = [
             {"path": str(p.relative_to(HERE)), "sha256": sha256_file(p)} for p in cutflows
         ]
+    document.update(stamp_code(HERE, document))  # and the digest of every Python file
     write_json(HERE / "analysis.json", document)
 
 

@@ -1,32 +1,56 @@
 """Analysis bundles: ``analyses/<ID>/`` with ``analysis.json``, the code, networks and cutflows.
 
-A bundle is found by id among the bundles shipped with the package, or by a folder path.
-Loading validates ``analysis.json``, verifies every artefact's sha256, imports the analysis
-class, and checks that the published cutflows name only cuts of their region.
+A bundle is code: loading one imports its Python files. So a bundle is named either by the id
+of a bundle shipped with the package or by an explicit path (``./X``, ``dir/X``, ``/abs/X``),
+never by a folder that happens to be in the working directory; a bare name that is both is
+refused, listing both. Every file a bundle names stays inside its folder
+(:func:`recast.paths.inside`), every artefact is verified by its sha256, and so is every
+Python file (``code.files``, schema 1.1.0) before any of it is imported. Loading also checks
+that the published cutflows name only cuts of their region.
 """
 
 from __future__ import annotations
 
 import importlib.resources
-import importlib.util
 import logging
-import sys
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from .. import schema
 from ..errors import (
     ArtefactNotFoundError,
+    BundleNameError,
     DigestMismatchError,
     ProblemsError,
     RecastError,
     closest,
 )
 from ..io import sha256_file
+from ..paths import inside
 from .base import Analysis, AnalysisDefinitionError
+from .code import code_problems, import_file, python_files, stamp_code, verified_code
+
+__all__ = [  # import_file, python_files and stamp_code are code's, imported from here too
+    "Bundle",
+    "BundleCheckError",
+    "BundleNotFoundError",
+    "available",
+    "bundles_root",
+    "check_bundle",
+    "import_file",
+    "is_explicit_path",
+    "is_shipped",
+    "list_bundles",
+    "load_bundle",
+    "locate",
+    "python_files",
+    "read_document",
+    "stamp_bundle",
+    "stamp_code",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +79,55 @@ def available() -> dict[str, Path]:
     return {p.name: p for p in sorted(root.iterdir()) if (p / "analysis.json").is_file()}
 
 
+def is_explicit_path(name: str | Path) -> bool:
+    """A path, not an id: a Path object, or text with a separator or starting with '.'."""
+    if isinstance(name, Path):
+        return True
+    separators = [s for s in (os.sep, os.altsep, "/") if s]
+    return name.startswith((".", "~")) or any(s in name for s in separators)
+
+
+def is_shipped(folder: Path) -> bool:
+    """Whether ``folder`` is one of the bundles shipped with the package."""
+    return folder.resolve().parent == bundles_root().resolve()
+
+
 def locate(id_or_path: str | Path) -> Path:
-    """A bundle folder from a shipped id or a path."""
-    path = Path(id_or_path)
-    if (path / "analysis.json").is_file():
-        return path
+    """A bundle folder from a shipped id or an explicit path (as given).
+
+    A bare name is a shipped id only: a folder of that name in the working directory is
+    refused (``./NAME`` names it), and so is a name that is both, with both listed.
+    """
     shipped = available()
-    if str(id_or_path) in shipped:
-        return shipped[str(id_or_path)]
+    listing = f"shipped bundles: {', '.join(shipped) or 'none'}"
+    if is_explicit_path(id_or_path):
+        path = Path(id_or_path).expanduser()
+        if (path / "analysis.json").is_file():
+            return path
+        raise BundleNotFoundError(
+            f"{id_or_path}: not a bundle folder (no analysis.json in it); give the folder that "
+            f"holds analysis.json, or the id of a shipped bundle ({listing})"
+        )
+    name = str(id_or_path)
+    here = (Path(name) / "analysis.json").is_file()
+    if name in shipped and here:
+        raise BundleNameError(
+            f"bundle {name!r} is ambiguous: it is the shipped bundle {shipped[name]} and also the "
+            f"folder ./{name} of the working directory. A bundle is code, so recast will not "
+            f"guess: write ./{name} for the folder, or {shipped[name]} (or run from another "
+            "directory) for the shipped bundle"
+        )
+    if name in shipped:
+        return shipped[name].resolve()
+    if here:
+        raise BundleNameError(
+            f"bundle {name!r}: no shipped bundle has this id, but the working directory has a "
+            f"folder of that name. A bare name means a shipped bundle only (a bundle is code); "
+            f"write ./{name} to use the folder ({listing})"
+        )
     raise BundleNotFoundError(
-        f"no analysis bundle {str(id_or_path)!r}: not a folder with analysis.json, nor a shipped "
-        f"bundle (shipped: {', '.join(shipped) or 'none'}).{closest(str(id_or_path), shipped)}"
+        f"no analysis bundle {name!r}: not a shipped bundle ({listing}); give a bundle folder "
+        f"by its path (e.g. ./{name}).{closest(name, shipped)}"
     )
 
 
@@ -77,6 +139,10 @@ class Bundle:
     document: dict[str, Any]
     analysis_class: type[Analysis]
     cutflows: list[dict[str, Any]] = field(default_factory=list)
+    #: every Python file of the bundle (relative path → sha256), as verified before import
+    code_digests: dict[str, str] = field(default_factory=dict)
+    #: sha256 of analysis.json when it was loaded
+    document_sha256: str = ""
 
     @property
     def id(self) -> str:
@@ -90,11 +156,32 @@ class Bundle:
     def status(self) -> str:
         return str(self.document["status"]["state"])
 
-    def path(self, relative: str) -> Path:
-        return self.folder / relative
+    @property
+    def shipped(self) -> bool:
+        return is_shipped(self.folder)
+
+    def path(self, relative: str, field: str = "path") -> Path:
+        """A file the bundle names, refused if it leaves the bundle's folder."""
+        return inside(self.folder, relative, self.folder / "analysis.json", field)
 
     def network_cards(self) -> dict[str, Path]:
-        return {name: self.path(a["path"]) for name, a in self.document.get("networks", {}).items()}
+        return {
+            name: self.path(a["path"], f"networks.{name}.path")
+            for name, a in self.document.get("networks", {}).items()
+        }
+
+    def provenance(self) -> dict[str, Any]:
+        """What a results document records of the bundle: where it was, whether it is
+        shipped, and the digests of analysis.json, of its artefacts and of its code."""
+        files = {str(a["path"]): str(a["sha256"]) for _, a in _artefacts(self.document)}
+        files.update(self.code_digests)
+        return {
+            "id": self.id,
+            "path": str(self.folder.resolve()),
+            "shipped": self.shipped,
+            "sha256": self.document_sha256,
+            "files": dict(sorted(files.items())),
+        }
 
     def published(
         self, region: str | None = None, benchmark: str | None = None
@@ -115,27 +202,42 @@ def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
         yield f"networks.{name}", artefact
     for i, artefact in enumerate(document.get("cutflows", [])):
         yield f"cutflows[{i}]", artefact
+    likelihood = document.get("likelihood", {})
+    for name in ("regions_file", "workspace"):  # a bare path (no digest) is checked on use
+        entry = likelihood.get(name)
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) and "sha256" in entry:
+            yield f"likelihood.{name}", entry
 
 
-def import_file(module_name: str, path: Path, *, reuse: bool = False) -> ModuleType:
-    """Execute the Python file ``path`` as the module ``module_name``, registered in
-    ``sys.modules`` (Dask workers unpickle a bundle's classes by module name). With ``reuse``
-    a module already imported under that name is returned as it is: how a bundle's files
-    import their siblings, and scripts and tests import a bundle's files."""
-    if reuse and module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+def stamp_bundle(path: str | Path) -> dict[str, str]:
+    """Record the digest of every Python file of the bundle folder ``path`` in its
+    ``analysis.json`` (written atomically); the artefacts' digests are left as they are, and
+    must already match. Returns the code digests recorded."""
+    from ..io import write_json
+
+    folder, document = read_document(Path(path))
+    problems = _digest_problems(folder, document)
+    if problems:
+        raise BundleCheckError(str(folder / "analysis.json"), problems)
+    inside(folder, document["code"]["module"], folder / "analysis.json", "code.module")
+    stamped = stamp_code(folder, document)
+    schema.validate(stamped, "analysis", str(folder / "analysis.json"))
+    write_json(folder / "analysis.json", stamped)
+    return dict(stamped["code"]["files"])
 
 
-def _import_class(folder: Path, code: dict[str, str], source: str) -> type[Analysis]:
-    module_path = folder / code["module"]
+def _import_class(folder: Path, code: dict[str, Any], source: str) -> type[Analysis]:
+    module_path = inside(folder, code["module"], source, "code.module")
     if not module_path.is_file():
         raise ArtefactNotFoundError(f"{source}: code.module {code['module']!r} does not exist")
+    if is_shipped(folder):
+        log.info("importing the code of the shipped bundle %s", folder.name)
+    else:  # a bundle is code: say whose code runs
+        log.warning(
+            "importing the code of bundle %s from %s: a bundle is code, use only bundles you trust",
+            folder.name,
+            folder.resolve(),
+        )
     module = import_file(f"recast_bundle_{folder.name}", module_path)
     cls = getattr(module, code["class"], None)
     if not (isinstance(cls, type) and issubclass(cls, Analysis)):
@@ -194,8 +296,13 @@ def read_document(id_or_path: str | Path) -> tuple[Path, dict[str, Any]]:
 
 def _digest_problems(folder: Path, document: dict[str, Any]) -> list[str]:
     problems = []
+    source = folder / "analysis.json"
     for where, artefact in _artefacts(document):
-        path = folder / artefact["path"]
+        try:
+            path = inside(folder, artefact["path"], source, f"{where}.path")
+        except RecastError as exc:
+            problems.append(str(exc))
+            continue
         if not path.is_file():
             problems.append(f"{where}.path {artefact['path']!r} does not exist")
         elif (actual := sha256_file(path)) != artefact["sha256"]:
@@ -207,12 +314,21 @@ def _digest_problems(folder: Path, document: dict[str, Any]) -> list[str]:
 
 
 def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
-    """Load and validate a bundle; raise on the first kind of problem (check_bundle: all)."""
+    """Load and validate a bundle; raise on the first kind of problem (check_bundle: all).
+
+    The code's digests are verified whatever ``verify`` says (it skips the artefacts' only):
+    no code is imported that differs from what ``analysis.json`` declares.
+    """
     folder, document = read_document(id_or_path)
     source = str(folder / "analysis.json")
+    document_sha256 = sha256_file(folder / "analysis.json")
+    paths = {
+        where: inside(folder, artefact["path"], source, f"{where}.path")
+        for where, artefact in _artefacts(document)
+    }
     if verify:
         for where, artefact in _artefacts(document):
-            path = folder / artefact["path"]
+            path = paths[where]
             if not path.is_file():
                 raise ArtefactNotFoundError(
                     f"{source}: {where}.path {artefact['path']!r} is missing"
@@ -222,14 +338,15 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
                 raise DigestMismatchError(
                     str(path), artefact["sha256"], actual, f"{where}.sha256 of {source}"
                 )
+    code = verified_code(folder, document)
     cls = _import_class(folder, document["code"], source)
     cutflows = []
-    for artefact in document.get("cutflows", []):
-        path = folder / artefact["path"]
+    for i, _ in enumerate(document.get("cutflows", [])):
+        path = paths[f"cutflows[{i}]"]
         cutflow = schema.load_json(path)
         schema.validate(cutflow, "cutflow", str(path))
         cutflows.append(cutflow)
-    bundle = Bundle(folder, document, cls, cutflows)
+    bundle = Bundle(folder, document, cls, cutflows, code, document_sha256)
     from .settings import region_problems
 
     problems = _cutflow_problems(document, bundle.regions, cutflows) + region_problems(document)
@@ -239,7 +356,8 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
 
 
 def check_bundle(id_or_path: str | Path) -> list[str]:
-    """Everything in a bundle: schemas, digests, detector, networks, cuts, published cutflows.
+    """Everything in a bundle: schemas, digests (artefacts and code), paths, detector,
+    networks, cuts, published cutflows. Its code is imported only once its digests match.
 
     Returns what was verified; raises :class:`BundleCheckError` listing every problem.
     """
@@ -251,18 +369,29 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
     source = str(folder / "analysis.json")
     checked: list[str] = [f"{source}: valid analysis document"]
     problems = _digest_problems(folder, document)
-    if problems:  # nothing else can be trusted
+    try:
+        problems += code_problems(folder, document)
+    except RecastError as exc:
+        problems.append(str(exc))
+    if problems:  # nothing else can be trusted, and no code is run
         raise BundleCheckError(source, problems)
     checked.append(f"{len(list(_artefacts(document)))} artefact digest(s) match")
+    checked.append(
+        f"{len(document['code']['files'])} Python file(s) match code.files; no other in the bundle"
+    )
+
+    def artefact_path(where: str, artefact: dict[str, Any]) -> Path:
+        return inside(folder, artefact["path"], source, f"{where}.path")
+
     if "detector" in document:
         try:
-            detector = load_detector(folder / document["detector"]["path"])
+            detector = load_detector(artefact_path("detector", document["detector"]))
             checked.append(f"detector {detector.name!r}: valid, its maps verified and loaded")
         except RecastError as exc:
             problems.append(f"detector: {exc}")
     for name, artefact in document.get("detectors", {}).items():  # --detector NAME
         try:
-            detector = load_detector(folder / artefact["path"])
+            detector = load_detector(artefact_path(f"detectors.{name}", artefact))
             checked.append(
                 f"detectors.{name} ({artefact['path']}, {detector.name!r}): valid, its maps "
                 "verified and loaded"
@@ -271,7 +400,7 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
             problems.append(f"detectors.{name} ({artefact['path']}): {exc}")
     for name, artefact in document.get("networks", {}).items():
         try:
-            report = check_card(folder / artefact["path"])
+            report = check_card(artefact_path(f"networks.{name}", artefact))
         except RecastError as exc:
             problems.append(f"network {name!r}: {exc}")
             continue
@@ -287,6 +416,7 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
     problems += region_problems(document)
     regions = {name: list(r["cuts"]) for name, r in document["regions"].items()}
     try:
+        verified_code(folder, document)
         cls = _import_class(folder, document["code"], source)
         cls(regions)
         checked.append(f"{cls.__name__}: every region's cuts are declared")
@@ -295,8 +425,9 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
     cutflows = []
     for i, artefact in enumerate(document.get("cutflows", [])):
         try:
-            cutflow = schema.load_json(folder / artefact["path"])
-            schema.validate(cutflow, "cutflow", str(folder / artefact["path"]))
+            path = artefact_path(f"cutflows[{i}]", artefact)
+            cutflow = schema.load_json(path)
+            schema.validate(cutflow, "cutflow", str(path))
             cutflows.append(cutflow)
         except RecastError as exc:
             problems.append(f"cutflows[{i}]: {exc}")

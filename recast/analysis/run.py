@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from .. import __version__
 from ..cutflow import compare
 from ..errors import UsageError, closest
-from ..io import write_json
+from ..events.inputs import refuse_duplicates
+from ..io import PLOT_SUFFIXES, check_outputs, write_json
+from ..parallel import check_workers
 from .bundle import Bundle, load_bundle
 from .normalise import check_luminosity, normalisation, parse_cross_section
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
@@ -74,6 +76,7 @@ def _units(
     for path in events:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such event file")
+    refuse_duplicates(events)  # before any event is read: no sample counted twice
     return units_for(events, workers)
 
 
@@ -92,6 +95,7 @@ def execute(
     options: Mapping[str, Any] | None = None,
     detector: str | Path | None = None,
     progress: Progress | None = None,
+    cross_section_given: bool = False,
 ) -> tuple[UnitResult, dict[str, Any]]:
     """Run the chain of ``bundle`` over all inputs: the merged, unnormalised result and the
     run's settings (option values, regions skipped for want of a network, network files used,
@@ -99,10 +103,14 @@ def execute(
 
     ``detector`` is a name from the bundle's ``detectors`` (or ``default``), or the path of a
     detector description file; None uses the bundle's ``detector``.
+    ``cross_section_given``: the caller normalises with its own cross-section, so the one
+    the event files state is not used, and one that is ≤ 0 or NaN is only warned about.
     """
     if chunk_size < 1:
         raise UsageError(f"--chunk-size must be positive, not {chunk_size}")
-    if workers < 1:
+    if scheduler is None:
+        check_workers(workers)  # a local cluster larger than the machine: before any work
+    elif workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
     values = option_values(bundle, options or {})
     chosen = choose_detector(bundle, detector)  # an unknown name or a bad file: before any event
@@ -118,13 +126,15 @@ def execute(
         )
     units = _units(events, pythia_slha, n_events, seed, workers)
     chain_options = ChainOptions(
-        str(bundle.folder),
+        str(bundle.folder.resolve()),  # workers load it by path, wherever they run
         seed=seed,
         chunk_size=chunk_size,
         skip_bad=skip_bad,
         networks=tuple(sorted(files.items())),
         options=tuple(sorted(values.items())),
         detector="" if chosen is None else str(chosen.path),
+        sqrt_s_gev=float(bundle.document["sqrt_s"]) * 1000.0,
+        file_cross_sections=not cross_section_given,
     )
     result = run_units(units, chain_options, workers, scheduler, progress, bundle)
     settings = {
@@ -166,19 +176,45 @@ def recast_run(
     (a name from the bundle's ``detectors``, ``default``, or a detector description file),
     ``progress``.
     ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
-    generator's own cross-section from the events. ``output`` (``-`` for stdout) is written
-    only once the whole run succeeded.
+    generator's own cross-section from the events. ``output`` (``-`` for stdout) is checked
+    before any event is read (:func:`recast.io.check_output`: not an input, not a folder,
+    writable) and written only once the whole run succeeded.
     """
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
-    result, settings = execute(bundle, events, **run)
+    check_outputs({"-o/--output": output}, inputs=_inputs(bundle, events, run))
+    check_likelihood(bundle)
+    result, settings = execute(bundle, events, cross_section_given=cross_section is not None, **run)
     document = results_document(
         bundle, result, settings, cross_section, lumi, seed=run.get("seed", DEFAULT_SEED)
     )
     if output is not None:
         write_json(output, document)
     return document
+
+
+def check_likelihood(bundle: Bundle) -> None:
+    """Read the bundle's likelihood (regions, workspace values) before any event: a likelihood
+    that cannot be used would otherwise fail only after the whole run."""
+    if "likelihood" in bundle.document:
+        from ..likelihood.spec import likelihood_from_document
+
+        likelihood_from_document(
+            bundle.document["likelihood"], bundle.folder, str(bundle.folder / "analysis.json")
+        )
+
+
+def _inputs(bundle: Bundle, events: Sequence[str | Path], run: RunOptions) -> list[str | Path]:
+    """Every file a run reads, which no output may replace: the bundle's folder included."""
+    detector = run.get("detector")
+    return [
+        bundle.folder,
+        *events,
+        *(run.get("networks") or {}).values(),
+        *([run.get("pythia_slha")] if run.get("pythia_slha") else []),
+        *([detector] if detector is not None and Path(detector).exists() else []),
+    ]
 
 
 def results_document(
@@ -232,8 +268,14 @@ def recast_validate(
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
-    published_cutflows(bundle, benchmark)  # an unknown benchmark fails before any event
-    result, settings = execute(bundle, events, **run)
+    published = published_cutflows(bundle, benchmark)  # an unknown one fails before any event
+    check_outputs(
+        {"-o/--output": output, "--plot": plot},
+        inputs=_inputs(bundle, events, run),
+        suffixes={"--plot": (*PLOT_SUFFIXES, "")},
+    )
+    given = cross_section is not None or "cross_section_pb" in published[0]["benchmark"]
+    result, settings = execute(bundle, events, cross_section_given=given, **run)
     verdict = validation_verdict(
         bundle, result, settings, benchmark, cross_section, lumi, seed=run.get("seed", DEFAULT_SEED)
     )
@@ -306,6 +348,7 @@ def validation_verdict(
         "provenance": {
             "recast_version": __version__,
             "seed": seed,
+            "bundle": bundle.provenance(),  # where it was and the digests of all its files
             "options": settings["options"],
             **({"detector": settings["detector"]} if "detector" in settings else {}),
             "inputs": result.inputs,

@@ -25,10 +25,11 @@ import numpy as np
 
 from ..cutflow import Cutflow
 from ..errors import RecastError, UsageError
+from ..events.sanity import checked_cross_sections, checked_sqrt_s
 from ..events.seeds import MAX_SEED, derived_seed
 from ..exactsum import exact_sum, to_float
 from .base import Analysis, SelectionError
-from .bundle import Bundle, load_bundle
+from .bundle import Bundle, load_bundle, read_document
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class UnitResult:
     seconds: float = 0.0
     inputs: list[dict[str, Any]] = field(default_factory=list)
     generation: list[dict[str, Any]] = field(default_factory=list)
+    #: events without any final-state particle (kept: they count in Σw and pass no cut)
+    empty_events: int = 0
 
     @property
     def sum_weights(self) -> float:
@@ -95,6 +98,7 @@ class UnitResult:
             self.seconds + other.seconds,
             _merge_inputs(self.inputs, other.inputs),
             self.generation + other.generation,
+            self.empty_events + other.empty_events,
         )
 
 
@@ -128,6 +132,11 @@ class ChainOptions:
     #: the detector description to load instead of the bundle's ``detector`` (``--detector``,
     #: resolved to a file by recast.analysis.settings.choose_detector); "" for the default
     detector: str = ""
+    #: the bundle's √s in GeV: event files whose beams disagree are refused (None: no check)
+    sqrt_s_gev: float | None = None
+    #: the inputs' own cross-sections are used, so one that is ≤ 0 or NaN is refused (False:
+    #: the user gave one, and the files' are only warned about)
+    file_cross_sections: bool = True
 
 
 class Chain:
@@ -172,7 +181,8 @@ def chain_config(options: ChainOptions) -> Any:
     """The object options of the run's bundle."""
     from ..objects import ObjectConfig
 
-    return ObjectConfig(**load_bundle(options.bundle, verify=False).document.get("objects", {}))
+    _, document = read_document(options.bundle)  # the settings only: no code is imported
+    return ObjectConfig(**document.get("objects", {}))
 
 
 def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterator[ak.Array]:
@@ -184,22 +194,29 @@ def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterat
             unit.path,
             chunk_size=options.chunk_size,
             skip_bad=options.skip_bad,
+            expected_sqrt_s=options.sqrt_s_gev,
+            cross_sections=options.file_cross_sections,
             **({} if unit.byte_range is None else {"byte_range": unit.byte_range}),
         )
         yield from reader
         result.bad_events += reader.n_bad
+        result.empty_events += reader.empty_events
     elif unit.kind == "cache":
         from ..events.cache import read_cache, read_cache_header
         from ..objects.cache import check_config
 
         check_config(unit.path, read_cache_header(unit.path).extra, chain_config(options))
-        yield from read_cache(unit.path)
+        for chunk in read_cache(unit.path):
+            chunk = checked_sqrt_s(chunk, unit.path, options.sqrt_s_gev)
+            yield checked_cross_sections(chunk, unit.path, options.file_cross_sections)
     elif unit.kind == "pythia":
         from ..events.pythia import generate
 
         for chunk in generate(unit.path, unit.n_events, unit.seed, options.chunk_size):
             numbers = chunk["event_number"] + unit.first_event  # distinct across blocks
-            yield ak.with_field(chunk, numbers, "event_number")
+            chunk = checked_sqrt_s(ak.with_field(chunk, numbers, "event_number"), unit.label,
+                                   options.sqrt_s_gev)  # fmt: skip
+            yield checked_cross_sections(chunk, unit.label, options.file_cross_sections)
     else:
         raise UsageError(f"unknown work unit kind {unit.kind!r}")
 
@@ -338,6 +355,13 @@ def run_units(
         from ..errors import EventFileError
 
         raise EventFileError(f"{', '.join(empty)}: no readable events")
+    if total.events and total.empty_events == total.events:  # a file read in byte ranges
+        from ..errors import EventFileError
+
+        raise EventFileError(
+            f"{', '.join(e['path'] for e in total.inputs)}: none of the {total.events} "
+            "event(s) has a final-state particle (status 1): nothing to select"
+        )
     return total
 
 

@@ -217,16 +217,15 @@ def choose_detector(bundle: Bundle, choice: str | Path | None) -> DetectorChoice
         artefact = document["detector"]
         return DetectorChoice(
             DEFAULT_DETECTOR,
-            bundle.path(artefact["path"]).resolve(),
+            bundle.path(artefact["path"], "detector.path").resolve(),
             artefact["sha256"],
             artefact["path"],
         )
     if isinstance(choice, str) and choice in alternatives:
         # its digest was verified when the bundle was loaded
         artefact = alternatives[choice]
-        return DetectorChoice(
-            choice, bundle.path(artefact["path"]).resolve(), artefact["sha256"], artefact["path"]
-        )
+        path = bundle.path(artefact["path"], f"detectors.{choice}.path")
+        return DetectorChoice(choice, path.resolve(), artefact["sha256"], artefact["path"])
     path = Path(choice).expanduser()
     if not path.is_file():
         names = detector_names(bundle)

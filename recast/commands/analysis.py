@@ -59,6 +59,7 @@ def bundle() -> None:
 def bundle_check(analysis: str) -> None:
     """Verify a bundle: schemas, digests, network cards, cuts and published cutflow names.
 
+    Its code is imported (run) only once every file matches its digest in analysis.json.
     Example: recast bundle check analyses/MY_ANALYSIS
     """
     from ..analysis.bundle import check_bundle
@@ -66,6 +67,22 @@ def bundle_check(analysis: str) -> None:
     for line in check_bundle(analysis):
         click.echo(f"ok  {line}")
     click.echo(f"{analysis}: bundle passes every check")
+
+
+@bundle.command("stamp")
+@click.argument("folder", metavar="FOLDER", type=click.Path(file_okay=False, path_type=Path))
+@reports_errors
+def bundle_stamp(folder: Path) -> None:
+    """Record the sha256 of every Python file of a bundle in its analysis.json (code.files).
+
+    Read the code first: a bundle is code, and its digests say only that it has not changed
+    since it was stamped. Example: recast bundle stamp analyses/MY_ANALYSIS
+    """
+    from ..analysis.bundle import stamp_bundle
+
+    for relative, digest in stamp_bundle(folder).items():
+        click.echo(f"{digest}  {relative}")
+    click.echo(f"{folder / 'analysis.json'}: code.files recorded")
 
 
 #: the options of every run, handed to the command as one ``run`` argument: the keywords of
@@ -184,6 +201,9 @@ def run_command(
     run: dict[str, Any],
 ) -> None:
     """Recast ANALYSIS on truth-level EVENTS: yields and cutflows of every region at σ × L.
+
+    ANALYSIS is a shipped id (recast list) or a bundle folder by path (./MY_ANALYSIS): a
+    bundle is code, so a bare name never means a folder of the working directory.
 
     EVENTS are HepMC3 files (plain or compressed) or Parquet caches, one work unit each;
     or, with --pythia-slha, events generated in process. The results JSON is written only

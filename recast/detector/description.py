@@ -49,6 +49,7 @@ from ..errors import (
     closest,
 )
 from ..io import sha256_file
+from ..paths import inside
 from . import smearing
 from .smearing import FlatObjects, SmearingDefinitionError, SmearingStep
 from .truth_tagging import tag_count_distribution
@@ -346,7 +347,8 @@ class _Builder:
         return tuple(out)
 
     def _map(self, spec: Mapping[str, Any], where: str, **extra: Any) -> MapUse:
-        return MapUse(where, self.source.parent / spec["map"], spec["mode"], None, **extra)
+        path = inside(self.source.parent, spec["map"], self.source, f"{where}.map")
+        return MapUse(where, path, spec["mode"], None, **extra)
 
     def _object(self, name: str, spec: Mapping[str, Any]) -> ObjectDetector:
         where = f"objects.{name}"

@@ -14,7 +14,6 @@ and its ONNX files are verified on load.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from ..errors import ArtefactNotFoundError, DigestMismatchError, MissingCollectionError, closest
 from ..io import sha256_file
+from ..paths import inside
 from ..preserve.card import NetworkCard
 from ..preserve.session import NetworkSession
 from .context import CONTEXT_FIELDS
@@ -76,7 +76,7 @@ class _CardMap(EfficiencyMap):
 
     def _load_card(self) -> NetworkCard:
         reference = self.document["network"]
-        path = Path(os.path.normpath(self.source.resolve().parent / reference["card"]))
+        path = inside(self.source.resolve().parent, reference["card"], self.source, "network.card")
         if not path.is_file():
             raise ArtefactNotFoundError(
                 f"{path}: no such file, named by network.card of {self.source}; put the card "

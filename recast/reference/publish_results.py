@@ -53,7 +53,7 @@ import awkward as ak
 import numpy as np
 
 from ..analysis import Analysis
-from ..analysis.bundle import load_bundle
+from ..analysis.bundle import load_bundle, stamp_code
 from ..cutflow import Cutflow, step_uncertainties
 from ..errors import RecastError, UsageError
 from ..events.slha import gluino_slha
@@ -443,7 +443,7 @@ def publish(
             "map": {r: {"channel": c, "bin": 0} for r, c in WORKSPACE_REGIONS.items()},
         },
     }
-    write_json(out / "analysis.json", document)
+    write_json(out / "analysis.json", stamp_code(out, document))  # and every Python file's digest
     return {
         "regions": table,
         "cutflows": [_relative(p, out) for p in cutflow_paths],

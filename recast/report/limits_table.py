@@ -25,6 +25,12 @@ def _band(values: Mapping[str, Any] | None) -> str:
     return f"{_f(values['median'])} [{_f(values['minus1'])}, {_f(values['plus1'])}]"
 
 
+def _calculator(row: Mapping[str, Any]) -> str:
+    """The method, or the calculator that replaced it (exact counting switches to asymptotics
+    above its count threshold: the table must show what computed the number)."""
+    return str(row.get("calculator") or row["method"])
+
+
 def s95_table(document: Mapping[str, Any]) -> Table:
     """`recast limits --regions`: one row per region; the published S95 beside ours when the
     region file carries them."""
@@ -42,7 +48,7 @@ def s95_table(document: Mapping[str, Any]) -> Table:
             f"{row['background']:g} ± {row['background_uncertainty']:g}",
             _f(row["s95"]["observed"]),
             _band(row["s95"]["expected"]),
-            row["method"],
+            _calculator(row),
         ]
         if published:
             ref = row.get("published", {})
@@ -80,7 +86,7 @@ def limits_tables(limits: Mapping[str, Any]) -> list[Table]:
                 _band(row["cls"]["expected"]),
                 _f(upper.get("observed")),
                 _band(upper.get("expected")),
-                row["method"],
+                _calculator(row),
             )
         tables.append(table)
     fitted = [("combination " + "+".join(c["regions"]), c) for c in limits.get("combined", [])]
@@ -166,6 +172,7 @@ def scan_table(document: Mapping[str, Any]) -> Table:
             _band(cls_values.get("expected")),
             _f(upper.get("observed")),
             _f((upper.get("expected") or {}).get("median")),
-            "yes" if row["excluded"] else "no",
+            # a point whose fit failed has no verdict: "no" would read as allowed
+            "failed" if row.get("status") == "failed" else ("yes" if row["excluded"] else "no"),
         )
     return table

@@ -41,7 +41,7 @@ from .filter import FilterTrainer, auc
 from .filter_report import Timing, bias_report, figure_of_merit
 from .filter_samples import FilterSample, load_sample
 from .losses import distance_correlation
-from .study import config_problems
+from .study import config_problems, confine_paths
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,7 @@ def train_filter(document: Mapping[str, Any], path: str | Path = "<config>") -> 
     problems = config_problems(document, "train-filter", str(path))
     if problems:
         raise InvalidDocumentError(str(path), problems)
+    confine_paths(document, path)
     base = Path(path).resolve().parent if str(path) != "<config>" else Path.cwd()
     return run_filter_study(document, base, str(path))
 

@@ -45,6 +45,7 @@ from ..errors import (
     closest,
 )
 from ..io import write_json
+from ..paths import inside
 from ..schema import CURRENT_VERSION, _validator, json_path, known_versions
 from .binned import PT_ETA_AXES, binned_map_document, save_map
 from .efficiency import EfficiencyMapTrainer
@@ -210,13 +211,30 @@ def config_problems(config: Any, kind: str, source: str = "<config>") -> list[tu
     if not isinstance(config, Mapping):
         return [("(document)", "expected a JSON object (a mapping of settings)")]
     version = config.get("schema_version", CURRENT_VERSION)
-    if version not in known_versions():
-        raise UnknownSchemaVersionError(source, version, known_versions())
+    if version not in known_versions(kind):
+        raise UnknownSchemaVersionError(source, version, known_versions(kind))
     problems: list[tuple[str, str]] = []
     errors = _validator(kind, version).iter_errors(config)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         problems += [p for p in _messages(error) if p not in problems]
     return problems
+
+
+def confine_paths(config: Mapping[str, Any], source: str | Path) -> None:
+    """The files a config file names (``output``, each sample's ``parquet``) must stay inside
+    its folder: :class:`~recast.errors.PathEscapeError` otherwise. A config given as a mapping
+    in Python (``source`` ``<config>``) names paths from the working directory, as its caller
+    chose."""
+    if str(source) == "<config>":
+        return
+    fields = [("output", config.get("output"))]
+    samples = [("train", config.get("train"))]
+    samples += [(f"held_out[{i}]", b) for i, b in enumerate(config.get("held_out", []))]
+    fields += [(f"{w}.parquet", b.get("parquet")) for w, b in samples if isinstance(b, Mapping)]
+    folder = Path(source).resolve().parent
+    for where, value in fields:
+        if isinstance(value, str):
+            inside(folder, value, source, where)
 
 
 def load_sample(block: Mapping[str, Any], base: Path, collection: str) -> TaggedSample:
@@ -249,6 +267,7 @@ def train_efficiency(config: Mapping[str, Any], source: str | Path = "<config>")
     problems = config_problems(config, CONFIG_KIND, str(source))
     if problems:
         raise InvalidDocumentError(str(source), problems)
+    confine_paths(config, source)
     base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
     collection = config.get("collection", "jets")
     train = load_sample(config["train"], base, collection)
@@ -270,6 +289,7 @@ def train_efficiency(config: Mapping[str, Any], source: str | Path = "<config>")
 __all__ = [
     "EfficiencyStudy",
     "config_problems",
+    "confine_paths",
     "load_sample",
     "run_study",
     "train_efficiency",

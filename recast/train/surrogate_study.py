@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import ArtefactNotFoundError, InvalidDocumentError, MissingCollectionError
 from ..io import write_json
-from .study import config_problems
+from .study import config_problems, confine_paths
 from .surrogate import SurrogateTrainer
 from .surrogate_check import PT_EDGES, surrogate_closure, surrogate_uncertainty
 from .surrogate_inputs import DISAGREEMENT
@@ -174,6 +174,7 @@ def train_surrogate(config: Mapping[str, Any], source: str | Path = "<config>") 
     problems = config_problems(config, CONFIG_KIND, str(source))
     if problems:
         raise InvalidDocumentError(str(source), problems)
+    confine_paths(config, source)
     base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
     collection = config.get("collection", "jets")
     train = load_scored_sample(config["train"], base, collection)

@@ -71,7 +71,14 @@ def check_output(
     whose disk is full. Missing parent folders are fine when they can be created: they are
     made at write time, as ``-o out/results.json`` is the common case.
     """
-    if path is None or str(path) == "-":
+    if path is None:
+        return
+    if str(path) == "-":
+        if suffixes is not None:  # a typed file (a plot) has no stdout form
+            raise OutputError(
+                f"{field} -: this output is a file (a plot), which is not written to stdout; "
+                "give a file name, e.g. plot.png"
+            )
         return
     target = Path(path)
     if suffixes is not None:
@@ -110,9 +117,9 @@ def check_outputs(
     inputs = list(inputs)
     seen: dict[Path, str] = {}
     for field, path in outputs.items():
+        check_output(path, inputs=inputs, field=field, suffixes=(suffixes or {}).get(field))
         if path is None or str(path) == "-":
             continue
-        check_output(path, inputs=inputs, field=field, suffixes=(suffixes or {}).get(field))
         where = _identity(Path(path))
         if where in seen:
             raise OutputError(
@@ -381,6 +388,11 @@ def write_json(path: PathLike, document: Any) -> None:
     if str(path) == "-":
         sys.stdout.write(text)
         return
+    write_text(path, text)
+
+
+def write_text(path: PathLike, text: str) -> None:
+    """Write ``text`` atomically (see :func:`atomic_open`)."""
     with atomic_open(path) as handle:
         handle.write(text)
 

@@ -413,6 +413,8 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
             )
         else:
             checked.append(f"network {name!r}: card passes every check")
+        for warning in report.warnings:  # doubts that do not fail the card, said all the same
+            log.warning("network %r: %s", name, warning)
     problems += region_problems(document)
     regions = {name: list(r["cuts"]) for name, r in document["regions"].items()}
     try:

@@ -33,7 +33,7 @@ import numpy as np
 import vector
 
 from ..errors import MissingDependencyError
-from ..io import sha256_file
+from ..io import sha256_file, write_text
 from .context import with_context
 from .maps import EfficiencyMap, load_map
 from .tagging import sample_decisions
@@ -242,10 +242,10 @@ def run_closure(
     train, eps_train = proximity_sample(n_train, train_seed)
     tags = _flat(sample_decisions(train, eps_train, seed=tag_seed, stream="btag"))
     binned_path = folder / "btag_binned.json"
-    binned_path.write_text(json.dumps(binned_map_document(train, tags), indent=1))
+    write_text(binned_path, json.dumps(binned_map_document(train, tags), indent=1))
     card = train_learned_map(train, tags, folder, epochs=epochs)
     learned_path = folder / "btag_learned.json"
-    learned_path.write_text(json.dumps(network_map_document(card), indent=1))
+    write_text(learned_path, json.dumps(network_map_document(card), indent=1))
     binned_map, learned_map = load_map(binned_path), load_map(learned_path)
     test, eps_test = proximity_sample(n_test, test_seed)
     log.info(

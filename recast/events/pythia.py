@@ -152,10 +152,29 @@ def _readable(line: str, stack: contextlib.ExitStack) -> str:
     name, _, value = line.partition("=")
     if name.strip().lower() != "slha:file" or not any(c.isspace() for c in value.strip()):
         return line
-    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="recast-slha-")))
-    copy = folder / "spectrum.slha"
-    shutil.copyfile(value.strip(), copy)
+    copy = _unnamed_copy(Path(value.strip()), stack)
+    if copy is None:  # no O_TMPFILE: a named copy, which a SIGKILL would leave behind
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="recast-slha-")))
+        copy = str(folder / "spectrum.slha")
+        shutil.copyfile(value.strip(), copy)
     return f"SLHA:file = {copy}"
+
+
+def _unnamed_copy(path: Path, stack: contextlib.ExitStack) -> str | None:
+    """A copy of ``path`` in an unnamed file (Linux O_TMPFILE), named ``/proc/self/fd/N``:
+    it vanishes with the process, whatever signal ends it. None where unsupported."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        fd = os.open(tempfile.gettempdir(), flag | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    stack.callback(os.close, fd)
+    view = memoryview(path.read_bytes())
+    while view:
+        view = view[os.write(fd, view) :]
+    return f"/proc/self/fd/{fd}"
 
 
 def _check_seed(seed: object) -> None:

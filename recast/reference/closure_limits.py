@@ -332,9 +332,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--figure", type=Path, default=None, help="exclusion contours (PNG)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("pyhf").setLevel(logging.WARNING)  # one line per modifier and fit
-    # zero signal in the 1-lepton regions of Gbb is expected, not worth a line per point
-    logging.getLogger("recast.likelihood").setLevel(logging.ERROR)
+    quieter = {"pyhf": logging.WARNING, "recast.likelihood": logging.ERROR}
+    # pyhf logs a line per modifier and fit; zero signal in the 1-lepton regions of Gbb is
+    # expected, not worth a line per point. Restored afterwards: main() is also called in process
+    previous = {name: logging.getLogger(name).level for name in quieter}
+    for name, level in quieter.items():
+        logging.getLogger(name).setLevel(level)
+    try:
+        return _main(args)
+    finally:
+        for name, level in previous.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         try:
             closure = json.loads(args.closure.read_text())

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from ..events.graphs import (
     standardisation,
     vocabulary,
 )
+from ..preserve.card import MAX_OBJECTS, MAX_ROW_ELEMENTS
 from ..preserve.export import export_torch
 from ._torch import seeded, select_device, threads, torch
 from .filter_card import ADJACENCY, MASK, NODES, card_template
@@ -126,7 +128,8 @@ class FilterTrainer(Parameters):
             return events
         return graph_arrays(events, self.max_particles, self.ordering)
 
-    def _check_parameters(self) -> None:
+    def check_parameters(self) -> None:
+        """Refuse parameters that cannot train or ship (also called by :meth:`fit`)."""
         if self.ordering not in ORDERINGS:
             raise UsageError(f"ordering={self.ordering!r}; choose one of {list(ORDERINGS)}")
         if self.decorrelate_on not in DECORRELATE_ON:
@@ -144,6 +147,7 @@ class FilterTrainer(Parameters):
         for name in ("max_epochs", "patience", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        _check_shippable(int(self.max_particles))
         warmup = int(self.decorrelation_warmup)
         if warmup < 0 or (self.decorrelation > 0 and warmup >= int(self.max_epochs)):
             raise UsageError(
@@ -165,7 +169,7 @@ class FilterTrainer(Parameters):
         """Train on the truth records ``events`` (or their graphs) with the pass labels
         ``passed`` (one bool per event); ``decorrelate`` is the variable x of the dCorr penalty
         (needed when ``decorrelation`` > 0); ``sample_weight`` one weight ≥ 0 per event."""
-        self._check_parameters()
+        self.check_parameters()
         graphs = self.graphs(events)
         n = len(graphs)
         y = np.asarray(passed).astype(bool)
@@ -383,3 +387,17 @@ class FilterTrainer(Parameters):
 
 
 __all__ = ["FilterHistory", "FilterTrainer", "auc"]
+
+
+def _check_shippable(max_particles: int) -> None:
+    """Refuse, before any training, a graph size whose exported card no recast would load:
+    a row holds the node features and one adjacency column per slot for every slot."""
+    per_row = max_particles * (len(FEATURES) + max_particles)
+    if max_particles <= MAX_OBJECTS and per_row <= MAX_ROW_ELEMENTS:
+        return
+    largest = int((-len(FEATURES) + math.sqrt(len(FEATURES) ** 2 + 4 * MAX_ROW_ELEMENTS)) / 2)
+    raise UsageError(
+        f"max_particles={max_particles}: the exported network's input rows would hold "
+        f"{per_row} values, beyond the {MAX_ROW_ELEMENTS} a card may declare (its input would "
+        f"take {4 * per_row / 2**20:.0f} MiB per event); choose max_particles ≤ {largest}"
+    )

@@ -207,6 +207,20 @@ def run_filter_study(
     graph = document.get("graph", {})
     max_particles = int(graph.get("max_particles", 100))
     ordering = graph.get("ordering", "pt")
+    strengths = {"plain": 0.0}
+    if float(document.get("decorrelation", 0.0)) > 0:
+        strengths["dcorr"] = float(document["decorrelation"])
+    trainers = {
+        label: FilterTrainer(
+            **dict(document.get("trainer", {})),
+            max_particles=max_particles,
+            ordering=ordering,
+            decorrelation=strength,
+        )
+        for label, strength in strengths.items()
+    }
+    for trainer in trainers.values():  # before the sample is made and anything is written
+        trainer.check_parameters()
     sample = load_sample(document["sample"], max_particles, ordering)
     if document["decorrelate"] not in sample.variables:
         raise UsageError(
@@ -221,18 +235,9 @@ def run_filter_study(
     folder = (base / document.get("output", "filter")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     name = document.get("name", "event_filter")
-    strengths = {"plain": 0.0}
-    if float(document.get("decorrelation", 0.0)) > 0:
-        strengths["dcorr"] = float(document["decorrelation"])
     scenarios = _scenarios(document, sample)
     models, cards = {}, {}
-    for label, strength in strengths.items():
-        trainer = FilterTrainer(
-            **dict(document.get("trainer", {})),
-            max_particles=max_particles,
-            ordering=ordering,
-            decorrelation=strength,
-        )
+    for label, trainer in trainers.items():
         trainer.fit(train.graphs, train.passed, train.variables[document["decorrelate"]])
         cards[label] = trainer.export(folder, f"{name}_{label}")
         models[label] = _evaluate(trainer, cards[label], test, document, scenarios)

@@ -240,6 +240,16 @@ def test_a_plot_of_an_unknown_type_is_refused(work: Path, args: list[str]) -> No
     [VALIDATE, ["scan", BUNDLE, "--grid", "grid.json"]],
     ids=lambda a: a[0],
 )
+def test_a_plot_to_stdout_is_refused(work: Path, args: list[str]) -> None:
+    # it was written as a PNG file named "-"
+    assert_refused([*args, "--plot", "-"], work, ["--plot -", "not written to stdout", "plot.png"], 2)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [VALIDATE, ["scan", BUNDLE, "--grid", "grid.json"]],
+    ids=lambda a: a[0],
+)
 def test_one_file_for_two_outputs_is_refused(work: Path, args: list[str]) -> None:
     assert_refused(
         [*args, "-o", "folder/../v.pdf", "--plot", "v.pdf"],

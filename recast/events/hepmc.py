@@ -12,8 +12,9 @@ the chunk size, never the file size::
 
 HepMC3 answers a parse failure by printing to the terminal and handing back an *empty* event
 (pyhepmc's own iterator then stops as if the file had ended). Here every read is checked:
-a failed read, anything the library prints while parsing an event, non-finite numbers or an
-inconsistent weight count make the event *bad*; a bad event raises :class:`EventFileError`
+a failed read, anything the library prints while parsing an event, non-finite numbers, an
+inconsistent weight count, broken links, unphysical momenta or a cross-section ≤ 0 (see
+:mod:`~recast.events.sanity`) make the event *bad*; a bad event raises :class:`EventFileError`
 naming the file, the event number, its position and line, or with ``skip_bad=True`` is
 skipped, logged and listed in :attr:`HepMCReader.bad_events`.
 
@@ -36,10 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import awkward as ak
+import numpy as np
 import pyhepmc
 from pyhepmc._core import ReaderAscii, pyiostream
 
 from ..errors import EventFileError, UsageError
+from . import sanity
 from .hepmc_columns import Flat, Pending, assemble
 from .hepmc_text import (
     Header,
@@ -95,7 +98,13 @@ class HepMCReader:
     mm), ``n_events`` (events yielded), ``bad_events``, ``cross_section`` and
     ``cross_section_error`` (pb, the last an event carried; NaN if none), ``complete`` (the
     end-of-listing line was reached; for a byte range that ends before the end of the file,
-    the range's end was reached).
+    the range's end was reached), ``sqrt_s`` (the beams' lowest and highest √s in GeV, None
+    without beams), ``events_without_beams``, ``empty_events`` (no final-state particle).
+
+    ``expected_sqrt_s`` (GeV): refuse a file whose beams' √s differs by more than 1 % (a
+    momentum unit mislabelled, or another energy). ``cross_sections=False``: the caller has
+    its own cross-section, so one ≤ 0 or NaN in the file is blanked with a warning instead
+    of making the event bad.
 
     ``byte_range=(start, stop)`` reads only the events whose event line (``E`` at the start of
     a line) starts at a byte offset in ``[start, stop)`` of an uncompressed file, with the
@@ -116,6 +125,8 @@ class HepMCReader:
         chunk_size: int = 1000,
         skip_bad: bool = False,
         byte_range: tuple[int, int] | None = None,
+        expected_sqrt_s: float | None = None,
+        cross_sections: bool = True,
     ) -> None:
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise UsageError(f"chunk_size must be a positive integer, not {chunk_size!r}")
@@ -130,6 +141,8 @@ class HepMCReader:
         self.chunk_size = chunk_size
         self.skip_bad = skip_bad
         self.byte_range = byte_range
+        self.expected_sqrt_s = expected_sqrt_s
+        self.cross_sections = cross_sections
         self._reset()
 
     def _reset(self) -> None:
@@ -143,6 +156,11 @@ class HepMCReader:
         self.cross_section = math.nan
         self.cross_section_error = math.nan
         self.complete = False
+        self.empty_events = 0
+        self.empty_numbers: list[int] = []
+        self.events_without_beams = 0
+        self.sqrt_s: tuple[float, float] | None = None
+        self._said: set[str] = set()
         self._n_weights: int | None = None
         self._run_info: Any = None
         self._locator: Locator | None = None
@@ -168,6 +186,9 @@ class HepMCReader:
             else self.cross_section_error,
             "complete": self.complete,
             "byte_range": list(self.byte_range) if self.byte_range is not None else None,
+            "sqrt_s_gev": None if self.sqrt_s is None else list(self.sqrt_s),
+            "events_without_beams": self.events_without_beams,
+            "empty_events": self.empty_events,
         }
 
     def __iter__(self) -> Iterator[ak.Array]:
@@ -239,24 +260,119 @@ class HepMCReader:
 
     def _raise(self, bad: BadEvent) -> None:
         raise EventFileError(
-            f"{bad.describe(self.path)}. Repair or regenerate the file, or skip bad events with "
+            f"{bad.describe(self.path)}. {_fix(bad.reason)}, or skip bad events with "
             "skip_bad=True (--skip-bad)"
         )
 
     def _screen(self, pending: Pending, locator: Locator) -> Flat | None:
-        """The chunk's flat buffers without events holding NaN, infinities or broken links."""
+        """The chunk's flat buffers without bad events: NaN, infinities, broken links,
+        unphysical momenta, a cross-section ≤ 0 (unless ``cross_sections`` is off); the
+        rest measured (beams, empty events)."""
+        if not self.cross_sections:
+            self._ignore_cross_sections(pending)
         flat = Flat(pending)
-        found = flat.problems()
-        if not found:
-            return flat
-        bads = [
-            BadEvent(locator.index(i), *locator.where(i), why) for i, why in sorted(found.items())
-        ]
-        if not self.skip_bad:
-            self._raise(bads[0])
-        self.bad_events += bads
-        rest = pending.drop(set(found))
-        return Flat(rest) if len(rest) else None
+        found = flat.problems(cross_sections=self.cross_sections)
+        if found:
+            bads = [
+                BadEvent(locator.index(i), *locator.where(i), why)
+                for i, why in sorted(found.items())
+            ]
+            if not self.skip_bad:
+                self._raise(bads[0])
+            self.bad_events += bads
+            pending = pending.drop(set(found))
+            if not len(pending):
+                return None
+            flat = Flat(pending)
+        self._measure(flat, locator)
+        return flat
+
+    def _ignore_cross_sections(self, pending: Pending) -> None:
+        """Blank the cross-sections that are not > 0: the caller gave its own (--xsec)."""
+        for k, (xs, _) in enumerate(pending.xsec):
+            if pending.has_xsec[k] and not xs > 0:
+                pending.xsec[k] = (math.nan, math.nan)
+                self._say_once(
+                    "xsec",
+                    "%s: event %d states a cross-section of %g pb; not used (one is given: --xsec)",
+                    self.path,
+                    pending.number[k],
+                    xs,
+                )
+
+    def _say_once(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._said:
+            self._said.add(key)
+            log.warning(message, *args)
+
+    def _measure(self, flat: Flat, locator: Locator) -> None:
+        """Count empty events, find the beams' √s and check it against ``expected_sqrt_s``."""
+        px, py, pz, e = flat.momenta()
+        status, counts = flat.particles["status"], flat.n_particles
+        n_final = sanity.final_state_counts(status, counts)
+        empty = np.flatnonzero(n_final == 0)
+        self.empty_events += len(empty)
+        room = 10 - len(self.empty_numbers)  # the first ten are named
+        self.empty_numbers += [flat.pending.number[k] for k in empty[:room]]
+        sqrt_s, _ = flat.beams()
+        beams = np.isfinite(sqrt_s)
+        self.events_without_beams += int((~beams).sum())
+        if beams.any():
+            low, high = float(sqrt_s[beams].min()), float(sqrt_s[beams].max())
+            if self.sqrt_s is not None:
+                low, high = min(low, self.sqrt_s[0]), max(high, self.sqrt_s[1])
+            self.sqrt_s = (low, high)
+        if self.expected_sqrt_s is None:
+            return
+        expected = self.expected_sqrt_s
+        off = np.flatnonzero(beams & sanity.sqrt_s_disagrees(sqrt_s, expected))
+        if len(off):
+            self._refuse_sqrt_s(flat, locator, int(off[0]), float(sqrt_s[off[0]]), "the beams' √s")
+        if not beams.all():
+            mass = sanity.final_state_mass(px, py, pz, e, status, counts)
+            for k in np.flatnonzero(~beams & (mass > expected * (1 + sanity.SQRT_S_TOLERANCE))):
+                self._refuse_sqrt_s(flat, locator, int(k), float(mass[k]), "the final state's mass")
+            first = int(np.flatnonzero(~beams)[0])
+            self._say_once(
+                "beams",
+                "%s: no beam particles (status 4) in event %d (and %d more so far): the momentum "
+                "unit (%s) cannot be checked against the analysis's √s = %g GeV; the event's "
+                "final state has a mass of %.6g GeV",
+                self.path,
+                flat.pending.number[first],
+                int((~beams).sum()) - 1,
+                self.momentum_unit,
+                expected,
+                float(mass[first]),
+            )
+
+    def _refuse_sqrt_s(
+        self, flat: Flat, locator: Locator, k: int, measured: float, what: str
+    ) -> None:
+        position = flat.pending.index[k]
+        bad = BadEvent(locator.index(position), *locator.where(position), "")
+        expected, unit = self.expected_sqrt_s or math.nan, self.momentum_unit
+        ratio = measured / expected
+        if 5e-4 < ratio < 2e-3 and unit == "MEV":
+            fix = (
+                "its numbers look like GeV labelled MeV: correct the unit line of every event "
+                "from 'U MEV ...' to 'U GEV ...', or regenerate the file"
+            )
+        elif 5e2 < ratio < 2e3 and unit == "GEV":
+            fix = (
+                "its numbers look like MeV labelled GeV: correct the unit line of every event "
+                "from 'U GEV ...' to 'U MEV ...', or regenerate the file"
+            )
+        else:
+            fix = (
+                f"the events are for another collision energy: generate them at √s = "
+                f"{expected / 1000:g} TeV, or run an analysis made for their energy"
+            )
+        raise EventFileError(
+            f"{bad.describe(self.path).removesuffix(': ')}: {what} is {measured:.6g} GeV "
+            f"(momentum unit {unit} as the file declares it), but the analysis is at "
+            f"√s = {expected:.6g} GeV (tolerance {sanity.SQRT_S_TOLERANCE:.0%}); {fix}"
+        )
 
     def _finish(self, session: _Session, position: int) -> None:
         """End-of-file checks: a broken compressed stream, the footer, any events at all.
@@ -285,8 +401,36 @@ class HepMCReader:
                 position,
             )
         if self.n_events == 0 and session.span.whole:
-            why = f"; all {self.n_bad} event(s) were bad" if self.bad_events else ""
+            first = self.bad_events[0].reason if self.bad_events else ""
+            why = (
+                f"; all {self.n_bad} event(s) were bad, the first because {first}. {_fix(first)}"
+                if self.bad_events
+                else ""
+            )
             raise EventFileError(f"{self.path}: no readable events{why}")
+        self._report_empty(session.span.whole)
+
+    def _report_empty(self, whole: bool) -> None:
+        """Say how many events have no final-state particle; refuse a file of nothing else."""
+        if not self.empty_events:
+            return
+        numbers = ", ".join(map(str, self.empty_numbers))
+        more = ", ..." if self.empty_events > len(self.empty_numbers) else ""
+        if whole and self.empty_events == self.n_events:
+            raise EventFileError(
+                f"{self.path}: none of its {self.n_events} event(s) has a final-state particle "
+                "(status 1): nothing to select. Check the generator's output settings (e.g. "
+                "that the shower and hadronisation ran and final-state particles are written)"
+            )
+        log.warning(
+            "%s: %d of %d event(s) have no final-state particle (status 1): events %s%s; they "
+            "count in the sum of weights and pass no selection",
+            self.path,
+            self.empty_events,
+            self.n_events,
+            numbers,
+            more,
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -360,7 +504,7 @@ class HepMCReader:
             return f"it has {len(weights)} weight(s) where the file's events have {self._n_weights}"
         xs = event.cross_section
         xsec = (xs.xsec(), xs.xsec_err()) if xs is not None else (math.nan, math.nan)
-        if xsec[0] == xsec[0]:  # not NaN
+        if xsec[0] > 0:  # not NaN, nor ≤ 0: those make the event bad (see Flat.problems)
             self.cross_section, self.cross_section_error = xsec
         pos = data.event_pos
         pending.index.append(position)
@@ -371,6 +515,7 @@ class HepMCReader:
         pending.event_pos.append((pos.x, pos.y, pos.z, pos.t))
         pending.weights.append(weights)
         pending.xsec.append(xsec)
+        pending.has_xsec.append(xs is not None)
         pending.factors.append(
             (1e-3 if data.momentum_unit == _MEV else 1.0, 10.0 if data.length_unit == _CM else 1.0)
         )
@@ -411,6 +556,16 @@ def read_hepmc(
     reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad, byte_range=byte_range)
     sniff(reader.path)
     return iter(reader)
+
+
+def _fix(reason: str) -> str:
+    """What to do about a bad event."""
+    if "cross-section" in reason:
+        return (
+            "Repair or regenerate the file, or give the cross-section with --xsec (the file's "
+            "is then ignored)"
+        )
+    return "Repair or regenerate the file"
 
 
 def _reason(ok: bool, exception: str, said: str) -> str | None:

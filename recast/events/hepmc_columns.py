@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import awkward as ak
 import numpy as np
 
+from . import sanity
 from .chunk import make_chunk
 
 
@@ -27,6 +28,7 @@ class Pending:
     event_pos: list[tuple[float, float, float, float]] = field(default_factory=list)
     weights: list[np.ndarray] = field(default_factory=list)
     xsec: list[tuple[float, float]] = field(default_factory=list)
+    has_xsec: list[bool] = field(default_factory=list)
     factors: list[tuple[float, float]] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -65,9 +67,43 @@ class Flat:
         self.first = np.concatenate([a for a, _ in pending.links]).astype(np.int64)
         self.second = np.concatenate([b for _, b in pending.links]).astype(np.int64)
         self.link_event = np.repeat(np.arange(n), n_links)
+        self._momenta: tuple[np.ndarray, ...] | None = None
+        self._history: tuple[np.ndarray, np.ndarray] | None = None
+        self._beams: tuple[np.ndarray, np.ndarray] | None = None
 
-    def problems(self) -> dict[int, str]:
-        """{file position: why} for events with NaN or infinite numbers or broken links."""
+    def beams(self) -> tuple[np.ndarray, np.ndarray]:
+        """(√s, total energy) of each event's beams in GeV; NaN where it has none."""
+        if self._beams is None:
+            px, py, pz, e = self.momenta()
+            status = self.particles["status"]
+            self._beams = sanity.beam_sqrt_s(px, py, pz, e, status, self.n_particles)
+        return self._beams
+
+    def momenta(self) -> tuple[np.ndarray, ...]:
+        """(px, py, pz, E) of every particle in GeV."""
+        if self._momenta is None:
+            factors = np.array(self.pending.factors, dtype=np.float64).reshape(-1, 2)
+            mom = np.repeat(factors[:, 0], self.n_particles)
+            self._momenta = tuple(self.particles[f] * mom for f in ("px", "py", "pz", "e"))
+        return self._momenta
+
+    def history(self) -> tuple[np.ndarray, np.ndarray]:
+        """(production vertex, end vertex) of every particle: the event's vertex index, or -1."""
+        if self._history is not None:
+            return self._history
+        first, second, link_event = self.first, self.second, self.link_event
+        entering = (first > 0) & (second < 0)
+        leaving = (first < 0) & (second > 0)
+        production = np.full(len(self.particles), -1, dtype=np.int64)
+        end = np.full(len(self.particles), -1, dtype=np.int64)
+        end[self.p_start[link_event[entering]] + first[entering] - 1] = -second[entering] - 1
+        production[self.p_start[link_event[leaving]] + second[leaving] - 1] = -first[leaving] - 1
+        self._history = (production, end)
+        return self._history
+
+    def problems(self, cross_sections: bool = True) -> dict[int, str]:
+        """{file position: why} for events with NaN or infinite numbers, broken links,
+        unphysical momenta or (if ``cross_sections``) a cross-section that is not > 0."""
         found: dict[int, str] = {}
         for what, table, counts, fields in (
             ("particle", self.particles, self.n_particles, ("px", "py", "pz", "e", "mass")),
@@ -99,6 +135,75 @@ class Flat:
                 f"it links particle {particle[i]} and vertex {-vertex[i]}, but declares "
                 f"{self.n_particles[k]} particles and {self.n_vertices[k]} vertices"
             )
+        if found:
+            return found  # the checks below need in-range links and finite numbers
+        self._physics(found, cross_sections)
+        return found
+
+    def _physics(self, found: dict[int, str], cross_sections: bool) -> None:
+        """Unphysical momenta, links HepMC3 dropped, bad cross-sections: per event, the
+        first problem wins, in that order of precedence (later ones fill only the gaps)."""
+        index = self.pending.index
+        px, py, pz, e = self.momenta()
+        status = self.particles["status"]
+        _, beam_energy = self.beams()
+        for k, why in sanity.momentum_problems(
+            px, py, pz, e, status, self.n_particles, beam_energy
+        ).items():
+            found[index[k]] = why
+        for k, why in self.orphans().items():
+            found.setdefault(index[k], why)
+        if cross_sections:
+            xsec = np.array(self.pending.xsec, dtype=np.float64).reshape(-1, 2)[:, 0]
+            present = np.array(self.pending.has_xsec, dtype=bool)
+            for k, why in sanity.cross_section_problems(xsec, present).items():
+                found.setdefault(index[k], why)
+
+    def orphans(self) -> dict[int, str]:
+        """{event index: why} for links HepMC3 dropped while parsing.
+
+        HepMC3 silently leaves a particle without its production vertex when its ``P`` line
+        names a parent that does not exist (yet), and a vertex without its incoming particle
+        when its ``V`` line names one that does not exist. Seen from the parsed event of a
+        full history, i.e. with beams (status 4): a particle other than a beam without
+        production vertex, or a vertex with outgoing but no incoming particles; in any event,
+        a particle entering the vertex it comes out of. Events without beams may legitimately
+        list particles without parents (``P 5 0 ...``, e.g. Sibyll's records), so a dropped
+        link cannot be told from the parsed event there.
+        """
+        production, end = self.history()
+        status = self.particles["status"]
+        event = sanity.event_of(self.n_particles)
+        n = len(self.n_particles)
+        has_beams = np.bincount(event, weights=status == sanity.BEAM, minlength=n) > 0
+        root = (production < 0) & (status != sanity.BEAM)
+        loop = (production >= 0) & (production == end)
+        bad = (root & has_beams[event]) | loop
+        found: dict[int, str] = {}
+        for row in np.flatnonzero(bad)[::-1]:
+            k = int(event[row])
+            what = f"particle {row - self.p_start[k] + 1} (status {int(status[row])})"
+            if loop[row]:
+                why = f"{what} enters the vertex {-(production[row] + 1)} it comes out of"
+            else:
+                why = (
+                    f"{what} has no production vertex: its parent (the second field of its P "
+                    "line) names a particle or vertex that does not exist before it"
+                )
+            found[k] = f"a broken link: {why}"
+        vertex_event = sanity.event_of(self.n_vertices)
+        incoming = np.zeros(len(self.vertices), dtype=bool)
+        outgoing = np.zeros(len(self.vertices), dtype=bool)
+        ends, made = end >= 0, production >= 0
+        incoming[self.v_start[event[ends]] + end[ends]] = True
+        outgoing[self.v_start[event[made]] + production[made]] = True
+        for v in np.flatnonzero(outgoing & ~incoming & has_beams[vertex_event])[::-1]:
+            k = int(vertex_event[v])
+            found.setdefault(
+                k,
+                f"a broken link: vertex {-(v - self.v_start[k] + 1)} has outgoing particles but "
+                "no incoming one: its V line names a particle that does not exist",
+            )
         return found
 
 
@@ -111,19 +216,15 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
     mom = np.repeat(factors[:, 0], n_particles)
     length = np.repeat(factors[:, 1], n_vertices)
 
-    first, second, link_event, p_start = flat.first, flat.second, flat.link_event, flat.p_start
+    first, second, link_event = flat.first, flat.second, flat.link_event
     entering = (first > 0) & (second < 0)
-    leaving = (first < 0) & (second > 0)
-    production = np.full(len(particles), -1, dtype=np.int64)
-    end = np.full(len(particles), -1, dtype=np.int64)
-    end[p_start[link_event[entering]] + first[entering] - 1] = -second[entering] - 1
-    production[p_start[link_event[leaving]] + second[leaving] - 1] = -first[leaving] - 1
+    production, end = flat.history()
 
     positions = _vertex_positions(flat, link_event[entering], first[entering], second[entering],
                                   production)  # fmt: skip
     positions *= length[:, None]
 
-    px, py, pz, energy = (particles[f] * mom for f in ("px", "py", "pz", "e"))
+    px, py, pz, energy = flat.momenta()
     m2 = energy**2 - px**2 - py**2 - pz**2
     computed = np.sign(m2) * np.sqrt(np.abs(m2))  # HepMC3's m(): negative for spacelike
     mass = np.where(particles["is_mass_set"], particles["mass"] * mom, computed)

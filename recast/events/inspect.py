@@ -25,7 +25,9 @@ from .hepmc_text import compression
 def inspect_file(
     path: str | os.PathLike[str], skip_bad: bool = False, chunk_size: int = 10_000
 ) -> dict[str, Any]:
-    """Summarise a HepMC3 file: format, units, events, particles, weights, cross-section.
+    """Summarise a HepMC3 file: format, units, events, particles, weights, cross-section,
+    the beams' √s (GeV, lowest and highest over the events; None without beam particles) and
+    the number of events without final-state particles.
 
     Weight sums are Σw, Σw² and the number of negative weights, per named weight, over the
     events read. With ``skip_bad`` bad events are skipped and listed; otherwise the first one
@@ -73,6 +75,9 @@ def inspect_file(
         else {"value": reader.cross_section, "error": reader.cross_section_error},
         "complete": reader.complete,
         "bad_events": [asdict(bad) for bad in reader.bad_events],
+        "sqrt_s_gev": None if reader.sqrt_s is None else list(reader.sqrt_s),
+        "events_without_beams": reader.events_without_beams,
+        "empty_events": reader.empty_events,
     }
 
 
@@ -82,6 +87,23 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000  # type: ignore[assignment]
     return str(n)
+
+
+def _sqrt_s(summary: dict[str, Any]) -> str:
+    """The beams' √s in TeV, as measured: the check of the file's momentum unit."""
+    found = summary["sqrt_s_gev"]
+    missing = summary["events_without_beams"]
+    if found is None:
+        return "unknown: no beam particles (status 4)"
+    low, high = (x / 1000 for x in found)
+    text = f"{low:.6g} TeV" if high - low <= 1e-6 * high else f"{low:.6g}…{high:.6g} TeV"
+    unit = summary["momentum_unit"]
+    text += f" (from the beams, in the file's unit {unit})"
+    if high < 200.0 and unit == "MEV":  # LHC beams are TeV: 6.5 GeV beams are GeV as MeV
+        text += ": far too low for the LHC; are the numbers GeV labelled MeV?"
+    elif low > 2e5 and unit == "GEV":
+        text += ": far too high for any collider; are the numbers MeV labelled GeV?"
+    return text + (f"; {missing} event(s) without beams" if missing else "")
 
 
 def inspect_table(summary: dict[str, Any]) -> Table:
@@ -112,6 +134,12 @@ def inspect_table(summary: dict[str, Any]) -> Table:
         table.add_row(
             label,
             f"{w['name']}: Σw = {w['sum']:.6g}, Σw² = {w['sum2']:.6g}, negative: {w['negative']}",
+        )
+    table.add_row("beams' √s", _sqrt_s(summary))
+    if summary["empty_events"]:
+        table.add_row(
+            "empty events",
+            f"{summary['empty_events']} without a final-state particle (kept; they pass no cut)",
         )
     xs = summary["cross_section_pb"]
     table.add_row(

@@ -39,7 +39,9 @@ def write_objects_cache(
     from ..events.hepmc import HepMCReader
 
     config = config or ObjectConfig()
-    reader = HepMCReader(source, chunk_size=chunk_size, skip_bad=skip_bad)
+    # the objects keep no cross-section (a run over them takes --xsec): the file's is not
+    # checked, but its momenta and links are
+    reader = HepMCReader(source, chunk_size=chunk_size, skip_bad=skip_bad, cross_sections=False)
     chunks = (build_objects(chunk, config) for chunk in reader)
     header = write_cache(
         output,

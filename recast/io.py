@@ -140,11 +140,12 @@ def _refuse_input(target: Path, source: PathLike | None, field: str) -> None:
     if not source.exists():
         return
     if source.is_dir():
-        inside = target.exists() and target.resolve().is_relative_to(source.resolve())
-        if inside:
+        # a new file counts too: it would change the input (a bundle with an unlisted file)
+        where = target.resolve() if target.exists() else _identity(target)
+        if where.is_relative_to(source.resolve()):
             raise OutputError(
-                f"{field} {target}: is a file of the input folder {source}, which writing it "
-                "would replace; give a file name outside that folder"
+                f"{field} {target}: lies inside the input folder {source}, which writing it "
+                "would change; give a file name outside that folder"
             )
         return
     if target.exists() and os.path.samefile(target, source):

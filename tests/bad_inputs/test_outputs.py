@@ -9,6 +9,7 @@ write, a plot of an unknown type, or two outputs in one file. A write that fails
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -18,6 +19,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +102,15 @@ def test_an_output_linked_to_an_input_is_refused(work: Path, args: list[str], li
     assert_refused([*args, "-o", "other.hepmc"], work, ["other.hepmc", "events.hepmc", *SAME], 2)
 
 
-def test_an_output_inside_the_bundle_is_refused(work: Path) -> None:
-    """The bundle is an input too: a run may not replace its analysis.json."""
+@pytest.mark.parametrize("name", ["bundle/analysis.json", "bundle/cutflows/new.json"])
+def test_an_output_inside_the_bundle_is_refused(work: Path, name: str) -> None:
+    """The bundle is an input too: a run may neither replace its analysis.json nor add a
+    file to it (a results file landed in a shipped bundle's cutflows/ this way)."""
     shutil.copytree(Path(__file__).parents[2] / "analyses" / BUNDLE, work / "bundle")
     assert_refused(
-        ["run", "./bundle", "events.hepmc", "-o", "bundle/analysis.json"],
+        ["run", "./bundle", "events.hepmc", "-o", name],
         work,
-        ["bundle/analysis.json", "a file of the input folder", "outside that folder"],
+        [name, "inside the input folder", "outside that folder"],
         2,
     )
 
@@ -178,21 +182,40 @@ def test_an_output_below_a_file_is_refused(work: Path) -> None:
     )
 
 
-def _read_only(folder: Path) -> None:
+def _chattr(flag: str, folder: Path) -> bool:
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        return False
+    return subprocess.run([chattr, flag, str(folder)], capture_output=True).returncode == 0
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """A folder nobody may write into: mode 0555, or for root (whom modes do not stop) the
+    immutable attribute, which root's writes obey too (CI runs as root)."""
     folder.mkdir()
     folder.chmod(0o555)
-    if os.access(folder, os.W_OK):  # root: mode bits do not stop it writing
+    immutable = False
+    if os.access(folder, os.W_OK):
         folder.chmod(0o755)
-        pytest.skip("running as root, for whom a read-only mode does not block writes")
+        immutable = _chattr("+i", folder)
+        if not immutable:
+            pytest.skip(
+                "running as root on a file system without chattr +i: cannot make a "
+                "folder root may not write into"
+            )
+    try:
+        yield
+    finally:
+        if immutable:
+            _chattr("-i", folder)
+        folder.chmod(0o755)
 
 
 @pytest.mark.parametrize("args", [RUN, ["cache", "events.hepmc"]], ids=lambda a: a[0])
 def test_a_read_only_folder_is_refused_before_the_work(work: Path, args: list[str]) -> None:
-    _read_only(work / "ro")
-    try:
+    with _read_only(work / "ro"):
         assert_refused([*args, "-o", "ro/out.json"], work, ["ro/out.json", "not writable"], 2)
-    finally:
-        (work / "ro").chmod(0o755)
 
 
 def test_an_unwritable_folder_is_refused_as_root_too(
@@ -242,7 +265,9 @@ def test_a_plot_of_an_unknown_type_is_refused(work: Path, args: list[str]) -> No
 )
 def test_a_plot_to_stdout_is_refused(work: Path, args: list[str]) -> None:
     # it was written as a PNG file named "-"
-    assert_refused([*args, "--plot", "-"], work, ["--plot -", "not written to stdout", "plot.png"], 2)
+    assert_refused(
+        [*args, "--plot", "-"], work, ["--plot -", "not written to stdout", "plot.png"], 2
+    )
 
 
 @pytest.mark.parametrize(

@@ -194,6 +194,11 @@ def test_the_pdg_id_matters_through_the_embedding() -> None:
 
 
 # -- training ---------------------------------------------------------------------------------
+# Trained numbers depend on the CPU's math kernels (a last-bit difference grows over 25 epochs),
+# so every assertion below is a property with a margin from the spread measured by retraining
+# the fixture: measured over trainer seeds 0-4 with ATEN_CPU_CAPABILITY=avx2, seeds 0-1 with
+# =default and seed 0 with this machine's avx512 kernels, 1 thread (the trainer's default
+# whatever the machine); the quoted ranges are min-max over those trainings.
 SETTINGS = {
     "max_particles": 48,
     "max_epochs": 25,
@@ -224,29 +229,46 @@ def toy() -> dict[str, object]:
     }
 
 
-def _dcorr_pass(trainer: FilterTrainer, toy: dict) -> float:
-    p = trainer.predict(toy["test_graphs"])
-    passed = toy["test_truth"]["passed"]
-    x = toy["test_truth"]["m_vis"]
-    return float(distance_correlation(torch.from_numpy(p[passed]), torch.from_numpy(x[passed])))
-
-
 def test_the_filter_learns_which_events_pass(toy: dict) -> None:
     plain = toy["plain"]
     p = plain.predict(toy["test_graphs"])
+    # measured (see SETTINGS): held-out AUC 0.888-0.938
     assert auc(p, toy["test_truth"]["passed"]) > 0.85
-    # the rule (a hard b-hadron with a muon descendant) is what it found
+    # the rule (a hard b-hadron with a muon descendant) is what it found: 0.939-0.995
     assert auc(p, toy["test_truth"]["rule"]) > 0.9
-    assert plain.validation_["auc"] > 0.8
+    assert plain.validation_["auc"] > 0.8  # 0.895-0.963
     assert plain.history_.best_epoch >= 0
 
 
-def test_the_dcorr_penalty_reduces_the_dependence_on_the_chosen_variable(toy: dict) -> None:
-    plain, decorrelated = _dcorr_pass(toy["plain"], toy), _dcorr_pass(toy["dcorr"], toy)
-    assert decorrelated < 0.6 * plain
-    # and it still filters
+def test_the_dcorr_penalised_filter_still_filters(toy: dict) -> None:
+    """λ = 0.3 on 4000 events is a gentle penalty, and what it does to dCorr(p, m_vis) on the
+    passing held-out events is smaller than the differences between trainings: measured (see
+    SETTINGS), 0.098-0.182 with it and 0.120-0.242 without, their ratio 0.44-1.11 (and
+    0.56-1.08 on 15 000 held-out events). So no reduction is asserted here: the earlier
+    `decorrelated < 0.6 * plain` failed on an AMD EPYC (issue 14). That the penalty removes a
+    dependence (dCorr 0.73 → 0.04) is asserted in tests/test_train_losses.py."""
     p = toy["dcorr"].predict(toy["test_graphs"])
-    assert auc(p, toy["test_truth"]["passed"]) > 0.75
+    assert auc(p, toy["test_truth"]["passed"]) > 0.75  # measured 0.819-0.922
+
+
+def test_the_penalty_is_lambda_times_dcorr_squared_on_the_passing_events(toy: dict) -> None:
+    """The wiring the end-to-end test above cannot resolve: the training loss of a batch is
+    BCE + λ · dCorr²(p, x) over its passing events, exactly (no trained number involved)."""
+    trainer = toy["plain"]
+    graphs, truth = toy["graphs"].take(np.arange(256)), toy["truth"]
+    x = truth["m_vis"][:256]
+    data = trainer._tensors(graphs, truth["passed"][:256], x, np.ones(256))
+    batch = trainer._batch(data, np.arange(256), torch.device("cpu"))
+    with torch.no_grad():
+        logit = trainer.network_.logit(batch["nodes"], batch["adjacency"], batch["mask"])
+        plain, penalised = trainer._loss(logit, batch, 0.0), trainer._loss(logit, batch, 0.3)
+        passed = batch["y"] > 0.5
+        expected = distance_correlation(
+            torch.sigmoid(logit[passed]), batch["x"][passed], batch["w"][passed], squared=True
+        )
+    assert int(passed.sum()) >= 3
+    assert float(penalised - plain) == pytest.approx(0.3 * float(expected), rel=1e-5)
+    assert float(expected) > 0.0
 
 
 def test_the_same_seed_gives_the_same_filter(toy: dict) -> None:
@@ -406,6 +428,8 @@ def test_the_trained_filter_with_weights_is_unbiased(toy: dict) -> None:
     passed, m_vis = truth["passed"], truth["m_vis"]
     table = bias_table(m_vis, passed, sample, quantile_edges(m_vis[passed], 8))
     assert table["weighted_vs_truth"]["ndf"] == 8
+    # measured (see SETTINGS): p-value 0.09-0.46, (total - truth) / error -1.15 to -0.08,
+    # kept fraction 0.102-0.136
     assert table["weighted_vs_truth"]["p_value"] > 0.01
     total, error = sum(table["weighted"]), np.sqrt(np.sum(np.square(table["weighted_error"])))
     assert abs(total - passed.sum()) < 3 * error

@@ -125,7 +125,12 @@ def test_a_class_weighted_minus_one_breaks_the_naive_loss_and_complementary_labe
     """Class 9 of ten is an interference-like sample, every example weighted −1. Accuracy on
     held-out examples of the nine positively weighted classes (the classes a classifier can
     claim): reference (all weights +1) 0.980; naive weighted CE 0.545, its loss running away
-    (−1.6·10⁴ after ten epochs); complementary labels 0.980, and class 9 is never claimed."""
+    (−1.6·10⁴ after ten epochs); complementary labels 0.980, and class 9 is never claimed.
+
+    Measured over the networks' initial seeds 0-7 (1 thread, this machine's AVX512 kernels) and
+    seeds 0-2 with ATEN_CPU_CAPABILITY=default and 2 threads: reference 0.9790-0.9805; naive
+    0.50-0.64 (so 0.6 was no margin), its loss −1.72·10⁴ to −1.57·10⁴; complementary − reference
+    −0.0009 to +0.0003; class 9 claimed by the complementary network: never."""
     x, labels = blobs(20000, seed=0)
     x_test, labels_test = blobs(20000, seed=1)
     positive = labels_test != NEGATIVE
@@ -142,7 +147,7 @@ def test_a_class_weighted_minus_one_breaks_the_naive_loss_and_complementary_labe
         accuracy[name] = float((predicted[positive] == labels_test[positive]).mean())
         claims_negative[name] = float((predicted == NEGATIVE).mean())
     assert accuracy["reference"] == pytest.approx(0.980, abs=0.01)
-    assert accuracy["naive"] < 0.6, accuracy  # fails markedly
+    assert accuracy["naive"] < 0.8, accuracy  # fails markedly: 0.18 below the reference
     assert losses["naive"] < -1000.0  # the loss runs away to -inf
     assert accuracy["complementary"] > accuracy["reference"] - 0.005, accuracy
     assert losses["complementary"] >= 0.0
@@ -262,14 +267,20 @@ def train_decorrelated(penalty: str, strength: float) -> np.ndarray:
 def test_decorrelation_at_fixed_signal_efficiency() -> None:
     """At 50% signal efficiency, on 40 000 held-out events: without a penalty dCorr(score, m)
     on background is 0.73 and the background that passes has <m> = 0.84 (sculpted towards the
-    signal at 0.7), background efficiency 8.0%. With λ·dCorr² (λ = 20): dCorr 0.05, <m> = 0.50
-    and RMS 0.28 (the flat distribution's 1/√12 = 0.29), background efficiency 9.6%. With a
-    gradient-reversed adversary regressing m (λ = 50): dCorr 0.10, <m> = 0.47, 10.4%."""
+    signal at 0.7), background efficiency 8.0%. With λ·dCorr² (λ = 5): dCorr 0.04, <m> = 0.51,
+    background efficiency 9.3%. With a gradient-reversed adversary regressing m (λ = 50):
+    dCorr 0.10, <m> = 0.47, 10.4%.
+
+    Measured over the networks' initial seeds 0-7 (1 thread, AVX512 kernels) and seeds 0-3
+    with ATEN_CPU_CAPABILITY=default and 2 threads: none: dCorr 0.725-0.750, <m>
+    0.826-0.843, efficiency 0.067-0.080; dCorr: dCorr 0.037-0.050, <m> 0.505-0.522,
+    efficiency 0.092-0.110; adversary: dCorr 0.027-0.114, <m> 0.473-0.549. λ = 20 (before
+    issue 14) collapsed the network in 4 of 8 seeds (background efficiency 0.22 to 0.72)."""
     _, signal, mass = mass_sample(40000, seed=1)
     background = signal == 0
     sub = np.flatnonzero(background)[:1500]  # dCorr by hand is O(n²)
     results = {}
-    for penalty, strength in (("none", 0.0), ("dcorr", 20.0), ("adversary", 50.0)):
+    for penalty, strength in (("none", 0.0), ("dcorr", 5.0), ("adversary", 50.0)):
         score = train_decorrelated(penalty, strength)
         cut = np.quantile(score[signal == 1], 0.5)
         passed = score[background] > cut
@@ -281,10 +292,10 @@ def test_decorrelation_at_fixed_signal_efficiency() -> None:
     none, dcorr, adversary = results["none"], results["dcorr"], results["adversary"]
     assert none["dcorr"] > 0.6 and none["mean_mass"] > 0.75, results
     assert dcorr["dcorr"] < none["dcorr"] / 5, results
-    assert abs(dcorr["mean_mass"] - 0.5) < 0.03, results  # flat background stays flat
+    assert abs(dcorr["mean_mass"] - 0.5) < 0.04, results  # flat background stays flat
     assert dcorr["background_efficiency"] < 2 * none["background_efficiency"], results
     assert adversary["dcorr"] < none["dcorr"] / 3, results
-    assert abs(adversary["mean_mass"] - 0.5) < 0.06, results
+    assert abs(adversary["mean_mass"] - 0.5) < 0.08, results
 
 
 def test_gradient_reversal() -> None:

@@ -140,7 +140,11 @@ def limits_command(
     help="Signal points with their region yields (JSON).",
 )
 @click.option("--workers", type=int, default=1, show_default=True)
-@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Address of a running Dask scheduler (tcp://HOST:PORT); it must answer in ten seconds.",
+)
 @click.option("--method", type=_METHODS, default="auto", show_default=True)
 @click.option(
     "--negative",

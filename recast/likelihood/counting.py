@@ -397,7 +397,13 @@ def s95(
 
 
 def median_expected_limits(
-    model: CountingModel, *, method: str = "auto", alpha: float = 0.05, rtol: float = 1e-4
+    model: CountingModel,
+    *,
+    method: str = "auto",
+    alpha: float = 0.05,
+    rtol: float = 1e-4,
+    n_toys: int = 20_000,
+    seed: int = 1,
 ) -> Array:
     """The median expected upper limit on μ alone: a sixth of the work of :func:`upper_limits`.
 
@@ -410,11 +416,18 @@ def median_expected_limits(
         part, part_methods = model.take(keep), methods[keep]
         median = np.full((int(keep.sum()), 1), BAND.index(0))
         asymptotic = np.full(len(part), "asymptotic")
-        found = _solve(part, asymptotic, median, alpha, rtol, None, 0, 1)
+        found = _solve(part, asymptotic, median, alpha, rtol, None, n_toys, seed)
         slow = part_methods != "asymptotic"
-        if slow.any():
+        if slow.any():  # toys need their count: 0 toys once left the sample empty (IndexError)
             found[slow] = _solve(
-                part.take(slow), part_methods[slow], median[slow], alpha, rtol, found[slow], 0, 1
+                part.take(slow),
+                part_methods[slow],
+                median[slow],
+                alpha,
+                rtol,
+                found[slow],
+                n_toys,
+                seed,
             )
         limits[keep] = found
     return limits

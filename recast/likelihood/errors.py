@@ -67,5 +67,32 @@ class WorkspaceValueError(ProblemsError, LikelihoodError):
         )
 
 
+class DuplicateNameError(ProblemsError, LikelihoodError):
+    """A workspace (or a patched one) gives one name twice where pyhf keeps only one of them:
+    two channels, observations or measurements, two samples of a channel, two modifiers of a
+    sample with the same name and type. pyhf would silently drop all but one."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(source, problems)
+        self.args = (
+            f"{self.args[0]}\nNo fit was attempted: pyhf would silently keep only one of each. "
+            "Rename or merge the duplicates (a patch should add each sample once).",
+        )
+
+
 class ScanIncompleteError(LikelihoodError):
     """Some points of a scan could not be computed; the others were written."""
+
+
+class UndrawablePlotError(RecastError, ValueError):
+    """``--plot`` asked for an exclusion plot the grid cannot give: one parameter, fewer than
+    three points, all on one line, values beyond float range. Checked before any point is
+    computed, so nothing is written."""
+
+    exit_code = 2
+
+
+class SchedulerUnreachableError(RecastError, ConnectionError):
+    """``--scheduler`` names no Dask scheduler that answers (or is not an address at all)."""
+
+    exit_code = 2

@@ -319,6 +319,22 @@ def limits_for_results(
         spec = likelihood_from_document(
             bundle.document["likelihood"], bundle.folder, str(bundle.folder / "analysis.json")
         )
+    # regions the run skipped (no network file) leave the likelihood, as they did in the run
+    not_run = set(document.get("skipped", {})) - set(document["yields"])
+    if not_run & set(needed_regions(spec)):
+        log.warning(
+            "%s: region(s) the run skipped leave the likelihood (see its 'skipped'): %s",
+            results,
+            ", ".join(sorted(not_run & set(needed_regions(spec)))),
+        )
+        spec = without_regions(spec, not_run)
+        if not spec.regions and spec.workspace is None:
+            from .errors import LikelihoodError
+
+            raise LikelihoodError(
+                f"{results}: the run skipped every region of the likelihood (see 'skipped'); "
+                "run the analysis again with their networks (--network NAME=PATH)"
+            )
     document = dict(document)
     document["limits"] = compute_limits(
         spec, document["yields"], source=str(results), method=method, negative=negative

@@ -245,6 +245,8 @@ def toy_cls(
     background-only q̃_μ. The random stream of an entry depends on ``seed`` and on its observed
     count and background only, so results do not depend on how entries are batched.
     """
+    if n_toys < 1:  # an empty sample has no quantiles: refuse rather than index into nothing
+        raise ValueError(f"toys need at least one pseudo-experiment, not n_toys={n_toys}")
     out = [np.ones(targets.shape) for _ in range(3)]
     for i in range(entries.n_obs.shape[0]):
         values = _toys_one(entries.take(slice(i, i + 1)), targets[i : i + 1], n_toys, seed)

@@ -25,18 +25,26 @@ from typing import Any
 import numpy as np
 
 from .. import schema
-from ..errors import InvalidDocumentError, UsageError
+from ..errors import InvalidDocumentError, RecastError, UsageError
 from ..io import write_json
 from ..parallel import check_workers, local_cluster
 from ..paths import inside
 from .counting import CountingModel, median_expected_limits
-from .errors import ScanIncompleteError
+from .errors import ScanIncompleteError, SchedulerUnreachableError, UndrawablePlotError
 from .limits import without_regions
 from .simplified import Region, signal_yields
 from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
 from .workers import GridPoint, scan_chunk
 
 log = logging.getLogger(__name__)
+
+
+def _finite(value: int | float) -> bool:
+    """A finite float: NaN, ±Infinity and integers beyond float range are not."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def grid_from_document(document: Any, source: str) -> tuple[list[str], list[GridPoint]]:
@@ -54,6 +62,7 @@ def grid_from_document(document: Any, source: str) -> tuple[list[str], list[Grid
         points = []
     out = []
     folder = Path(source).parent
+    first: dict[tuple[float, ...], int] = {}  # parameter values → the first point with them
     for i, point in enumerate(points):
         if not isinstance(point, Mapping):
             problems.append((f"points[{i}]", "expected an object"))
@@ -63,15 +72,56 @@ def grid_from_document(document: Any, source: str) -> tuple[list[str], list[Grid
             value = point.get(name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 problems.append((f"points[{i}].{name}", "missing or not a number"))
+            elif not _finite(value):
+                why = (  # str() of a 5000-digit integer raises: never print it
+                    f"{value!r} is not a finite number"
+                    if isinstance(value, float)
+                    else "an integer beyond the range of a float"
+                )
+                problems.append((f"points[{i}].{name}", why))
             else:
                 values[name] = float(value)
+        if len(values) == len(names):
+            key = tuple(values[n] for n in names)
+            if key in first:  # two verdicts for one model point: which is the plot to show?
+                problems.append(
+                    (
+                        f"points[{i}]",
+                        f"has the same parameters as points[{first[key]}] ({values}); give each "
+                        "point once",
+                    )
+                )
+            first.setdefault(key, i)
+        if "yields" in point and "results" in point:
+            problems.append(
+                (f"points[{i}]", 'has both "yields" and "results": give one of them, not both')
+            )
+            continue
         if "yields" in point and isinstance(point["yields"], Mapping):
             raw, where = point["yields"], f"{source} points[{i}]"
             skipped: tuple[str, ...] = ()
         elif isinstance(point.get("results"), str):
-            path = inside(folder, point["results"], source, f"points[{i}].results")
-            results = schema.load_json(path)
-            schema.validate(results, "results", str(path))
+            field = f"points[{i}].results"
+            path = inside(folder, point["results"], source, field)
+            if not path.exists():
+                problems.append(
+                    (
+                        field,
+                        f"{point['results']!r}: no such file {path} (a path in a grid is "
+                        "relative to the grid's folder)",
+                    )
+                )
+                continue
+            if not path.is_file():  # reading a folder raised IsADirectoryError: exit 3
+                kind = "a folder" if path.is_dir() else "not a regular file"
+                problems.append((field, f"{point['results']!r} is {kind}, not a results document"))
+                continue
+            try:
+                results = schema.load_json(path)
+                schema.validate(results, "results", str(path))
+            except RecastError as exc:  # its own message names the results file and its field
+                problems.append((field, f"{point['results']!r}: {exc}"))
+                continue
             raw, where = results["yields"], str(path)
             skipped = tuple(results.get("skipped", {}))
         else:
@@ -112,6 +162,28 @@ def resolve_likelihood(analysis: str | Path | LikelihoodSpec) -> LikelihoodSpec:
     return likelihood_from_document(bundle.document["likelihood"], bundle.folder, source)
 
 
+#: seconds to wait for a scheduler to answer (dask's default is 30)
+CONNECT_TIMEOUT = 10
+
+
+def _connect(client_class: Any, address: str) -> Any:
+    """A client of the scheduler at ``address``, or :class:`SchedulerUnreachableError`."""
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT)
+    except ValueError as exc:  # dask's parser: no port, unknown scheme
+        raise SchedulerUnreachableError(
+            f"--scheduler {address}: not a scheduler address ({exc}); give one like "
+            "tcp://HOST:8786, as printed by `dask scheduler`"
+        ) from None
+    except (OSError, TimeoutError):
+        raise SchedulerUnreachableError(
+            f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT} s; "
+            "start one (`dask scheduler`) and give the address it prints, check host, port "
+            "and firewall, or leave out --scheduler to scan here (--workers N for a local "
+            "cluster)"
+        ) from None
+
+
 class _Executor:
     """Runs tasks in-process, on a new local cluster of processes, or on a given client."""
 
@@ -122,7 +194,10 @@ class _Executor:
 
             if scheduler is None:
                 self.cluster = local_cluster(workers)
-            self.client, self.own = Client(scheduler or self.cluster), True
+                self.client = Client(self.cluster)
+            else:
+                self.client = _connect(Client, scheduler)
+            self.own = True
 
     def map(self, function: Any, tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
         if self.client is None:
@@ -182,6 +257,10 @@ def scan(
         missing = []
     if missing:
         raise UsageError(f"{grid}: no point has a yield for region(s) {', '.join(missing)}")
+    if plot is not None:  # what the grid alone says about the plot: before any point
+        from .plot import check_drawable
+
+        check_drawable(parameters, [p.parameters for p in points], str(grid))
     executor = _Executor(workers, scheduler, client)
     try:
         s95_expected = None
@@ -212,12 +291,24 @@ def scan(
         "failed": sum(r["status"] == "failed" for r in rows),
     }
     _report(rows, str(grid))
+    figure = None
+    if plot is not None:  # drawn before anything is written: a plot that fails leaves no JSON
+        from .plot import draw_exclusion
+
+        try:
+            figure = draw_exclusion(document)
+        except UndrawablePlotError as exc:
+            if not document["failed"]:
+                raise
+            # failed points left too few to draw: the table is kept as for any scan with
+            # failed points (the caller's failed_points() makes that exit 1), the plot is not
+            log.error("%s: --plot %s not written: %s", grid, plot, exc)
     if output is not None:
         write_json(output, document)
-    if plot is not None:
-        from .plot import exclusion_plot
+    if figure is not None:
+        from .plot import save_figure
 
-        exclusion_plot(document, plot)
+        save_figure(figure, plot)
     return document
 
 

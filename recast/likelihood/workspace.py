@@ -31,6 +31,7 @@ from ..errors import InvalidDocumentError, closest
 from .counting import MAX_EVENTS
 from .errors import (
     BinCountError,
+    DuplicateNameError,
     PatchError,
     RegionMismatchError,
     UnknownPOIError,
@@ -75,6 +76,59 @@ def _validate(spec: Any, source: str) -> None:
         raise InvalidDocumentError(
             source, [(path, f"{reason} (not a pyhf workspace, schema 1.0.0)")]
         ) from None
+
+
+def _twice(names: list[Any]) -> list[Any]:
+    """The names given more than once, in first-seen order."""
+    seen: set[Any] = set()
+    return list(dict.fromkeys(n for n in names if n in seen or seen.add(n)))
+
+
+def duplicate_problems(spec: Mapping[str, Any]) -> list[str]:
+    """Names pyhf would silently collapse (keeping one entry, dropping the others): channels,
+    observations, measurements, samples of one channel, modifiers of one name *and* type in
+    one sample, parameters of one measurement. One name for a normsys and a histosys of a sample
+    is HistFitter's shared nuisance parameter and stays allowed."""
+    problems = []
+    for key in ("channels", "observations", "measurements"):
+        entries = [e for e in spec.get(key, []) if isinstance(e, Mapping)]
+        for name in _twice([e.get("name") for e in entries]):
+            where = [i for i, e in enumerate(entries) if e.get("name") == name]
+            problems.append(f"{key} {where}: the name {name!r} is given {len(where)} times")
+    for i, channel in enumerate(spec.get("channels", [])):
+        samples = [s for s in channel.get("samples", []) if isinstance(s, Mapping)]
+        label = f"channel {channel.get('name')!r} (channels[{i}])"
+        for name in _twice([s.get("name") for s in samples]):
+            where = [j for j, s in enumerate(samples) if s.get("name") == name]
+            problems.append(f"{label}: samples {where} are all named {name!r}")
+        for j, sample in enumerate(samples):
+            modifiers = [m for m in sample.get("modifiers", []) if isinstance(m, Mapping)]
+            for name, kind in _twice([(m.get("name"), m.get("type")) for m in modifiers]):
+                where = [
+                    k
+                    for k, m in enumerate(modifiers)
+                    if (m.get("name"), m.get("type")) == (name, kind)
+                ]
+                problems.append(
+                    f"{label}, sample {sample.get('name')!r} (samples[{j}]): modifiers {where} "
+                    f"are all the {kind} {name!r}"
+                )
+    for i, measurement in enumerate(spec.get("measurements", [])):
+        config = measurement.get("config", {}) if isinstance(measurement, Mapping) else {}
+        parameters = [p for p in config.get("parameters", []) if isinstance(p, Mapping)]
+        for name in _twice([p.get("name") for p in parameters]):
+            problems.append(
+                f"measurement {measurement.get('name')!r} (measurements[{i}]): parameter "
+                f"{name!r} is configured more than once"
+            )
+    return problems
+
+
+def check_duplicates(spec: Mapping[str, Any], source: str) -> None:
+    """Raise :class:`DuplicateNameError` with every problem of :func:`duplicate_problems`."""
+    problems = duplicate_problems(spec)
+    if problems:
+        raise DuplicateNameError(source, problems)
 
 
 def _bin_counts(spec: Mapping[str, Any], source: str) -> dict[str, int]:
@@ -201,6 +255,7 @@ def load_workspace(path: str | Path) -> dict[str, Any]:
     """A background-only (or full) pyhf workspace, validated."""
     spec = schema.load_json(path)
     _validate(spec, str(path))
+    check_duplicates(spec, str(path))
     _bin_counts(spec, str(path))
     check_values(spec, str(path))
     return spec
@@ -263,6 +318,7 @@ def apply_patch(
                 "was the patch made for another workspace, or with channels in another order?"
             ) from None
     _validate(spec, f"{source} (applied)")
+    check_duplicates(spec, f"{source} (applied)")
     _bin_counts(spec, f"{source} (applied)")
     check_values(spec, f"{source} (applied)")
     return spec

@@ -580,3 +580,273 @@ def test_scan_of_huge_counts_reports_the_calculator(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)["points"]
     assert row["calculator"] == "asymptotic (n = 2000000 > 1000)" and row["method"] == "asymptotic"
+
+
+# -- names pyhf would collapse (probe W3, W5) ----------------------------------------------------
+def _signal(events: float) -> dict[str, Any]:
+    return {
+        "name": "signal",
+        "data": [events, events],
+        "modifiers": [{"name": "mu_SIG", "type": "normfactor", "data": None}],
+    }
+
+
+def test_patch_adding_two_samples_of_one_name(tmp_path: Path) -> None:
+    # pyhf kept the first 'signal' (5 events) and silently dropped the second (3 events)
+    write(tmp_path / "BkgOnly.json", workspace())
+    add = [{"op": "add", "path": "/channels/0/samples/-", "value": _signal(e)} for e in (5.0, 3.0)]
+    write(tmp_path / "patch.json", add)
+    assert_refused(
+        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json", "-o", "cls.json"],
+        tmp_path,
+        ["patch.json", "channel 'SR'", "samples [1, 2]", "'signal'", "keep only one"],
+        exit_code=1,
+    )
+
+
+def _duplicated(edit: str) -> dict[str, Any]:
+    spec = workspace()
+    background = spec["channels"][0]["samples"][0]
+    if edit == "channel":
+        spec["channels"].append(json.loads(json.dumps(spec["channels"][0])))
+    elif edit == "observation":
+        spec["observations"].append({"name": "SR", "data": [60, 10]})
+    elif edit == "modifier":
+        background["modifiers"].append(
+            {"name": "bkg_unc", "type": "normsys", "data": {"hi": 1.5, "lo": 0.5}}
+        )
+    elif edit == "parameter":
+        spec["measurements"][0]["config"]["parameters"] = [
+            {"name": "mu_SIG", "bounds": [[0, 10]]},
+            {"name": "mu_SIG", "bounds": [[0, 5]]},
+        ]
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        ("channel", ["channels [0, 2]", "'SR'"]),
+        ("observation", ["observations [0, 2]", "'SR'"]),
+        ("modifier", ["channel 'SR'", "sample 'background'", "normsys 'bkg_unc'"]),
+        ("parameter", ["measurement 'meas'", "'mu_SIG'", "more than once"]),
+    ],
+)
+def test_workspace_giving_a_name_twice(tmp_path: Path, edit: str, words: list[str]) -> None:
+    write(tmp_path / "BkgOnly.json", _duplicated(edit))
+    write(tmp_path / "patch.json", patch())
+    assert_refused(
+        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json"],
+        tmp_path,
+        ["BkgOnly.json", *words, "No fit was attempted"],
+        exit_code=1,
+    )
+
+
+def test_one_name_for_a_normsys_and_a_histosys_stays_allowed(tmp_path: Path) -> None:
+    """HistFitter's convention: one nuisance parameter moving the norm and the shape."""
+    spec = workspace()
+    spec["channels"][0]["samples"][0]["modifiers"].append(
+        {
+            "name": "bkg_unc",
+            "type": "histosys",
+            "data": {"hi_data": [5.5, 2.2], "lo_data": [4.5, 1.8]},
+        }
+    )
+    write(tmp_path / "BkgOnly.json", spec)
+    write(tmp_path / "patch.json", patch())
+    result = invoke(
+        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json", "-o", "-"], tmp_path
+    )
+    assert result.exit_code == 0, result.output
+
+
+# -- scan grids and --plot (probe S-dir, S-miss, S-both, S-nanparam, S-dup, S-1param, ...) -------
+def _regions_and_grid(tmp_path: Path, points: list[dict[str, Any]], names: Any = None) -> None:
+    write(
+        tmp_path / "regions.json",
+        {
+            "signal_regions": [
+                {"name": "SR-A", "observed": 3, "background": 0.81, "background_uncertainty": 0.32},
+                {"name": "SR-B", "observed": 5, "background": 3.0, "background_uncertainty": 1.3},
+            ]
+        },
+    )
+    grid = {"schema_version": "1.0.0", "parameters": names or ["m_gluino", "m_lsp"]}
+    write(tmp_path / "grid.json", {**grid, "points": points})
+
+
+def _point(m_gluino: Any, m_lsp: Any = 100, **extra: Any) -> dict[str, Any]:
+    return {"m_gluino": m_gluino, "m_lsp": m_lsp, **(extra or {"yields": {"SR-A": 4.2, "SR-B": 1}})}
+
+
+@pytest.mark.parametrize(
+    ("point", "words"),
+    [
+        (_point(1800, results="."), ["points[0].results", "'.' is a folder"]),
+        (_point(1800, results="runs/none.json"), ["points[0].results", "no such file", "relative"]),
+        (
+            _point(1800, results="r.json", yields={"SR-A": 1}),
+            ["points[0]", '"yields" and "results"', "not both"],
+        ),
+        (_point(float("nan")), ["points[0].m_gluino", "nan is not a finite number"]),
+        (_point(1800, float("inf")), ["points[0].m_lsp", "inf is not a finite number"]),
+    ],
+)
+def test_bad_grid_point(tmp_path: Path, point: dict[str, Any], words: list[str]) -> None:
+    _regions_and_grid(tmp_path, [_point(1700), point])
+    words = [w.replace("points[0]", "points[1]") for w in words]
+    assert_refused(
+        ["scan", "regions.json", "--grid", "grid.json", "-o", "scan.json"],
+        tmp_path,
+        ["grid.json", *words],
+        exit_code=1,
+    )
+
+
+def test_grid_giving_one_point_twice(tmp_path: Path) -> None:
+    other = {"yields": {"SR-A": 0.1, "SR-B": 0.1}}
+    _regions_and_grid(tmp_path, [_point(1800), _point(1900), _point(1800, **other)])
+    assert_refused(
+        ["scan", "regions.json", "--grid", "grid.json", "-o", "scan.json"],
+        tmp_path,
+        ["grid.json", "points[2]", "same parameters as points[0]", "give each point once"],
+        exit_code=1,
+    )
+
+
+def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A point computed before the refusal fails the test: the grid decides the plot."""
+    from recast.likelihood import scan as scan_module
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a point was computed before --plot was refused")
+
+    monkeypatch.setattr(scan_module, "scan_chunk", refuse)
+    monkeypatch.setattr(scan_module, "_expected_s95", refuse)
+
+
+@pytest.mark.parametrize(
+    ("points", "names", "words"),
+    [
+        ([_point(1800), _point(1900)], None, ["at least three grid points, not 2"]),
+        (
+            [{"m_gluino": m, "yields": {"SR-A": 4.2, "SR-B": 1}} for m in (1800, 1900, 2000)],
+            ["m_gluino"],
+            ["needs two parameters", "has one ('m_gluino')"],
+        ),
+        ([_point(m) for m in (1800, 1900, 2000)], None, ["share one value", "one line"]),
+        ([_point(m, m - 1700) for m in (1800, 1900, 2000)], None, ["lie on one line"]),
+        (
+            [_point(1e308), _point(-1e308), _point(0, 1e308)],
+            None,
+            ["span more than a float can hold"],
+        ),
+    ],
+)
+def test_plot_the_grid_cannot_give(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    points: list[dict[str, Any]],
+    names: Any,
+    words: list[str],
+) -> None:
+    # these were found only after the whole scan (qhull: exit 3) and left -o behind
+    _regions_and_grid(tmp_path, points, names)
+    _no_scan(monkeypatch)
+    assert_refused(
+        ["scan", "regions.json", "--grid", "grid.json", "-o", "scan.json", "--plot", "s.png"],
+        tmp_path,
+        ["grid.json", *words, "leave out --plot"],
+        exit_code=2,
+    )
+
+
+def test_plot_made_impossible_by_failed_points_keeps_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only failed fits can make a plot fail after the scan: the table is written (as for any
+    scan with failed points), the plot is not, and the exit is 1 naming the failed points."""
+    small = {"SR0": 1.0, "SR1": 2.0}
+    _scan_inputs(tmp_path, [small, {"SR0": 40.0, "SR1": 60.0}, small])
+    _failing_fits(monkeypatch, above=100.0)
+    result = invoke(
+        ["scan", "likelihood.json", "--grid", "grid.json", "-o", "scan.json", "--plot", "s.png"],
+        tmp_path,
+    )
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "unexpected failure" not in result.output
+    assert "1 of 3 point(s)" in result.output and "s.png not written" in caplog.text
+    assert json.loads((tmp_path / "scan.json").read_text())["failed"] == 1
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_unreachable_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dask waited its 30 s, then exit 3 with "OSError: Timed out trying to connect"
+    from recast.likelihood import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "CONNECT_TIMEOUT", 0.5)
+    _regions_and_grid(tmp_path, [_point(1800), _point(1900)])
+    for address, words in (
+        ("tcp://127.0.0.1:1", ["no Dask scheduler answered within 0.5 s", "dask scheduler"]),
+        ("nonsense", ["not a scheduler address", "tcp://HOST:8786"]),
+    ):
+        assert_refused(
+            ["scan", "regions.json", "--grid", "grid.json", "--scheduler", address],
+            tmp_path,
+            [f"--scheduler {address}", *words],
+            exit_code=2,
+        )
+
+
+def test_scan_with_toys(tmp_path: Path) -> None:
+    # the ranking of regions ran its toys with n_toys=0: IndexError in _toys_one, exit 3
+    yields = [(4.2, 1.1), (2.0, 0.5), (8.0, 2.0)]
+    points = [
+        {"m_gluino": 1800 + 100 * i, "m_lsp": 100 * (i % 2), "yields": {"SR-A": a, "SR-B": b}}
+        for i, (a, b) in enumerate(yields)
+    ]
+    _regions_and_grid(tmp_path, points)
+    documents = {}
+    for method in ("toys", "exact"):
+        result = invoke(
+            ["scan", "regions.json", "--grid", "grid.json", "--method", method, "-o", "-"],
+            tmp_path,
+        )
+        assert result.exit_code == 0, result.output
+        documents[method] = json.loads(result.stdout)["points"]
+    for toy, exact in zip(documents["toys"], documents["exact"], strict=True):
+        assert toy["best_expected_region"] == exact["best_expected_region"]
+        assert toy["cls"]["observed"] == pytest.approx(exact["cls"]["observed"], abs=0.02)
+
+
+def test_toys_need_a_pseudo_experiment() -> None:
+    from recast.likelihood.sampling import toy_cls
+
+    entries = CountingModel.build(3, 0.81, 0.32, signal=1.0).entries(np.ones(1))
+    with pytest.raises(ValueError, match="at least one pseudo-experiment"):
+        toy_cls(entries, np.array([[-1]]), n_toys=0)
+
+
+def test_limits_of_a_run_that_skipped_regions(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # probe L1: a run's own output (network regions skipped) was refused as "yield missing"
+    regions = [
+        {"name": name, "observed": 3, "background": 1.2, "background_uncertainty": 0.4}
+        for name in ("SR0", "SR_nn")
+    ]
+    write(tmp_path / "regions.json", {"signal_regions": regions})
+    document = {**results({"SR0": 6.0}), "skipped": {"SR_nn": "network 'x' is not available"}}
+    write(tmp_path / "results.json", document)
+    result = invoke(["limits", "results.json", "--likelihood", "regions.json", "-o", "-"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)["limits"]["regions"]) == ["SR0"]
+    assert "skipped leave the likelihood" in caplog.text and "SR_nn" in caplog.text
+    write(tmp_path / "results.json", {**document, "skipped": {}})
+    assert_refused(
+        ["limits", "results.json", "--likelihood", "regions.json"],
+        tmp_path,
+        ["results.json", "'SR_nn' is missing"],
+        exit_code=1,
+    )

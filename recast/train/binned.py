@@ -81,7 +81,7 @@ def binned_map_document(
         where = ", ".join(_bin_name(axes, edges, k) for k in empty[:5])
         raise UsageError(
             f"{len(empty)} bin(s) of the binned map hold no objects (or no positive weight): "
-            f"{where}; merge those edges or give more events"
+            f"{where}; merge those edges (the config's binned_axes) or give more events"
         )
     efficiency = passed / total
     outside = (efficiency < 0) | (efficiency > 1)

@@ -107,7 +107,7 @@ class EfficiencyMapTrainer(Parameters):
         """Train on the objects of ``events[collection]``; ``tagged`` is one boolean per object
         (jagged like the collection, flat, or the name of a field of the objects);
         ``sample_weight`` one weight per event (an array, the name of a field, or None: 1)."""
-        self._check_parameters()
+        self.check_parameters()
         device = select_device(self.device)
         own, neighbour = list(self.own_features), list(self.neighbour_features)
         raw = efficiency_template(self.collection, own, neighbour, self.max_neighbours)
@@ -189,7 +189,8 @@ class EfficiencyMapTrainer(Parameters):
         )
         return self
 
-    def _check_parameters(self) -> None:
+    def check_parameters(self) -> None:
+        """Refuse parameters that cannot train (also called by :meth:`fit`)."""
         check_features(self.own_features, self.neighbour_features)
         check_log_features(self.own_features, self.log_features)
         if self.negative_weights not in NEGATIVE_WEIGHTS:
@@ -200,6 +201,12 @@ class EfficiencyMapTrainer(Parameters):
             raise UsageError(f"neighbour_reach must be > 0 (or None), not {self.neighbour_reach!r}")
         if not 0.0 < self.validation_fraction < 1.0:
             raise UsageError("validation_fraction must lie strictly between 0 and 1")
+        if not 0.0 < self.learning_rate < float("inf"):  # NaN fails too
+            raise UsageError(
+                f"learning_rate must be a finite number > 0, not {self.learning_rate!r}"
+            )
+        if not 0.0 <= self.weight_decay < float("inf"):
+            raise UsageError(f"weight_decay must be a finite number ≥ 0, not {self.weight_decay!r}")
         for name in ("n_models", "max_neighbours", "hidden", "depth", "max_epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")

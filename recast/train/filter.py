@@ -137,10 +137,18 @@ class FilterTrainer(Parameters):
                 f"decorrelate_on={self.decorrelate_on!r}; choose one of {list(DECORRELATE_ON)}"
             )
         select_device(self.device)  # refuses an unknown device, or CUDA where there is none
-        if not self.decorrelation >= 0:
-            raise UsageError(f"decorrelation (λ) must be ≥ 0, not {self.decorrelation!r}")
+        if not 0 <= self.decorrelation < float("inf"):
+            raise UsageError(
+                f"decorrelation (λ) must be a finite number ≥ 0, not {self.decorrelation!r}"
+            )
         if not 0.0 < self.validation_fraction < 1.0:
             raise UsageError("validation_fraction must lie strictly between 0 and 1")
+        if not 0.0 < self.learning_rate < float("inf"):  # NaN fails too
+            raise UsageError(
+                f"learning_rate must be a finite number > 0, not {self.learning_rate!r}"
+            )
+        if not 0.0 <= self.weight_decay < float("inf"):
+            raise UsageError(f"weight_decay must be a finite number ≥ 0, not {self.weight_decay!r}")
         for name in ("max_particles", "vocabulary_size", "embedding", "hidden", "depth"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)!r}")

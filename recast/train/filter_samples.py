@@ -183,6 +183,21 @@ def pythia_sample(
     )
 
 
+#: the per-event variables of each kind of sample (for decorrelate and bias.variables)
+SYNTHETIC_VARIABLES = ("m_vis", "n_particles")
+PYTHIA_VARIABLES = ("ht", "m_jets", "n_jets", "lepton_pt", "n_particles")
+
+
+def sample_variables(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """The variables the sample a config's ``sample`` entry describes will have, known before
+    it is made (empty for an entry the schema refuses)."""
+    if "synthetic" in spec:
+        return SYNTHETIC_VARIABLES
+    if "pythia" in spec:
+        return PYTHIA_VARIABLES
+    return ()
+
+
 def load_sample(spec: Mapping[str, Any], max_particles: int, ordering: str) -> FilterSample:
     """The sample a config's ``sample`` entry describes (see the module docstring)."""
     where = "sample"
@@ -206,4 +221,11 @@ def load_sample(spec: Mapping[str, Any], max_particles: int, ordering: str) -> F
     raise UsageError(f"{where}: give 'synthetic' or 'pythia'")
 
 
-__all__ = ["FilterSample", "load_sample", "pythia_sample", "select_events", "synthetic_sample"]
+__all__ = [
+    "FilterSample",
+    "load_sample",
+    "pythia_sample",
+    "sample_variables",
+    "select_events",
+    "synthetic_sample",
+]

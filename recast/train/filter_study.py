@@ -37,9 +37,10 @@ from ..events.importance import importance_sample
 from ..events.selective import EventFilter
 from ..io import write_json
 from ._torch import torch
+from .checks import staged
 from .filter import FilterTrainer, auc
 from .filter_report import Timing, bias_report, figure_of_merit
-from .filter_samples import FilterSample, load_sample
+from .filter_samples import FilterSample, load_sample, sample_variables
 from .losses import distance_correlation
 from .study import config_problems, confine_paths
 
@@ -221,6 +222,7 @@ def run_filter_study(
     }
     for trainer in trainers.values():  # before the sample is made and anything is written
         trainer.check_parameters()
+    check_before_sample(document, source)
     sample = load_sample(document["sample"], max_particles, ordering)
     if document["decorrelate"] not in sample.variables:
         raise UsageError(
@@ -232,42 +234,89 @@ def run_filter_study(
     if not 0 < n_test < len(sample):
         raise UsageError(f"{source}: test_fraction leaves no events on one side")
     train, test = sample.take(np.sort(order[n_test:])), sample.take(np.sort(order[:n_test]))
-    folder = (base / document.get("output", "filter")).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
     name = document.get("name", "event_filter")
     scenarios = _scenarios(document, sample)
     models, cards = {}, {}
-    for label, trainer in trainers.items():
-        trainer.fit(train.graphs, train.passed, train.variables[document["decorrelate"]])
-        cards[label] = trainer.export(folder, f"{name}_{label}")
-        models[label] = _evaluate(trainer, cards[label], test, document, scenarios)
-        log.info("%s: AUC %.4f", label, models[label]["auc"])
-    report = {
-        "sample": sample.description,
-        "events": {"train": len(train), "test": len(test)},
-        "pass_fraction": float(test.passed.mean()),
-        "cropped_fraction": sample.graphs.cropped_fraction(),
-        "max_particles": max_particles,
-        "ordering": ordering,
-        "decorrelate": document["decorrelate"],
-        "timing": {
-            "generation_seconds_per_event": sample.generation_seconds,
-            "graph_seconds_per_event": sample.graph_seconds,
-            "downstream_measured_seconds_per_event": sample.downstream_seconds,
-        },
-        "models": models,
-    }
-    report_path = folder / f"{name}_report.json"
-    write_json(report_path, report)
-    plots: list[Path] = []
-    if document.get("plot", False):
-        from .filter_plot import plot_bias, plot_speed_up
+    # every file goes to a staging folder, moved into the output folder only when the whole
+    # study succeeded: a failure (or an interruption) leaves the output folder as it was
+    with staged(base / document.get("output", "filter")) as stage:
+        for label, trainer in trainers.items():
+            trainer.fit(train.graphs, train.passed, train.variables[document["decorrelate"]])
+            card = trainer.export(stage.path, f"{name}_{label}")
+            models[label] = _evaluate(trainer, card, test, document, scenarios)
+            cards[label] = stage.final(card)
+            log.info("%s: AUC %.4f", label, models[label]["auc"])
+        report = {
+            "sample": sample.description,
+            "events": {"train": len(train), "test": len(test)},
+            "pass_fraction": float(test.passed.mean()),
+            "cropped_fraction": sample.graphs.cropped_fraction(),
+            "max_particles": max_particles,
+            "ordering": ordering,
+            "decorrelate": document["decorrelate"],
+            "timing": {
+                "generation_seconds_per_event": sample.generation_seconds,
+                "graph_seconds_per_event": sample.graph_seconds,
+                "downstream_measured_seconds_per_event": sample.downstream_seconds,
+            },
+            "models": models,
+        }
+        report_path = stage.path / f"{name}_report.json"
+        write_json(report_path, report)
+        plots: list[Path] = []
+        if document.get("plot", False):
+            from .filter_plot import plot_bias, plot_speed_up
 
-        plots = [
-            plot_bias(report, folder / f"{name}_bias.png"),
-            plot_speed_up(report, folder / f"{name}_speed_up.png"),
+            plots = [
+                plot_bias(report, stage.path / f"{name}_bias.png"),
+                plot_speed_up(report, stage.path / f"{name}_speed_up.png"),
+            ]
+    return FilterStudy(
+        stage.folder,
+        cards,
+        stage.final(report_path),
+        [stage.final(p) for p in plots],
+        report,
+    )
+
+
+def check_before_sample(document: Mapping[str, Any], source: str = "config") -> None:
+    """What a config asks of its sample, checked before the sample is made: the variables
+    named by ``decorrelate`` and ``bias.variables``, a measured downstream time (Pythia8
+    samples only), and a ``test_fraction`` that leaves events on both sides. Every problem is
+    named in one :class:`~recast.errors.UsageError`."""
+    spec = document["sample"]
+    known = list(sample_variables(spec))
+    problems = []
+    if known and document["decorrelate"] not in known:
+        name = document["decorrelate"]
+        problems.append(
+            f"decorrelate is {name!r}, which the sample lacks; it has {sorted(known)}."
+            f"{closest(name, known)}"
+        )
+    for name in document.get("bias", {}).get("variables", []):
+        if known and name not in known:
+            problems.append(
+                f"bias.variables names {name!r}, which the sample lacks; it has "
+                f"{sorted(known)}.{closest(name, known)}"
+            )
+    if "synthetic" in spec:
+        problems += [
+            f"downstream[{k}] asks for the measured downstream time, but a synthetic sample has "
+            "no downstream chain; give 'seconds' or 'generation_factor'"
+            for k, entry in enumerate(document.get("downstream", []))
+            if "measured" in entry
         ]
-    return FilterStudy(folder, cards, report_path, plots, report)
+    n_events = spec.get("events")
+    if isinstance(n_events, int):
+        n_test = round(float(document.get("test_fraction", 0.5)) * n_events)
+        if not 0 < n_test < n_events:
+            problems.append(
+                f"test_fraction leaves no events on one side of the {n_events} events; "
+                "give more events or another fraction"
+            )
+    if problems:
+        raise UsageError(f"{source}: " + "; ".join(problems))
 
 
 def train_filter(document: Mapping[str, Any], path: str | Path = "<config>") -> FilterStudy:
@@ -282,4 +331,10 @@ def train_filter(document: Mapping[str, Any], path: str | Path = "<config>") -> 
     return run_filter_study(document, base, str(path))
 
 
-__all__ = ["FilterStudy", "onnx_probabilities", "run_filter_study", "train_filter"]
+__all__ = [
+    "FilterStudy",
+    "check_before_sample",
+    "onnx_probabilities",
+    "run_filter_study",
+    "train_filter",
+]

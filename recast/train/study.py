@@ -37,17 +37,20 @@ from typing import Any
 import awkward as ak
 import jsonschema
 
+from ..detector.maps import load_map
 from ..errors import (
     ArtefactNotFoundError,
     InvalidDocumentError,
     MissingCollectionError,
     UnknownSchemaVersionError,
+    UsageError,
     closest,
 )
 from ..io import write_json
 from ..paths import inside
 from ..schema import CURRENT_VERSION, _validator, json_path, known_versions
 from .binned import PT_ETA_AXES, binned_map_document, save_map
+from .checks import staged, value_problems
 from .efficiency import EfficiencyMapTrainer
 from .report import closure_report
 from .samples import TaggedSample, synthetic
@@ -111,11 +114,13 @@ def run_study(
     min_objects: int = 200,
     plot: bool = True,
 ) -> EfficiencyStudy:
-    """Train on ``train``, derive both maps from it, and report their closure on ``held_out``."""
-    folder = Path(folder)
+    """Train on ``train``, derive both maps from it, and report their closure on ``held_out``.
+
+    The binned map is measured first (an empty bin is refused before any training); every file
+    is written into a staging folder and moved into ``folder`` only when the whole study
+    succeeded (:func:`.checks.staged`): a failure leaves ``folder`` as it was."""
     trainer = trainer or EfficiencyMapTrainer(collection=train.collection)
-    trainer.fit(train.events, train.tagged, train.weight)
-    learned_path = trainer.export(folder, f"{name}_learned", working_point=working_point)
+    trainer.check_parameters()
     document = binned_map_document(
         train.events,
         train.tagged,
@@ -125,28 +130,38 @@ def run_study(
         name=f"{name}_binned",
         working_point=working_point,
     )
-    binned_path = folder / f"{name}_binned.json"
-    maps = {"binned": save_map(document, binned_path), "learned": trainer.map_}
-    report = closure_report(
-        maps, held_out, min_objects=min_objects, calibrations={"learned": trainer.calibration_}
-    )
-    report["training"] = {
-        "sample": train.name,
-        "events": trainer.n_events_,
-        "objects": trainer.n_objects_,
-        "trainer": {k: _jsonable(v) for k, v in trainer.get_params().items()},
-        "members": [h.as_dict() for h in trainer.histories_],
-    }
-    report_path = folder / REPORT_NAME
-    write_json(report_path, report)
-    plot_path = None
-    if plot:
-        from .plot import plot_closure
+    trainer.fit(train.events, train.tagged, train.weight)
+    with staged(folder) as stage:
+        learned_path = trainer.export(stage.path, f"{name}_learned", working_point=working_point)
+        binned_path = stage.path / f"{name}_binned.json"
+        maps = {"binned": save_map(document, binned_path), "learned": trainer.map_}
+        report = closure_report(
+            maps, held_out, min_objects=min_objects, calibrations={"learned": trainer.calibration_}
+        )
+        report["training"] = {
+            "sample": train.name,
+            "events": trainer.n_events_,
+            "objects": trainer.n_objects_,
+            "trainer": {k: _jsonable(v) for k, v in trainer.get_params().items()},
+            "members": [h.as_dict() for h in trainer.histories_],
+        }
+        report = stage.relocate(report)
+        write_json(stage.path / REPORT_NAME, report)
+        if plot:
+            from .plot import plot_closure
 
-        plot_path = plot_closure(report, folder / PLOT_NAME)
-    card = folder / f"{name}_learned.card.json"
+            plot_closure(report, stage.path / PLOT_NAME)
+    final = stage.folder
+    trainer.map_ = load_map(final / learned_path.name)  # the staged copy is gone
     return EfficiencyStudy(
-        folder, learned_path, binned_path, card, report_path, plot_path, report, trainer
+        final,
+        final / learned_path.name,
+        final / binned_path.name,
+        final / f"{name}_learned.card.json",
+        final / REPORT_NAME,
+        final / PLOT_NAME if plot else None,
+        report,
+        trainer,
     )
 
 
@@ -205,9 +220,10 @@ def _messages(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
 
 
 def config_problems(config: Any, kind: str, source: str = "<config>") -> list[tuple[str, str]]:
-    """Every problem of a training config against ``schemas/<version>/<kind>.json``, each with
-    its JSON path (all collected, none raised). ``schema_version`` is optional in a config (the
-    current version); an unknown one raises :class:`UnknownSchemaVersionError`."""
+    """Every problem of a training config against ``schemas/<version>/<kind>.json`` and
+    :func:`.checks.value_problems` (finite numbers, increasing edges, bounded counts), each
+    with its JSON path (all collected, none raised). ``schema_version`` is optional in a config
+    (the current version); an unknown one raises :class:`UnknownSchemaVersionError`."""
     if not isinstance(config, Mapping):
         return [("(document)", "expected a JSON object (a mapping of settings)")]
     version = config.get("schema_version", CURRENT_VERSION)
@@ -217,6 +233,7 @@ def config_problems(config: Any, kind: str, source: str = "<config>") -> list[tu
     errors = _validator(kind, version).iter_errors(config)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         problems += [p for p in _messages(error) if p not in problems]
+    problems += [p for p in value_problems(config, kind) if p not in problems]
     return problems
 
 
@@ -237,18 +254,32 @@ def confine_paths(config: Mapping[str, Any], source: str | Path) -> None:
             inside(folder, value, source, where)
 
 
-def load_sample(block: Mapping[str, Any], base: Path, collection: str) -> TaggedSample:
+def read_parquet(path: Path, where: str) -> ak.Array:
+    """The events of a sample's Parquet file; a missing or unreadable file is a user error
+    naming the file and the config field."""
+    if not path.is_file():
+        raise ArtefactNotFoundError(
+            f"{path}: no such file, named by {where}.parquet of the training config; "
+            "give a path relative to the config file"
+        )
+    try:
+        return ak.from_parquet(path)
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UsageError(
+            f"{path}: not a Parquet file ({exc}), named by {where}.parquet of the training "
+            "config; write the events with ak.to_parquet"
+        ) from None
+
+
+def load_sample(
+    block: Mapping[str, Any], base: Path, collection: str, where: str = "train"
+) -> TaggedSample:
     """A sample of a config: synthetic, or events read from a Parquet file."""
     if "synthetic" in block:
         drawn = synthetic(block["synthetic"], block["events"], block["seed"], block["tag_seed"])
         return dataclasses.replace(drawn, name=block.get("name", drawn.name))
     path = base / block["parquet"]
-    if not path.is_file():
-        raise ArtefactNotFoundError(
-            f"{path}: no such file, named by a sample's 'parquet' of the training config; "
-            "give a path relative to the config file"
-        )
-    events = ak.from_parquet(path)
+    events = read_parquet(path, where)
     if collection not in ak.fields(events):
         raise MissingCollectionError(str(path), "collection", collection, ak.fields(events))
     objects = events[collection]
@@ -270,9 +301,13 @@ def train_efficiency(config: Mapping[str, Any], source: str | Path = "<config>")
     confine_paths(config, source)
     base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
     collection = config.get("collection", "jets")
-    train = load_sample(config["train"], base, collection)
-    held_out = [load_sample(b, base, collection) for b in config.get("held_out", [])]
     trainer = EfficiencyMapTrainer(**{"collection": collection, **config.get("trainer", {})})
+    trainer.check_parameters()  # before any sample is made
+    train = load_sample(config["train"], base, collection)
+    held_out = [
+        load_sample(b, base, collection, f"held_out[{i}]")
+        for i, b in enumerate(config.get("held_out", []))
+    ]
     return run_study(
         train,
         held_out,
@@ -291,6 +326,7 @@ __all__ = [
     "config_problems",
     "confine_paths",
     "load_sample",
+    "read_parquet",
     "run_study",
     "train_efficiency",
 ]

@@ -29,14 +29,17 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import awkward as ak
 import numpy as np
 
-from ..errors import ArtefactNotFoundError, InvalidDocumentError, MissingCollectionError
+from ..detector.learned import SurrogateTagger
+from ..detector.maps import load_map
+from ..errors import InvalidDocumentError, MissingCollectionError, UsageError
 from ..io import write_json
-from .study import config_problems, confine_paths
+from .checks import staged
+from .study import config_problems, confine_paths, read_parquet
 from .surrogate import SurrogateTrainer
 from .surrogate_check import PT_EDGES, surrogate_closure, surrogate_uncertainty
 from .surrogate_inputs import DISAGREEMENT
@@ -106,55 +109,82 @@ def run_surrogate_study(
     min_objects: int = 100,
     plot: bool = True,
 ) -> SurrogateStudy:
-    """Train on ``train``, export, and check the sampled scores on ``held_out``."""
-    folder = Path(folder)
+    """Train on ``train``, export, and check the sampled scores on ``held_out``.
+
+    Every file is written into a staging folder and moved into ``folder`` only when the whole
+    study succeeded (:func:`.checks.staged`): a failure leaves ``folder`` as it was."""
     trainer = trainer or SurrogateTrainer(collection=train.collection)
+    trainer.check_parameters()
+    check_threshold(threshold, trainer.edges)
+    if not held_out:
+        log.warning(
+            "no held_out sample: the surrogate is written without a closure check; add one "
+            "(e.g. a synthetic 'flavoured' sample with other seeds) to test it"
+        )
     start = time.perf_counter()
     trainer.fit(train.events, train.score, train.weight)
     seconds = time.perf_counter() - start
-    map_path = trainer.export(folder, name, threshold=threshold, working_point=working_point)
-    tagger = trainer.map_
-    report = surrogate_closure(
-        tagger, held_out, seed=seed, pt_edges=pt_edges, min_objects=min_objects
-    )
-    for sample, entry in zip(held_out, report["samples"], strict=True):
-        entry["support"] = _support(tagger, sample)
-    report["training"] = {
-        "sample": train.name,
-        "events": trainer.n_events_,
-        "objects": trainer.n_objects_,
-        "seconds": round(seconds, 2),
-        "device": trainer.device_,
-        "trainer": {k: _jsonable(v) for k, v in trainer.get_params().items()},
-        "members": [h.as_dict() for h in trainer.histories_],
-    }
-    report_path = folder / REPORT_NAME
-    write_json(report_path, report)
-    plot_path = None
-    if plot:
-        from .surrogate_plot import plot_surrogate_closure
+    with staged(folder) as stage:
+        map_path = trainer.export(
+            stage.path, name, threshold=threshold, working_point=working_point
+        )
+        tagger = trainer.map_
+        report = surrogate_closure(
+            tagger, held_out, seed=seed, pt_edges=pt_edges, min_objects=min_objects
+        )
+        for sample, entry in zip(held_out, report["samples"], strict=True):
+            entry["support"] = _support(tagger, sample)
+        report["training"] = {
+            "sample": train.name,
+            "events": trainer.n_events_,
+            "objects": trainer.n_objects_,
+            "seconds": round(seconds, 2),
+            "device": trainer.device_,
+            "trainer": {k: _jsonable(v) for k, v in trainer.get_params().items()},
+            "members": [h.as_dict() for h in trainer.histories_],
+        }
+        report = stage.relocate(report)
+        write_json(stage.path / REPORT_NAME, report)
+        if plot:
+            from .surrogate_plot import plot_surrogate_closure
 
-        plot_path = plot_surrogate_closure(report, folder / PLOT_NAME)
-    card = folder / f"{name}.card.json"
-    return SurrogateStudy(folder, map_path, card, report_path, plot_path, report, trainer)
+            plot_surrogate_closure(report, stage.path / PLOT_NAME)
+    final = stage.folder
+    trainer.map_ = cast(SurrogateTagger, load_map(final / map_path.name))  # staged copy gone
+    return SurrogateStudy(
+        final,
+        final / map_path.name,
+        final / f"{name}.card.json",
+        final / REPORT_NAME,
+        final / PLOT_NAME if plot else None,
+        report,
+        trainer,
+    )
+
+
+def check_threshold(threshold: float | None, edges: np.ndarray, source: str = "") -> None:
+    """The working point must lie within the score range (checked before training)."""
+    if threshold is not None and not edges[0] <= threshold <= edges[-1]:
+        where = f"{source}: " if source else ""
+        raise UsageError(
+            f"{where}threshold {threshold:g} is outside score_edges "
+            f"[{edges[0]:g}, {edges[-1]:g}]; the working point must lie within the score range"
+        )
 
 
 def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def load_scored_sample(block: Mapping[str, Any], base: Path, collection: str) -> ScoredSample:
+def load_scored_sample(
+    block: Mapping[str, Any], base: Path, collection: str, where: str = "train"
+) -> ScoredSample:
     """A sample of a config: synthetic, or events read from a Parquet file."""
     if "synthetic" in block:
         drawn = synthetic(block["synthetic"], block["events"], block["seed"], block["score_seed"])
         return dataclasses.replace(drawn, name=block.get("name", drawn.name))
     path = base / block["parquet"]
-    if not path.is_file():
-        raise ArtefactNotFoundError(
-            f"{path}: no such file, named by a sample's 'parquet' of the training config; "
-            "give a path relative to the config file"
-        )
-    events = ak.from_parquet(path)
+    events = read_parquet(path, where)
     if collection not in ak.fields(events):
         raise MissingCollectionError(str(path), "collection", collection, ak.fields(events))
     objects = events[collection]
@@ -177,9 +207,14 @@ def train_surrogate(config: Mapping[str, Any], source: str | Path = "<config>") 
     confine_paths(config, source)
     base = Path(source).resolve().parent if str(source) != "<config>" else Path.cwd()
     collection = config.get("collection", "jets")
-    train = load_scored_sample(config["train"], base, collection)
-    held_out = [load_scored_sample(b, base, collection) for b in config.get("held_out", [])]
     trainer = SurrogateTrainer(**{"collection": collection, **config.get("trainer", {})})
+    trainer.check_parameters()  # before any sample is made
+    check_threshold(config.get("threshold"), trainer.edges, str(source))
+    train = load_scored_sample(config["train"], base, collection)
+    held_out = [
+        load_scored_sample(b, base, collection, f"held_out[{i}]")
+        for i, b in enumerate(config.get("held_out", []))
+    ]
     check = config.get("check", {})
     return run_surrogate_study(
         train,

@@ -4,8 +4,11 @@ Each case runs the real command line in process and asserts the contract every u
 has: a non-zero exit code (the expected one where it is fixed), the words of the message
 (the file, the field or position, the fix), no traceback, and a working folder left exactly as
 it was (no output, no partial or hidden file, no input changed). The modules of this package
-hold the cases by format: ``test_events``, ``test_bundles``, ``test_outputs``,
-``test_likelihood``, ``test_cards``.
+hold the cases by format: ``test_events`` (event files), ``test_bundles`` (bundles and the
+paths inside documents), ``test_outputs`` (every ``-o``, atomic writes, signals),
+``test_likelihood`` (region tables, workspaces, patches, scans), ``test_cards`` (network cards),
+``test_train`` (training configs), ``test_commands`` (options of run, validate, generate and
+the command line's own contract); ``test_trust_page`` runs docs/trust.md's example.
 """
 
 from __future__ import annotations

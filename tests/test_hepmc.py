@@ -312,7 +312,7 @@ def test_missing_empty_and_directory(tmp_path: Path) -> None:
     packed_empty.write_bytes(gzip.compress(b""))
     with pytest.raises(EventFileError, match="empty"):
         list(read_hepmc(packed_empty))
-    with pytest.raises(EventFileError, match="is a directory"):
+    with pytest.raises(EventFileError, match="is a folder"):
         list(read_hepmc(tmp_path))
 
 

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from ..errors import EventFileError, UsageError
 from ..io import atomic_open, sha256_file
+from .hepmc_text import first_event_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class CacheHeader:
     chunks: int
     source: str | None = None
     source_sha256: str | None = None
+    #: the source's first event (see :func:`~.hepmc_text.first_event_fingerprint`): a run
+    #: refuses this cache beside any input that begins with the same event
+    source_first_event: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
@@ -86,12 +90,14 @@ class CacheWriter:
         self._handle: Any = None
         self._writer: pq.ParquetWriter | None = None
         self._sha256: str | None = None
+        self._first_event: str | None = None
 
     def __enter__(self) -> CacheWriter:
         if self.source is not None:
             if not self.source.is_file():
                 raise EventFileError(f"{self.source}: no such file (the source of {self.path})")
             self._sha256 = sha256_file(self.source)
+            self._first_event = first_event_fingerprint(self.source)
         self._handle = self._stack.enter_context(atomic_open(self.path, "wb"))
         return self
 
@@ -123,6 +129,7 @@ class CacheWriter:
             chunks=self.chunks,
             source=None if self.source is None else str(self.source),
             source_sha256=self._sha256,
+            source_first_event=self._first_event,
             extra=self.extra,
         )
 
@@ -177,7 +184,9 @@ def read_cache_header(path: str | os.PathLike[str]) -> CacheHeader:
     raw = (meta.metadata or {}).get(METADATA_KEY.encode())
     if raw is None:
         raise EventFileError(f"{path}: a Parquet file but not a recast-nn cache (no header)")
-    header = json.loads(raw)
+    from ..schema import loads_json
+
+    header = loads_json(raw, f"{path} (its {METADATA_KEY} header)")
     if header.get("format_version") != FORMAT_VERSION:
         raise EventFileError(
             f"{path}: cache format version {header.get('format_version')!r}; this recast-nn "

@@ -53,6 +53,7 @@ from .hepmc_text import (
     find_event_line,
     open_binary,
     sniff,
+    weight_line,
 )
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ class HepMCReader:
         self._n_weights: int | None = None
         self._run_info: Any = None
         self._locator: Locator | None = None
+        self._unread_xsec: list[tuple[int, str]] = []  # (event number, why); logged later
 
     @property
     def n_bad(self) -> int:
@@ -260,8 +262,8 @@ class HepMCReader:
 
     def _raise(self, bad: BadEvent) -> None:
         raise EventFileError(
-            f"{bad.describe(self.path)}. {_fix(bad.reason)}, or skip bad events with "
-            "skip_bad=True (--skip-bad)"
+            f"{bad.describe(self.path)}. {_fix(bad.reason)}, or skip and count the bad events "
+            "(--skip-bad)"
         )
 
     def _screen(self, pending: Pending, locator: Locator) -> Flat | None:
@@ -270,6 +272,12 @@ class HepMCReader:
         rest measured (beams, empty events)."""
         if not self.cross_sections:
             self._ignore_cross_sections(pending)
+        for number, why in self._unread_xsec:
+            self._say_once(
+                "xsec-text", "%s: event %d: %s; not used (one is given: --xsec)", self.path,
+                number, why,
+            )  # fmt: skip
+        self._unread_xsec.clear()
         flat = Flat(pending)
         found = flat.problems(cross_sections=self.cross_sections)
         if found:
@@ -458,13 +466,19 @@ class HepMCReader:
                 ok, exception = False, str(exc)
             said = native.take().strip()
             dead = session.reader.failed()
+            session.reads += 1
+            # a V line whose text was changed so that HepMC3 would not crash
+            link_problem = session.source.links.problems.pop(session.reads - 1, None)
+            unweighted = session.source.links.without_weights(session.reads - 1)
             if ok and dead and not said and len(event.particles) == 0:
                 if session.span.end is not None:  # run information just before the next range
                     self._check_run_info(event, position, next_at=session.span.end)
                 return position, True, None  # end of file (or of the range)
-            reason = _reason(ok, exception, said)
+            reason = link_problem or _reason(ok, exception, said)
+            if reason is not None and "parse_weight_values" in reason:
+                reason = self._weight_line_problem(locator, position) or reason
             if reason is None:
-                reason = self._take(event, pending, position)
+                reason = self._take(event, pending, position, unweighted)
                 native.take()  # anything printed while converting is not the file's fault
             if reason is not None:
                 where = locator.where(position)
@@ -486,8 +500,31 @@ class HepMCReader:
             position += 1
         return position, False, None
 
-    def _take(self, event: Any, pending: Pending, position: int) -> str | None:
+    def _weight_line_problem(self, locator: Locator, position: int) -> str | None:
+        """Why the event's W line failed, from its text: HepMC3 reads 'nan' or words as no
+        weight at all and reports a weight count (error path only)."""
+        offset = locator.offset(position)
+        if offset is None:
+            return None
+        line = weight_line(self.path, offset)
+        if line is None:
+            return None
+        for field in line.split()[1:]:
+            try:
+                value = float(field)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
+                shown = line if len(line) <= 60 else line[:57] + "..."
+                return f"its W line {shown!r} has {field[:20]!r} where a finite weight belongs"
+        return None
+
+    def _take(
+        self, event: Any, pending: Pending, position: int, unweighted: bool = False
+    ) -> str | None:
         """Append one parsed event to ``pending``; the reason it is bad, or None.
+
+        ``unweighted``: the event's text has no ``W`` line (HepMC3 may have given it weights).
 
         NaN, infinities and broken links are looked for per chunk, by :meth:`Flat.problems`.
         """
@@ -495,6 +532,13 @@ class HepMCReader:
         data = pyhepmc.GenEventData()  # its arrays are views into it: one per event, no copies
         event.write_data(data)
         weights = data.weights
+        named = _header_weight_names(event)
+        if named and (unweighted or len(weights) != len(named)):
+            has = "no W line (0 weights)" if unweighted else f"{len(weights)} weight(s)"
+            return (  # HepMC3 lets an event without W line pass, with weights 1 or none
+                f"it has {has}, the header names {len(named)} ({' '.join(named)[:80]}): "
+                "give the event a W line with one weight per name"
+            )
         if self._n_weights is None:
             self._n_weights = len(weights)
             self.weight_names = _weight_names(event, len(weights))
@@ -502,7 +546,13 @@ class HepMCReader:
             self.length_unit = data.length_unit.name
         elif len(weights) != self._n_weights:
             return f"it has {len(weights)} weight(s) where the file's events have {self._n_weights}"
-        xs = event.cross_section
+        problem = _cross_section_text_problem(data)
+        if problem is not None and self.cross_sections:
+            return problem
+        # not parsed when malformed (a short one crashes HepMC3); unused anyway under --xsec
+        xs = event.cross_section if problem is None else None
+        if problem is not None:
+            self._unread_xsec.append((data.event_number, problem))
         xsec = (xs.xsec(), xs.xsec_err()) if xs is not None else (math.nan, math.nan)
         if xsec[0] > 0:  # not NaN, nor ≤ 0: those make the event bad (see Flat.problems)
             self.cross_section, self.cross_section_error = xsec
@@ -599,9 +649,51 @@ def _summarise(said: str) -> str:
     return "; ".join(parts)[:600]
 
 
-def _weight_names(event: Any, n: int) -> tuple[str, ...]:
+def _cross_section_text_problem(data: Any) -> str | None:
+    """Why the event's GenCrossSection attribute, as written, is unusable; None if it is fine.
+
+    HepMC3 parses it with ``strchr`` from one space to the next: fewer than four fields (the
+    cross-section, its error, accepted and attempted events) make it read past the text and
+    crash the process, and text where a number belongs reads as 0 without a word.
+    """
+    text = next(
+        (
+            value
+            for owner, name, value in zip(
+                data.attribute_id, data.attribute_name, data.attribute_string, strict=True
+            )
+            if owner == 0 and name == "GenCrossSection"
+        ),
+        None,
+    )
+    if text is None:
+        return None
+    shown = repr(text if len(text) <= 60 else text[:57] + "...")
+    fields = [field for field in text.split(" ") if field]  # HepMC3 splits at spaces only
+    if len(fields) < 4:
+        return (
+            f"its cross-section attribute (A 0 GenCrossSection {shown}) has {len(fields)} "
+            "field(s) where HepMC3 needs 4, separated by spaces: cross-section and error in pb, "
+            "accepted and attempted events (e.g. '1.5 0.01 -1 -1')"
+        )
+    for field, what in zip(fields[:2], ("cross-section", "error"), strict=True):
+        try:
+            float(field)
+        except ValueError:
+            return (
+                f"its cross-section attribute (A 0 GenCrossSection {shown}) has {field[:20]!r} "
+                f"where the {what} in pb belongs: not a number"
+            )
+    return None
+
+
+def _header_weight_names(event: Any) -> tuple[str, ...]:
     run_info = event.run_info
-    names = tuple(run_info.weight_names) if run_info is not None else ()
+    return tuple(run_info.weight_names) if run_info is not None else ()
+
+
+def _weight_names(event: Any, n: int) -> tuple[str, ...]:
+    names = _header_weight_names(event)
     if len(names) == n:
         return names
     return ("nominal",) if n <= 1 else tuple(f"w{i}" for i in range(n))
@@ -634,6 +726,7 @@ class _Session:
             handle.seek(offset)
         limit = None if self.span.end is None else self.span.end - offset
         self.source = Source(handle, prefix, limit)
+        self.reads = 0  # events HepMC3 read from this source: the ordinal of the next
         self._stream = pyiostream(self.source, _STREAM_BUFFER)
         self.reader = ReaderAscii(self._stream)
 

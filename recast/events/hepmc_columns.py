@@ -121,8 +121,14 @@ class Flat:
                 found[self.pending.index[k]] = (
                     f"{what} {row - start[k] + 1} of the event has {label} = {table[name][row]}"
                 )
-        for k in np.flatnonzero(~np.isfinite(self.weights).all(axis=1)):
-            found.setdefault(self.pending.index[k], "a weight is not finite")
+        size = np.abs(self.weights)
+        absurd = ~np.isfinite(self.weights) | (size > sanity.MAX_WEIGHT)
+        absurd |= (size > 0) & (size < sanity.MIN_WEIGHT)
+        rows, columns = np.nonzero(absurd)
+        for k, j in reversed(list(zip(rows, columns, strict=True))):  # an event's first wins
+            found[self.pending.index[int(k)]] = sanity.weight_problem(
+                int(j), float(self.weights[k, j])
+            )
         # a vertex or particle id beyond the event's own counts (a corrupt V or P line)
         particle = np.where(self.first > 0, self.first, self.second)
         vertex = np.where(self.first < 0, -self.first, -self.second)

@@ -15,10 +15,13 @@ import bz2
 import contextlib
 import ctypes
 import gzip
+import hashlib
 import io
 import logging
 import lzma
 import os
+import re
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -88,12 +91,9 @@ class Header:
 
 def sniff(path: Path) -> Header:
     """Check that ``path`` is a HepMC3 ASCII file; raise a clear EventFileError otherwise."""
-    if not path.exists():
-        raise EventFileError(f"{path}: no such file")
-    if path.is_dir():
-        raise EventFileError(f"{path}: is a directory, not an event file")
-    if path.stat().st_size == 0:
-        raise EventFileError(f"{path}: the file is empty (0 bytes)")
+    problem = not_an_event_file(path)
+    if problem is not None:
+        raise EventFileError(f"{path}: {problem}")
     kind = compression(path)
     lines: list[bytes] = []
     size, saw_event = 0, False
@@ -112,6 +112,12 @@ def sniff(path: Path) -> Header:
     if not text.strip() and not saw_event:
         after = f" after {kind} decompression" if kind else ""
         raise EventFileError(f"{path}: the file is empty (nothing but blank space{after})")
+    if text.startswith(_BOM):
+        raise EventFileError(
+            f"{path}: starts with a UTF-8 byte-order mark (bytes EF BB BF, line 1), which "
+            "HepMC3 cannot read: remove those 3 bytes (e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' "
+            "FILE`) or save the file without BOM"
+        )
     start = text.lstrip()[:4096]
     if b"HepMC::Asciiv3" in start:
         version = next(
@@ -119,6 +125,44 @@ def sniff(path: Path) -> Header:
         )
         return Header(version, text if size <= _HEADER_LIMIT else None, kind)
     raise EventFileError(f"{path}: {_what_else(start)}")
+
+
+_BOM = b"\xef\xbb\xbf"
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_an_event_file(path: Path) -> str | None:
+    """Why ``path`` cannot be an event file, found without reading from anything but a
+    regular file (a pipe or device could block or never end); None if it may be one."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:  # a loop of links, a path through a file...
+        return f"cannot reach it ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not an event file"
+    if not stat.S_ISREG(info.st_mode):
+        what = next((name for test, name in _SPECIAL if test(info.st_mode)), "a special file")
+        return f"is not a regular file but {what}: give an event file (save the stream first)"
+    if info.st_size == 0:
+        try:
+            with open(path, "rb") as handle:
+                has_bytes = bool(handle.read(1))  # a regular file: cannot block
+        except OSError:
+            has_bytes = False
+        if has_bytes:
+            return (
+                "reports a size of 0 bytes yet has contents: a special file (e.g. under /proc), "
+                "not an event file"
+            )
+        return "the file is empty (0 bytes)"
+    return None
 
 
 def _what_else(start: bytes) -> str:
@@ -157,12 +201,35 @@ class Source(io.RawIOBase):
         self._handle = handle
         self._left = limit  # bytes of handle still to serve; None: up to its end
         self._tail = b""
+        self._held = b""  # read, not yet served: the start of a line
+        self.links = LinkGuard()
         self.error: BaseException | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        """Serve the next bytes, whole lines only (but for a line longer than ``buffer``),
+        each block checked by :attr:`links` before HepMC3 sees it."""
+        view = memoryview(buffer).cast("B")
+        held = len(self._held)
+        if held >= len(view):  # a line longer than the buffer: served unchecked
+            view[:] = self._held[: len(view)]
+            self._held = self._held[len(view) :]
+            return len(view)
+        view[:held] = self._held
+        got = self._read(view[held:])
+        n = held + got
+        end = n
+        if got:  # not the end of the data: hold back the last, maybe incomplete, line
+            cut = bytes(view[:n]).rfind(b"\n") + 1
+            end = cut or n
+        self._held = bytes(view[end:n])
+        if end:
+            self.links.scan(view[:end])
+        return end
+
+    def _read(self, buffer: Any) -> int:
         while self._parts:
             part = self._parts[0]
             view = memoryview(buffer).cast("B")
@@ -186,7 +253,7 @@ class Source(io.RawIOBase):
     @property
     def exhausted(self) -> bool:
         """Every byte this source was to serve has been served."""
-        return not self._parts or self._left == 0
+        return not self._held and (not self._parts or self._left == 0)
 
     def at_footer(self) -> bool:
         return self._tail.rstrip().endswith(FOOTER)
@@ -194,6 +261,87 @@ class Source(io.RawIOBase):
     def close(self) -> None:
         self._handle.close()
         super().close()
+
+
+# a newline first, not ^ with re.M: six times faster (a literal the engine searches for)
+_EVENT_OR_VERTEX = re.compile(rb"\n(?:E \S+ \S+ (\d+)|V [^\[\n]*\[([^\]\n]*)\]|(W)[ \r\n])")
+
+
+class LinkGuard:
+    """Refuse, before HepMC3 parses them, ``V`` lines naming a particle beyond the event's.
+
+    HepMC3 keeps an incoming particle that is not read yet for the end of the event, then
+    takes it by its id from the event's particles without a bounds check: an id beyond the
+    event's count crashes the process (segmentation fault). The guard sees every block of
+    whole lines before HepMC3 does, keeps the particle count of the current ``E`` line, and
+    overwrites such an id with zeros (an id HepMC3 ignores), noting the event in
+    :attr:`problems` by its ordinal among the events served, for the reader to report as bad.
+
+    It also notes the events without ``W`` line: HepMC3 gives such an event weight 1 for each
+    name in the header (but none to the first event), so a missing line cannot be told from
+    the parsed event. A regular-expression pass over the text: about 1 ms per MB.
+    """
+
+    def __init__(self) -> None:
+        self.events = -1  # ordinal of the current event
+        self._count: int | None = None
+        self._limit, self._digits = b"", 10**9  # no event yet: nothing to check
+        self._weighted = False  # the current event has a W line
+        self._unweighted: set[int] = set()
+        self.problems: dict[int, str] = {}
+
+    def without_weights(self, event: int) -> bool:
+        """Event ``event`` (its ordinal; one read in full) has no ``W`` line; asked once."""
+        if event == self.events:
+            return not self._weighted
+        if event in self._unweighted:
+            self._unweighted.discard(event)
+            return True
+        return False
+
+    def scan(self, block: memoryview) -> None:
+        """Check a block of whole lines (it starts at a line start), fixing it in place."""
+        for match in _EVENT_OR_VERTEX.finditer(b"\n" + bytes(block)):
+            count, ids, weight = match.groups()
+            if ids is not None:
+                if len(ids) >= self._digits and self._beyond(ids):  # else: no id that long
+                    self._blank(block, match)
+            elif weight is not None:
+                self._weighted = True
+            else:
+                if self.events >= 0 and not self._weighted:
+                    self._unweighted.add(self.events)
+                self.events += 1
+                self._count, self._weighted = int(count), False
+                self._limit, self._digits = str(self._count).encode(), len(str(self._count))
+
+    def _beyond(self, ids: bytes) -> bool:
+        """Does the list name a particle beyond the count? Compares digits as text: cheap."""
+        digits, limit = self._digits, self._limit
+        for field in ids.split(b","):
+            if len(field) >= digits:
+                value = field.strip().lstrip(b"0")
+                if value.isdigit() and (
+                    len(value) > digits or (len(value) == digits and value > limit)
+                ):
+                    return True
+        return False
+
+    def _blank(self, block: memoryview, match: re.Match[bytes]) -> None:
+        """Overwrite the ids beyond the count with zeros; note the event's problem."""
+        start = match.start(2) - 1  # in block: the newline put before the text
+        for field in match.group(2).split(b","):
+            stripped = field.strip()
+            if stripped.isdigit() and int(stripped) > (self._count or 0):
+                at = start + field.index(stripped)
+                block[at : at + len(stripped)] = b"0" * len(stripped)
+                line = match.group(0)[1:].decode(errors="replace")
+                self.problems.setdefault(
+                    self.events,
+                    f"its vertex line {line[:60]!r} names particle {int(stripped)}, but the "
+                    f"event line declares {self._count} particles",
+                )
+            start += len(field) + 1
 
 
 class Locator:
@@ -266,6 +414,11 @@ class Locator:
         found = self._find(index)
         return (found[1], found[2]) if found else (None, None)
 
+    def offset(self, index: int) -> int | None:
+        """Byte offset (in the decompressed text) of the index-th event's line, or None."""
+        found = self._find(index)
+        return found[3] if found else None
+
     def next_event_offset(self, index: int) -> int | None:
         """Byte offset of the event after the index-th, or None if there is none."""
         found = self._find(index + 1)
@@ -325,6 +478,49 @@ def count_before(handle: IO[bytes], offset: int) -> tuple[int, int]:
         events += block.count(b"\nE") + (previous == b"\n" and block[:1] == b"E")
         previous = block[-1:]
     return events, lines
+
+
+def weight_line(path: Path, offset: int) -> str | None:
+    """The ``W`` line of the event whose line starts at byte ``offset`` of the decompressed
+    text, or None (error path: a compressed file is decompressed up to there)."""
+    with open_binary(path) as handle:
+        handle.seek(offset)
+        handle.readline(1 << 16)  # the event line itself
+        for _ in range(64):  # W follows E and U in what HepMC3 writes
+            raw = handle.readline(1 << 16)
+            if not raw or raw[:1] in (b"E", b"P", b"V"):
+                return None
+            if raw[:1] == b"W":
+                return raw.decode(errors="replace").strip()
+    return None
+
+
+def first_event_fingerprint(path: Path) -> str | None:
+    """``NUMBER:SHA256`` of the first event: its event number and the hash of its particle
+    (``P``) lines, whitespace normalised, in the decompressed text; None if none is found.
+
+    Reads the header and one event, so it costs next to nothing; the same events compressed,
+    cached or cut to fewer events begin with the same fingerprint.
+    """
+    digest, number, inside, particles = hashlib.sha256(), None, False, 0
+    try:
+        with open_binary(path) as handle:
+            size = 0
+            while size <= _HEADER_LIMIT or inside:
+                raw = handle.readline(1 << 20)
+                size += len(raw)
+                if not raw or (inside and raw.startswith(b"HepMC::")):
+                    break
+                if raw[:1] == b"E":
+                    if inside:
+                        break
+                    inside, number = True, _event_number(raw)
+                elif inside and raw[:1] == b"P":
+                    digest.update(b" ".join(raw.split()) + b"\n")
+                    particles += 1
+    except (OSError, EOFError, lzma.LZMAError, EventFileError):
+        return None  # reading it says what is wrong, with its own message
+    return f"{number}:{digest.hexdigest()}" if particles else None
 
 
 def event_number_at(path: Path, offset: int) -> int | None:

@@ -5,7 +5,12 @@ with nothing to show for it. :func:`refuse_duplicates` refuses, naming both path
 path, a symbolic or hard link to another input, two copies with identical contents, and a
 Parquet cache made from another input (or two caches made from one file). Only files of equal
 size are hashed, and the HepMC3 files when a cache is among the inputs (to compare them with
-the source it records), so a run over distinct event files hashes nothing here.
+the source it records), so a run over distinct event files hashes no whole file here.
+
+Copies that differ in their bytes but not in their events (one compressed, a cache of the
+other, or one cut from the other) are found by the first event: each input's event number
+and the hash of its particle lines (a cache records its source's), read from one event per
+input; two inputs that begin with the same event are refused.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import DuplicateInputError, EventFileError
 from ..io import sha256_file
+from .hepmc_text import first_event_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,31 @@ def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:
                 _refuse(f"{digests[digest]} and {name} have identical contents")
             digests[digest] = name
     _refuse_cached_twice(names, digests)
+    _refuse_same_first_event(names)
+
+
+def _refuse_same_first_event(names: list[str]) -> None:
+    from .cache import read_cache_header
+
+    seen: dict[str, str] = {}
+    for name in names:
+        if name.endswith(".parquet"):
+            try:
+                fingerprint = read_cache_header(name).source_first_event
+            except EventFileError:
+                continue
+        else:
+            fingerprint = first_event_fingerprint(Path(name))
+        if fingerprint is None:
+            continue
+        if fingerprint in seen:
+            number = fingerprint.split(":", 1)[0]
+            _refuse(
+                f"{seen[fingerprint]} and {name} begin with the same event (event {number}, "
+                "identical particles): one holds the other's events (compressed, cached or "
+                "cut from it)"
+            )
+        seen[fingerprint] = name
 
 
 def _refuse_cached_twice(names: list[str], digests: dict[str, str]) -> None:

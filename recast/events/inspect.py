@@ -16,8 +16,8 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
-from rich.table import Table
 
+from ..report.text import Table
 from .hepmc import HepMCReader
 from .hepmc_text import compression
 

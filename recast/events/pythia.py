@@ -144,6 +144,9 @@ def _check_slha(path: str) -> None:
             f"{path}: not an SLHA spectrum (no 'BLOCK MASS'); write one with "
             "recast.events.slha.write_gluino_slha"
         )
+    from .slha import check_slha
+
+    check_slha(text, path)  # a NaN mass would be replaced by Pythia's default without a word
 
 
 def _readable(line: str, stack: contextlib.ExitStack) -> str:

@@ -18,6 +18,7 @@ status-4 particles), and the number of final-state (status 1) particles per even
 from __future__ import annotations
 
 import logging
+import math
 
 import awkward as ak
 import numpy as np
@@ -152,13 +153,30 @@ def momentum_problems(
     return found
 
 
+#: The weights an event may carry, besides 0: a Σw or Σw² of up to 10¹² such weights stays a
+#: normal float64 (no overflow to inf, no underflow to subnormals or 0), so the sums and
+#: σ·L/Σw cannot turn to inf or NaN because of the weights; no generator writes weights
+#: outside this range (a cross-section of 10⁻³⁰ pb is ~10⁻⁴⁰ of the LHC's total).
+MAX_WEIGHT = 1e30
+MIN_WEIGHT = 1e-30
+
+
+def weight_problem(column: int, value: float) -> str:
+    """Why weight ``column`` (0-based) of an event, ``value``, is refused."""
+    what = f"its weight #{column + 1} (of its W line) is {value:g}"
+    if not math.isfinite(value):
+        return f"{what}: not a finite number"
+    return (
+        f"{what}: outside the range recast accepts, {MIN_WEIGHT:g} ≤ |w| ≤ {MAX_WEIGHT:g} "
+        "(or 0), where sums of weights and their squares stay finite"
+    )
+
+
 def cross_section_problems(xsec: np.ndarray, present: np.ndarray) -> dict[int, str]:
     """{event index: why} for events whose stated cross-section (pb) is ≤ 0 or NaN."""
-    bad = present & ~(xsec > 0)
-    return {
-        int(k): f"its cross-section is {xsec[k]:g} pb (GenCrossSection must be > 0)"
-        for k in np.flatnonzero(bad)
-    }
+    bad = present & ~((xsec > 0) & np.isfinite(xsec))
+    rule = "GenCrossSection must be a finite number > 0"
+    return {int(k): f"its cross-section is {xsec[k]:g} pb ({rule})" for k in np.flatnonzero(bad)}
 
 
 def sqrt_s_disagrees(measured: np.ndarray, expected: float) -> np.ndarray:

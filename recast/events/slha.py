@@ -18,7 +18,7 @@ import math
 import os
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import SLHAError, UsageError
 from ..io import atomic_open
 
 GLUINO = 1000021
@@ -135,3 +135,106 @@ def write_gluino_slha(
     with atomic_open(path) as handle:
         handle.write(text)
     return Path(path)
+
+
+#: |Σ BR − 1| above this is refused: Pythia would rescale the ratios without a word; spectrum
+#: generators print 8 digits and may drop channels below ~1e-3, which stays well within it
+BR_SUM_TOLERANCE = 1e-2
+
+
+def _number(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def slha_problems(text: str) -> list[str]:
+    """Every number of an SLHA spectrum Pythia would misread, each with its line, block and PDG
+    id: in ``BLOCK MASS`` a mass that is not a finite number (Pythia keeps its default mass
+    then, a silent wrong answer); in ``DECAY`` blocks a width that is not a finite number ≥ 0,
+    a branching ratio that is not finite or negative, a daughter count that disagrees with the
+    ids, ratios that do not sum to 1 within :data:`BR_SUM_TOLERANCE`; in any block, a NaN or
+    an infinity."""
+    problems: list[str] = []
+    block = ""
+    decay: tuple[int, str, float] | None = None  # (line, pdg, width) of the open DECAY
+    ratios: list[float] = []
+
+    def close_decay() -> None:
+        if decay is not None and ratios and decay[2] > 0:
+            total = sum(ratios)
+            if abs(total - 1.0) > BR_SUM_TOLERANCE:
+                problems.append(
+                    f"line {decay[0]}: DECAY {decay[1]}: the branching ratios sum to {total:.6g}, "
+                    "not 1 (Pythia would rescale them silently): correct them"
+                )
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        tokens = raw.split("#", 1)[0].split()
+        if not tokens:
+            continue
+        head = tokens[0].upper()
+        where = f"line {number}"
+        if head in ("BLOCK", "DECAY", "XSECTION"):  # XSECTION: the SLHA cross-section extension
+            close_decay()
+            decay, ratios = None, []
+            block = tokens[1].upper() if len(tokens) > 1 and head == "BLOCK" else head
+            if head == "XSECTION":
+                continue
+            if head == "DECAY":
+                width = _number(tokens[2]) if len(tokens) > 2 else None
+                pdg = tokens[1] if len(tokens) > 1 else "?"
+                if width is None or not math.isfinite(width) or width < 0:
+                    shown = tokens[2] if len(tokens) > 2 else "nothing"
+                    problems.append(
+                        f"{where}: DECAY {pdg}: the width is {shown!r}, not a finite number "
+                        "≥ 0 GeV: write the width (0 for a stable particle)"
+                    )
+                    width = 0.0
+                decay = (number, pdg, width)
+            continue
+        if block == "MASS":
+            value = _number(tokens[1]) if len(tokens) > 1 else None
+            if len(tokens) < 2 or _number(tokens[0]) is None or value is None:
+                problems.append(
+                    f"{where}: BLOCK MASS: {raw.strip()!r} is not 'PDG-id mass': write the "
+                    "particle's PDG id and its mass in GeV"
+                )
+            elif not math.isfinite(value):
+                problems.append(
+                    f"{where}: BLOCK MASS {tokens[0]}: the mass is {tokens[1]!r}, not a finite "
+                    "number (Pythia would silently keep its default mass): write it in GeV"
+                )
+            continue
+        if block == "DECAY" and decay is not None:
+            ratio = _number(tokens[0])
+            count = _number(tokens[1]) if len(tokens) > 1 else None
+            if ratio is None or not math.isfinite(ratio) or ratio < 0:
+                problems.append(
+                    f"{where}: DECAY {decay[1]}: the branching ratio {tokens[0]!r} is not a "
+                    "finite number ≥ 0 (Pythia reads a negative one as a channel switched "
+                    "off): write the ratio, or delete the line"
+                )
+                ratio = 0.0
+            if count is None or not count.is_integer() or count < 1 or len(tokens) != 2 + count:
+                problems.append(
+                    f"{where}: DECAY {decay[1]}: expected 'BR NDA ID1 … IDNDA' with NDA the "
+                    f"number of daughter ids; got {raw.strip()!r}"
+                )
+            ratios.append(ratio)
+            continue
+        bad = [t for t in tokens if (v := _number(t)) is not None and not math.isfinite(v)]
+        if bad:
+            problems.append(
+                f"{where}: BLOCK {block or '(none)'}: {bad[0]!r} is not a finite number"
+            )
+    close_decay()
+    return problems
+
+
+def check_slha(text: str, source: str) -> None:
+    """Refuse (:class:`SLHAError`, exit 1) a spectrum with any of :func:`slha_problems`."""
+    problems = slha_problems(text)
+    if problems:
+        raise SLHAError(source, problems)

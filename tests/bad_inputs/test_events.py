@@ -8,10 +8,13 @@ fix; the cases that are correct behaviour (a warning and a right number) say so.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -493,3 +496,178 @@ def test_a_cache_of_events_at_another_energy_is_refused(work: Path) -> None:
         ["truth.parquet", "event 0", "√s is 8000 GeV", "13000 GeV", "generated at 13 TeV"],
         2,
     )
+
+
+# -- text HepMC3 would crash on or misread: caught before it parses ------------------------------
+
+
+def _third_event_text(path: Path, old: str, new: str) -> Path:
+    """Four good events, ``old`` replaced by ``new`` in the third (number 2) only."""
+    texts = [event(i) for i in range(4)]
+    assert old in texts[2]
+    texts[2] = texts[2].replace(old, new, 1)
+    return hepmc(path, texts)
+
+
+XSEC_LINE = "A 0 GenCrossSection 1.5 0.01 -1 -1"
+TEXT_CASES: dict[str, tuple[str, str, list[str]]] = {
+    # a segmentation fault inside HepMC3 before: it reads past a short attribute
+    "cross-section with 2 fields": (
+        XSEC_LINE,
+        "A 0 GenCrossSection 1.5 0.01",
+        ["GenCrossSection", "2 field(s)", "needs 4", "--xsec"],
+    ),
+    "cross-section as text": (
+        XSEC_LINE,
+        "A 0 GenCrossSection abc 0.01 -1 -1",
+        ["'abc'", "not a number"],
+    ),
+    "infinite cross-section": (
+        XSEC_LINE,
+        "A 0 GenCrossSection 1e400 0.01 -1 -1",
+        ["inf pb", "finite"],
+    ),
+    # a segmentation fault inside HepMC3 before: it looks the id up without a bounds check
+    "vertex naming particle 99999": (
+        "V -2 0 [3]",
+        "V -2 0 [3,99999]",
+        ["names particle 99999", "declares 7 particles"],
+    ),
+    "no W line under a weight name": ("W 1.0\n", "", ["no W line (0 weights)", "header names 1"]),
+    "weight nan": ("W 1.0\n", "W nan\n", ["'W nan'", "finite weight"]),
+    "weight 1e200": ("W 1.0\n", "W 1e200\n", ["1e+200", "outside the range", "1e+30"]),
+    "subnormal weight": ("W 1.0\n", "W 1e-320\n", ["outside the range", "1e-30"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEXT_CASES))
+@pytest.mark.parametrize("command", ["inspect", "run"])
+def test_text_hepmc3_would_crash_on_or_misread_is_a_bad_event(
+    work: Path, case: str, command: str
+) -> None:
+    old, new, words = TEXT_CASES[case]
+    _third_event_text(work / "bad.hepmc", old, new)
+    args = ["inspect", "bad.hepmc"] if command == "inspect" else ["run", BUNDLE, "bad.hepmc"]
+    refusal = assert_refused(
+        args, work, ["bad.hepmc", "event 2 (event #3 in the file", "--skip-bad", *words], 2
+    )
+    assert "skip_bad=True" not in refusal.message  # the command line names its option only
+
+
+def test_a_vertex_naming_a_missing_particle_is_skipped_with_skip_bad(work: Path) -> None:
+    _third_event_text(work / "bad.hepmc", "V -2 0 [3]", "V -2 0 [3,99999]")
+    reader = HepMCReader(work / "bad.hepmc", skip_bad=True, chunk_size=2)
+    numbers = [int(n) for chunk in reader for n in chunk.event_number]
+    assert numbers == [0, 1, 3]
+    assert [b.number for b in reader.bad_events] == [2]
+    assert "names particle 99999" in reader.bad_events[0].reason
+
+
+def test_a_short_cross_section_under_xsec_is_only_warned_about(
+    work: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _third_event_text(work / "a.hepmc", XSEC_LINE, "A 0 GenCrossSection 1.5 0.01")
+    result = invoke(["run", BUNDLE, "a.hepmc", "--xsec", "1pb", "-o", "o.json"], work)
+    assert result.exit_code == 0, result.output
+    assert "needs 4" in caplog.text and "not used" in caplog.text
+    assert json.loads((work / "o.json").read_text())["normalisation"]["events"] == 4
+
+
+@pytest.mark.parametrize("command", ["inspect", "run"])
+def test_a_byte_order_mark_is_named(work: Path, command: str) -> None:
+    path = hepmc(work / "bom.hepmc")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    args = ["inspect", "bom.hepmc"] if command == "inspect" else ["run", BUNDLE, "bom.hepmc"]
+    assert_refused(args, work, ["bom.hepmc", "byte-order mark", "line 1", "remove"], 2)
+
+
+# -- inputs that are not regular files: refused before anything is read -------------------------
+
+NOT_FILES: dict[str, tuple[Callable[[Path], str], list[str]]] = {
+    "folder": (lambda w: (w / "d.hepmc").mkdir() or "d.hepmc", ["is a folder"]),
+    "device": (lambda w: "/dev/zero", ["not a regular file", "character device"]),
+    "proc file": (lambda w: "/proc/self/status", ["special file", "/proc"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_FILES))
+@pytest.mark.parametrize("command", ["inspect", "run"])
+def test_an_input_that_is_not_a_regular_file_is_named_as_such(
+    work: Path, case: str, command: str
+) -> None:
+    make, words = NOT_FILES[case]
+    name = make(work)
+    args = ["inspect", name] if command == "inspect" else ["run", BUNDLE, name, "--xsec", "1pb"]
+    assert_refused(args, work, [name, *words], 2)
+
+
+@pytest.mark.parametrize("command", ["inspect", "run"])
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(work: Path, command: str) -> None:
+    os.mkfifo(work / "fifo.hepmc")
+    args = ["inspect", "fifo.hepmc"] if command == "inspect" else ["run", BUNDLE, "fifo.hepmc"]
+    done = subprocess.run(  # a subprocess: a hang would be cut by the timeout, not hang pytest
+        [sys.executable, "-c", "from recast.cli import main; main()", *args],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "fifo.hepmc" in done.stderr and "named pipe (FIFO)" in done.stderr
+
+
+# -- the same events under other bytes: found by the first event -------------------------------
+
+
+def _gzip_of(work: Path) -> list[str]:
+    (work / "a.hepmc.gz").write_bytes(gzip.compress((work / "a.hepmc").read_bytes()))
+    return ["a.hepmc", "a.hepmc.gz"]
+
+
+def _gzip_and_cache(work: Path) -> list[str]:
+    _gzip_of(work)
+    made = invoke(["cache", "a.hepmc", "-o", "a.parquet", "--analysis", BUNDLE], work)
+    assert made.exit_code == 0, made.output
+    return ["a.hepmc.gz", "a.parquet"]
+
+
+def _cut_from(work: Path) -> list[str]:
+    text = (work / "a.hepmc").read_text()
+    (work / "first.hepmc").write_text(text[: text.index("E 2 ")] + FOOTER)
+    return ["a.hepmc", "first.hepmc"]
+
+
+SAME_EVENTS = {"gzip": _gzip_of, "gzip and cache of the plain file": _gzip_and_cache,
+               "cut from it": _cut_from}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(SAME_EVENTS))
+def test_the_same_events_under_other_bytes_are_refused(work: Path, case: str) -> None:
+    hepmc(work / "a.hepmc")
+    inputs = SAME_EVENTS[case](work)
+    assert_refused(
+        ["run", BUNDLE, *inputs, "--xsec", "1pb"],
+        work,
+        [*inputs, "begin with the same event", "event 0", "counted twice"],
+        2,
+    )
+
+
+# -- pyhepmc's import runs Graphviz's `dot`: it must not matter --------------------------------
+
+
+@pytest.mark.parametrize("dot", ["#!/bin/sh\nsleep 600\n", "not executable"])
+def test_a_broken_dot_program_on_path_does_not_matter(tmp_path: Path, dot: str) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "dot").write_text(dot)
+    (tools / "dot").chmod(0o755 if dot.startswith("#!") else 0o644)
+    path = hepmc(tmp_path / "a.hepmc")
+    done = subprocess.run(
+        [sys.executable, "-c", "from recast.cli import main; main()", "inspect", str(path)],
+        env={**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

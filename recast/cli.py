@@ -19,6 +19,14 @@ import click
 from . import __version__
 from .errors import RecastError
 
+
+def _printable(message: object) -> str:
+    """The message with control characters escaped: a name from a document may hold ESC."""
+    from .report.text import printable
+
+    return printable(message, keep="\n\t")
+
+
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,7 +41,7 @@ def reports_errors(func: F) -> F:
         except RecastError as exc:
             if _debugging():
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_printable(exc)}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -63,7 +71,7 @@ class RecastGroup(click.Group):
         except RecastError as exc:
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_printable(exc)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             if ctx.params.get("debug"):
@@ -97,6 +105,14 @@ def cli(verbose: int, debug: bool) -> None:
         format="%(message)s",
         handlers=[RichHandler(show_time=False, show_path=False, console=stderr_console())],
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_printable_record)
+
+
+def _printable_record(record: logging.LogRecord) -> bool:
+    """Warnings name regions and files from documents: escape their control characters."""
+    record.msg, record.args = _printable(record.getMessage()), None
+    return True
 
 
 @functools.cache

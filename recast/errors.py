@@ -196,3 +196,15 @@ class OutputError(RecastError, ValueError):
 
 class DuplicateInputError(UsageError):
     """The same events were given twice: one file under two names, or identical contents."""
+
+
+class SLHAError(ProblemsError):
+    """An SLHA spectrum holds a number Pythia would silently replace or ignore (a mass or width
+    that is not a finite number, branching ratios that are negative or do not sum to 1)."""
+
+
+class InvalidSidecarError(ImportFormatError):
+    """A side-car (or an ONNX file's lwtnn metadata) is readable but wrong: an invalid
+    document, exit 1 like every other."""
+
+    exit_code = 1

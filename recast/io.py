@@ -14,6 +14,7 @@ import errno
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import signal
@@ -384,12 +385,36 @@ def atomic_open(path: PathLike, mode: str = "w") -> Iterator[IO[Any]]:
 
 
 def write_json(path: PathLike, document: Any) -> None:
-    """Write JSON atomically, or to stdout when ``path`` is ``-``."""
-    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    """Write JSON atomically, or to stdout when ``path`` is ``-``.
+
+    A NaN or an infinity is refused (JSON has none: such a file is read by nothing but
+    Python): the last guard behind the checks that should have stopped it earlier."""
+    try:
+        text = json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    except ValueError:
+        raise OutputError(
+            f"{path}: the document to write holds {_non_finite(document)}; JSON has no NaN or "
+            "infinity, so nothing was written. An input let a meaningless number through: "
+            "please report it with the command"
+        ) from None
     if str(path) == "-":
         sys.stdout.write(text)
         return
     write_text(path, text)
+
+
+def _non_finite(document: Any) -> str:
+    """``nan at yields.SR.value``: the first non-finite number of a document, with its path."""
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return f"{node} at {where or '(document)'}"
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
+    return "a non-finite number"
 
 
 def write_text(path: PathLike, text: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PureWindowsPath
 
-from .errors import PathEscapeError
+from .errors import InvalidDocumentError, PathEscapeError
 
 
 def inside(folder: str | Path, relative: str, source: str | Path, field: str) -> Path:
@@ -26,6 +26,13 @@ def inside(folder: str | Path, relative: str, source: str | Path, field: str) ->
         raise PathEscapeError(str(source), field, relative, str(folder))
     joined = Path(os.path.normpath(folder / relative))
     root = folder.resolve()
-    if not joined.resolve().is_relative_to(root):  # resolve() follows every link on the way
+    try:
+        resolved = joined.resolve()  # follows every link on the way
+    except (RuntimeError, OSError):  # a link loop: RuntimeError before Python 3.13, then ELOOP
+        raise InvalidDocumentError(
+            str(source),
+            [(field, f"{relative!r} is a symbolic link loop: replace the link with the file")],
+        ) from None
+    if not resolved.is_relative_to(root):
         raise PathEscapeError(str(source), field, relative, str(folder))
     return joined

@@ -57,6 +57,16 @@ def build_results(
         }
         if flow.sumw[0] != 0:  # JSON has no NaN: no efficiency of an empty sample
             yields[region]["efficiency"] = float(flow.sumw[-1] / flow.sumw[0])
+        if not all(math.isfinite(v) for v in (*flow.sumw, *flow.sumw2)):
+            from .errors import UsageError
+
+            # weights that cancel to a tiny Σw: σ·L/Σw is finite, its square times Σw² is not
+            raise UsageError(
+                f"region {region}: the yield at σ × L is {flow.sumw[-1]:g} ± "
+                f"{math.sqrt(max(flow.sumw2[-1], 0.0)):g}, not a finite number (σ × L / Σw = "
+                f"{factor:.3g}, Σw = {normalisation['sum_weights']:g}): the event weights "
+                "cancel; check the W lines of the files or give a sample with a positive Σw"
+            )
     chosen = (settings or {}).get("detector")
     artefacts = {str(a["path"]): a["sha256"] for a in _artefacts(bundle.document, chosen)}
     document: dict[str, Any] = {

@@ -100,7 +100,7 @@ def test_swapped_sidecar_is_refused_and_nothing_is_written(published, tmp_path: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--fold", "a.onnx=x"], "REMAINDER must be a whole number"),
+        (["--fold", "a.onnx=x"], "REMAINDER must be a non-negative whole number"),
         (["--fold", "a.onnx"], "expected NAME=VALUE"),
         (["net.onnx", "--fold", "a.onnx=0"], "not both"),
         ([], "give the ONNX file to import"),

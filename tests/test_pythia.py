@@ -272,10 +272,12 @@ def test_file_that_is_not_slha(tmp_path: Path) -> None:
         list(generate(path, 1, seed=1))
 
 
-def test_broken_slha_fails_init_with_pythias_reason(tmp_path: Path) -> None:
+def test_broken_slha_is_refused_before_pythia_reads_it(tmp_path: Path) -> None:
+    from recast.errors import SLHAError
+
     path = tmp_path / "broken.slha"
     path.write_text("BLOCK MASS\n 1000021 abc\n")
-    with pytest.raises(GenerationError, match=r"init\(\) failed.*SLHA.*broken\.slha"):
+    with pytest.raises(SLHAError, match=r"(?s)broken\.slha.*line 2: BLOCK MASS: '1000021 abc'"):
         PythiaGenerator(path, seed=1)
 
 

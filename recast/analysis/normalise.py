@@ -37,9 +37,35 @@ def parse_cross_section(text: str) -> float:
     )
 
 
+#: no search sees more: σ × L beyond it is a unit slip or a typo, and its squares (the MC
+#: uncertainties) would leave float64
+MAX_EXPECTED_EVENTS = 1e10
+#: 1000 ab⁻¹, 300 times the HL-LHC's: a larger --lumi is a typo (and overflows σ × L)
+MAX_LUMINOSITY_FB = 1e6
+#: σ × L / Σw above this means Σw is a denormal or near-zero sum, not a sample
+MAX_FACTOR = 1e150
+
+
 def check_luminosity(lumi: float | None) -> None:
     if lumi is not None and not (math.isfinite(lumi) and lumi > 0):
         raise UsageError(f"--lumi {lumi!r}: give a positive integrated luminosity in fb⁻¹")
+    if lumi is not None and lumi > MAX_LUMINOSITY_FB:
+        raise UsageError(
+            f"--lumi {lumi!r}: {lumi:g} fb⁻¹ is more than any collider will record "
+            f"(at most {MAX_LUMINOSITY_FB:g} fb⁻¹ is accepted): give it in fb⁻¹, e.g. --lumi 139"
+        )
+
+
+def check_expected_events(cross_section_pb: float, luminosity_fb: float, source: str) -> None:
+    """Refuse σ × L above :data:`MAX_EXPECTED_EVENTS`, naming where σ came from
+    (``--xsec``, the events' GenCrossSection, a benchmark) and L."""
+    expected = cross_section_pb * 1000.0 * luminosity_fb
+    if not expected <= MAX_EXPECTED_EVENTS:  # also catches inf and NaN
+        raise UsageError(
+            f"{source}: σ × L = {cross_section_pb:g} pb × {luminosity_fb:g} fb⁻¹ = {expected:.3g} "
+            f"expected events, more than any search sees (at most {MAX_EXPECTED_EVENTS:g}): "
+            "check the cross-section's unit (fb or pb) and --lumi"
+        )
 
 
 def generator_cross_section(estimates: Sequence[tuple[float, float, int]]) -> tuple[float, float]:
@@ -82,12 +108,24 @@ def normalisation(
                 "the events carry no cross-section: give one with --xsec (e.g. --xsec 12.3fb)"
             )
         source = "generator"
+    where = {
+        "user": "--xsec",
+        "generator": "the events' cross-section (GenCrossSection)",
+        "benchmark": "the benchmark's published cross-section",
+    }.get(source, source)
+    check_expected_events(cross_section_pb, luminosity_fb, where)
     if not sum_weights > 0:
         raise UsageError(
             f"the sum of event weights is {sum_weights:g} over {events} event(s): cannot "
             "normalise to σ × L (a sample needs a positive Σw)"
         )
     factor = cross_section_pb * 1000.0 * luminosity_fb / sum_weights
+    if not factor <= MAX_FACTOR:  # a denormal Σw (weights of 1e-320) gives inf and NaN yields
+        raise UsageError(
+            f"the sum of event weights is {sum_weights:g} over {events} event(s): too small to "
+            f"normalise (σ × L / Σw = {factor:.3g}); the weights are not those of a sample: "
+            "regenerate the events, or check the weights (W lines) of the files"
+        )
     return {
         "cross_section_pb": cross_section_pb,
         "cross_section_source": source,
@@ -99,6 +137,7 @@ def normalisation(
 
 
 __all__ = [
+    "check_expected_events",
     "check_luminosity",
     "generator_cross_section",
     "normalisation",

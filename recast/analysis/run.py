@@ -18,11 +18,17 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from .. import __version__
 from ..cutflow import compare
 from ..errors import UsageError, closest
+from ..events.hepmc_text import not_an_event_file
 from ..events.inputs import refuse_duplicates
 from ..io import PLOT_SUFFIXES, check_outputs, write_json
 from ..parallel import check_workers
 from .bundle import Bundle, load_bundle
-from .normalise import check_luminosity, normalisation, parse_cross_section
+from .normalise import (
+    check_expected_events,
+    check_luminosity,
+    normalisation,
+    parse_cross_section,
+)
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
 from .settings import choose_detector, network_cards, option_values, runnable_regions
 
@@ -74,8 +80,9 @@ def _units(
     if not events:
         raise UsageError("no input: give HepMC3 files, Parquet caches, or --pythia-slha FILE")
     for path in events:
-        if not Path(path).is_file():
-            raise UsageError(f"{path}: no such event file")
+        problem = not_an_event_file(Path(path))  # nothing read: a pipe must never block
+        if problem is not None:
+            raise UsageError(f"{path}: {problem.replace('no such file', 'no such event file')}")
     refuse_duplicates(events)  # before any event is read: no sample counted twice
     return units_for(events, workers)
 
@@ -183,6 +190,8 @@ def recast_run(
     cross_section = _cross_section(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
+    if cross_section is not None:  # σ × L known before any event: an absurd one costs no run
+        check_expected_events(cross_section, lumi or float(bundle.document["luminosity"]), "--xsec")
     check_outputs({"-o/--output": output}, inputs=_inputs(bundle, events, run))
     check_likelihood(bundle)
     result, settings = execute(bundle, events, cross_section_given=cross_section is not None, **run)
@@ -269,6 +278,10 @@ def recast_validate(
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     published = published_cutflows(bundle, benchmark)  # an unknown one fails before any event
+    known = cross_section or published[0]["benchmark"].get("cross_section_pb")
+    if known is not None:  # σ × L known before any event: an absurd one costs no run
+        where = "--xsec" if cross_section is not None else f"benchmark {benchmark}'s cross-section"
+        check_expected_events(known, lumi or float(bundle.document["luminosity"]), where)
     check_outputs(
         {"-o/--output": output, "--plot": plot},
         inputs=_inputs(bundle, events, run),

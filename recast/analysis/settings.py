@@ -10,6 +10,7 @@ distributed (see :mod:`recast.preserve.locate`) may be missing: the regions that
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,11 @@ def option_values(bundle: Bundle, given: Mapping[str, Any]) -> dict[str, Any]:
                 value = _convert(value, spec["default"])
             except UsageError as exc:
                 raise UsageError(f"--option {name}: {exc}") from None
+        if isinstance(value, float) and not math.isfinite(value):  # NaN passes no cut at all
+            raise UsageError(
+                f"--option {name}={value}: not a finite number; give a value like the "
+                f"default {spec['default']!r} (options.{name} in {source})"
+            )
         choices = spec.get("choices")
         if choices is not None and value not in choices:
             raise UsageError(

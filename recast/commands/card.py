@@ -93,9 +93,10 @@ def card_export(template: Path, model_path: Path, out_dir: Path, stem: str | Non
     Example: recast card export template.json --model net.pt -o published/
     """
     from ..io import check_output
-    from ..preserve.export import export_model_file
+    from ..preserve.export import check_stem, export_model_file
     from ..schema import load_json
 
+    check_stem(stem)  # before anything is read: ../x would write outside -o
     document = load_json(template)
     check_output(out_dir, inputs=[template, model_path], folder=True)
     name = stem or (document.get("name") if isinstance(document, dict) else None)
@@ -115,6 +116,8 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"{option} {item!r}: expected NAME=VALUE")
+        if key in pairs:  # the last would silently win (one fold's file given for two folds)
+            raise UsageError(f"{option} {key}: given twice ({pairs[key]!r} and {value!r})")
         pairs[key] = value
     return pairs
 
@@ -210,7 +213,10 @@ def card_import(
         for onnx_file, spec in _pairs(folds, "--fold").items():
             remainder, _, fold_sidecar = spec.partition(":")
             if not remainder.isdigit():
-                raise UsageError(f"--fold {onnx_file}={spec}: REMAINDER must be a whole number")
+                raise UsageError(
+                    f"--fold {onnx_file}={spec}: REMAINDER must be a non-negative whole number "
+                    "(0, 1, ...: event_number % k)"
+                )
             fold_files.append(FoldFile(onnx_file, int(remainder), fold_sidecar or None))
         document = import_folds(fold_files, **options)
     elif onnx_path is not None:

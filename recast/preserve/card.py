@@ -319,6 +319,7 @@ def _semantic_problems(card: Mapping[str, Any]) -> Iterator[str]:
     output_names = {n["name"] for n in card["outputs"]}
     for i, entry in enumerate(card["files"]):
         for k, reference in enumerate(entry.get("references", [])):
+            yield from _tolerance_problems(reference, f"files[{i}].references[{k}].tolerance")
             for kind, known in (("inputs", input_names), ("outputs", output_names)):
                 for name in sorted(set(reference[kind]) - known):
                     yield (
@@ -462,6 +463,62 @@ def _step_problems(step: Mapping[str, Any], where: str, name: str) -> Iterator[s
 def _preprocessing_problems(card: Mapping[str, Any]) -> Iterator[str]:
     for where, name, step in _preprocessing_steps(card):
         yield from _step_problems(step, where, name)
+    yield from _precision_problems(card)
+
+
+def _precision_problems(card: Mapping[str, Any]) -> Iterator[str]:
+    """A factor the input's dtype cannot hold: 1e-308 is 0 in float32 (the feature is then
+    multiplied by 0, which the float64 check cannot see), 1e300 is infinite there."""
+    dtypes = {
+        f"inputs[{i}]": str(node.get("dtype"))
+        for i, node in enumerate(card.get("inputs") or [])
+        if isinstance(node, Mapping)
+    }
+    # a file's own preprocessing may feed any input: hold it to the narrowest dtype
+    narrowest = "float32" if "float32" in dtypes.values() or not dtypes else "float64"
+    for where, name, step in _preprocessing_steps(card):
+        dtype = dtypes.get(where.split(".", 1)[0], narrowest)
+        if dtype not in ("float32", "float64"):
+            continue
+        try:
+            centre, factor = linear_form(step)
+        except (KeyError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+            continue
+        info = np.finfo(dtype)
+        tiny, largest = float(info.tiny), float(info.max)  # compared in float64: no cast warning
+        if not (math.isfinite(centre) and math.isfinite(factor)):
+            continue  # said by _step_problems
+        if factor != 0 and abs(factor) < tiny:
+            yield (
+                f"{where} of feature {name!r}: x' = {step.get('formula')} multiplies by "
+                f"{factor:.3g}, below the smallest normal {dtype} ({tiny:.3g}): the "
+                f"{dtype} input is 0 (or loses its digits) for every event; give the value the "
+                "network was trained with"
+            )
+        elif abs(factor) > largest or abs(centre) > largest:
+            yield (
+                f"{where} of feature {name!r}: x' = {step.get('formula')} has factor "
+                f"{factor:.3g} and centre {centre:.3g}, beyond {dtype} ({largest:.3g}): "
+                "the input is infinite; give the value the network was trained with"
+            )
+
+
+#: reference tolerances above this prove nothing: runtimes agree to ~1e-6 on float32 networks,
+#: the shipped defaults are 1e-5 absolute and 1e-4 relative, and 1e-2 already lets a score of
+#: 0.90 pass for 0.91 (a cut's worth); beyond it a wrong network would pass its own references
+MAX_REFERENCE_TOLERANCE = 1e-2
+
+
+def _tolerance_problems(reference: Mapping[str, Any], where: str) -> Iterator[str]:
+    tolerance = reference.get("tolerance")
+    for kind in ("absolute", "relative"):
+        value = tolerance.get(kind) if isinstance(tolerance, Mapping) else None
+        if _is_number(value) and math.isfinite(value) and value > MAX_REFERENCE_TOLERANCE:
+            yield (
+                f"{where}.{kind} is {value:g}: above {MAX_REFERENCE_TOLERANCE:g}, the reference "
+                "check would pass a different network; give the agreement the outputs really "
+                "have (recast's default: absolute 1e-5, relative 1e-4)"
+            )
 
 
 def _explain_schema_error(document: Any, error: InvalidDocumentError, source: str) -> None:

@@ -21,7 +21,13 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from ..errors import ArtefactNotFoundError, CardError, ImportFormatError, MissingDependencyError
+from ..errors import (
+    ArtefactNotFoundError,
+    CardError,
+    ImportFormatError,
+    MissingDependencyError,
+    UsageError,
+)
 from ..io import sha256_file, write_bytes
 from ..schema import CURRENT_VERSION
 from . import activations
@@ -419,6 +425,23 @@ def _same_nodes(card: Mapping[str, Any], session: ort.InferenceSession, path: st
             )
 
 
+def check_stem(stem: str | None) -> None:
+    """Refuse a ``stem`` that is not a plain file name: ``../x`` or ``a/b`` would write
+    outside the chosen folder (and could replace files there); a leading dot hides the files."""
+    if stem is None:
+        return
+    if (
+        not stem
+        or stem != stem.strip()
+        or any(c in stem for c in ("/", "\\", "\0"))
+        or stem.startswith(".")
+    ):
+        raise UsageError(
+            f"--stem {stem!r}: not a plain file name; give a name without '/', '\\' or a "
+            "leading dot (the files are written as STEM.onnx and STEM.card.json inside -o)"
+        )
+
+
 def export_model_file(
     model_path: str | Path,
     template: Mapping[str, Any],
@@ -432,6 +455,7 @@ def export_model_file(
     TorchScript is read with ``torch.jit.load``, which runs no pickled Python code.
     ``source`` names the template in messages (its file).
     """
+    check_stem(stem)
     model_path = Path(model_path)
     template = checked_template(template, source)  # refused before the model is even read
     if not model_path.is_file():

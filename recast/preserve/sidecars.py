@@ -28,7 +28,7 @@ from typing import Any
 
 import onnx
 
-from ..errors import ImportFormatError, SidecarMismatchError
+from ..errors import ImportFormatError, InvalidSidecarError, SidecarMismatchError
 from ..schema import load_json
 from .card import linear_form
 
@@ -77,7 +77,7 @@ def read_sidecar(path: str | Path) -> Normalisation:
     if {"branches", "normalization"} <= set(keys):
         return _form2(document, str(path))
     found = f"keys {keys}" if isinstance(document, Mapping) else f"a JSON {type(document).__name__}"
-    raise ImportFormatError(
+    raise InvalidSidecarError(
         f"{path}: not a side-car form recast-nn knows; found {found}. Accepted: "
         + "; ".join(FORMS[:2])
         + ". Or import without a side-car ("
@@ -88,10 +88,10 @@ def read_sidecar(path: str | Path) -> Normalisation:
 
 def _names(values: Any, where: str) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
-        raise ImportFormatError(f"{where}: expected a list of variable names")
+        raise InvalidSidecarError(f"{where}: expected a list of variable names")
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
-        raise ImportFormatError(f"{where}: names {repeated} appear more than once")
+        raise InvalidSidecarError(f"{where}: names {repeated} appear more than once")
     return values
 
 
@@ -100,7 +100,7 @@ def _numbers(values: Any, where: str) -> list[float]:
         isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
     )
     if not ok:
-        raise ImportFormatError(f"{where}: expected a list of finite numbers")
+        raise InvalidSidecarError(f"{where}: expected a list of finite numbers")
     return [float(v) for v in values]
 
 
@@ -108,7 +108,7 @@ def _same_lengths(source: str, **lists: list[Any]) -> None:
     lengths = {k: len(v) for k, v in lists.items()}
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{k} has {n}" for k, n in lengths.items())
-        raise ImportFormatError(f"{source}: lists of different lengths: {listed}")
+        raise InvalidSidecarError(f"{source}: lists of different lengths: {listed}")
 
 
 def _form1(document: Mapping[str, Any], source: str) -> Normalisation:
@@ -118,7 +118,7 @@ def _form1(document: Mapping[str, Any], source: str) -> Normalisation:
     _same_lengths(source, variables=names, scale=scale, offset=offset)
     zero = [n for n, s in zip(names, scale, strict=True) if s == 0]
     if zero:
-        raise ImportFormatError(
+        raise InvalidSidecarError(
             f"{source}: scale is 0 for {zero} (field 'scale'): x' = (x - offset) / 0 divides by "
             "zero; fix the side-car (the scale the network was trained with)"
         )
@@ -136,7 +136,7 @@ def _form2(document: Mapping[str, Any], source: str) -> Normalisation:
     norm = document["normalization"]
     if not isinstance(norm, Mapping) or not {"mean", "stddev"} <= set(norm):
         found = sorted(norm) if isinstance(norm, Mapping) else type(norm).__name__
-        raise ImportFormatError(
+        raise InvalidSidecarError(
             f"{source}: field 'normalization' needs 'mean' and 'stddev'; found {found}"
         )
     mean = _numbers(norm["mean"], f"{source}: field 'normalization.mean'")
@@ -144,7 +144,7 @@ def _form2(document: Mapping[str, Any], source: str) -> Normalisation:
     _same_lengths(source, branches=names, mean=mean, stddev=std)
     bad = [n for n, s in zip(names, std, strict=True) if s <= 0]
     if bad:
-        raise ImportFormatError(
+        raise InvalidSidecarError(
             f"{source}: field 'normalization.stddev' is not positive for {bad}: x' = (x - mean) "
             "/ std needs std > 0; fix the side-car (the std the network was trained with)"
         )
@@ -167,20 +167,20 @@ def _parameters(
 ) -> tuple[list[str], list[dict[str, float]]]:
     """Parameter names (in branch order) and the published points, from form 2's 'parameters'."""
     if not isinstance(items, list):
-        raise ImportFormatError(f"{source}: field 'parameters' must be a list")
+        raise InvalidSidecarError(f"{source}: field 'parameters' must be a list")
     points = [p for p in items if isinstance(p, Mapping)]
     listed = {p for p in items if isinstance(p, str)}
     if len(points) + len(listed) != len(items):
-        raise ImportFormatError(
+        raise InvalidSidecarError(
             f"{source}: field 'parameters' must hold parameter points (objects) or names"
         )
     keys = listed | {k for p in points for k in p}
     unknown = sorted(keys - set(names))
     if unknown:
-        raise ImportFormatError(f"{source}: parameters {unknown} are not among the branches")
+        raise InvalidSidecarError(f"{source}: parameters {unknown} are not among the branches")
     for k, point in enumerate(points):
         if set(point) != {k2 for p in points for k2 in p}:
-            raise ImportFormatError(
+            raise InvalidSidecarError(
                 f"{source}: parameters[{k}] names {sorted(point)}, unlike the other points"
             )
         _numbers(list(point.values()), f"{source}: parameters[{k}]")
@@ -198,19 +198,21 @@ def read_metadata(model: onnx.ModelProto, source: str) -> Normalisation | None:
         names.append(props[f"input_{len(names)}"])
     stray = sorted(k for k in props if re.fullmatch(r"input_\d+", k) and int(k[6:]) >= len(names))
     if stray:
-        raise ImportFormatError(f"{source}: metadata_props has {stray} but no input_{len(names)}")
+        raise InvalidSidecarError(f"{source}: metadata_props has {stray} but no input_{len(names)}")
     names = _names(names, f"{source}: metadata_props input_<i>")
     missing = [k for n in names for k in (f"{n}_mean", f"{n}_std") if k not in props]
     if missing:
-        raise ImportFormatError(f"{source}: metadata_props lacks {missing}")
+        raise InvalidSidecarError(f"{source}: metadata_props lacks {missing}")
     steps = []
     for n in names:
         try:
             offset, scale = float(props[f"{n}_mean"]), float(props[f"{n}_std"])
         except ValueError:
-            raise ImportFormatError(f"{source}: metadata_props of {n!r} are not numbers") from None
+            raise InvalidSidecarError(
+                f"{source}: metadata_props of {n!r} are not numbers"
+            ) from None
         if scale == 0 or not (math.isfinite(offset) and math.isfinite(scale)):
-            raise ImportFormatError(
+            raise InvalidSidecarError(
                 f"{source}: metadata_props {n}_std is {scale} and {n}_mean {offset}: x' = "
                 "(x + mean) * std needs a finite mean and a finite, non-zero std; give the "
                 "published side-car with --sidecar instead"
@@ -329,7 +331,7 @@ def published_normalisation(
         )
     for source in (chosen, metadata):
         if source is not None and width is not None and len(source.names) != width:
-            raise ImportFormatError(
+            raise InvalidSidecarError(
                 f"{source.origin} lists {len(source.names)} variables but input "
                 f"{input_name!r} of {onnx_path.name} has {width} columns"
             )

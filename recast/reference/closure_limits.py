@@ -20,7 +20,6 @@ observed CLs = 0.05 contour of each, per model, across the held-out and scan poi
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
@@ -347,10 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        try:
-            closure = json.loads(args.closure.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise UsageError(f"{args.closure}: cannot read the closure report ({err})") from None
+        from ..schema import load_json
+
+        closure = load_json(args.closure)
         if not isinstance(closure, dict) or not closure.get("points"):
             raise UsageError(
                 f"{args.closure}: no 'points'; make it with "

@@ -235,10 +235,13 @@ def load_grid(path: str | os.PathLike[str] | None = None) -> Grid:
             text = Path(path).read_text()
         except OSError as err:
             raise UsageError(f"{path}: cannot read the sample grid ({err})") from None
+    from ..errors import InvalidDocumentError
+    from ..schema import loads_json
+
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise GridError(source, [f"not valid JSON: {err}"]) from None
+        document = loads_json(text, source)
+    except InvalidDocumentError as err:
+        raise GridError(source, [f"{w}: {m}" for w, m in err.problems]) from None
     return parse_grid(document, source)
 
 

@@ -40,7 +40,6 @@ the background model: it is the experiment's to choose and state.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
@@ -58,6 +57,7 @@ from ..cutflow import Cutflow, step_uncertainties
 from ..errors import RecastError, UsageError
 from ..events.slha import gluino_slha
 from ..io import sha256_file, write_json
+from ..schema import load_json
 from .closure_yields import BUNDLE, load_analysis
 from .detector import ReferenceDetector
 from .grid import load_grid
@@ -384,7 +384,7 @@ def publish(
     analysis, skipped = load_analysis(out)
     if skipped:
         raise UsageError(f"{out}: regions {skipped} cannot run (no network); publish needs all")
-    document = json.loads((out / "analysis.json").read_text())
+    document = load_json(out / "analysis.json")
     luminosity = float(document["luminosity"])
     kinds = {r: v["kind"] for r, v in document["regions"].items()}
     estimate = background_estimate(samples, analysis, luminosity, resamplings)

@@ -13,7 +13,6 @@ it; blocks whose events do not line up between the two kinds are refused.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -44,10 +43,9 @@ def _folder(out: str | os.PathLike[str], name: str) -> Path:
 def sample_summary(out: str | os.PathLike[str], name: str) -> dict[str, Any]:
     """The sample's ``sample.json``: events, cross-section (pb), blocks, seeds, timing."""
     path = _folder(out, name) / "sample.json"
-    try:
-        summary: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise EventFileError(f"{path}: cannot read the sample summary ({err})") from None
+    from ..schema import load_json
+
+    summary: dict[str, Any] = load_json(path)
     return summary
 
 

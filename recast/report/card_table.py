@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rich.table import Table
-
 from ..preserve.card import NetworkCard
+from .text import Table
 
 _ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 

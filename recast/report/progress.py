@@ -6,6 +6,8 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
+from .text import printable
+
 
 @contextlib.contextmanager
 def events_progress(description: str) -> Iterator[Callable[[int], None] | None]:
@@ -19,13 +21,13 @@ def events_progress(description: str) -> Iterator[Callable[[int], None] | None]:
 
     columns = (
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # holds a path: not markup
         TextColumn("{task.completed:,.0f} events"),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=None, rate="")
+        task = bar.add_task(printable(description), total=None, rate="")
 
         def advance(events: int) -> None:
             bar.advance(task, events)

@@ -6,7 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from rich.table import Table
+from rich.text import Text
+
+from .text import Table
 
 
 def _number(value: float | None, digits: int = 4) -> str:
@@ -53,7 +55,7 @@ def validation_tables(verdict: Mapping[str, Any]) -> list[Table]:
                 _number(step["published_relative"]),
                 _number(step["ratio"], 3),
                 _number(step["pull"], 2),
-                "[green]pass[/green]" if step["passed"] else "[red]FAIL[/red]",
+                Text("pass", style="green") if step["passed"] else Text("FAIL", style="red"),
             )
         tables.append(table)
     return tables

@@ -187,6 +187,17 @@ PREPROCESSING = [
         step(formula=MEAN_STD, mean=1.0, std=1e-320),
         ["preprocessing", "overflows"],
     ),
+    (
+        # 1/1e308 is a number in float64 but 0 in the float32 input: a multiply-by-0
+        "factor-zero-in-float32",
+        step(formula=MEAN_STD, mean=1.0, std=1e308),
+        ["inputs[0].features[1].preprocessing", "'v1'", "1e-308", "float32", "trained with"],
+    ),
+    (
+        "factor-infinite-in-float32",
+        step(formula="(x + offset) * scale", offset=0.0, scale=1e300),
+        ["inputs[0].features[1].preprocessing", "1e+300", "beyond float32"],
+    ),
 ]
 
 
@@ -596,27 +607,27 @@ SIDECARS: list[tuple[str, Any, list[str], int]] = [
         "form1-zero-scale",
         {"variables": NAMES, "scale": [1.0, 0.0, 2.0], "offset": [0.0, 0.0, 0.0]},
         ["side.json", "scale is 0 for ['dR']", "divides by zero", "fix the side-car"],
-        2,
+        1,
     ),
     (
         "form2-nan-mean",
         '{"branches": ["ht", "dR", "mbb"], "normalization": '
         '{"mean": [0, NaN, 0], "stddev": [1, 1, 1]}}',
         ["side.json", "normalization.mean", "finite numbers"],
-        2,
+        1,
     ),
     (
         "form2-infinite-std",
         '{"branches": ["ht", "dR", "mbb"], "normalization": '
         '{"mean": [0, 0, 0], "stddev": [1, Infinity, 1]}}',
         ["side.json", "normalization.stddev", "finite numbers"],
-        2,
+        1,
     ),
     (
         "form2-negative-std",
         {"branches": NAMES, "normalization": {"mean": [0, 0, 0], "stddev": [1, -1, 1]}},
         ["side.json", "normalization.stddev", "['dR']", "std > 0", "fix the side-car"],
-        2,
+        1,
     ),
     (
         "form2-std-overflows",
@@ -625,7 +636,7 @@ SIDECARS: list[tuple[str, Any, list[str], int]] = [
         1,
     ),
     ("empty", "", ["side.json", "not valid JSON"], 1),
-    ("unknown-form", {"means": [1, 2, 3]}, ["side.json", "not a side-car form", "form 1"], 2),
+    ("unknown-form", {"means": [1, 2, 3]}, ["side.json", "not a side-car form", "form 1"], 1),
 ]
 
 
@@ -656,7 +667,8 @@ def test_import_refuses_bad_lwtnn_metadata(
 ) -> None:
     write_net(tmp_path / "net.onnx", metadata=props)
     args = ["card", "import", "net.onnx", "-o", CARD]
-    assert_refused(args, tmp_path, ["net.onnx", "metadata_props", *words], exit_code=2)
+    # the metadata is a document inside the ONNX file: an invalid one exits 1
+    assert_refused(args, tmp_path, ["net.onnx", "metadata_props", *words], exit_code=1)
 
 
 @pytest.mark.parametrize(
@@ -724,3 +736,117 @@ def test_export_refuses_a_model_that_is_not_onnx(tmp_path: Path, content: bytes)
     args = ["card", "export", "template.json", "--model", "raw.onnx", "-o", "out"]
     words = ["raw.onnx", "cannot load this network", "export it again"]
     assert_refused(args, tmp_path, words, exit_code=1)
+
+
+# -- reference tolerances, link loops, schema messages -------------------------------------------
+@pytest.mark.parametrize(("kind", "value"), [("absolute", 1e9), ("relative", 0.5)])
+def test_a_reference_tolerance_that_proves_nothing_is_refused(
+    work: Path, kind: str, value: float
+) -> None:
+    edit(work, lambda c: c["files"][0]["references"][0]["tolerance"].update({kind: value}))
+    words = [CARD, f"files[0].references[0].tolerance.{kind}", f"{value:g}", "above 0.01"]
+    assert_refused(["card", "check", CARD], work, words, exit_code=1)
+
+
+@pytest.mark.parametrize("command", ["check", "show"])
+def test_an_onnx_file_that_is_a_link_to_itself(work: Path, command: str) -> None:
+    (work / "net.onnx").unlink()
+    (work / "net.onnx").symlink_to("net.onnx")
+    words = [CARD, "files[0].path", "symbolic link loop", "replace the link"]
+    assert_refused(["card", command, CARD], work, words, exit_code=1)
+
+
+def test_a_fractional_max_count_names_the_field_not_another_branch(work: Path) -> None:
+    def fractional(card: dict[str, Any]) -> None:
+        slot_of_1e9(card)
+        card["inputs"][0]["features"][0]["source"]["max_count"] = 4.5
+
+    edit(work, fractional)
+    refusal = assert_refused(
+        ["card", "check", CARD],
+        work,
+        [CARD, "inputs[0].features[0].source.max_count", "4.5", "integer"],
+        exit_code=1,
+    )
+    assert "'parameter' is a required property" not in refusal.message
+
+
+# -- documents as data: JSON the loader refuses, names printed as they are -----------------------
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"name": "a", "name": "b"}', ["line 1 column 1", "key 'name' twice", '"a"', '"b"']),
+        ('{"x": ' + "[" * 100000 + "]" * 100000 + "}", ["nested", "levels"]),
+        ('{"x": 1' + "0" * 400 + "}", ["line 1 column 7", "401 digits", "finite"]),
+        ('{"x": ' + "7" * 5000 + "}", ["5000 digits"]),
+    ],
+    ids=["duplicate-key", "100000-deep", "10^400", "5000-digits"],
+)
+@pytest.mark.parametrize("command", ["check", "show"])
+def test_json_the_loader_refuses(work: Path, command: str, text: str, words: list[str]) -> None:
+    (work / CARD).write_text(text)
+    assert_refused(["card", command, CARD], work, [CARD, *words], exit_code=1)
+
+
+def test_a_duplicate_key_inside_a_card_is_refused_not_resolved(work: Path) -> None:
+    text = (work / CARD).read_text()
+    # the second "std" would silently win: a preprocessing nobody wrote down
+    (work / CARD).write_text(text.replace('"std": 2.0', '"std": 2.0, "std": 2000.0', 1))
+    words = [CARD, "key 'std' twice", "2.0", "2000.0", "delete the other"]
+    assert_refused(["card", "check", CARD], work, words, exit_code=1)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_card_not_in_utf8(work: Path, encoding: str) -> None:
+    text = (work / CARD).read_text()
+    (work / CARD).write_bytes(text.encode(encoding))
+    words = [CARD, encoding.upper(), "save it as UTF-8"]
+    assert_refused(["card", "check", CARD], work, words, exit_code=1)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(work: Path) -> None:
+    (work / CARD).write_bytes(b"\xef\xbb\xbf" + (work / CARD).read_bytes())
+    result = invoke(["card", "check", CARD], work)
+    assert result.exit_code == 0, result.output
+
+
+def test_card_show_prints_markup_and_control_characters_literally(work: Path) -> None:
+    def odd_names(card: dict[str, Any]) -> None:
+        card["description"] = "scores [/x] oops [bold]b[/bold]"
+        card["inputs"][0]["features"][0]["name"] = "[/meff]"
+        card["inputs"][0]["features"][1]["name"] = "v1\x1b[2J"
+
+    edit(work, odd_names)
+    result = invoke(["card", "show", CARD], work)
+    assert result.exit_code == 0, result.output
+    assert "scores [/x] oops [bold]b[/bold]" in result.output
+    assert "[/meff]" in result.output
+    assert "v1\\x1b[2J" in result.output  # the escape shown, never sent to the terminal
+    assert "\x1b" not in result.output
+
+
+# -- card export --stem and card import --fold ----------------------------------------------------
+@pytest.mark.parametrize("stem", ["../escape", "a/b", "..", ".", ".hidden", ""])
+def test_export_refuses_a_stem_that_is_not_a_plain_file_name(tmp_path: Path, stem: str) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    write_net(work / "raw.onnx")
+    (work / "template.json").write_text(json.dumps(template()))
+    (tmp_path / "escape.onnx").write_bytes(b"someone's file")
+    args = ["card", "export", "template.json", "--model", "raw.onnx", "-o", "pub", "--stem", stem]
+    # the parent folder is watched: ../escape would have replaced escape.onnx there
+    assert_refused(args, work, ["--stem", "plain file name"], exit_code=2, watch=[tmp_path])
+
+
+@pytest.mark.parametrize(
+    ("folds", "words"),
+    [
+        (["a.onnx=-1"], ["--fold a.onnx=-1", "non-negative whole number"]),
+        (["a.onnx=0", "a.onnx=1"], ["--fold a.onnx", "given twice"]),
+    ],
+    ids=["negative-remainder", "one-file-two-folds"],
+)
+def test_import_refuses_bad_folds(tmp_path: Path, folds: list[str], words: list[str]) -> None:
+    write_net(tmp_path / "a.onnx")
+    args = ["card", "import", *(a for f in folds for a in ("--fold", f)), "-o", CARD]
+    assert_refused(args, tmp_path, words, exit_code=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -210,3 +211,247 @@ def test_train_filter_refuses_graphs_too_large_to_ship_before_training(tmp_path:
         ["max_particles=2000", "1000000", "choose max_particles ≤ 995"],
         exit_code=2,
     )
+
+
+# -- numbers out of any physical range: refused, never NaN or Infinity in a results file -----
+@pytest.mark.parametrize(
+    ("command", "option", "words"),
+    [
+        ("run", ["--xsec", "1e300pb"], ["--xsec", "1e+300 pb", "139 fb⁻¹", "expected events"]),
+        ("run", ["--xsec", "1e200pb"], ["--xsec", "expected events", "unit (fb or pb)"]),
+        ("run", ["--lumi", "1e200"], ["--lumi 1e+200", "more than any collider", "fb⁻¹"]),
+        ("run", ["--lumi", "1e308"], ["--lumi 1e+308", "more than any collider"]),
+        (
+            "validate",
+            ["--benchmark", "gtt_1200_100", "--xsec", "1e300pb"],
+            ["--xsec", "expected events", "unit (fb or pb)"],
+        ),
+        (
+            "validate",
+            ["--benchmark", "gtt_1200_100", "--lumi", "1e9"],
+            ["--lumi", "more than any collider"],
+        ),
+    ],
+    ids=["xsec-1e300", "xsec-1e200", "lumi-1e200", "lumi-1e308", "validate-xsec", "validate-lumi"],
+)
+def test_an_absurd_number_of_expected_events_is_refused_before_any_event(
+    events: Path, command: str, option: list[str], words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recast.analysis.run as run
+
+    def no_events(*args: object, **kwargs: object) -> None:
+        raise AssertionError("events were read before the refusal")
+
+    monkeypatch.setattr(run, "execute", no_events)
+    assert_refused(
+        [command, ANALYSIS, events.name, *option, "-o", "out.json"],
+        events.parent,
+        words,
+        exit_code=2,
+    )
+
+
+def test_a_cross_section_in_the_file_that_gives_absurd_yields_is_refused(events: Path) -> None:
+    text = events.read_text()
+    events.write_text(re.sub(r"GenCrossSection \S+ \S+", "GenCrossSection 1e300 0", text))
+    words = ["GenCrossSection", "1e+300 pb", "expected events", "unit (fb or pb)"]
+    assert_refused(["run", ANALYSIS, events.name, "-o", "out.json"], events.parent, words, 2)
+
+
+def test_a_normalisation_factor_beyond_float64_is_refused() -> None:
+    from recast.analysis.normalise import normalisation
+    from recast.errors import UsageError
+
+    # weights of 1e-320 (denormal) made σ·L/Σw infinite and every yield NaN
+    with pytest.raises(UsageError, match=r"sum of event weights is 9.99989e-321.*too small.*= inf"):
+        normalisation(1e-320, 1, [], 1.0, 139.0)
+
+
+def test_a_results_writer_never_writes_nan(tmp_path: Path) -> None:
+    from recast.errors import OutputError
+    from recast.io import write_json
+
+    path = tmp_path / "r.json"
+    with pytest.raises(OutputError, match=r"nan at yields\.SR\.value.*nothing was written"):
+        write_json(path, {"yields": {"SR": {"value": float("nan")}}})
+    with pytest.raises(OutputError, match=r"inf at cuts\[1\]"):
+        write_json(path, {"cuts": [1.0, float("inf")]})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_an_option_that_is_not_a_finite_number_is_refused(events: Path, value: str) -> None:
+    assert_refused(
+        ["run", ANALYSIS, events.name, "--option", f"nn_threshold={value}"],
+        events.parent,
+        ["--option nn_threshold=", "not a finite number", "default 0.9", "options.nn_threshold"],
+        exit_code=2,
+    )
+
+
+# -- SLHA numbers Pythia would silently replace ------------------------------------------------
+SLHA_EDITS = [
+    (
+        "mass-nan",
+        ("   1000021   1.20000000E+03", "   1000021   nan"),
+        ["BLOCK MASS 1000021", "'nan'", "default mass", "in GeV"],
+    ),
+    (
+        "mass-inf",
+        ("   1000022   1.00000000E+02", "   1000022   inf"),
+        ["BLOCK MASS 1000022", "'inf'", "not a finite number"],
+    ),
+    (
+        "mass-text",
+        ("   1000021   1.20000000E+03", "   1000021   MGLUINO"),
+        ["BLOCK MASS", "MGLUINO", "PDG id and its mass"],
+    ),
+    (
+        "width-nan",
+        ("DECAY   1000021   1.00000000E+00", "DECAY   1000021   nan"),
+        ["DECAY 1000021", "the width is 'nan'", "≥ 0 GeV"],
+    ),
+    (
+        "br-nan",
+        ("     1.00000000E+00    3   1000022", "     nan    3   1000022"),
+        ["DECAY 1000021", "branching ratio 'nan'", "finite number ≥ 0"],
+    ),
+    (
+        "br-negative",
+        ("     1.00000000E+00    3   1000022", "     -1.00000000E+00    3   1000022"),
+        ["DECAY 1000021", "'-1.00000000E+00'", "switched off"],
+    ),
+    (
+        "br-sum-half",
+        ("     1.00000000E+00    3   1000022", "     0.5    3   1000022"),
+        ["DECAY 1000021", "sum to 0.5", "rescale them silently"],
+    ),
+    (
+        "nda-wrong",
+        ("     1.00000000E+00    3   1000022", "     1.00000000E+00    4   1000022"),
+        ["DECAY 1000021", "NDA the number of daughter ids"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"), [c[1:] for c in SLHA_EDITS], ids=[c[0] for c in SLHA_EDITS]
+)
+@pytest.mark.parametrize("command", ["generate", "run"])
+def test_an_slha_number_pythia_would_replace_is_refused(
+    spectrum: Path, command: str, edit: tuple[str, str], words: list[str]
+) -> None:
+    text = spectrum.read_text()
+    assert edit[0] in text
+    spectrum.write_text(text.replace(edit[0], edit[1], 1))
+    if command == "generate":
+        args = ["generate", "--slha", spectrum.name, "--events", "2", "--seed", "3"]
+        args += ["-o", "g.hepmc"]
+    else:
+        args = ["run", ANALYSIS, "--pythia-slha", spectrum.name, "--events", "2", "-o", "r.json"]
+    assert_refused(args, spectrum.parent, [spectrum.name, "line", *words], exit_code=1)
+
+
+def test_real_spectra_pass_the_slha_check() -> None:
+    from recast.analysis.bundle import bundles_root
+
+    spectra = sorted(Path(bundles_root()).glob("*/cutflows/*.slha"))
+    assert spectra
+    for path in spectra:
+        assert slha.slha_problems(path.read_text()) == [], path
+
+
+# -- JSON documents: one strict loader ---------------------------------------------------------
+REGION = '{"name": "SR1", "observed": 3, "background": 0.81, "background_uncertainty": 0.32}'
+JSON_CASES = [
+    (
+        "duplicate-key",
+        '{"signal_regions": [{"name": "SR1", "observed": 3, "observed": 3000000, '
+        '"background": 0.81, "background_uncertainty": 0.32}]}',
+        ["line 1 column 21", "key 'observed' twice", "3, then 3000000", "delete the other"],
+    ),
+    (
+        "integer-10^400",
+        '{"signal_regions": [' + REGION.replace("0.81", "1" + "0" * 400) + "]}",
+        ["line 1 column", "401 digits", "float64", "1e10"],
+    ),
+    (
+        "integer-5000-digits",
+        '{"signal_regions": ['
+        + REGION.replace('"observed": 3', '"observed": ' + "9" * 5000)
+        + "]}",
+        ["5000 digits"],
+    ),
+    ("100000-deep", "[" * 100000 + "]" * 100000, ["nested too deeply", "64 levels"]),
+    ("70-deep", '{"signal_regions": ' + "[" * 70 + "]" * 70 + "}", ["signal_regions[0]", "64"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"), [c[1:] for c in JSON_CASES], ids=[c[0] for c in JSON_CASES]
+)
+def test_a_json_document_the_loader_refuses(tmp_path: Path, text: str, words: list[str]) -> None:
+    (tmp_path / "regions.json").write_text(text)
+    assert_refused(["limits", "--regions", "regions.json"], tmp_path, ["regions.json", *words], 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (('{"signal_regions": [' + REGION + "]}").encode("utf-16"), ["UTF-16", "save it as UTF-8"]),
+        (('{"signal_regions": [' + REGION + "]}").encode("utf-16-le"), ["UTF-16 or UTF-32"]),
+        (('{"signal_regions": [' + REGION + "]}").encode("utf-32"), ["UTF-32"]),
+        ('{"signal_regions": [{"name": "SRé"}]}'.encode("latin-1"), ["line 1 (byte 32)", "\\xe9"]),
+    ],
+    ids=["utf-16", "utf-16-without-bom", "utf-32", "latin-1"],
+)
+def test_a_json_document_that_is_not_utf8(tmp_path: Path, data: bytes, words: list[str]) -> None:
+    (tmp_path / "regions.json").write_bytes(data)
+    assert_refused(
+        ["limits", "--regions", "regions.json"], tmp_path, ["regions.json", "not UTF-8", *words], 1
+    )
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "regions.json").write_bytes(
+        b"\xef\xbb\xbf" + ('{"signal_regions": [' + REGION + "]}").encode()
+    )
+    result = invoke(["limits", "--regions", "regions.json"], tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_every_json_read_of_recast_goes_through_the_strict_loader() -> None:
+    import recast
+
+    root = Path(recast.__file__).parent
+    readers = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"\bjson\.loads?\(", line) and path.name != "schema.py"
+    ]
+    assert readers == [], "read JSON with recast.schema.load_json / loads_json"
+
+
+# -- names from files and documents are printed as they are ------------------------------------
+def test_a_file_name_with_markup_is_printed_literally(events: Path) -> None:
+    folder = events.parent / "a[/x]"  # the folder x] in the folder a[
+    folder.mkdir(parents=True)
+    for name in ("ev[old].hepmc", "ev [bold]b.hepmc"):
+        shutil.copy(events, folder / name)
+        result = invoke(["inspect", str(Path("a[/x]") / name)], events.parent)
+        assert result.exit_code == 0, result.output
+        assert f"a[/x]/{name}" in result.output
+
+
+def test_region_names_with_markup_or_escape_sequences_are_printed_literally(
+    tmp_path: Path,
+) -> None:
+    names = ["[/x]", "[bold red]SR[/bold red]", "SR\x1b[2J\x1b[31mRED"]
+    regions = [json.loads(REGION) | {"name": name} for name in names]
+    (tmp_path / "regions.json").write_text(json.dumps({"signal_regions": regions}))
+    result = invoke(["limits", "--regions", "regions.json"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "[/x]" in result.output and "[bold red]SR[/bold red]" in result.output
+    assert "SR\\x1b[2J\\x1b[31mRED" in result.output
+    assert "\x1b" not in result.output

@@ -54,6 +54,20 @@ def per_event_sum(values: np.ndarray, event: np.ndarray, n_events: int) -> np.nd
     return np.bincount(event, weights=values, minlength=n_events)
 
 
+def _summed_mass(
+    momenta: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+    counts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(invariant mass, energy) in GeV of each event's ``chosen`` particles summed."""
+    event, n = event_of(counts), len(counts)
+    weight = chosen.astype(np.float64)
+    px, py, pz, e = (per_event_sum(x * weight, event, n) for x in momenta)
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd momenta are refused elsewhere
+        s = e**2 - px**2 - py**2 - pz**2
+    return np.sqrt(np.maximum(s, 0.0)), e
+
+
 def beam_sqrt_s(
     px: np.ndarray,
     py: np.ndarray,
@@ -63,14 +77,10 @@ def beam_sqrt_s(
     counts: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(√s of the beams in GeV, total beam energy in GeV) per event; NaN where no beams."""
-    event, n = event_of(counts), len(counts)
-    beam = (status == BEAM).astype(np.float64)
-    sums = [per_event_sum(x * beam, event, n) for x in (px, py, pz, e)]
-    has = np.bincount(event, weights=beam, minlength=n) > 0
-    with np.errstate(over="ignore", invalid="ignore"):  # absurd beams are refused elsewhere
-        s = sums[3] ** 2 - sums[0] ** 2 - sums[1] ** 2 - sums[2] ** 2
-    sqrt_s = np.where(has, np.sqrt(np.maximum(s, 0.0)), np.nan)
-    return sqrt_s, np.where(has, sums[3], np.nan)
+    beam = status == BEAM
+    has = np.bincount(event_of(counts), weights=beam, minlength=len(counts)) > 0
+    sqrt_s, energy = _summed_mass((px, py, pz, e), beam, counts)
+    return np.where(has, sqrt_s, np.nan), np.where(has, energy, np.nan)
 
 
 def final_state_mass(
@@ -83,12 +93,7 @@ def final_state_mass(
 ) -> np.ndarray:
     """The invariant mass (GeV) of each event's final state: √s when nothing escaped the
     record (the fallback for files without beam particles)."""
-    event, n = event_of(counts), len(counts)
-    final = (status == FINAL).astype(np.float64)
-    sums = [per_event_sum(x * final, event, n) for x in (px, py, pz, e)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = sums[3] ** 2 - sums[0] ** 2 - sums[1] ** 2 - sums[2] ** 2
-    return np.sqrt(np.maximum(s, 0.0))
+    return _summed_mass((px, py, pz, e), status == FINAL, counts)[0]
 
 
 def final_state_counts(status: np.ndarray, counts: np.ndarray) -> np.ndarray:

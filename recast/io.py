@@ -403,6 +403,20 @@ def write_json(path: PathLike, document: Any) -> None:
     write_text(path, text)
 
 
+def undefined_as_null(document: Any) -> Any:
+    """The document with every NaN or infinity replaced by None (JSON null).
+
+    For study reports, where NaN means "undefined here" (a pull in an empty bin, a p-value
+    with no degrees of freedom); never for results, where it would hide a wrong number."""
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: undefined_as_null(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [undefined_as_null(value) for value in document]
+    return document
+
+
 def _non_finite(document: Any) -> str:
     """``nan at yields.SR.value``: the first non-finite number of a document, with its path."""
     stack: list[tuple[Any, str]] = [(document, "")]

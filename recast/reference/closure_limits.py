@@ -30,7 +30,7 @@ import numpy as np
 
 from ..analysis.bundle import load_bundle
 from ..errors import MissingDependencyError, RecastError, UsageError
-from ..io import atomic_open, write_json
+from ..io import atomic_open, undefined_as_null, write_json
 from ..likelihood.limits import compute_limits
 from ..likelihood.spec import LikelihoodSpec, likelihood_from_document
 from .closure_yields import BUNDLE, MIN_RAW
@@ -360,7 +360,7 @@ def _main(args: argparse.Namespace) -> int:
     except RecastError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
-    write_json(args.out, report)
+    write_json(args.out, undefined_as_null(report))
     print(markdown(report))
     return 0
 

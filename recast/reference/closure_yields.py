@@ -39,7 +39,7 @@ from ..analysis import Analysis
 from ..analysis.bundle import load_bundle
 from ..detector.description import load_detector
 from ..errors import RecastError, UsageError
-from ..io import write_json
+from ..io import undefined_as_null, write_json
 from .grid import load_grid
 from .read import paired_chunks, sample_chunks, sample_summary
 
@@ -316,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecastError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    write_json(Path(args.out), report)
+    write_json(Path(args.out), undefined_as_null(report))
     print(markdown(report))
     return 0
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..detector.maps import load_map
 from ..errors import UsageError
-from ..io import write_json
+from ..io import undefined_as_null, write_json
 from .btag import WORKING_POINTS, efficiency
 from .publish_fit import BTAG_ABS_ETA_EDGES, BTAG_PT_EDGES
 from .read import sample_chunks
@@ -96,10 +96,12 @@ def _table(cols: dict[str, np.ndarray], chosen: np.ndarray, index: np.ndarray, n
     return rows
 
 
-def _worst(rows: list[dict[str, Any]]) -> dict[str, float]:
+def _worst(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """The largest |map − truth| over the bins with enough jets; None (JSON null) where no bin
+    has enough (a small sample): JSON has no NaN."""
     populated = [r for r in rows if r["jets"] >= MIN_JETS]
     return {
-        key: round(max((abs(r[key] - r["truth"]) for r in populated), default=float("nan")), 4)
+        key: round(max(abs(r[key] - r["truth"]) for r in populated), 4) if populated else None
         for key in MAPS
     }
 
@@ -251,7 +253,7 @@ def closure_study(
     report["samples"] = list(names)
     report["jets"] = len(cols["truth"])
     if report_path is not None:
-        write_json(report_path, report)
+        write_json(report_path, undefined_as_null(report))
     if figure is not None:
         plot(report, figure)
     summary = report["summary"]

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..detector.description import load_detector
 from ..errors import RecastError, UsageError
-from ..io import sha256_file, write_json
+from ..io import sha256_file, undefined_as_null, write_json
 from ..schema import CURRENT_VERSION
 from ..train.binned import save_map
 from .btag import TRACKER_ABS_ETA, WORKING_POINTS
@@ -242,7 +242,7 @@ def publish(
             report_path=samples / "publish_detector_closure.json",
         )
         summary["closure"] = report["summary"]
-    write_json(samples / "publish_detector.json", summary)
+    write_json(samples / "publish_detector.json", undefined_as_null(summary))
     return summary
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import InvalidDocumentError, UsageError, closest
 from ..events.importance import importance_sample
 from ..events.selective import EventFilter
-from ..io import write_json
+from ..io import undefined_as_null, write_json
 from ._torch import torch
 from .checks import staged
 from .filter import FilterTrainer, auc
@@ -262,7 +262,7 @@ def run_filter_study(
             "models": models,
         }
         report_path = stage.path / f"{name}_report.json"
-        write_json(report_path, report)
+        write_json(report_path, undefined_as_null(report))
         plots: list[Path] = []
         if document.get("plot", False):
             from .filter_plot import plot_bias, plot_speed_up

@@ -46,7 +46,7 @@ from ..errors import (
     UsageError,
     closest,
 )
-from ..io import write_json
+from ..io import undefined_as_null, write_json
 from ..paths import inside
 from ..schema import CURRENT_VERSION, _validator, json_path, known_versions
 from .binned import PT_ETA_AXES, binned_map_document, save_map
@@ -146,7 +146,7 @@ def run_study(
             "members": [h.as_dict() for h in trainer.histories_],
         }
         report = stage.relocate(report)
-        write_json(stage.path / REPORT_NAME, report)
+        write_json(stage.path / REPORT_NAME, undefined_as_null(report))
         if plot:
             from .plot import plot_closure
 

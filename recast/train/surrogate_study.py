@@ -37,7 +37,7 @@ import numpy as np
 from ..detector.learned import SurrogateTagger
 from ..detector.maps import load_map
 from ..errors import InvalidDocumentError, MissingCollectionError, UsageError
-from ..io import write_json
+from ..io import undefined_as_null, write_json
 from .checks import staged
 from .study import config_problems, confine_paths, read_parquet
 from .surrogate import SurrogateTrainer
@@ -144,7 +144,7 @@ def run_surrogate_study(
             "members": [h.as_dict() for h in trainer.histories_],
         }
         report = stage.relocate(report)
-        write_json(stage.path / REPORT_NAME, report)
+        write_json(stage.path / REPORT_NAME, undefined_as_null(report))
         if plot:
             from .surrogate_plot import plot_surrogate_closure
 

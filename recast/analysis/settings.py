@@ -233,6 +233,11 @@ def choose_detector(bundle: Bundle, choice: str | Path | None) -> DetectorChoice
         path = bundle.path(artefact["path"], f"detectors.{choice}.path")
         return DetectorChoice(choice, path.resolve(), artefact["sha256"], artefact["path"])
     path = Path(choice).expanduser()
+    if path.is_dir():
+        raise UsageError(
+            f"--detector {choice}: is a folder; give a detector description file (JSON), or a "
+            f"detector name of {bundle.id} ({', '.join(detector_names(bundle))})"
+        )
     if not path.is_file():
         names = detector_names(bundle)
         if _looks_like_path(str(choice)):

@@ -74,6 +74,10 @@ def generate_command(
         raise UsageError(f"--events {n_events}: give the number of events to generate, at least 1")
     if str(output) == "-":
         raise UsageError("-o -: a HepMC3 file is written atomically; give a file name")
+    for option, given in (("--slha", slha), ("--settings", settings)):
+        if given is not None and given.exists() and not given.is_file():
+            # a folder here would otherwise be blamed on -o ("inside the input folder")
+            raise UsageError(f"{option} {given}: is not a file (a folder?); give the file")
     check_output(output, inputs=[slha, settings])
     setup: Any = slha
     if settings is not None:

@@ -455,3 +455,20 @@ def test_region_names_with_markup_or_escape_sequences_are_printed_literally(
     assert "[/x]" in result.output and "[bold red]SR[/bold red]" in result.output
     assert "SR\\x1b[2J\\x1b[31mRED" in result.output
     assert "\x1b" not in result.output
+
+
+def test_generate_names_a_folder_given_as_spectrum(tmp_path: Path) -> None:
+    (tmp_path / "spectra").mkdir()
+    args = ["generate", "--slha", "spectra", "--events", "5", "--seed", "1", "-o", "o.hepmc"]
+    # it was blamed on -o, which "lies inside the input folder"
+    assert_refused(args, tmp_path, ["--slha spectra", "not a file", "give the file"], exit_code=2)
+
+
+def test_run_names_a_folder_given_as_detector(events: Path) -> None:
+    (events.parent / "detectors").mkdir()
+    assert_refused(
+        ["run", ANALYSIS, events.name, "--detector", "detectors"],
+        events.parent,
+        ["--detector detectors", "is a folder", "detector description file", "default"],
+        exit_code=2,
+    )

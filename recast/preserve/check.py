@@ -75,7 +75,11 @@ def _check_file(card: NetworkCard, model: ModelFile, report: CheckReport) -> Ite
         if not model.distributed and card.file_override is None:
             report.skipped.append(card.missing_reason(model))
             return
-        yield f"no such file (named by {where}.path); put it beside the card or fix the path"
+        if model.path.exists():  # a folder, pipe or device stands under its name
+            kind = "a folder" if model.path.is_dir() else "not a regular file (a pipe or device)"
+            yield f"is {kind} (named by {where}.path); the path must name the ONNX file itself"
+        else:
+            yield f"no such file (named by {where}.path); put it beside the card or fix the path"
         return
     mismatch = locate.digest_mismatch(model.path, model.entry)
     if mismatch is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -562,6 +563,19 @@ def test_truncated_onnx_with_matching_digest(work: Path) -> None:
 def test_missing_onnx(work: Path) -> None:
     (work / "net.onnx").unlink()
     words = [CARD, "net.onnx", "no such file", "files[0].path", "beside the card"]
+    assert_refused(["card", "check", CARD], work, words, exit_code=1)
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe"])
+def test_onnx_name_that_is_no_file(work: Path, kind: str) -> None:
+    # both were reported as "no such file"; a pipe must not hang the check
+    (work / "net.onnx").unlink()
+    if kind == "folder":
+        (work / "net.onnx").mkdir()
+    else:
+        os.mkfifo(work / "net.onnx")
+    words = [CARD, "net.onnx", "files[0].path", "must name the ONNX file itself"]
+    words.append("a folder" if kind == "folder" else "not a regular file")
     assert_refused(["card", "check", CARD], work, words, exit_code=1)
 
 

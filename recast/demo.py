@@ -34,6 +34,7 @@ from rich.table import Table
 from .errors import RecastError, UsageError, closest
 from .parallel import available_cores
 from .paths import inside
+from .report.figure import subplots
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +237,6 @@ def limits_table(limits: Mapping[str, Any]) -> tuple[Table, list[str]]:
 
 def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: Path) -> None:
     """Signal yield of every region with its MC uncertainty beside the published background."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from .io import atomic_open
 
@@ -251,7 +248,7 @@ def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: P
         published.get(n, {}).get("background", document["regions"][n].get("background", math.nan))
         for n in names
     ]
-    figure, axes = plt.subplots(figsize=(max(6.0, 0.8 * len(names)), 4.0))
+    figure, axes = subplots("Plotting the demo's yields", figsize=(max(6.0, 0.8 * len(names)), 4.0))
     x = range(len(names))
     axes.bar([i - 0.2 for i in x], signal, 0.4, yerr=error, label="signal (recast)")
     axes.bar([i + 0.2 for i in x], background, 0.4, label="background (published)")
@@ -266,7 +263,6 @@ def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: P
     figure.tight_layout()
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format=path.suffix.lstrip(".") or "png")
-    plt.close(figure)
 
 
 def _worst(verdict: Mapping[str, Any]) -> str:

@@ -1,9 +1,13 @@
-"""Packaging rules: the runtime core never imports the training stack."""
+"""Packaging rules: the runtime core never imports the training stack, nor picks a backend."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+import recast
 
 
 def test_the_runtime_core_imports_neither_torch_nor_sklearn() -> None:
@@ -24,3 +28,18 @@ def test_the_runtime_core_imports_neither_torch_nor_sklearn() -> None:
     count, leaked = result.stdout.split(" ", 1)
     assert int(count) >= 10
     assert leaked.strip() == "[]"
+
+
+def test_the_library_never_chooses_a_matplotlib_backend() -> None:
+    """matplotlib.use() or pyplot's global figures would switch a notebook user's backend;
+    figures come from recast.report.figure (a Figure drawn and saved without pyplot)."""
+    package = Path(recast.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(
+            r"matplotlib\.use\(|import matplotlib\.pyplot|from matplotlib import pyplot", line
+        )
+    ]
+    assert not offenders, offenders

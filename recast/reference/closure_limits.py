@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from ..analysis.bundle import load_bundle
-from ..errors import MissingDependencyError, RecastError, UsageError
+from ..errors import RecastError, UsageError
 from ..io import atomic_open, undefined_as_null, write_json
 from ..likelihood.limits import compute_limits
 from ..likelihood.spec import LikelihoodSpec, likelihood_from_document
+from ..report.figure import subplots
 from .closure_yields import BUNDLE, MIN_RAW
 from .grid import load_grid
 
@@ -274,15 +275,10 @@ def markdown(report: Mapping[str, Any]) -> str:
 
 def exclusion_figure(report: Mapping[str, Any], path: str | Path) -> Path:
     """Observed CLs = 0.05 contours of the official result and of each emulation, per model."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot", "the exclusion figure") from None
     models = sorted({m["model"] for m in report["masses"].values()}, reverse=True)
-    figure, axes = plt.subplots(1, len(models), figsize=(6.0 * len(models), 4.8), squeeze=False)
+    figure, axes = subplots(
+        "the exclusion figure", 1, len(models), figsize=(6.0 * len(models), 4.8), squeeze=False
+    )
     for ax, model in zip(axes[0], models, strict=True):
         names = [n for n, m in report["masses"].items() if m["model"] == model]
         x = np.array([report["masses"][n]["m_gluino"] for n in names])
@@ -317,7 +313,6 @@ def exclusion_figure(report: Mapping[str, Any], path: str | Path) -> Path:
     path = Path(path)
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=120)
-    plt.close(figure)
     return path
 
 

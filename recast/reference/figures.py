@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingDependencyError
 from ..io import atomic_open
+from ..report.figure import subplots
 from .btag import WORKING_POINTS, efficiency, sample_scores
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,8 @@ def _sampled(flavour: int, n_b: int, pt: float, eta: float, dr: float, key: int)
 
 def btag_figure(path: str | Path, wp: int = 77) -> Path:
     """Write the two-panel figure (ε vs ΔR at pT = 60 GeV; ε vs pT at ΔR = 1.5), |η| = 0.5."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - the plot extra is installed for docs
-        raise MissingDependencyError("matplotlib", "plot", "Drawing the figures") from err
     cut, eta = WORKING_POINTS[wp], 0.5
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    fig, axes = subplots("Drawing the figures", 1, 2, figsize=(10, 4.2), sharey=True)
     panels: list[tuple[Any, str, np.ndarray, np.ndarray]] = [
         (
             axes[0],
@@ -102,7 +95,6 @@ def btag_figure(path: str | Path, wp: int = 77) -> Path:
     path = Path(path)
     with atomic_open(path, "wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
-    plt.close(fig)
     return path
 
 

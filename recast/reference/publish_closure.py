@@ -25,6 +25,7 @@ import numpy as np
 from ..detector.maps import load_map
 from ..errors import UsageError
 from ..io import undefined_as_null, write_json
+from ..report.figure import subplots
 from .btag import WORKING_POINTS, efficiency
 from .publish_fit import BTAG_ABS_ETA_EDGES, BTAG_PT_EDGES
 from .read import sample_chunks
@@ -160,11 +161,7 @@ def closure_tables(cols: dict[str, np.ndarray]) -> dict[str, Any]:
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
-    import matplotlib
-    import matplotlib.ticker
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     colours = {
         "truth": "black",
@@ -172,8 +169,13 @@ def plot(report: dict[str, Any], path: Path) -> None:
         "learned": "tab:red",
         "surrogate": "tab:green",
     }
-    fig, axes = plt.subplots(
-        2, 3, figsize=(13, 6.5), sharex="col", gridspec_kw={"height_ratios": [3, 1.3]}
+    fig, axes = subplots(
+        "the closure figure",
+        2,
+        3,
+        figsize=(13, 6.5),
+        sharex="col",
+        gridspec_kw={"height_ratios": [3, 1.3]},
     )
     tables = report["tables"]
     edges = np.asarray(report["dr_edges"])
@@ -226,12 +228,11 @@ def plot(report: dict[str, Any], path: Path) -> None:
             top.set_xscale("log")
             bottom.set_xticks([30, 100, 300])
             bottom.set_xticklabels(["30", "100", "300"])
-            bottom.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            bottom.xaxis.set_minor_formatter(NullFormatter())
     fig.suptitle("DEMO_MULTIB_GLUINO b-tagging emulations on the HELD-OUT points")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
 
 
 def closure_study(

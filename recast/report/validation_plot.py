@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import MissingDependencyError
 from ..io import atomic_open
+from .figure import new_figure
 
 _COLUMNS = 2
 
@@ -24,17 +24,12 @@ def _finite(values: list[float | None]) -> list[float]:
 
 def plot_validation(verdict: Mapping[str, Any], path: str | Path) -> None:
     """Write the plot of a :func:`~recast.analysis.run.recast_validate` verdict (PNG, PDF, …)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot", "Plotting a validation") from None
     regions = verdict["regions"]
     columns = min(_COLUMNS, len(regions))
     rows = math.ceil(len(regions) / columns)
-    figure = plt.figure(figsize=(6 * columns, 5 * rows), layout="constrained")
+    figure = new_figure(
+        "Plotting a validation", figsize=(6 * columns, 5 * rows), layout="constrained"
+    )
     panels = figure.subfigures(rows, columns, squeeze=False)
     tolerance = verdict["tolerance"]["relative"]
     for k, region in enumerate(regions):
@@ -72,4 +67,3 @@ def plot_validation(verdict: Mapping[str, Any], path: str | Path) -> None:
     suffix = Path(path).suffix.lstrip(".") or "png"
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format=suffix, dpi=100)
-    plt.close(figure)

@@ -10,23 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingDependencyError
 from ..io import atomic_open
+from ..report.figure import subplots
 
 log = logging.getLogger(__name__)
 
 TITLES = {"plain": "without dCorr (λ = 0)", "dcorr": "with dCorr"}
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot", "Plotting the filter study") from None
-    return plt
 
 
 def _save(figure: Any, path: Path) -> Path:
@@ -40,10 +29,10 @@ def plot_bias(report: Mapping[str, Any], path: str | Path) -> Path:
     """Per model: the passing events' distribution of the decorrelated variable — truth,
     importance-weighted filtered sample, and the kept events without weights — and the
     ratios to the truth."""
-    plt = _pyplot()
     name = report["decorrelate"]
     models = report["models"]
-    figure, axes = plt.subplots(
+    figure, axes = subplots(
+        "Plotting the filter study",
         2,
         len(models),
         figsize=(5.2 * len(models), 5.6),
@@ -102,7 +91,8 @@ def plot_bias(report: Mapping[str, Any], path: str | Path) -> Path:
             )
         if edges[0] > 0 and edges[-1] / edges[0] > 5:  # long tails: equal-population bins
             bottom.set_xscale("log")
-            ticker = plt.matplotlib.ticker
+            from matplotlib import ticker
+
             bottom.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
             bottom.xaxis.set_minor_formatter(ticker.NullFormatter())
         bottom.axhline(1.0, color="black", lw=0.8)
@@ -113,15 +103,13 @@ def plot_bias(report: Mapping[str, Any], path: str | Path) -> Path:
             top.legend(fontsize=8)
     figure.tight_layout()
     saved = _save(figure, Path(path))
-    plt.close(figure)
     return saved
 
 
 def plot_speed_up(report: Mapping[str, Any], path: str | Path) -> Path:
     """Effective speed-up (ESS per CPU second with / without the filter) against p_min, per
     model and downstream-cost scenario."""
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(6.4, 4.2))
+    figure, axis = subplots("Plotting the filter study", figsize=(6.4, 4.2))
     styles = {"plain": "--", "dcorr": "-"}
     for label, model in report["models"].items():
         scan = model["importance"]["p_min_scan"]
@@ -145,7 +133,6 @@ def plot_speed_up(report: Mapping[str, Any], path: str | Path) -> Path:
     axis.legend(fontsize=7)
     figure.tight_layout()
     saved = _save(figure, Path(path))
-    plt.close(figure)
     return saved
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingDependencyError
 from ..io import atomic_open
+from ..report.figure import subplots
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,9 @@ def _series(table: Mapping[str, Any], key: str, name: str | None = None) -> np.n
 
 def plot_closure(report: Mapping[str, Any], path: str | Path) -> Path:
     """Write the closure figure of ``report`` to ``path`` (PNG, PDF, ... by its suffix)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot", "Plotting a closure report") from None
     samples = report["samples"]
-    figure, axes = plt.subplots(
+    figure, axes = subplots(
+        "Plotting a closure report",
         2 * len(samples),
         len(PANELS),
         figsize=(4.2 * len(PANELS), 4.4 * len(samples)),
@@ -117,7 +111,6 @@ def plot_closure(report: Mapping[str, Any], path: str | Path) -> Path:
             dpi=90,
             metadata={"Software": None} if path.suffix in ("", ".png") else None,
         )
-    plt.close(figure)
     log.info("wrote %s", path)
     return path
 

@@ -15,24 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingDependencyError
 from ..io import atomic_open
+from ..report.figure import subplots
 
 log = logging.getLogger(__name__)
 
 
 def plot_surrogate_closure(report: Mapping[str, Any], path: str | Path) -> Path:
     """Write the closure figure of ``report`` to ``path`` (PNG, PDF, ... by its suffix)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "plot", "Plotting a surrogate report") from None
     samples = report["samples"]
     n_pt = max(len(s["histograms"]) for s in samples)
-    figure, axes = plt.subplots(
+    figure, axes = subplots(
+        "Plotting a surrogate report",
         2 * len(samples),
         n_pt,
         figsize=(3.3 * n_pt, 4.2 * len(samples)),
@@ -110,7 +104,6 @@ def plot_surrogate_closure(report: Mapping[str, Any], path: str | Path) -> Path:
             dpi=80,
             metadata={"Software": None} if path.suffix in ("", ".png") else None,
         )
-    plt.close(figure)
     log.info("wrote %s", path)
     return path
 

@@ -189,30 +189,6 @@ def test_an_interrupt_exits_130_and_says_nothing_was_written(
     assert_refused(["list"], tmp_path, ["interrupted", "nothing was written"], exit_code=130)
 
 
-def test_train_filter_refuses_graphs_too_large_to_ship_before_training(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    config = {
-        "output": "out",
-        "name": "toy_filter",
-        "sample": {"synthetic": "decay_tree", "events": 400, "seed": 1},
-        "graph": {"max_particles": 2000},
-        "decorrelate": "m_vis",
-        "decorrelation": 0.3,
-        "trainer": {"max_epochs": 3, "decorrelation_warmup": 1, "hidden": 8, "depth": 1},
-        "importance": {"p_min": 0.1, "seed": 3},
-        "downstream": [{"label": "assumed", "seconds": 0.1}],
-        "bias": {"variables": ["m_vis", "n_particles"], "bins": 4},
-    }
-    (tmp_path / "filter.json").write_text(json.dumps(config))
-    # it trained for minutes and was refused only when its card was exported
-    assert_refused(
-        ["train", "filter", "filter.json"],
-        tmp_path,
-        ["max_particles=2000", "1000000", "choose max_particles ≤ 995"],
-        exit_code=2,
-    )
-
-
 # -- numbers out of any physical range: refused, never NaN or Infinity in a results file -----
 @pytest.mark.parametrize(
     ("command", "option", "words"),

@@ -71,6 +71,18 @@ def config(folder: Path, kind: str, **changes: Any) -> Path:
     return path
 
 
+def test_train_filter_refuses_graphs_too_large_to_ship_before_training(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    config(tmp_path, "filter", **{"graph.max_particles": 2000})
+    # it trained for minutes and was refused only when its card was exported
+    assert_refused(
+        ["train", "filter", "train.json"],
+        tmp_path,
+        ["max_particles=2000", "1000000", "choose max_particles ≤ 995"],
+        exit_code=2,
+    )
+
+
 # -- efficiency ---------------------------------------------------------------------------------
 def test_a_training_sample_that_is_no_parquet_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "fake.parquet").write_text("not parquet\n")

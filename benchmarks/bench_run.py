@@ -56,14 +56,14 @@ def cpu_timed(func: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def run_one_worker(path: Path, chunk_size: int) -> int:
-    from recast.analysis.run import recast_run
+    from recast.pipeline.run import recast_run
 
     document = recast_run(ANALYSIS, [path], xsec=XSEC, workers=1, chunk_size=chunk_size)
     return _events_of(document)
 
 
 def run_two_workers_cold(path: Path, chunk_size: int) -> int:
-    from recast.analysis.run import recast_run
+    from recast.pipeline.run import recast_run
 
     document = recast_run(ANALYSIS, [path], xsec=XSEC, workers=2, chunk_size=chunk_size)
     return _events_of(document)
@@ -75,7 +75,7 @@ def _events_of(document: dict[str, Any]) -> int:
 
 def runner_splits_files() -> bool:
     """Does the runner take byte-range units (a ``byte_range`` field on WorkUnit)?"""
-    from recast.analysis.runner import WorkUnit
+    from recast.pipeline.runner import WorkUnit
 
     return "byte_range" in {f.name for f in dataclasses.fields(WorkUnit)}
 
@@ -84,7 +84,7 @@ def runner_splits_files() -> bool:
 
 
 def range_units(path: Path, parts: int) -> list[Any]:
-    from recast.analysis.runner import WorkUnit
+    from recast.pipeline.runner import WorkUnit
     from recast.events.partition import partition_hepmc
 
     ranges = partition_hepmc(path, parts)
@@ -96,7 +96,7 @@ def range_units(path: Path, parts: int) -> list[Any]:
 def run_range(path: str, byte_range: tuple[int, int], options: Any) -> int:
     """Stand-in for the runner's unit while it does not take byte ranges: the same chain
     (objects → detector → analysis, cutflows merged, the input hashed) over one range."""
-    from recast.analysis import runner
+    from recast.pipeline import runner
     from recast.events.hepmc import HepMCReader
     from recast.io import sha256_file
 
@@ -114,7 +114,7 @@ def run_range(path: str, byte_range: tuple[int, int], options: Any) -> int:
 
 def run_two_workers_warm(client: Any, units: list[Any], options: Any) -> int:
     if runner_splits_files():
-        from recast.analysis.runner import run_units
+        from recast.pipeline.runner import run_units
 
         return int(run_units(units, options, workers=2, scheduler=client.scheduler.address).events)
     futures = [client.submit(run_range, p, r, options, pure=False) for p, r in units]
@@ -131,7 +131,7 @@ def worker_cpu(client: Any) -> list[float]:
 
 def breakdown(path: Path, chunk_size: int) -> dict[str, float]:
     """Seconds per stage of one serial pass of the chain over the file."""
-    from recast.analysis.runner import Chain, ChainOptions
+    from recast.pipeline.runner import Chain, ChainOptions
     from recast.events.hepmc import HepMCReader
     from recast.io import sha256_file
 
@@ -163,7 +163,7 @@ def main() -> None:
 
     from dask.distributed import Client, LocalCluster
 
-    from recast.analysis.runner import ChainOptions
+    from recast.pipeline.runner import ChainOptions
 
     path = sample(args.events)
     size_mb = path.stat().st_size / 1e6

@@ -22,7 +22,7 @@ from .errors import RecastError
 
 def _printable(message: object) -> str:
     """The message with control characters escaped: a name from a document may hold ESC."""
-    from .report.text import printable
+    from .text import printable
 
     return printable(message, keep="\n\t")
 

@@ -291,9 +291,9 @@ def run_demo(
 ) -> dict[str, Any]:
     """The demo; returns what it wrote and found (paths, results, verdict, seconds)."""
     from .analysis.bundle import load_bundle
-    from .analysis.run import _finite, execute, results_document, validation_verdict
+    from .pipeline.run import _finite, execute, results_document, validation_verdict
     from .io import check_output, write_json
-    from .report.progress import events_progress
+    from .progress import events_progress
     from .report.validation_plot import plot_validation
 
     if events < 1:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recast.analysis import Analysis, AnalysisDefinitionError, cut
-from recast.cutflow import Cutflow, compare, step_uncertainties
+from recast.analysis.cutflow import Cutflow, compare, step_uncertainties
 
 
 class Toy(Analysis):

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from recast.analysis.bundle import available, check_bundle, load_bundle
-from recast.analysis.run import recast_run
+from recast.pipeline.run import recast_run
 from recast.analysis.settings import option_values, parse_assignments
 from recast.cli import cli
 from recast.errors import (

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from recast import schema
-from recast.analysis import runner
+from recast.pipeline import runner
 from recast.analysis.bundle import available, stamp_bundle
-from recast.analysis.normalise import generator_cross_section, parse_cross_section
-from recast.analysis.run import recast_run
-from recast.analysis.runner import Chain, ChainOptions, RemoteError
+from recast.pipeline.normalise import generator_cross_section, parse_cross_section
+from recast.pipeline.run import recast_run
+from recast.pipeline.runner import Chain, ChainOptions, RemoteError
 from recast.cli import cli
 from recast.errors import RecastError, UsageError
 
@@ -307,8 +307,8 @@ def test_byte_ranges_of_one_file_give_the_whole_file_result(gtt: GttSample) -> N
 def test_one_file_split_across_two_workers_equals_the_serial_run(gtt) -> None:
     """With more workers than files, the file is read in byte ranges: same results, and the
     generator's cross-section is the final estimate, as in the serial run."""
-    from recast.analysis.run import recast_run
-    from recast.analysis.runner import units_for
+    from recast.pipeline.run import recast_run
+    from recast.pipeline.runner import units_for
 
     units = units_for([gtt.first], workers=2)
     assert [u.parts for u in units] == [2, 2]

@@ -224,8 +224,8 @@ def _record(document: dict[str, Any], cutflows: list[Path] | None) -> None:
 
 def write_cutflows(document: dict[str, Any]) -> list[Path]:
     """Generate the benchmark sample, run the bundle on it, and keep every region's cutflow."""
-    from recast.analysis.run import recast_run
-    from recast.cutflow import Cutflow, step_uncertainties
+    from recast.pipeline.run import recast_run
+    from recast.analysis.cutflow import Cutflow, step_uncertainties
     from recast.events.pythia import generate_to_hepmc
     from recast.events.slha import write_gluino_slha
 

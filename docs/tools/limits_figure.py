@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from recast.likelihood.demo import gluino_grid
-from recast.likelihood.plot import exclusion_plot
+from recast.report.scan_plot import exclusion_plot
 from recast.likelihood.scan import scan
 from recast.likelihood.simplified import load_regions
 

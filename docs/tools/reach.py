@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from recast.analysis.run import recast_run
+from recast.pipeline.run import recast_run
 from recast.events.slha import write_gluino_slha
 from recast.io import write_json
 from recast.likelihood.demo import gluino_cross_section_fb

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import awkward as ak
 import numpy as np
 
-from ..cutflow import INITIAL, Cutflow
+from .cutflow import INITIAL, Cutflow
 from ..errors import RecastError, closest
 
 log = logging.getLogger(__name__)

@@ -86,7 +86,7 @@ def bundle_stamp(folder: Path) -> None:
 
 
 #: the options of every run, handed to the command as one ``run`` argument: the keywords of
-#: recast.analysis.run.RunOptions, shared by recast_run and recast_validate
+#: recast.pipeline.run.RunOptions, shared by recast_run and recast_validate
 _RUN_KEYS = (
     "seed",
     "chunk_size",
@@ -216,8 +216,8 @@ def run_command(
       recast run EXAMPLE_JETS_MET a.hepmc b.hepmc --workers 2
       recast run EXAMPLE_JETS_MET --pythia-slha gtt.slha --events 2000 --workers 2
     """
-    from ..analysis.run import recast_run
-    from ..report.progress import events_progress
+    from ..pipeline.run import recast_run
+    from ..progress import events_progress
 
     with events_progress(f"recast {analysis}") as progress:
         document = recast_run(
@@ -271,8 +271,8 @@ def validate_command(
       recast validate EXAMPLE_JETS_MET --benchmark gtt_1200_100 \\
           --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
     """
-    from ..analysis.run import recast_validate
-    from ..report.progress import events_progress
+    from ..pipeline.run import recast_validate
+    from ..progress import events_progress
 
     with events_progress(f"validate {analysis}") as progress:
         verdict = recast_validate(

@@ -17,7 +17,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from ..report.text import Table
+from ..text import Table
 from .hepmc import HepMCReader
 from .hepmc_text import compression
 

@@ -258,7 +258,7 @@ def scan(
     if missing:
         raise UsageError(f"{grid}: no point has a yield for region(s) {', '.join(missing)}")
     if plot is not None:  # what the grid alone says about the plot: before any point
-        from .plot import check_drawable
+        from ..report.scan_plot import check_drawable
 
         check_drawable(parameters, [p.parameters for p in points], str(grid))
     executor = _Executor(workers, scheduler, client)
@@ -293,7 +293,7 @@ def scan(
     _report(rows, str(grid))
     figure = None
     if plot is not None:  # drawn before anything is written: a plot that fails leaves no JSON
-        from .plot import draw_exclusion
+        from ..report.scan_plot import draw_exclusion
 
         try:
             figure = draw_exclusion(document)
@@ -306,7 +306,7 @@ def scan(
     if output is not None:
         write_json(output, document)
     if figure is not None:
-        from .plot import save_figure
+        from ..report.scan_plot import save_figure
 
         save_figure(figure, plot)
     return document

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..analysis import Analysis
 from ..analysis.bundle import load_bundle, stamp_code
-from ..cutflow import Cutflow, step_uncertainties
+from ..analysis.cutflow import Cutflow, step_uncertainties
 from ..errors import RecastError, UsageError
 from ..events.slha import gluino_slha
 from ..io import sha256_file, write_json

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..preserve.card import NetworkCard
-from .text import Table
+from ..text import Table
 
 _ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .text import Table
+from ..text import Table
 
 
 def _f(value: Any, digits: int = 3) -> str:

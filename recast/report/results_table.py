@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .text import Table
+from ..text import Table
 
 
 def results_tables(document: Mapping[str, Any]) -> list[Table]:

@@ -23,7 +23,7 @@ def _finite(values: list[float | None]) -> list[float]:
 
 
 def plot_validation(verdict: Mapping[str, Any], path: str | Path) -> None:
-    """Write the plot of a :func:`~recast.analysis.run.recast_validate` verdict (PNG, PDF, …)."""
+    """Write the plot of a :func:`~recast.pipeline.run.recast_validate` verdict (PNG, PDF, …)."""
     regions = verdict["regions"]
     columns = min(_COLUMNS, len(regions))
     rows = math.ceil(len(regions) / columns)

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
-from .text import Table
+from ..text import Table
 
 
 def _number(value: float | None, digits: int = 4) -> str:

@@ -213,7 +213,7 @@ def test_an_interrupt_exits_130_and_says_nothing_was_written(
 def test_an_absurd_number_of_expected_events_is_refused_before_any_event(
     events: Path, command: str, option: list[str], words: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recast.analysis.run as run
+    import recast.pipeline.run as run
 
     def no_events(*args: object, **kwargs: object) -> None:
         raise AssertionError("events were read before the refusal")
@@ -235,7 +235,7 @@ def test_a_cross_section_in_the_file_that_gives_absurd_yields_is_refused(events:
 
 
 def test_a_normalisation_factor_beyond_float64_is_refused() -> None:
-    from recast.analysis.normalise import normalisation
+    from recast.pipeline.normalise import normalisation
     from recast.errors import UsageError
 
     # weights of 1e-320 (denormal) made σ·L/Σw infinite and every yield NaN

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ..io import atomic_open
-from .errors import UndrawablePlotError
-from .scan import cls_grid
+from ..likelihood.errors import UndrawablePlotError
+from ..likelihood.scan import cls_grid
 
 log = logging.getLogger(__name__)
 

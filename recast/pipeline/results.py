@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__, schema
-from .analysis.bundle import Bundle
-from .analysis.runner import UnitResult
-from .cutflow import Cutflow
-from .io import write_json
+from .. import __version__, schema
+from ..analysis.bundle import Bundle
+from .runner import UnitResult
+from ..analysis.cutflow import Cutflow
+from ..io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def build_results(
 ) -> dict[str, Any]:
     """The results document: yields per region (at σ·L), cutflows, normalisation, provenance.
 
-    ``settings`` (from :func:`recast.analysis.run.execute`): the option values, the regions
+    ``settings`` (from :func:`recast.pipeline.run.execute`): the option values, the regions
     skipped and why, the network files and the detector description used; all recorded.
     """
     factor = float(normalisation["factor"])

@@ -1,6 +1,6 @@
 """`recast run` and `recast validate` as API functions: check arguments, run, write atomically.
 
-    from recast.analysis.run import recast_run
+    from recast.pipeline.run import recast_run
     results = recast_run("EXAMPLE_JETS_MET", ["events.hepmc"], xsec="46fb", output="out.json")
     results["yields"]["SR_loose"]["value"]
 
@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import __version__
-from ..cutflow import compare
+from ..analysis.cutflow import compare
 from ..errors import UsageError, closest
 from ..events.hepmc_text import not_an_event_file
 from ..events.inputs import refuse_duplicates
 from ..io import PLOT_SUFFIXES, check_outputs, write_json
 from ..parallel import check_workers
-from .bundle import Bundle, load_bundle
+from ..analysis.bundle import Bundle, load_bundle
 from .normalise import (
     check_expected_events,
     check_luminosity,
@@ -30,7 +30,7 @@ from .normalise import (
     parse_cross_section,
 )
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
-from .settings import choose_detector, network_cards, option_values, runnable_regions
+from ..analysis.settings import choose_detector, network_cards, option_values, runnable_regions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -239,7 +239,7 @@ def results_document(
     """The results document of an :func:`execute` run (what :func:`recast_run` returns):
     normalised at ``cross_section`` (pb; None: the generator's) and ``lumi`` (None: the
     bundle's), with CLs and limits when the bundle carries a likelihood."""
-    from ..results import build_results
+    from .results import build_results
 
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
     norm = normalisation(

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .exactsum import exact_sum, to_float
+from ..exactsum import exact_sum, to_float
 
 log = logging.getLogger(__name__)
 

@@ -84,8 +84,8 @@ def runner_splits_files() -> bool:
 
 
 def range_units(path: Path, parts: int) -> list[Any]:
-    from recast.pipeline.runner import WorkUnit
     from recast.events.partition import partition_hepmc
+    from recast.pipeline.runner import WorkUnit
 
     ranges = partition_hepmc(path, parts)
     if runner_splits_files():
@@ -96,9 +96,9 @@ def range_units(path: Path, parts: int) -> list[Any]:
 def run_range(path: str, byte_range: tuple[int, int], options: Any) -> int:
     """Stand-in for the runner's unit while it does not take byte ranges: the same chain
     (objects → detector → analysis, cutflows merged, the input hashed) over one range."""
-    from recast.pipeline import runner
     from recast.events.hepmc import HepMCReader
     from recast.io import sha256_file
+    from recast.pipeline import runner
 
     chain = runner._chain_for(options)  # cached per worker process, as the runner does
     flows = chain.analysis.empty_cutflows()
@@ -131,9 +131,9 @@ def worker_cpu(client: Any) -> list[float]:
 
 def breakdown(path: Path, chunk_size: int) -> dict[str, float]:
     """Seconds per stage of one serial pass of the chain over the file."""
-    from recast.pipeline.runner import Chain, ChainOptions
     from recast.events.hepmc import HepMCReader
     from recast.io import sha256_file
+    from recast.pipeline.runner import Chain, ChainOptions
 
     times = dict.fromkeys(("bundle", "reader", "objects", "detector", "analysis", "hash"), 0.0)
     times["bundle"], chain = timed(lambda: Chain(ChainOptions(str(ANALYSIS), seed=1)))

@@ -291,8 +291,8 @@ def run_demo(
 ) -> dict[str, Any]:
     """The demo; returns what it wrote and found (paths, results, verdict, seconds)."""
     from .analysis.bundle import load_bundle
-    from .pipeline.run import _finite, execute, results_document, validation_verdict
     from .io import check_output, write_json
+    from .pipeline.run import _finite, execute, results_document, validation_verdict
     from .progress import events_progress
     from .report.validation_plot import plot_validation
 

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from recast import schema
 from recast.analysis.bundle import BundleCheckError, bundles_root, check_bundle
-from recast.pipeline.run import recast_run, recast_validate
 from recast.cli import cli
 from recast.errors import DigestMismatchError, InvalidDocumentError, UsageError
 from recast.io import sha256_file, write_json
+from recast.pipeline.run import recast_run, recast_validate
 
 from .conftest import GttSample
 

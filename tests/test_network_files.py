@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 from recast.analysis.bundle import available, check_bundle, load_bundle
-from recast.pipeline.run import recast_run
 from recast.analysis.settings import option_values, parse_assignments
 from recast.cli import cli
 from recast.errors import (
@@ -23,6 +22,7 @@ from recast.errors import (
     UsageError,
 )
 from recast.io import sha256_file
+from recast.pipeline.run import recast_run
 from recast.preserve.card import NetworkCard
 from recast.preserve.check import check_card
 from recast.preserve.locate import DATA_DIR_VARIABLE, git_blob_id

@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from recast import schema
-from recast.pipeline import runner
 from recast.analysis.bundle import available, stamp_bundle
+from recast.cli import cli
+from recast.errors import RecastError, UsageError
+from recast.pipeline import runner
 from recast.pipeline.normalise import generator_cross_section, parse_cross_section
 from recast.pipeline.run import recast_run
 from recast.pipeline.runner import Chain, ChainOptions, RemoteError
-from recast.cli import cli
-from recast.errors import RecastError, UsageError
 
 from .conftest import GttSample
 

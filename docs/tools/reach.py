@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from recast.pipeline.run import recast_run
 from recast.events.slha import write_gluino_slha
 from recast.io import write_json
 from recast.likelihood.demo import gluino_cross_section_fb
 from recast.likelihood.scan import scan
+from recast.pipeline.run import recast_run
 
 
 def crossing(masses: list[float], mu_upper: list[float | None]) -> float | None:

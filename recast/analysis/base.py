@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 import awkward as ak
 import numpy as np
 
-from .cutflow import INITIAL, Cutflow
 from ..errors import RecastError, closest
+from .cutflow import INITIAL, Cutflow
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from .. import __version__, schema
 from ..analysis.bundle import Bundle
-from .runner import UnitResult
 from ..analysis.cutflow import Cutflow
 from ..io import write_json
+from .runner import UnitResult
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import __version__
+from ..analysis.bundle import Bundle, load_bundle
 from ..analysis.cutflow import compare
+from ..analysis.settings import choose_detector, network_cards, option_values, runnable_regions
 from ..errors import UsageError, closest
 from ..events.hepmc_text import not_an_event_file
 from ..events.inputs import refuse_duplicates
 from ..io import PLOT_SUFFIXES, check_outputs, write_json
 from ..parallel import check_workers
-from ..analysis.bundle import Bundle, load_bundle
 from .normalise import (
     check_expected_events,
     check_luminosity,
@@ -30,7 +31,6 @@ from .normalise import (
     parse_cross_section,
 )
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
-from ..analysis.settings import choose_detector, network_cards, option_values, runnable_regions
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -23,13 +23,13 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from ..analysis.base import Analysis, SelectionError
+from ..analysis.bundle import Bundle, load_bundle, read_document
 from ..analysis.cutflow import Cutflow
 from ..errors import RecastError, UsageError
 from ..events.sanity import checked_cross_sections, checked_sqrt_s
 from ..events.seeds import MAX_SEED, derived_seed
 from ..exactsum import exact_sum, to_float
-from ..analysis.base import Analysis, SelectionError
-from ..analysis.bundle import Bundle, load_bundle, read_document
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +143,9 @@ class Chain:
     """The per-chunk chain for one bundle: objects → detector → analysis (built per worker)."""
 
     def __init__(self, options: ChainOptions, bundle: Bundle | None = None) -> None:
+        from ..analysis.settings import network_cards, runnable_regions
         from ..objects import ObjectConfig, build_objects
         from ..preserve.session import NetworkSession
-        from ..analysis.settings import network_cards, runnable_regions
 
         self.options = options
         self.bundle: Bundle = bundle or load_bundle(options.bundle)

@@ -235,8 +235,8 @@ def test_a_cross_section_in_the_file_that_gives_absurd_yields_is_refused(events:
 
 
 def test_a_normalisation_factor_beyond_float64_is_refused() -> None:
-    from recast.pipeline.normalise import normalisation
     from recast.errors import UsageError
+    from recast.pipeline.normalise import normalisation
 
     # weights of 1e-320 (denormal) made σ·L/Σw infinite and every yield NaN
     with pytest.raises(UsageError, match=r"sum of event weights is 9.99989e-321.*too small.*= inf"):

@@ -33,8 +33,9 @@ from recast.likelihood.counting import CountingModel, cls, upper_limits
 from recast.likelihood.demo import gluino_grid
 from recast.likelihood.fits import LOGNORMAL_SETTINGS, build_model, hypotest, upper_limit
 from recast.likelihood.limits import limits_for_regions
-from recast.likelihood.scan import local_cluster, scan
 from recast.likelihood.simplified import Region, SignalYield, combined_workspace
+from recast.parallel import local_cluster
+from recast.pipeline.scan import scan
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TABLE = SHARED / "atlas_susy_2018_30" / "signal_regions.json"

@@ -208,3 +208,9 @@ class InvalidSidecarError(ImportFormatError):
     document, exit 1 like every other."""
 
     exit_code = 1
+
+
+class SchedulerUnreachableError(RecastError, ConnectionError):
+    """``--scheduler`` names no Dask scheduler that answers (or is not an address at all)."""
+
+    exit_code = 2

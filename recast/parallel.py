@@ -1,11 +1,20 @@
-"""The local Dask cluster every parallel part of recast-nn starts (runs, scans)."""
+"""Where recast-nn's work runs: in process, on a local Dask cluster, or on a scheduler.
+
+Runs and scans share :class:`Executor`; nothing else in the package starts a cluster.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from .errors import UsageError
+from .errors import SchedulerUnreachableError, UsageError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def available_cores() -> int:
@@ -50,3 +59,105 @@ def local_cluster(workers: int) -> Any:
             dashboard_address=None,
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         )
+
+
+#: seconds to wait for a scheduler to answer (dask's default is 30)
+CONNECT_TIMEOUT = 10
+
+
+def connect(address: str) -> Any:
+    """A dask ``Client`` of the scheduler at ``address``, or :class:`SchedulerUnreachableError`."""
+    from dask.distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT)
+    except ValueError as exc:  # dask's parser: no port, unknown scheme
+        raise SchedulerUnreachableError(
+            f"--scheduler {address}: not a scheduler address ({exc}); give one like "
+            "tcp://HOST:8786, as printed by `dask scheduler`"
+        ) from None
+    except (OSError, TimeoutError):
+        raise SchedulerUnreachableError(
+            f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT} s; "
+            "start one (`dask scheduler`) and give the address it prints, check host, port "
+            "and firewall, or leave out --scheduler to run here (--workers N for a local "
+            "cluster)"
+        ) from None
+
+
+class Executor:
+    """Runs tasks in-process, on a new local cluster of processes (``workers`` > 1), on the
+    scheduler at ``scheduler``, or on an existing dask ``client``; a context manager that
+    closes what it started.
+
+    Results come back in task order whatever order the workers finish in, so every way of
+    running gives the same result.
+    """
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None, client: Any = None) -> None:
+        if scheduler is None and client is None:
+            check_workers(workers)  # a local cluster larger than the machine: before any work
+        elif workers < 1:
+            raise UsageError(f"--workers must be at least 1, not {workers}")
+        self.workers, self.scheduler, self.client = workers, scheduler, client
+        self._cluster: Any = None
+        self._own = False
+        self._dask_level: int | None = None
+
+    @property
+    def remote(self) -> bool:
+        """Whether tasks run on dask workers (else in this process)."""
+        return self.client is not None or self.scheduler is not None or self.workers > 1
+
+    def __enter__(self) -> Executor:
+        if self.client is None and self.remote:
+            # distributed logs every worker's start and stop at INFO: only with -v (or more)
+            dask_log = logging.getLogger("distributed")
+            self._dask_level = dask_log.level
+            if log.getEffectiveLevel() > logging.INFO:
+                dask_log.setLevel(logging.WARNING)
+            if self.scheduler is None:
+                self._cluster = local_cluster(self.workers)
+                from dask.distributed import Client
+
+                self.client = Client(self._cluster)
+            else:
+                self.client = connect(self.scheduler)
+            self._own = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own:
+            self.client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+            self.client, self._cluster, self._own = None, None, False
+        if self._dask_level is not None:
+            logging.getLogger("distributed").setLevel(self._dask_level)
+            self._dask_level = None
+
+    def map(
+        self,
+        function: Callable[..., T],
+        tasks: Sequence[tuple[Any, ...]],
+        done: Callable[[T], None] | None = None,
+    ) -> list[T]:
+        """``function(*task)`` for every task, in task order; ``done`` sees each result as
+        it arrives (for progress)."""
+        if self.client is None:
+            results = []
+            for task in tasks:
+                results.append(function(*task))
+                if done is not None:
+                    done(results[-1])
+            return results
+        from dask.distributed import as_completed
+
+        futures = [self.client.submit(function, *task, pure=False) for task in tasks]
+        position = {future.key: i for i, future in enumerate(futures)}
+        parts: dict[int, T] = {}
+        for future in as_completed(futures):
+            parts[position[future.key]] = future.result()
+            if done is not None:
+                done(parts[position[future.key]])
+        return [parts[i] for i in range(len(tasks))]

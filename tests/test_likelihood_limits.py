@@ -12,10 +12,12 @@ from rich.console import Console
 
 from recast.errors import InvalidDocumentError
 from recast.likelihood.demo import gluino_grid
-from recast.likelihood.limits import compute_limits, limits_for_results
-from recast.likelihood.scan import load_grid, scan
+from recast.likelihood.limits import compute_limits
+from recast.likelihood.scan import load_grid
 from recast.likelihood.simplified import Region
 from recast.likelihood.spec import likelihood_from_document, load_likelihood
+from recast.pipeline.limits import limits_for_results
+from recast.pipeline.scan import scan
 from recast.report.limits_table import limits_tables, s95_table, scan_table, workspace_table
 
 from .test_likelihood_workspace import small_workspace

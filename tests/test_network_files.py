@@ -265,7 +265,7 @@ def test_one_given_file_serves_every_card_naming_it(
 
 
 def test_scan_leaves_out_regions_the_runs_skipped(tmp_path: Path) -> None:
-    from recast.likelihood.scan import scan
+    from recast.pipeline.scan import scan
 
     regions = [
         {"name": "SR_cut", "observed": 3, "background": 2.0, "background_uncertainty": 0.5},

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from recast.likelihood.demo import gluino_grid
-from recast.likelihood.scan import scan
 from recast.likelihood.simplified import load_regions
+from recast.pipeline.scan import scan
 from recast.report.scan_plot import exclusion_plot
 
 ROOT = Path(__file__).resolve().parents[2]

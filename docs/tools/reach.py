@@ -26,8 +26,8 @@ from typing import Any
 from recast.events.slha import write_gluino_slha
 from recast.io import write_json
 from recast.likelihood.demo import gluino_cross_section_fb
-from recast.likelihood.scan import scan
 from recast.pipeline.run import recast_run
+from recast.pipeline.scan import scan
 
 
 def crossing(masses: list[float], mu_upper: list[float | None]) -> float | None:

@@ -91,7 +91,8 @@ def limits_command(
       recast limits --workspace BkgOnly.json --patch patchset.json --patch-name Gtt_2100_1
     """
     from ..io import check_output
-    from ..likelihood.limits import limits_for_regions, limits_for_results, limits_for_workspace
+    from ..likelihood.limits import limits_for_regions, limits_for_workspace
+    from ..pipeline.limits import limits_for_results
     from ..report import limits_table
 
     forms = [results is not None, regions is not None, workspace is not None or patch is not None]
@@ -177,7 +178,8 @@ def scan_command(
     """
     from ..analysis.bundle import locate
     from ..io import PLOT_SUFFIXES, check_outputs
-    from ..likelihood.scan import failed_points, scan
+    from ..likelihood.scan import failed_points
+    from ..pipeline.scan import scan
     from ..report.limits_table import scan_table
 
     check_outputs(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..errors import ProblemsError, RecastError, closest
+from ..errors import SchedulerUnreachableError as SchedulerUnreachableError  # its old home
 
 
 class LikelihoodError(RecastError, ValueError):
@@ -88,11 +89,5 @@ class UndrawablePlotError(RecastError, ValueError):
     """``--plot`` asked for an exclusion plot the grid cannot give: one parameter, fewer than
     three points, all on one line, values beyond float range. Checked before any point is
     computed, so nothing is written."""
-
-    exit_code = 2
-
-
-class SchedulerUnreachableError(RecastError, ConnectionError):
-    """``--scheduler`` names no Dask scheduler that answers (or is not an address at all)."""
 
     exit_code = 2

@@ -1,10 +1,10 @@
 """Limits of a recast: CLs and upper limits per region, combined, and from the full likelihood.
 
-The session reads like the chain it ends::
+No event code and no bundle here: a likelihood and yields in, a limits document out::
 
-    from recast.likelihood import limits
-    document = limits.limits_for_results("results.json", likelihood="likelihood.json")
-    document["limits"]["verdict"]    # {"source": ..., "cls": {...}, "excluded": ...}
+    from recast.likelihood import compute_limits, load_likelihood
+    limits = compute_limits(load_likelihood("likelihood.json"), {"SR-A": 4.2})
+    limits["verdict"]    # {"source": ..., "cls": {...}, "excluded": ...}
 
 Per region, CLs at μ = 1 and the upper limit on μ come from the one-bin calculator
 (:mod:`.counting`); where regions overlap only the best expected one is used for the verdict
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from .. import schema
-from ..errors import UsageError
 from ..io import write_json
 from .combination import asymptotics_hold, combined_cls, combined_upper_limits
 from .counting import cls, upper_limits
@@ -41,7 +40,7 @@ from .simplified import (
     s95_table,
     signal_yields,
 )
-from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
+from .spec import LikelihoodSpec, needed_regions
 from .workspace import (
     apply_patch,
     check_values,
@@ -237,32 +236,6 @@ def _expected_median(entry: Mapping[str, Any], key: str) -> float:
     return float(value) if value is not None and math.isfinite(value) else math.inf
 
 
-def limits_for_bundle(
-    bundle: Any,
-    yields: Mapping[str, Any],
-    *,
-    method: str = "auto",
-    negative: str = "clip",
-    source: str = "results",
-    skipped: Collection[str] = (),
-) -> dict[str, Any] | None:
-    """The ``limits`` of `recast run`: None when the bundle (``.document``, ``.folder``) has
-    no ``likelihood``. Regions in ``skipped`` (not run) leave the likelihood, and with them
-    the combinations and the workspace that need them."""
-    if "likelihood" not in bundle.document:
-        return None
-    spec = likelihood_from_document(
-        bundle.document["likelihood"],
-        Path(bundle.folder),
-        str(Path(bundle.folder) / "analysis.json"),
-    )
-    if skipped:
-        spec = without_regions(spec, set(skipped))
-        if not spec.regions and spec.workspace is None:
-            return None
-    return compute_limits(spec, yields, source=source, method=method, negative=negative)
-
-
 def without_regions(spec: LikelihoodSpec, skipped: set[str]) -> LikelihoodSpec:
     """The likelihood without the ``skipped`` regions, their combinations and, if it needs
     them, the workspace."""
@@ -276,73 +249,6 @@ def without_regions(spec: LikelihoodSpec, skipped: set[str]) -> LikelihoodSpec:
         combine=[group for group in spec.combine if not skipped & set(group)],
         workspace=workspace,
     )
-
-
-def limits_for_results(
-    results: str | Path,
-    *,
-    likelihood: str | Path | None = None,
-    method: str = "auto",
-    negative: str = "clip",
-    output: str | Path | None = None,
-) -> dict[str, Any]:
-    """`recast limits RESULTS.json`: the results document with its ``limits`` filled in.
-
-    The likelihood is the bundle's (found by the results' ``analysis``) unless ``likelihood``
-    names a likelihood file, a bundle folder or a region table.
-    """
-    document = schema.load_json(results)
-    schema.validate(document, "results", str(results))
-    if likelihood is not None and Path(likelihood).is_file():
-        spec = load_likelihood(likelihood)
-    else:
-        from ..analysis.bundle import available, load_bundle
-
-        recorded = document["provenance"].get("bundle", {})
-        if likelihood is None and (
-            document["analysis"] not in available() or recorded.get("shipped") is False
-        ):
-            # the bundle's path in the results is not followed: a document never picks code
-            raise UsageError(
-                f"{results}: analysis {document['analysis']!r} did not run from a shipped "
-                f"bundle (it ran from {recorded.get('path', 'a folder')}); give its bundle or "
-                "likelihood with --likelihood PATH"
-            )
-        bundle = load_bundle(likelihood if likelihood is not None else document["analysis"])
-        if "likelihood" not in bundle.document:
-            from .errors import LikelihoodError
-
-            raise LikelihoodError(
-                f"{bundle.folder / 'analysis.json'}: the bundle has no 'likelihood'; add one "
-                "(see docs/limits.md) or pass a likelihood file (--likelihood FILE)"
-            )
-        spec = likelihood_from_document(
-            bundle.document["likelihood"], bundle.folder, str(bundle.folder / "analysis.json")
-        )
-    # regions the run skipped (no network file) leave the likelihood, as they did in the run
-    not_run = set(document.get("skipped", {})) - set(document["yields"])
-    if not_run & set(needed_regions(spec)):
-        log.warning(
-            "%s: region(s) the run skipped leave the likelihood (see its 'skipped'): %s",
-            results,
-            ", ".join(sorted(not_run & set(needed_regions(spec)))),
-        )
-        spec = without_regions(spec, not_run)
-        if not spec.regions and spec.workspace is None:
-            from .errors import LikelihoodError
-
-            raise LikelihoodError(
-                f"{results}: the run skipped every region of the likelihood (see 'skipped'); "
-                "run the analysis again with their networks (--network NAME=PATH)"
-            )
-    document = dict(document)
-    document["limits"] = compute_limits(
-        spec, document["yields"], source=str(results), method=method, negative=negative
-    )
-    schema.validate(document, "results", f"{results} with limits")
-    if output is not None:
-        write_json(output, document)
-    return document
 
 
 def limits_for_regions(

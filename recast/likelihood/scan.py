@@ -1,4 +1,4 @@
-"""Scans: limits for a grid of signal points, in parallel with dask.distributed.
+"""Scans: limits for a grid of signal points, computed in chunks on an executor.
 
 A grid file names the model parameters and gives each point its signal yields per region
 (numbers, ``{"value", "mc_uncertainty"}``, or the path of a results document)::
@@ -26,14 +26,13 @@ import numpy as np
 
 from .. import schema
 from ..errors import InvalidDocumentError, RecastError, UsageError
-from ..io import write_json
-from ..parallel import check_workers, local_cluster
+from ..parallel import Executor
 from ..paths import inside
 from .counting import CountingModel, median_expected_limits
-from .errors import ScanIncompleteError, SchedulerUnreachableError, UndrawablePlotError
+from .errors import ScanIncompleteError
 from .limits import without_regions
 from .simplified import Region, signal_yields
-from .spec import LikelihoodSpec, likelihood_from_document, load_likelihood, needed_regions
+from .spec import LikelihoodSpec, needed_regions
 from .workers import GridPoint, scan_chunk
 
 log = logging.getLogger(__name__)
@@ -140,78 +139,6 @@ def load_grid(path: str | Path) -> tuple[list[str], list[GridPoint]]:
     return grid_from_document(schema.load_json(path), str(path))
 
 
-def resolve_likelihood(analysis: str | Path | LikelihoodSpec) -> LikelihoodSpec:
-    """A likelihood from a bundle id or folder, a likelihood file or a region table."""
-    if isinstance(analysis, LikelihoodSpec):
-        return analysis
-    from ..analysis.bundle import available, is_explicit_path, load_bundle
-
-    if Path(analysis).is_file():
-        if not is_explicit_path(analysis) and str(analysis) in available():
-            raise UsageError(
-                f"{analysis!r} is ambiguous: the shipped bundle {analysis} and the file "
-                f"./{analysis} of the working directory; write ./{analysis} for the file, or run "
-                "from another directory for the bundle"
-            )
-        return load_likelihood(analysis)
-
-    bundle = load_bundle(analysis)
-    if "likelihood" not in bundle.document:
-        raise UsageError(f"bundle {bundle.id} has no 'likelihood'; see docs/limits.md")
-    source = str(bundle.folder / "analysis.json")
-    return likelihood_from_document(bundle.document["likelihood"], bundle.folder, source)
-
-
-#: seconds to wait for a scheduler to answer (dask's default is 30)
-CONNECT_TIMEOUT = 10
-
-
-def _connect(client_class: Any, address: str) -> Any:
-    """A client of the scheduler at ``address``, or :class:`SchedulerUnreachableError`."""
-    try:
-        return client_class(address, timeout=CONNECT_TIMEOUT)
-    except ValueError as exc:  # dask's parser: no port, unknown scheme
-        raise SchedulerUnreachableError(
-            f"--scheduler {address}: not a scheduler address ({exc}); give one like "
-            "tcp://HOST:8786, as printed by `dask scheduler`"
-        ) from None
-    except (OSError, TimeoutError):
-        raise SchedulerUnreachableError(
-            f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT} s; "
-            "start one (`dask scheduler`) and give the address it prints, check host, port "
-            "and firewall, or leave out --scheduler to scan here (--workers N for a local "
-            "cluster)"
-        ) from None
-
-
-class _Executor:
-    """Runs tasks in-process, on a new local cluster of processes, or on a given client."""
-
-    def __init__(self, workers: int, scheduler: str | None, client: Any) -> None:
-        self.client, self.cluster, self.own = client, None, False
-        if client is None and (workers > 1 or scheduler is not None):
-            from dask.distributed import Client
-
-            if scheduler is None:
-                self.cluster = local_cluster(workers)
-                self.client = Client(self.cluster)
-            else:
-                self.client = _connect(Client, scheduler)
-            self.own = True
-
-    def map(self, function: Any, tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
-        if self.client is None:
-            return [function(*task) for task in tasks]
-        futures = [self.client.submit(function, *task, pure=False) for task in tasks]
-        return list(self.client.gather(futures))
-
-    def close(self) -> None:
-        if self.own:
-            self.client.close()
-            if self.cluster is not None:
-                self.cluster.close()
-
-
 def _expected_s95(regions: Sequence[Region], method: str, constraint: str) -> np.ndarray:
     model = CountingModel.build(
         [r.observed for r in regions],
@@ -223,32 +150,20 @@ def _expected_s95(regions: Sequence[Region], method: str, constraint: str) -> np
     return median_expected_limits(model, method=method)
 
 
-def scan(
-    analysis: str | Path | LikelihoodSpec,
-    grid: str | Path,
+def scan_points(
+    spec: LikelihoodSpec,
+    parameters: Sequence[str],
+    points: Sequence[GridPoint],
+    executor: Executor,
     *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    client: Any = None,
+    grid: str = "grid",
     method: str = "auto",
     negative: str = "clip",
     with_limits: bool = True,
     chunk_size: int | None = None,
-    output: str | Path | None = None,
-    plot: str | Path | None = None,
 ) -> dict[str, Any]:
-    """`recast scan ANALYSIS --grid GRID.json`: a verdict, CLs and μ limits per grid point.
-
-    ``workers`` > 1 starts a local cluster of processes, ``scheduler`` uses a running one,
-    ``client`` an existing dask ``Client``. Writes the table as JSON to ``output`` and the
-    exclusion plot to ``plot`` when given.
-    """
-    if scheduler is None and client is None:
-        check_workers(workers)  # a local cluster larger than the machine: before any work
-    elif workers < 1:
-        raise UsageError(f"--workers must be at least 1, not {workers}")
-    spec = resolve_likelihood(analysis)
-    parameters, points = load_grid(grid)
+    """The scan document of ``points`` under ``spec``: a verdict, CLs and μ limits per point,
+    computed in chunks on ``executor`` (entered by the caller)."""
     missing = [n for n in needed_regions(spec) if not any(n in p.yields for p in points)]
     not_run = {n for p in points for n in p.skipped}
     if missing and set(missing) <= not_run:  # the runs skipped them: limits without them
@@ -257,59 +172,33 @@ def scan(
         missing = []
     if missing:
         raise UsageError(f"{grid}: no point has a yield for region(s) {', '.join(missing)}")
-    if plot is not None:  # what the grid alone says about the plot: before any point
-        from ..report.scan_plot import check_drawable
-
-        check_drawable(parameters, [p.parameters for p in points], str(grid))
-    executor = _Executor(workers, scheduler, client)
-    try:
-        s95_expected = None
-        if spec.regions:  # the ranking of regions: expected S95, computed once, in parallel
-            step = max(1, math.ceil(len(spec.regions) / max(workers, 2)))
-            tasks = [
-                (spec.regions[i : i + step], method, spec.constraint)
-                for i in range(0, len(spec.regions), step)
-            ]
-            s95_expected = np.concatenate(executor.map(_expected_s95, tasks))
-        size = chunk_size or max(1, math.ceil(len(points) / (4 * workers)))
-        chunks = [
-            (spec, points[i : i + size], s95_expected, method, negative, with_limits)
-            for i in range(0, len(points), size)
+    parts = max(executor.workers, 2)
+    s95_expected = None
+    if spec.regions:  # the ranking of regions: expected S95, computed once, in parallel
+        step = max(1, math.ceil(len(spec.regions) / parts))
+        tasks = [
+            (spec.regions[i : i + step], method, spec.constraint)
+            for i in range(0, len(spec.regions), step)
         ]
-        rows = [row for part in executor.map(scan_chunk, chunks) for row in part]
-    finally:
-        executor.close()
-    document = {
+        s95_expected = np.concatenate(executor.map(_expected_s95, tasks))
+    size = chunk_size or max(1, math.ceil(len(points) / (4 * executor.workers)))
+    chunks = [
+        (spec, points[i : i + size], s95_expected, method, negative, with_limits)
+        for i in range(0, len(points), size)
+    ]
+    rows = [row for part in executor.map(scan_chunk, chunks) for row in part]
+    _report(rows, grid)
+    return {
         "schema_version": schema.CURRENT_VERSION,
         "likelihood": spec.source,
-        "grid": str(grid),
-        "parameters": parameters,
+        "grid": grid,
+        "parameters": list(parameters),
         "alpha": 0.05,
         "method": method,
         "points": rows,
         "excluded": sum(bool(r["excluded"]) for r in rows),
         "failed": sum(r["status"] == "failed" for r in rows),
     }
-    _report(rows, str(grid))
-    figure = None
-    if plot is not None:  # drawn before anything is written: a plot that fails leaves no JSON
-        from ..report.scan_plot import draw_exclusion
-
-        try:
-            figure = draw_exclusion(document)
-        except UndrawablePlotError as exc:
-            if not document["failed"]:
-                raise
-            # failed points left too few to draw: the table is kept as for any scan with
-            # failed points (the caller's failed_points() makes that exit 1), the plot is not
-            log.error("%s: --plot %s not written: %s", grid, plot, exc)
-    if output is not None:
-        write_json(output, document)
-    if figure is not None:
-        from ..report.scan_plot import save_figure
-
-        save_figure(figure, plot)
-    return document
 
 
 def _report(rows: Sequence[Mapping[str, Any]], grid: str) -> None:

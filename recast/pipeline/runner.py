@@ -26,10 +26,11 @@ import numpy as np
 from ..analysis.base import Analysis, SelectionError
 from ..analysis.bundle import Bundle, load_bundle, read_document
 from ..analysis.cutflow import Cutflow
-from ..errors import RecastError, UsageError
+from ..errors import EventFileError, RecastError, UsageError
 from ..events.sanity import checked_cross_sections, checked_sqrt_s
 from ..events.seeds import MAX_SEED, derived_seed
 from ..exactsum import exact_sum, to_float
+from ..parallel import Executor
 
 log = logging.getLogger(__name__)
 
@@ -340,83 +341,29 @@ def run_units(
     """
     if not units:
         raise UsageError("no input: give event files, a cache, or a Pythia8 setup")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, not {workers}")
-    if workers == 1 and scheduler is None:
+    executor = Executor(workers, scheduler)
+    if not executor.remote:
         chain = Chain(options, bundle)  # fresh: a bundle edited since the last run is seen
         parts = [run_unit(unit, options, chain, progress) for unit in units]
     else:
-        parts = _run_dask(units, options, workers, scheduler, progress)
+        if scheduler is None and workers > len(units):
+            log.info("%d worker(s) for %d input(s): the others stay idle", workers, len(units))
+            executor = Executor(len(units), scheduler)
+        counted = None if progress is None else (lambda part: progress(part.events))
+        with executor:
+            parts = executor.map(_run_remote, [(unit, options) for unit in units], counted)
     total = parts[0]
     for part in parts[1:]:
         total = total.merge(part)
     empty = [entry["path"] for entry in total.inputs if entry["events"] == 0]
     if empty:
-        from ..errors import EventFileError
-
         raise EventFileError(f"{', '.join(empty)}: no readable events")
     if total.events and total.empty_events == total.events:  # a file read in byte ranges
-        from ..errors import EventFileError
-
         raise EventFileError(
             f"{', '.join(e['path'] for e in total.inputs)}: none of the {total.events} "
             "event(s) has a final-state particle (status 1): nothing to select"
         )
     return total
-
-
-def _run_dask(
-    units: Sequence[WorkUnit],
-    options: ChainOptions,
-    workers: int,
-    scheduler: str | None,
-    progress: Progress | None,
-) -> list[UnitResult]:
-    try:
-        from dask.distributed import Client
-
-        from ..parallel import local_cluster
-    except ImportError:  # a core dependency, so a broken install
-        raise UsageError(
-            "running on workers needs dask.distributed: pip install 'dask[distributed]'"
-        ) from None
-    if scheduler is None and workers > len(units):
-        log.info("%d worker(s) for %d input(s): the others stay idle", workers, len(units))
-    # distributed logs every worker's start and stop at INFO: only with -v (or more)
-    dask_log = logging.getLogger("distributed")
-    previous = dask_log.level
-    if log.getEffectiveLevel() > logging.INFO:
-        dask_log.setLevel(logging.WARNING)
-    cluster = None
-    try:
-        if scheduler is None:
-            # processes with one thread each: FastJet and awkward hold the GIL. The scheduler
-            # always serves HTTP; on a free local port, so that no warning says 8787 is taken
-            cluster = local_cluster(min(workers, len(units)))
-        return _gather(Client(scheduler or cluster), units, options, progress)
-    finally:
-        if cluster is not None:
-            cluster.close()
-        dask_log.setLevel(previous)
-
-
-def _gather(
-    client: Any, units: Sequence[WorkUnit], options: ChainOptions, progress: Progress | None
-) -> list[UnitResult]:
-    from dask.distributed import as_completed
-
-    try:
-        futures = [client.submit(_run_remote, unit, options, pure=False) for unit in units]
-        position = {future.key: i for i, future in enumerate(futures)}
-        parts: dict[int, UnitResult] = {}
-        for future in as_completed(futures):
-            part = future.result()
-            parts[position[future.key]] = part
-            if progress is not None:
-                progress(part.events)
-        return [parts[i] for i in range(len(units))]
-    finally:
-        client.close()
 
 
 def _partition(path: str | Path, parts: int) -> list[tuple[int, int]]:

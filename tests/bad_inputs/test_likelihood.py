@@ -783,9 +783,9 @@ def test_plot_made_impossible_by_failed_points_keeps_the_table(
 
 def test_unreachable_scheduler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # dask waited its 30 s, then exit 3 with "OSError: Timed out trying to connect"
-    from recast.likelihood import scan as scan_module
+    from recast import parallel
 
-    monkeypatch.setattr(scan_module, "CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 0.5)
     _regions_and_grid(tmp_path, [_point(1800), _point(1900)])
     for address, words in (
         ("tcp://127.0.0.1:1", ["no Dask scheduler answered within 0.5 s", "dask scheduler"]),

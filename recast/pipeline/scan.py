@@ -1,0 +1,85 @@
+"""`recast scan`: a likelihood found by name, a grid file, an executor, a table and a plot.
+
+:func:`recast.likelihood.scan.scan_points` computes; this module resolves what the user named,
+starts the executor, and writes the table and the exclusion plot when asked::
+
+    from recast.pipeline.scan import scan
+    table = scan("DEMO_MULTIB_GLUINO", "grid.json", workers=2)   # under if __name__ == "__main__"
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..analysis.bundle import Bundle
+from ..io import write_json
+from ..likelihood.errors import UndrawablePlotError
+from ..likelihood.scan import load_grid, scan_points
+from ..likelihood.spec import LikelihoodSpec
+from ..parallel import Executor
+from .limits import resolve_likelihood
+
+log = logging.getLogger(__name__)
+
+
+def scan(
+    analysis: str | Path | Bundle | LikelihoodSpec,
+    grid: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    method: str = "auto",
+    negative: str = "clip",
+    with_limits: bool = True,
+    chunk_size: int | None = None,
+    output: str | Path | None = None,
+    plot: str | Path | None = None,
+) -> dict[str, Any]:
+    """A verdict, CLs and μ limits per grid point of ``grid`` (a grid file).
+
+    ``workers`` > 1 starts a local cluster of processes, ``scheduler`` uses a running one,
+    ``client`` an existing dask ``Client``. Writes the table as JSON to ``output`` and the
+    exclusion plot to ``plot`` only when given; the plot is drawn before anything is written,
+    so a plot that fails leaves no JSON.
+    """
+    executor = Executor(workers, scheduler, client)  # a bad --workers: before any reading
+    spec = resolve_likelihood(analysis)
+    parameters, points = load_grid(grid)
+    if plot is not None:  # what the grid alone says about the plot: before any point
+        from ..report.scan_plot import check_drawable
+
+        check_drawable(parameters, [p.parameters for p in points], str(grid))
+    with executor:
+        document = scan_points(
+            spec,
+            parameters,
+            points,
+            executor,
+            grid=str(grid),
+            method=method,
+            negative=negative,
+            with_limits=with_limits,
+            chunk_size=chunk_size,
+        )
+    figure = None
+    if plot is not None:
+        from ..report.scan_plot import draw_exclusion
+
+        try:
+            figure = draw_exclusion(document)
+        except UndrawablePlotError as exc:
+            if not document["failed"]:
+                raise
+            # failed points left too few to draw: the table is kept as for any scan with
+            # failed points (the caller's failed_points() makes that exit 1), the plot is not
+            log.error("%s: --plot %s not written: %s", grid, plot, exc)
+    if output is not None:
+        write_json(output, document)
+    if figure is not None:
+        from ..report.scan_plot import save_figure
+
+        save_figure(figure, plot)
+    return document

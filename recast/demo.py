@@ -23,7 +23,6 @@ import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .errors import RecastError, UsageError, closest
+from .errors import RecastError, UsageError
 from .parallel import available_cores
-from .paths import inside
+from .pipeline.api import Benchmark, find_benchmark
 from .report.figure import subplots
 
 log = logging.getLogger(__name__)
@@ -47,71 +46,13 @@ ANALYSIS = "DEMO_MULTIB_GLUINO"
 DEFAULT_EVENTS = 4000
 
 
-@dataclass(frozen=True)
-class Benchmark:
-    """A published benchmark point: its name, spectrum, cross-section and description."""
-
-    name: str
-    slha: Path
-    cross_section_pb: float | None
-    description: str
-    regions: tuple[str, ...]
-
-
-def benchmarks(bundle: Any) -> dict[str, Benchmark]:
-    """The bundle's benchmark points whose published cutflows name an SLHA file, in the order
-    of ``analysis.json``; the SLHA path is relative to the cutflow's file."""
-    found: dict[str, Benchmark] = {}
-    artefacts = bundle.document.get("cutflows", [])
-    for artefact, cutflow in zip(artefacts, bundle.cutflows, strict=True):
-        block = cutflow["benchmark"]
-        if "slha" not in block:
-            continue
-        name = block["name"]
-        if name in found:
-            known = found[name]
-            found[name] = Benchmark(
-                name,
-                known.slha,
-                known.cross_section_pb,
-                known.description,
-                (*known.regions, cutflow["region"]),
-            )
-            continue
-        cutflow_path = bundle.path(artefact["path"])
-        slha = inside(cutflow_path.parent, block["slha"], cutflow_path, "benchmark.slha")
-        if not slha.is_file():  # relative to the bundle instead
-            slha = bundle.path(block["slha"], f"benchmark.slha of {artefact['path']}")
-        found[name] = Benchmark(
-            name,
-            slha,
-            block.get("cross_section_pb"),
-            block.get("description", ""),
-            (cutflow["region"],),
-        )
-    return found
-
-
 def choose_benchmark(bundle: Any, name: str | None) -> Benchmark:
-    """``name``, or the bundle's first benchmark with an SLHA file."""
-    points = benchmarks(bundle)
-    if not points:
-        raise UsageError(
-            f"{bundle.id} publishes no cutflow whose benchmark names an SLHA file "
-            f"(benchmark.slha in {bundle.folder / 'cutflows'}): the demo has no point to generate"
-        )
-    if name is None:
-        point = next(iter(points.values()))
-    elif name not in points:
-        raise UsageError(
-            f"--benchmark {name}: {bundle.id} has no benchmark {name!r} with an SLHA file "
-            f"(benchmarks: {', '.join(points)}).{closest(name, points)}"
-        )
-    else:
-        point = points[name]
-    if not point.slha.is_file():
-        raise UsageError(f"benchmark {point.name}: its SLHA file {point.slha} does not exist")
-    return point
+    """``name``, or the bundle's first benchmark with an SLHA file (a --benchmark typo is
+    named as such)."""
+    try:
+        return find_benchmark(bundle, name)
+    except UsageError as exc:
+        raise UsageError(f"--benchmark {name}: {exc}" if name is not None else str(exc)) from None
 
 
 def _number(value: float | None, digits: int = 4) -> str:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from .arguments import arg, given
 from .errors import SchedulerUnreachableError, UsageError
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,13 @@ def check_workers(workers: int) -> None:
     """Refuse a local cluster larger than the machine: its processes would only compete
     for the cores, and hundreds of them exhaust memory and semaphores before any work."""
     if workers < 1:
-        raise UsageError(f"--workers must be at least 1, not {workers}")
+        raise UsageError(f"{arg('workers')} must be at least 1, not {workers}")
     cores = available_cores()
     if workers > cores:
         raise UsageError(
-            f"--workers {workers}: this machine lets recast use {cores} core(s); give at most "
-            f"{cores} (more local worker processes only compete for them), or --scheduler "
-            "ADDRESS to use a Dask cluster that spans machines"
+            f"{given('workers', workers)}: this machine lets recast use {cores} core(s); "
+            f"give at most {cores} (more local worker processes only compete for them), or "
+            f"{arg('scheduler')} ADDRESS to use a Dask cluster that spans machines"
         )
 
 
@@ -98,7 +99,7 @@ class Executor:
         if scheduler is None and client is None:
             check_workers(workers)  # a local cluster larger than the machine: before any work
         elif workers < 1:
-            raise UsageError(f"--workers must be at least 1, not {workers}")
+            raise UsageError(f"{arg('workers')} must be at least 1, not {workers}")
         self.workers, self.scheduler, self.client = workers, scheduler, client
         self._cluster: Any = None
         self._own = False

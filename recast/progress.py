@@ -10,10 +10,12 @@ from .text import printable
 
 
 @contextlib.contextmanager
-def events_progress(description: str) -> Iterator[Callable[[int], None] | None]:
+def events_progress(
+    description: str, *, always: bool = False
+) -> Iterator[Callable[[int], None] | None]:
     """Yield a callback taking the number of events just processed, or None off a terminal
-    (logs, pipes and CI stay quiet)."""
-    if not sys.stderr.isatty():
+    (logs, pipes and CI stay quiet) unless ``always`` (a notebook asked for a bar)."""
+    if not always and not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console

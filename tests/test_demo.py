@@ -55,7 +55,8 @@ def _assert_cls(results: dict[str, Any]) -> None:
 
 
 def test_the_demo_runs_the_flagship(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from recast.demo import ANALYSIS, benchmarks
+    from recast import benchmarks
+    from recast.demo import ANALYSIS
 
     if not benchmarks(load_bundle(ANALYSIS)):
         pytest.skip(f"{ANALYSIS} publishes no benchmark cutflow with an SLHA file yet")

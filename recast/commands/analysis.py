@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..cli import F, cli, reports_errors, stdout_console
+from .group import F, cli, reports_errors, stdout_console
 
 
 # -- analyses -------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import cli, reports_errors, stdout_console
 from ..errors import UsageError
+from .group import cli, reports_errors, stdout_console
 
 _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
 

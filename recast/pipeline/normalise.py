@@ -46,6 +46,15 @@ MAX_LUMINOSITY_FB = 1e6
 MAX_FACTOR = 1e150
 
 
+def cross_section_pb(xsec: str | float | None) -> float | None:
+    """A cross-section in pb from a string with a unit (``"12.3fb"``) or a number in pb."""
+    if xsec is None:
+        return None
+    if isinstance(xsec, int | float):
+        return parse_cross_section(f"{xsec!r}pb")
+    return parse_cross_section(xsec)
+
+
 def check_luminosity(lumi: float | None) -> None:
     if lumi is not None and not (math.isfinite(lumi) and lumi > 0):
         raise UsageError(f"--lumi {lumi!r}: give a positive integrated luminosity in fb⁻¹")
@@ -139,6 +148,7 @@ def normalisation(
 __all__ = [
     "check_expected_events",
     "check_luminosity",
+    "cross_section_pb",
     "generator_cross_section",
     "normalisation",
     "parse_cross_section",

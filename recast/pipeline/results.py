@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, schema
+from .. import schema
 from ..analysis.bundle import Bundle
 from ..analysis.cutflow import Cutflow
 from ..io import write_json
+from ..version import __version__
 from .runner import UnitResult
 
 log = logging.getLogger(__name__)

@@ -15,20 +15,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from .. import __version__
 from ..analysis.bundle import Bundle, load_bundle
 from ..analysis.cutflow import compare
 from ..analysis.settings import choose_detector, network_cards, option_values, runnable_regions
+from ..arguments import arg, given
 from ..errors import UsageError, closest
 from ..events.hepmc_text import not_an_event_file
 from ..events.inputs import refuse_duplicates
 from ..io import PLOT_SUFFIXES, check_outputs, write_json
 from ..parallel import check_workers
+from ..version import __version__
 from .normalise import (
     check_expected_events,
     check_luminosity,
+    cross_section_pb,
     normalisation,
-    parse_cross_section,
 )
 from .runner import ChainOptions, Progress, UnitResult, WorkUnit, pythia_units, run_units, units_for
 
@@ -67,18 +68,25 @@ def _units(
 ) -> list[WorkUnit]:
     if pythia_slha is not None:
         if events:
-            raise UsageError("give event files or --pythia-slha, not both")
+            raise UsageError(f"give event files or {arg('pythia_slha')}, not both")
         if not n_events or n_events < 1:
-            raise UsageError("--pythia-slha needs --events N (a positive number)")
+            raise UsageError(
+                f"{arg('pythia_slha')} needs {arg('n_events')} (a positive number of events)"
+            )
         if not Path(pythia_slha).is_file():
-            raise UsageError(f"--pythia-slha {pythia_slha}: no such file")
+            raise UsageError(f"{given('pythia_slha', pythia_slha)}: no such file")
         return pythia_units(pythia_slha, n_events, seed)
     if n_events is not None:
-        raise UsageError("--events N is the number of events to generate with --pythia-slha")
+        raise UsageError(
+            f"{arg('n_events')} is the number of events to generate with {arg('pythia_slha')}"
+        )
     if isinstance(events, str | Path):  # one path, not a list of its characters
         events = [events]
     if not events:
-        raise UsageError("no input: give HepMC3 files, Parquet caches, or --pythia-slha FILE")
+        raise UsageError(
+            "no input: give HepMC3 files, Parquet caches, or "
+            f"{arg('pythia_slha')} with {arg('n_events')}"
+        )
     for path in events:
         problem = not_an_event_file(Path(path))  # nothing read: a pipe must never block
         if problem is not None:
@@ -114,11 +122,11 @@ def execute(
     the event files state is not used, and one that is ≤ 0 or NaN is only warned about.
     """
     if chunk_size < 1:
-        raise UsageError(f"--chunk-size must be positive, not {chunk_size}")
+        raise UsageError(f"{arg('chunk_size')} must be positive, not {chunk_size}")
     if scheduler is None:
         check_workers(workers)  # a local cluster larger than the machine: before any work
     elif workers < 1:
-        raise UsageError(f"--workers must be at least 1, not {workers}")
+        raise UsageError(f"{arg('workers')} must be at least 1, not {workers}")
     values = option_values(bundle, options or {})
     chosen = choose_detector(bundle, detector)  # an unknown name or a bad file: before any event
     files = {name: str(path) for name, path in (networks or {}).items()}
@@ -157,14 +165,6 @@ def execute(
     return result, settings
 
 
-def _cross_section(xsec: str | float | None) -> float | None:
-    if xsec is None:
-        return None
-    if isinstance(xsec, int | float):
-        return parse_cross_section(f"{xsec!r}pb")
-    return parse_cross_section(xsec)
-
-
 def recast_run(
     analysis: str | Path,
     events: Sequence[str | Path],
@@ -187,7 +187,7 @@ def recast_run(
     before any event is read (:func:`recast.io.check_output`: not an input, not a folder,
     writable) and written only once the whole run succeeded.
     """
-    cross_section = _cross_section(xsec)
+    cross_section = cross_section_pb(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     if cross_section is not None:  # σ × L known before any event: an absurd one costs no run
@@ -247,7 +247,7 @@ def results_document(
     )
     document = build_results(bundle, result, norm, seed, settings)
     if "likelihood" in bundle.document:  # CLs and limits when the bundle carries a likelihood
-        from ..likelihood.limits import limits_for_bundle
+        from .limits import limits_for_bundle
 
         limits = limits_for_bundle(bundle, document["yields"], skipped=settings["skipped"])
         if limits is not None:
@@ -274,7 +274,7 @@ def recast_validate(
     Each step passes when |ratio − 1| or |pull| is within the bundle's ``validation``
     tolerance (0.2 and 2 when it states none).
     """
-    cross_section = _cross_section(xsec)
+    cross_section = cross_section_pb(xsec)
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     published = published_cutflows(bundle, benchmark)  # an unknown one fails before any event

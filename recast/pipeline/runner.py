@@ -26,6 +26,7 @@ import numpy as np
 from ..analysis.base import Analysis, SelectionError
 from ..analysis.bundle import Bundle, load_bundle, read_document
 from ..analysis.cutflow import Cutflow
+from ..arguments import given
 from ..errors import EventFileError, RecastError, UsageError
 from ..events.sanity import checked_cross_sections, checked_sqrt_s
 from ..events.seeds import MAX_SEED, derived_seed
@@ -395,7 +396,7 @@ def pythia_units(slha: str | Path, n_events: int, seed: int) -> list[WorkUnit]:
     from (``seed``, *i*): runs with seeds 1 and 2 share no block (with ``seed + i`` they shared
     all but one)."""
     if not 1 <= seed <= MAX_SEED:
-        raise UsageError(f"--seed {seed}: Pythia8 seeds run from 1 to {MAX_SEED}")
+        raise UsageError(f"{given('seed', seed)}: Pythia8 seeds run from 1 to {MAX_SEED}")
     units = []
     for i, first in enumerate(range(0, n_events, PYTHIA_BLOCK)):
         size = min(PYTHIA_BLOCK, n_events - first)

@@ -9,7 +9,8 @@ from typing import Any
 from ..text import Table
 
 
-def results_tables(document: Mapping[str, Any]) -> list[Table]:
+def results_tables(document: Mapping[str, Any], *, cutflows: bool = True) -> list[Table]:
+    """The normalisation, the yields, regions not run and (``cutflows``) every cutflow."""
     norm = document["normalisation"]
     head = Table(title=f"{document['analysis']}: normalisation", show_header=False)
     head.add_row(
@@ -38,7 +39,7 @@ def results_tables(document: Mapping[str, Any]) -> list[Table]:
         for region, reason in document["skipped"].items():
             skipped.add_row(region, reason)
         tables.append(skipped)
-    for region, flow in document["cutflows"].items():
+    for region, flow in document["cutflows"].items() if cutflows else ():
         table = Table(title=f"cutflow {region}")
         for column in ("step", "Σw (σ·L)", "± MC stat", "raw"):
             table.add_column(column, justify="right" if column != "step" else "left")

@@ -1,0 +1,132 @@
+"""The root of the `recast` command line: its group, its error handling, its consoles.
+
+Exit codes: 0 success, 1 an invalid document or a failed check, 2 any other user error,
+3 an unexpected failure (a bug, or an input nothing foresaw), 130 interrupted.
+``--debug`` shows the traceback of an error instead of one clear message; without it no
+traceback, ours or a third party's, reaches the user.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..arguments import command_line
+from ..errors import RecastError
+from ..version import __version__
+
+
+def _printable(message: object) -> str:
+    """The message with control characters escaped: a name from a document may hold ESC."""
+    from ..text import printable
+
+    return printable(message, keep="\n\t")
+
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(func: F) -> F:
+    """Turn a RecastError into its message on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RecastError as exc:
+            if _debugging():
+                raise
+            click.echo(f"error: {_printable(exc)}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+#: the exit code of an error nothing foresaw: a bug in recast-nn or in a library it calls
+UNEXPECTED_EXIT_CODE = 3
+
+
+def _debugging() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("debug"))
+
+
+class RecastGroup(click.Group):
+    """The root group: every error below it ends as one line on stderr, never a traceback.
+
+    A :class:`RecastError` is the user's mistake and says so; anything else escaped every
+    check and is reported as unexpected, with the hint to rerun with ``--debug``.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with command_line():  # messages name flags (--chunk-size), not keywords
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except RecastError as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"error: {_printable(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            where = f" ({exc.__class__.__module__}.{exc.__class__.__qualname__})"
+            click.echo(
+                f"error: unexpected failure{where}: {exc}. This input was not foreseen by "
+                "recast-nn: rerun with --debug for the traceback and report it.",
+                err=True,
+            )
+            sys.exit(UNEXPECTED_EXIT_CODE)
+
+
+@click.group(cls=RecastGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="recast")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def cli(verbose: int, debug: bool) -> None:
+    """recast-nn: reuse published LHC searches that select events with neural networks."""
+    level = logging.WARNING - 10 * verbose if not debug else logging.DEBUG
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=max(level, logging.DEBUG),
+        format="%(message)s",
+        handlers=[RichHandler(show_time=False, show_path=False, console=stderr_console())],
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_printable_record)
+
+
+def _printable_record(record: logging.LogRecord) -> bool:
+    """Warnings name regions and files from documents: escape their control characters."""
+    record.msg, record.args = _printable(record.getMessage()), None
+    return True
+
+
+@functools.cache
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def stdout_console() -> Any:
+    """The terminal's width on a terminal; piped or captured, wide enough to keep cells whole."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)

@@ -1,0 +1,267 @@
+"""The verbs of the Python API, as ``recast`` exports them: load, run, validate, limits, scan.
+
+    import recast
+    run = recast.run("DEMO_MULTIB_GLUINO", benchmark="Gtt_2100_1", n_events=1000)
+    print(run)                # yields per region at σ × L
+    print(run.validate())     # the cutflow beside the published one
+    print(run.limits)         # CLs, μ95 and the verdict
+
+Every argument is checked before the first event is read. Nothing is written unless ``save``
+or ``output`` asks for it, nothing is drawn unless ``plot`` does, logging is left as the caller
+configured it, and messages name these keywords (``n_events``), not command-line flags.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..analysis.bundle import Bundle, load_bundle
+from ..errors import UsageError, closest
+from ..paths import inside
+from .outcome import Limits, RunResult, Scan, Validation
+from .run import DEFAULT_SEED, check_likelihood, execute, results_document
+
+log = logging.getLogger(__name__)
+
+#: a progress callback: called with the number of events just processed
+ProgressCallback = Callable[[int], None]
+Events = str | Path | Sequence[str | Path]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A published benchmark point: its name, spectrum (SLHA), cross-section and regions."""
+
+    name: str
+    slha: Path
+    cross_section_pb: float | None
+    description: str
+    regions: tuple[str, ...]
+
+
+def benchmarks(analysis: str | Path | Bundle) -> dict[str, Benchmark]:
+    """The bundle's benchmark points whose published cutflows name an SLHA file, in the order
+    of ``analysis.json`` (the SLHA path is relative to the cutflow's file, else the bundle)."""
+    bundle = _bundle(analysis)
+    found: dict[str, Benchmark] = {}
+    artefacts = bundle.document.get("cutflows", [])
+    for artefact, cutflow in zip(artefacts, bundle.cutflows, strict=True):
+        block = cutflow["benchmark"]
+        if "slha" not in block:
+            continue
+        name = block["name"]
+        if name in found:
+            known = found[name]
+            found[name] = Benchmark(
+                name,
+                known.slha,
+                known.cross_section_pb,
+                known.description,
+                (*known.regions, cutflow["region"]),
+            )
+            continue
+        cutflow_path = bundle.path(artefact["path"])
+        slha = inside(cutflow_path.parent, block["slha"], cutflow_path, "benchmark.slha")
+        if not slha.is_file():  # relative to the bundle instead
+            slha = bundle.path(block["slha"], f"benchmark.slha of {artefact['path']}")
+        found[name] = Benchmark(
+            name,
+            slha,
+            block.get("cross_section_pb"),
+            block.get("description", ""),
+            (cutflow["region"],),
+        )
+    return found
+
+
+def find_benchmark(analysis: str | Path | Bundle, name: str | None = None) -> Benchmark:
+    """The benchmark ``name`` with an SLHA file, or the bundle's first one."""
+    bundle = _bundle(analysis)
+    points = benchmarks(bundle)
+    if not points:
+        raise UsageError(
+            f"{bundle.id} publishes no cutflow whose benchmark names an SLHA file "
+            f"(benchmark.slha in {bundle.folder / 'cutflows'}): no point to generate"
+        )
+    if name is None:
+        return next(iter(points.values()))
+    if name not in points:
+        raise UsageError(
+            f"{bundle.id} has no benchmark {name!r} with an SLHA file "
+            f"(benchmarks: {', '.join(points)}).{closest(name, points)}"
+        )
+    point = points[name]
+    if not point.slha.is_file():
+        raise UsageError(f"benchmark {point.name}: its SLHA file {point.slha} does not exist")
+    return point
+
+
+def _bundle(analysis: str | Path | Bundle) -> Bundle:
+    return analysis if isinstance(analysis, Bundle) else load_bundle(analysis)
+
+
+@contextlib.contextmanager
+def _progress(
+    progress: bool | ProgressCallback | None, description: str
+) -> Iterator[ProgressCallback | None]:
+    """A callback from ``progress``: True draws a bar (also in a notebook), False none."""
+    if progress is None or progress is False:
+        yield None
+    elif progress is True:
+        from ..progress import events_progress
+
+        with events_progress(description, always=True) as bar:
+            yield bar
+    elif callable(progress):
+        yield progress
+    else:
+        raise UsageError(
+            f"progress={progress!r}: give True (a progress bar), False, or a function "
+            "called with the number of events just processed"
+        )
+
+
+def run(
+    analysis: str | Path | Bundle,
+    events: Events = (),
+    *,
+    benchmark: str | None = None,
+    slha: str | Path | None = None,
+    n_events: int | None = None,
+    xsec: str | float | None = None,
+    lumi: float | None = None,
+    seed: int = DEFAULT_SEED,
+    chunk_size: int = 1000,
+    workers: int = 1,
+    scheduler: str | None = None,
+    skip_bad: bool = False,
+    networks: Mapping[str, str | Path] | None = None,
+    options: Mapping[str, Any] | None = None,
+    detector: str | Path | None = None,
+    progress: bool | ProgressCallback = False,
+) -> RunResult:
+    """Run a bundle on truth events: yields and cutflows of every region at σ × L, and CLs
+    and μ95 when the bundle carries a likelihood.
+
+    ``analysis``: a shipped bundle's id, a bundle folder (``./MY_BUNDLE``) or a loaded
+    :class:`Bundle`. The events come from ``events`` (HepMC3 files, plain or compressed, or
+    Parquet caches), or are generated in process by Pythia8 from ``slha`` (``n_events`` of
+    them), or from the spectrum of the bundle's published ``benchmark`` (its cross-section is
+    then the default ``xsec``, and :meth:`RunResult.validate` compares with it by default).
+    ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
+    generator's. ``workers`` > 1 runs on a local Dask cluster of processes (call it under
+    ``if __name__ == "__main__":`` in a script), ``scheduler`` on a running one.
+    ``progress``: True for a progress bar, or a function given the events just processed.
+    """
+    bundle = _bundle(analysis)
+    point = None
+    if benchmark is not None:
+        if slha is not None or events:
+            raise UsageError(
+                f"benchmark={benchmark!r} generates its own events: give no events or slha"
+            )
+        point = find_benchmark(bundle, benchmark)
+        slha = point.slha
+        if xsec is None and point.cross_section_pb is not None:
+            xsec = point.cross_section_pb
+    from .normalise import check_expected_events, check_luminosity, cross_section_pb
+
+    cross_section = cross_section_pb(xsec)
+    check_luminosity(lumi)
+    if cross_section is not None:  # σ × L known before any event: an absurd one costs no run
+        check_expected_events(cross_section, lumi or float(bundle.document["luminosity"]), "xsec")
+    check_likelihood(bundle)
+    with _progress(progress, f"{bundle.id}") as callback:
+        unit, settings = execute(
+            bundle,
+            [events] if isinstance(events, str | Path) else list(events),
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            skip_bad=skip_bad,
+            pythia_slha=slha,
+            n_events=n_events,
+            networks=networks,
+            options=options,
+            detector=detector,
+            progress=callback,
+            cross_section_given=cross_section is not None,
+        )
+    document = results_document(bundle, unit, settings, cross_section, lumi, seed=seed)
+    return RunResult(
+        document, bundle, unit, settings, seed, point.name if point is not None else None
+    )
+
+
+def validate(
+    analysis: str | Path | Bundle,
+    events: Events = (),
+    *,
+    benchmark: str,
+    n_events: int | None = None,
+    xsec: str | float | None = None,
+    **run_options: Any,
+) -> Validation:
+    """Every published cutflow of ``benchmark`` against the recast one, step by step.
+
+    Without ``events`` the benchmark's own spectrum is generated with Pythia8 (``n_events``);
+    the cross-section defaults to the benchmark's published one, then to the generator's.
+    Other keywords are those of :func:`run`.
+    """
+    if events:
+        result = run(analysis, events, xsec=xsec, n_events=n_events, **run_options)
+    else:
+        result = run(analysis, benchmark=benchmark, xsec=xsec, n_events=n_events, **run_options)
+    return result.validate(benchmark, xsec=xsec)
+
+
+def limits(
+    results: RunResult | Mapping[str, Any] | str | Path,
+    *,
+    likelihood: str | Path | Bundle | None = None,
+    method: str = "auto",
+    negative: str = "clip",
+) -> Limits:
+    """CLs, μ95 and the verdict of a run (a :class:`RunResult`, its document, or a results
+    file), under the bundle's likelihood or ``likelihood`` (a likelihood file, a region table
+    or a bundle)."""
+    from .limits import limits_for_results
+
+    document = results.document if isinstance(results, RunResult) else results
+    filled = limits_for_results(document, likelihood=likelihood, method=method, negative=negative)
+    return Limits(filled["limits"])
+
+
+def scan(
+    analysis: str | Path | Bundle,
+    grid: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    method: str = "auto",
+    negative: str = "clip",
+    with_limits: bool = True,
+) -> Scan:
+    """A verdict, CLs and μ95 per point of a grid file (see :mod:`recast.likelihood.scan`),
+    under a bundle's likelihood, a likelihood file or a region table."""
+    from .scan import scan as scan_grid
+
+    return Scan(
+        scan_grid(
+            analysis,
+            grid,
+            workers=workers,
+            scheduler=scheduler,
+            client=client,
+            method=method,
+            negative=negative,
+            with_limits=with_limits,
+        )
+    )

@@ -265,3 +265,44 @@ def scan(
             with_limits=with_limits,
         )
     )
+
+
+def generate(
+    slha: str | Path, n_events: int, output: str | Path, *, seed: int = DEFAULT_SEED
+) -> dict[str, Any]:
+    """Generate ``n_events`` of gluino pair production from ``slha`` with Pythia8 and write
+    them to the HepMC3 file ``output`` (atomically); returns the events, Pythia's
+    cross-section (pb) and its error, the seconds taken."""
+    from ..events.pythia import generate_to_hepmc
+    from ..io import check_output
+
+    if not isinstance(n_events, int) or n_events < 1:
+        raise UsageError(f"n_events={n_events!r}: give the number of events, at least 1")
+    check_output(output, inputs=[slha], field="output")
+    return generate_to_hepmc(str(slha), n_events, seed, output)
+
+
+def cache(
+    events: str | Path,
+    output: str | Path,
+    *,
+    analysis: str | Path | None = None,
+    chunk_size: int = 1000,
+    skip_bad: bool = False,
+) -> int:
+    """Build the truth objects of the HepMC3 file ``events`` once and keep them in the Parquet
+    file ``output`` (with ``analysis``'s object settings); :func:`run` reads it instead of the
+    HepMC file. Returns the number of events."""
+    from ..analysis.bundle import read_document
+    from ..io import check_output
+    from ..objects import ObjectConfig
+    from ..objects.cache import write_objects_cache
+
+    config = ObjectConfig()
+    inputs: list[str | Path] = [events]
+    if analysis is not None:
+        folder, document = read_document(analysis)  # its objects settings: no code is run
+        config = ObjectConfig(**document.get("objects", {}))
+        inputs.append(folder)
+    check_output(output, inputs=inputs, field="output")
+    return int(write_objects_cache(events, output, config, chunk_size, skip_bad).events)

@@ -42,17 +42,17 @@ docs: $(VENV)/.dev
 FLAGSHIP := analyses/DEMO_MULTIB_GLUINO
 SAMPLES := build/demo_multib
 flagship: $(VENV)/.dev
-	$(PY) -m recast.reference.samples --what all --out $(SAMPLES) --seed 1 --workers 2
-	$(PY) -m recast.reference.publish_detector --samples $(SAMPLES) --out $(FLAGSHIP)
+	$(PY) -m reference_experiment.samples --what all --out $(SAMPLES) --seed 1 --workers 2
+	$(PY) -m reference_experiment.publish_detector --samples $(SAMPLES) --out $(FLAGSHIP)
 	$(PY) $(FLAGSHIP)/make_artefacts.py --samples $(SAMPLES) --out $(FLAGSHIP)
-	$(PY) -m recast.reference.publish_results --samples $(SAMPLES) --out $(FLAGSHIP)
+	$(PY) -m reference_experiment.publish_results --samples $(SAMPLES) --out $(FLAGSHIP)
 	git status --short -- $(FLAGSHIP)
 
 # The closure of the recast against the official result on every held-out and scan point:
 # yields and cutflows, then CLs and the exclusion contours (docs/figures/flagship_exclusion.png)
 closure: $(VENV)/.dev
-	$(PY) -m recast.reference.closure_yields --samples $(SAMPLES) --out $(SAMPLES)/closure.json
-	$(PY) -m recast.reference.closure_limits --closure $(SAMPLES)/closure.json \
+	$(PY) -m reference_experiment.closure_yields --samples $(SAMPLES) --out $(SAMPLES)/closure.json
+	$(PY) -m reference_experiment.closure_limits --closure $(SAMPLES)/closure.json \
 		--out $(SAMPLES)/closure_limits.json --figure docs/figures/flagship_exclusion.png
 
 clean:

@@ -17,33 +17,19 @@ objects once, then prints medians of several repeats on one core:
 
 from __future__ import annotations
 
-import argparse
-import tempfile
-import time
-from pathlib import Path
+from functools import partial
 
 import awkward as ak
-from _timing import median_seconds
-from bench_reference import events_of
+from bench_reference import sample_setup, timed_rows
 
 from recast.detector.description import load_detector
 from recast.objects import build_objects
-from recast.reference import REFERENCE_OBJECTS, ReferenceDetector
-from recast.reference.closure_yields import BUNDLE, EMULATIONS, load_analysis
+from reference_experiment import REFERENCE_OBJECTS, ReferenceDetector
+from reference_experiment.closure_yields import BUNDLE, EMULATIONS, load_analysis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", default="Gtt_2100_800")
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        events = events_of(args.sample, args.events, args.seed, Path(tmp))
-        generation = time.perf_counter() - start
-    objects = build_objects(events, REFERENCE_OBJECTS)
+    args, events, objects, rate = sample_setup(__doc__)
     analysis, skipped = load_analysis(BUNDLE)
     assert not skipped, f"the network did not load: {skipped}"
     emulations = {name: load_detector(BUNDLE / path) for name, path in EMULATIONS.items()}
@@ -53,7 +39,7 @@ def main() -> None:
     n = len(events)
     print(
         f"{args.sample}: {n} events, 1 core, median of {args.repeats} "
-        f"(generation once: {n / generation:,.0f} events/s)"
+        f"(generation once: {rate:,.0f} events/s)"
     )
 
     def run_analysis(chunk: ak.Array) -> None:
@@ -67,13 +53,10 @@ def main() -> None:
         ("floor: build_objects (truth objects)", lambda: build_objects(events, REFERENCE_OBJECTS))
     ]
     for name, detector in emulations.items():
-        rows.append((f"emulation {name}", lambda d=detector: d.apply(objects, 1)))
+        rows.append((f"emulation {name}", partial(detector.apply, objects, 1)))
     rows.append(("analysis + network (learned objects)", lambda: run_analysis(emulated["learned"])))
     rows.append(("50 b-tag resamplings (background estimate)", resample))
-    seconds = {}
-    for label, func in rows:
-        seconds[label] = median_seconds(func, args.repeats)
-        print(f"  {label:<44} {seconds[label] * 1e3:9.1f} ms {n / seconds[label]:12,.0f} events/s")
+    seconds = timed_rows(rows, args.repeats, n, width=44)
     floor = seconds[rows[0][0]]
     for label, _ in rows[1:]:
         print(f"  {label:<44} {seconds[label] / floor:6.3f} of the floor's time")

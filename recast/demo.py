@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich import box
 from rich.console import Console
@@ -81,7 +81,7 @@ def _table(title: str, columns: Sequence[str], left: int = 1) -> Table:
         if i == 0:  # the labels give way first: folded, never cut
             table.add_column(column, overflow="fold")
         else:
-            justify = "left" if i < left else "right"
+            justify: Literal["left", "right"] = "left" if i < left else "right"
             table.add_column(column, justify=justify, no_wrap=True, min_width=len(column))
     return table
 

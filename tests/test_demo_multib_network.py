@@ -1,4 +1,4 @@
-"""The reference experiment's parameterised network (recast.reference.network): torch needed."""
+"""The reference experiment's parameterised network (reference_experiment.network): torch needed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("torch")
 
 from recast.errors import UsageError
-from recast.reference import network
+from reference_experiment import network
 
 
 def test_auc_counts_pairs_and_ties() -> None:

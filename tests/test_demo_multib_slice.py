@@ -20,7 +20,7 @@ pytest.importorskip("pythia8mc")
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from recast.reference.samples import make_samples
+    from reference_experiment.samples import make_samples
 
     out = tmp_path_factory.mktemp("demo_multib")
     make_samples("Gtt_2100_800", out, events=300, seed=11)
@@ -35,7 +35,7 @@ def _analysis() -> object:
 
 
 def test_detector_objects_through_the_bundle(sample: Path) -> None:
-    from recast.reference.read import paired_chunks
+    from reference_experiment.read import paired_chunks
 
     analysis = _analysis()
     flows = None
@@ -53,7 +53,7 @@ def test_detector_objects_through_the_bundle(sample: Path) -> None:
 
 
 def test_truth_objects_with_an_emulated_tag_run_the_same_analysis(sample: Path) -> None:
-    from recast.reference.read import sample_chunks
+    from reference_experiment.read import sample_chunks
 
     analysis = _analysis()
     truth = next(sample_chunks(sample, "Gtt_2100_800", "objects"))
@@ -72,7 +72,7 @@ def test_truth_objects_through_the_bundles_detector_json(sample: Path) -> None:
     """The recast side: truth objects → detector.json (btag_77, isolated_reco) → the analysis,
     with no glue; the preselection keeps a similar fraction to the reference detector's."""
     from recast.detector.description import load_detector
-    from recast.reference.read import paired_chunks
+    from reference_experiment.read import paired_chunks
 
     document = json.loads((BUNDLE / "analysis.json").read_text())
     detector = load_detector(BUNDLE / document["detector"]["path"])
@@ -96,8 +96,8 @@ def _make_artefacts() -> object:
 
 def test_training_rows_from_a_sample(sample: Path) -> None:
     pytest.importorskip("torch")
-    from recast.reference.grid import load_grid
-    from recast.reference.read import sample_summary
+    from reference_experiment.grid import load_grid
+    from reference_experiment.read import sample_summary
 
     make = _make_artefacts()
     gtt = load_grid().sample("Gtt_2100_800")

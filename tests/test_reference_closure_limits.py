@@ -10,7 +10,7 @@ import pytest
 
 from recast.errors import UsageError
 from recast.likelihood.spec import likelihood_from_document
-from recast.reference import closure_limits as cl
+from reference_experiment import closure_limits as cl
 
 REGIONS = {
     "SR-Gtt-0L": {"observed": 2, "background": 1.5, "background_uncertainty": 0.9},

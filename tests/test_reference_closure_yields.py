@@ -12,8 +12,8 @@ import pytest
 from recast.detector.description import load_detector
 from recast.errors import UsageError
 from recast.objects import build_objects, toy_truth_chunk
-from recast.reference import closure_yields as cy
-from recast.reference.detector import REFERENCE_OBJECTS, ReferenceDetector
+from reference_experiment import closure_yields as cy
+from reference_experiment.detector import REFERENCE_OBJECTS, ReferenceDetector
 
 SEED = 5
 
@@ -34,7 +34,7 @@ def analysis() -> cy.Analysis:
 def test_the_reference_detector_as_its_own_emulation_closes_exactly(
     pairs: list[tuple[ak.Array, ak.Array]], analysis: cy.Analysis
 ) -> None:
-    emulations = {
+    emulations: dict[str, cy.Emulation] = {
         "self": ReferenceDetector(),
         "binned": load_detector(cy.BUNDLE / "detector.json"),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from recast.errors import MissingCollectionError, UsageError
 from recast.objects import build_objects, toy_truth_chunk
-from recast.reference import (
+from reference_experiment import (
     ELECTRONS,
     MUONS,
     REFERENCE_OBJECTS,
@@ -22,7 +23,7 @@ from recast.reference import (
     leptons,
     perfect_detector,
 )
-from recast.reference.detector import nearest_dr
+from reference_experiment.detector import nearest_dr
 
 N = 40_000
 
@@ -174,7 +175,7 @@ def test_untaggable_jets_fail_every_working_point() -> None:
 
 
 def test_working_points_are_calibrated_on_the_reference_population() -> None:
-    population = btag.reference_population()
+    population: dict[str, Any] = btag.reference_population()
     for target, cut in WORKING_POINTS.items():
         assert btag.efficiency(cut, **population).mean() == pytest.approx(target / 100, abs=2e-4)
     calibrated = btag.calibrate_working_points()

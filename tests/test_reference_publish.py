@@ -1,7 +1,7 @@
 """The reference experiment's detector publication: maps, smearing, the three descriptions.
 
 No samples on disk: synthetic truth objects (known flavours, b-hadrons, leptons) go through
-the ReferenceDetector and are written in the layout of ``recast.reference.samples``.
+the ReferenceDetector and are written in the layout of ``reference_experiment.samples``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ import numpy as np
 import pytest
 
 from recast.detector.description import load_detector
-from recast.detector.maps import load_map
+from recast.detector.learned import NetworkMap
+from recast.detector.maps import EfficiencyMap, load_map
 from recast.errors import UsageError
 from recast.events.cache import CacheWriter
-from recast.reference import WORKING_POINTS, ReferenceDetector, efficiency
-from recast.reference.grid import load_grid
-from recast.reference.publish_closure import closure_study
-from recast.reference.publish_detector import TAG, main, publish, training_samples
-from recast.reference.publish_fit import (
+from reference_experiment import WORKING_POINTS, ReferenceDetector, efficiency
+from reference_experiment.grid import load_grid
+from reference_experiment.publish_closure import closure_study
+from reference_experiment.publish_detector import TAG, main, publish, training_samples
+from reference_experiment.publish_fit import (
     BTAG_ABS_ETA_EDGES,
     BTAG_PT_EDGES,
     btag_binned_document,
@@ -90,7 +91,7 @@ def truth_objects(n: int, seed: int, first: int = 0) -> ak.Array:
 
 
 def write_sample(out: Path, name: str, n: int, seed: int) -> None:
-    """One block in the layout recast.reference.samples writes."""
+    """One block in the layout reference_experiment.samples writes."""
     folder = out / name
     folder.mkdir(parents=True)
     truth = truth_objects(n, seed)
@@ -158,7 +159,7 @@ def test_the_three_descriptions_load_and_apply(bundle: tuple[Path, dict]) -> Non
     assert summary["training_samples"] == ["Gtt_1800_1", "ttbar"]
     assert "closure" in summary and (out / "closure.png").is_file()
     learned = load_map(out / "maps" / f"{TAG}_learned.json")
-    assert set(learned.context) >= {"dr_nearest"}
+    assert isinstance(learned, NetworkMap) and set(learned.context) >= {"dr_nearest"}
 
 
 def test_the_networks_take_log_pt_inside_their_graphs(bundle: tuple[Path, dict]) -> None:
@@ -215,10 +216,10 @@ def test_the_binned_map_reproduces_a_known_efficiency() -> None:
                 # the binomial error of the tagged fraction around the exact mean efficiency
                 sigma = np.sqrt(max(expected * (1 - expected), 1e-6) / at.sum())
                 pulls.append((value - expected) / sigma)
-    pulls = np.asarray(pulls)
-    assert len(pulls) > 40
-    assert np.abs(pulls).max() < 4.5
-    assert abs(pulls.mean()) < 0.5
+    pull = np.asarray(pulls)
+    assert len(pull) > 40
+    assert np.abs(pull).max() < 4.5
+    assert abs(pull.mean()) < 0.5
     assert document["values"][2] == document["values"][1]  # τ measured with c
     # beyond the tracker the map says 0
     loaded = load_map_document(document)
@@ -235,10 +236,10 @@ def test_the_binned_map_reproduces_a_known_efficiency() -> None:
     assert ak.to_list(loaded.efficiency(far)) == [[0.0]]
 
 
-def load_map_document(document: dict, tmp: Path | None = None) -> object:
+def load_map_document(document: dict, tmp: Path | None = None) -> EfficiencyMap:
     import tempfile
 
-    from recast.train.binned import save_map
+    from recast.train import save_map
 
     folder = Path(tmp or tempfile.mkdtemp())
     return save_map(document, folder / "map.json")

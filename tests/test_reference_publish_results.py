@@ -16,10 +16,10 @@ from recast.errors import ArtefactNotFoundError, UsageError
 from recast.likelihood.limits import compute_limits
 from recast.likelihood.spec import likelihood_from_document
 from recast.objects import build_objects, toy_truth_chunk
-from recast.reference import publish_results as pr
-from recast.reference.closure_yields import BUNDLE, load_analysis
-from recast.reference.detector import REFERENCE_OBJECTS, ReferenceDetector
 from recast.schema import validate
+from reference_experiment import publish_results as pr
+from reference_experiment.closure_yields import BUNDLE, load_analysis
+from reference_experiment.detector import REFERENCE_OBJECTS, ReferenceDetector
 
 pytest.importorskip("pythia8mc")
 
@@ -53,7 +53,7 @@ def test_retag_draws_the_tags_the_detector_draws_with_that_seed() -> None:
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from recast.reference.samples import make_samples
+    from reference_experiment.samples import make_samples
 
     out = tmp_path_factory.mktemp("samples")
     make_samples("Gtt_2100_800,ttbar,ttbar_boosted", out, events=200, seed=11)

@@ -16,11 +16,11 @@ from recast.errors import EventFileError, UsageError
 from recast.events.cache import read_cache, read_cache_header
 from recast.objects import ObjectConfig
 from recast.objects.cache import check_config
-from recast.reference import REFERENCE_OBJECTS
-from recast.reference import grid as grid_module
-from recast.reference.grid import GridError, load_grid, parse_grid
-from recast.reference.read import paired_chunks, sample_chunks, sample_summary
-from recast.reference.samples import derived_seed, main, make_samples, plan, prepare_output
+from reference_experiment import REFERENCE_OBJECTS
+from reference_experiment import grid as grid_module
+from reference_experiment.grid import GridError, load_grid, parse_grid
+from reference_experiment.read import paired_chunks, sample_chunks, sample_summary
+from reference_experiment.samples import derived_seed, main, make_samples, plan, prepare_output
 
 
 @pytest.fixture(scope="module")
@@ -134,11 +134,12 @@ def test_output_folder_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_bad_arguments_fail_before_any_work(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    for kwargs, match in [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"events": 0}, "--events must be an integer >= 1"),
         ({"seed": -3}, "--seed must be"),
         ({"workers": 0}, "--workers must be"),
-    ]:
+    ]
+    for kwargs, match in bad:
         with pytest.raises(UsageError, match=match):
             make_samples("ttbar", out, **kwargs)
     with pytest.raises(UsageError, match="no sample"):

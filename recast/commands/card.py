@@ -192,7 +192,7 @@ def card_import(
     from ..io import check_output
     from ..preserve.importers import FoldFile, import_folds, import_network, write_imported_card
 
-    options = {
+    options: dict[str, Any] = {
         "name": name,
         "card_path": card_path,
         "unit": unit,

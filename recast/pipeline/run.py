@@ -216,12 +216,12 @@ def check_likelihood(bundle: Bundle) -> None:
 
 def _inputs(bundle: Bundle, events: Sequence[str | Path], run: RunOptions) -> list[str | Path]:
     """Every file a run reads, which no output may replace: the bundle's folder included."""
-    detector = run.get("detector")
+    detector, slha = run.get("detector"), run.get("pythia_slha")
     return [
         bundle.folder,
         *events,
         *(run.get("networks") or {}).values(),
-        *([run.get("pythia_slha")] if run.get("pythia_slha") else []),
+        *([slha] if slha else []),
         *([detector] if detector is not None and Path(detector).exists() else []),
     ]
 

@@ -78,7 +78,7 @@ def scan(
             log.error("%s: --plot %s not written: %s", grid, plot, exc)
     if output is not None:
         write_json(output, document)
-    if figure is not None:
+    if figure is not None and plot is not None:
         from ..report.scan_plot import save_figure
 
         save_figure(figure, plot)

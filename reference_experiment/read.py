@@ -1,8 +1,8 @@
-"""Read back the samples that :mod:`recast.reference.samples` wrote.
+"""Read back the samples that :mod:`reference_experiment.samples` wrote.
 
 ::
 
-    from recast.reference.read import sample_summary, sample_chunks, paired_chunks
+    from reference_experiment.read import sample_summary, sample_chunks, paired_chunks
     summary = sample_summary("build/demo_multib", "Gtt_2100_800")   # sample.json
     for truth, reco in paired_chunks("build/demo_multib", "Gtt_2100_800"):
         ...  # the same events: truth objects and the reference detector's objects
@@ -22,8 +22,8 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from ..errors import EventFileError, UsageError
-from ..events.cache import read_cache
+from recast.errors import EventFileError, UsageError
+from recast.events.cache import read_cache
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _folder(out: str | os.PathLike[str], name: str) -> Path:
     if not (folder / "sample.json").is_file():
         raise UsageError(
             f"{folder}: no finished sample {name!r} (sample.json is missing); make it with "
-            f"`python -m recast.reference.samples --what {name} --out {out}`"
+            f"`python -m reference_experiment.samples --what {name} --out {out}`"
         )
     return folder
 
@@ -43,7 +43,7 @@ def _folder(out: str | os.PathLike[str], name: str) -> Path:
 def sample_summary(out: str | os.PathLike[str], name: str) -> dict[str, Any]:
     """The sample's ``sample.json``: events, cross-section (pb), blocks, seeds, timing."""
     path = _folder(out, name) / "sample.json"
-    from ..schema import load_json
+    from recast.schema import load_json
 
     summary: dict[str, Any] = load_json(path)
     return summary
@@ -71,9 +71,10 @@ def paired_chunks(out: str | os.PathLike[str], name: str) -> Iterator[tuple[ak.A
     truth_chunks = sample_chunks(out, name, "objects")
     for reco in sample_chunks(out, name, "detector"):
         truth = next(truth_chunks, None)
-        same = truth is not None and len(truth) == len(reco)
-        same = same and np.array_equal(
-            np.asarray(truth["event_number"]), np.asarray(reco["event_number"])
+        same = (
+            truth is not None
+            and len(truth) == len(reco)
+            and np.array_equal(np.asarray(truth["event_number"]), np.asarray(reco["event_number"]))
         )
         if not same:
             raise EventFileError(

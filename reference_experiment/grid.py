@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProblemsError, UsageError, closest
-from ..events.slha import DECAYS, gluino_slha
+from recast.errors import ProblemsError, UsageError, closest
+from recast.events.slha import DECAYS, gluino_slha
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +189,13 @@ def parse_grid(document: Any, source: str) -> Grid:
             for i, point in enumerate(_points(value, f"{role}.{model}", problems)):
                 path = f"{role}.{model}[{i}]"
                 _check_point(model, decay, point, path, problems)
-                key = (model, *point)
-                if key in seen:
+                identity = (model, *point)
+                if identity in seen:
                     problems.append(
-                        f"{path}: {model} {list(point)} is also in {seen[key]}: a held-out or scan "
-                        "point must never be a training point, and no point may appear twice"
+                        f"{path}: {model} {list(point)} is also in {seen[identity]}: a held-out or "
+                        "scan point must never be a training point, and no point may appear twice"
                     )
-                seen[key] = path
+                seen[identity] = path
                 samples.append(
                     Sample(
                         signal_name(model, *point),
@@ -228,15 +228,15 @@ def load_grid(path: str | os.PathLike[str] | None = None) -> Grid:
     """The grid of ``path``, by default the ``grid.json`` shipped beside this module."""
     if path is None:
         text = resources.files(__package__).joinpath("grid.json").read_text()
-        source = "recast/reference/grid.json"
+        source = "reference_experiment/grid.json"
     else:
         source = str(path)
         try:
             text = Path(path).read_text()
         except OSError as err:
             raise UsageError(f"{path}: cannot read the sample grid ({err})") from None
-    from ..errors import InvalidDocumentError
-    from ..schema import loads_json
+    from recast.errors import InvalidDocumentError
+    from recast.schema import loads_json
 
     try:
         document = loads_json(text, source)

@@ -2,11 +2,11 @@
 
 ::
 
-    python -m recast.reference.publish_results --samples build/demo_multib \\
+    python -m reference_experiment.publish_results --samples build/demo_multib \\
         --out analyses/DEMO_MULTIB_GLUINO
 
 From the reference detector's objects (the "official" detector level) of the samples of
-:mod:`recast.reference.samples`, into the bundle:
+:mod:`reference_experiment.samples`, into the bundle:
 
 ``cutflows/<benchmark>_<region>.json`` (+ ``<benchmark>.slha``)
     every region's cutflow for the benchmark points :data:`BENCHMARKS` (held-out points, 5000
@@ -29,7 +29,7 @@ From the reference detector's objects (the "official" detector level) of the sam
 
 and into ``analysis.json``: ``cutflows`` (with digests), ``validation`` (the tolerance a recast
 must meet), ``likelihood``, each region's ``observed``/``background``, and the detector
-descriptions of :mod:`recast.reference.publish_detector` with their digests: the learned one
+descriptions of :mod:`reference_experiment.publish_detector` with their digests: the learned one
 as the default ``detector``, all three by name under ``detectors``.
 
 Pseudo-data are drawn region by region; regions that share events (the 0-lepton ones) are
@@ -51,13 +51,14 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from ..analysis import Analysis
-from ..analysis.bundle import load_bundle, stamp_code
-from ..analysis.cutflow import Cutflow, step_uncertainties
-from ..errors import RecastError, UsageError
-from ..events.slha import gluino_slha
-from ..io import sha256_file, write_json
-from ..schema import load_json
+from recast.analysis import Analysis
+from recast.analysis.bundle import load_bundle, stamp_code
+from recast.analysis.cutflow import Cutflow, step_uncertainties
+from recast.errors import RecastError, UsageError
+from recast.events.slha import gluino_slha
+from recast.io import sha256_file, write_json
+from recast.schema import load_json
+
 from .closure_yields import BUNDLE, load_analysis
 from .detector import ReferenceDetector
 from .grid import load_grid
@@ -177,7 +178,7 @@ def background_estimate(
         if not available:
             raise UsageError(
                 f"{samples}: the background slice {label!r} has none of {', '.join(names)}; make "
-                f"them with python -m recast.reference.samples --what {','.join(names)} "
+                f"them with python -m reference_experiment.samples --what {','.join(names)} "
                 f"--out {samples}"
             )
         missing = sorted(set(names) - set(available))
@@ -205,9 +206,9 @@ def background_estimate(
             cross_section(samples, available), total_weight, luminosity, ", ".join(available)
         )
         one_event = scale  # the last slice is the boosted one: the finest weight
-        for region, (w, w2) in sums.items():
-            out[region]["background"] += w * scale
-            out[region]["mc_variance"] += w2 * scale**2
+        for region, (sumw, sumw2) in sums.items():
+            out[region]["background"] += sumw * scale
+            out[region]["mc_variance"] += sumw2 * scale**2
     for entry in out.values():
         entry["mc_error"] = math.sqrt(entry.pop("mc_variance"))
         entry["one_event"] = one_event
@@ -309,12 +310,12 @@ def benchmark_cutflows(
                 "description": (
                     f"gluino pairs, g̃ → {products} χ̃⁰₁, m(g̃) = {m_gluino:g} GeV, "
                     f"m(χ̃⁰₁) = {m_lsp:g} GeV ({summary['model']}); a held-out point of "
-                    "recast/reference/grid.json"
+                    "reference_experiment/grid.json"
                 ),
                 "slha": f"{name}.slha",
                 "generator": (
                     "Pythia8 (pythia8mc 8.317.2) in process, LO, 13 TeV "
-                    f"(recast.reference.samples, seed 1, blocks of 1000 events); objects "
+                    f"(reference_experiment.samples, seed 1, blocks of 1000 events); objects "
                     f"through the reference detector (seed {summary['detector_seed']})"
                 ),
                 "cross_section_pb": sigma,
@@ -331,7 +332,7 @@ def benchmark_cutflows(
                 "analysis_id": bundle_id,
                 "notes": (
                     "the official detector-level cutflow of the recast-nn reference experiment "
-                    "(recast.reference.publish_results): the analysis on the reference "
+                    "(reference_experiment.publish_results): the analysis on the reference "
                     f"detector's objects of {summary['events']} events at {luminosity:g} fb⁻¹ "
                     "with Pythia's LO cross-section; uncertainties are the sample's MC "
                     "statistics (binomial)"
@@ -379,7 +380,7 @@ def publish(
     for path, _ in DETECTORS.values():
         if not (out / path).is_file():
             raise UsageError(
-                f"{out / path}: missing; run python -m recast.reference.publish_detector first"
+                f"{out / path}: missing; run python -m reference_experiment.publish_detector first"
             )
     analysis, skipped = load_analysis(out)
     if skipped:
@@ -453,7 +454,7 @@ def publish(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m recast.reference.publish_results", description=__doc__.split("\n")[0]
+        prog="python -m reference_experiment.publish_results", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--samples", type=Path, default=Path("build/demo_multib"))
     parser.add_argument("--out", type=Path, default=BUNDLE, help="the bundle folder")

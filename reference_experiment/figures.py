@@ -1,11 +1,11 @@
 """Figures of the reference experiment's true b-tagging, for ``docs/flagship.md``.
 
-    python -m recast.reference.figures [--out docs/figures]
+    python -m reference_experiment.figures [--out docs/figures]
 
 writes ``flagship_btag_efficiency.png``: the efficiency at the 77 % working point per
 flavour, against ΔR to the nearest jet (left) and against pT (right): the exact function
-(:func:`recast.reference.btag.efficiency`, lines) and the fraction of sampled scores above the
-cut (:func:`recast.reference.btag.sample_scores`, points, 20 000 jets each). Needs matplotlib
+(:func:`reference_experiment.btag.efficiency`, lines) and the fraction of sampled scores above the
+cut (:func:`reference_experiment.btag.sample_scores`, points, 20 000 jets each). Needs matplotlib
 (``pip install 'recast-nn[plot]'``).
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..io import atomic_open
-from ..report.figure import subplots
+from recast.io import atomic_open
+from recast.report.figure import subplots
+
 from .btag import WORKING_POINTS, efficiency, sample_scores
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..detector.random import normals, uniforms
+from recast.detector.random import normals, uniforms
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def reconstruct(
     model: LeptonModel,
     seed: int,
     event_number: np.ndarray,
-    index: np.ndarray,
+    index: np.ndarray | int,
     pt: np.ndarray,
     eta: np.ndarray,
     isolation: np.ndarray,

@@ -8,11 +8,11 @@ checks it): the recast side may use only what the bundle publishes.
 ::
 
     from recast.objects import build_objects
-    from recast.reference import REFERENCE_OBJECTS, ReferenceDetector
+    from reference_experiment import REFERENCE_OBJECTS, ReferenceDetector
     reco = ReferenceDetector().apply(build_objects(chunk, REFERENCE_OBJECTS), seed=1)
 
 Models and their true parameters: :mod:`.jets`, :mod:`.btag`, :mod:`.leptons`, :mod:`.met`;
-samples: :mod:`.grid` and ``python -m recast.reference.samples``. See ``docs/flagship.md``.
+samples: :mod:`.grid` and ``python -m reference_experiment.samples``. See ``docs/flagship.md``.
 """
 
 from __future__ import annotations

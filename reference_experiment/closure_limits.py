@@ -1,6 +1,6 @@
 """The flagship closure in CLs and exclusion: the recast's limits against the official ones.
 
-The yields of :mod:`recast.reference.closure_yields` (official = the analysis on the reference
+The yields of :mod:`reference_experiment.closure_yields` (official = the analysis on the reference
 detector; binned / learned / surrogate = truth objects through each published detector
 emulation, the same events) go through the bundle's published likelihood — the signal-region
 table (one-bin models, exact where counts are low) and the background-only workspace of the
@@ -12,7 +12,7 @@ observed CLs = 0.05 contour of each, per model, across the held-out and scan poi
 
 ::
 
-    python -m recast.reference.closure_limits --closure build/demo_multib/closure.json \\
+    python -m reference_experiment.closure_limits --closure build/demo_multib/closure.json \\
         --out build/demo_multib/closure_limits.json \\
         --figure docs/figures/flagship_exclusion.png
 """
@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.bundle import load_bundle
-from ..errors import RecastError, UsageError
-from ..io import atomic_open, undefined_as_null, write_json
-from ..likelihood.limits import compute_limits
-from ..likelihood.spec import LikelihoodSpec, likelihood_from_document
-from ..report.figure import subplots
+from recast.analysis.bundle import load_bundle
+from recast.errors import RecastError, UsageError
+from recast.io import atomic_open, undefined_as_null, write_json
+from recast.likelihood.limits import compute_limits
+from recast.likelihood.spec import LikelihoodSpec, likelihood_from_document
+from recast.report.figure import subplots
+
 from .closure_yields import BUNDLE, MIN_RAW
 from .grid import load_grid
 
@@ -56,7 +57,7 @@ def bundle_likelihood(bundle: str | Path = BUNDLE) -> LikelihoodSpec:
     if "likelihood" not in loaded.document:
         raise UsageError(
             f"{loaded.folder}: the bundle has no likelihood yet; publish it with "
-            "python -m recast.reference.publish_results"
+            "python -m reference_experiment.publish_results"
         )
     source = str(loaded.folder / "analysis.json")
     return likelihood_from_document(loaded.document["likelihood"], loaded.folder, source)
@@ -318,7 +319,7 @@ def exclusion_figure(report: Mapping[str, Any], path: str | Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m recast.reference.closure_limits", description=__doc__.split("\n")[0]
+        prog="python -m reference_experiment.closure_limits", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--closure", type=Path, required=True, help="closure_yields' JSON")
     parser.add_argument("--out", type=Path, required=True, help="the limits report to write")
@@ -341,13 +342,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        from ..schema import load_json
+        from recast.schema import load_json
 
         closure = load_json(args.closure)
         if not isinstance(closure, dict) or not closure.get("points"):
             raise UsageError(
                 f"{args.closure}: no 'points'; make it with "
-                "python -m recast.reference.closure_yields"
+                "python -m reference_experiment.closure_yields"
             )
         report = closure_limits(closure, args.bundle)
         if args.figure is not None:

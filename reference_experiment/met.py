@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..detector.random import normals
+from recast.detector.random import normals
 
 log = logging.getLogger(__name__)
 

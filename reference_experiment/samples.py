@@ -2,11 +2,11 @@
 
 ::
 
-    python -m recast.reference.samples --what all --out build/demo_multib --seed 1 --workers 2
-    python -m recast.reference.samples --what Gtt_2100_800,ttbar --events 200 --out /tmp/s
+    python -m reference_experiment.samples --what all --out build/demo_multib --seed 1 --workers 2
+    python -m reference_experiment.samples --what Gtt_2100_800,ttbar --events 200 --out /tmp/s
 
 ``--what`` is ``all``, ``signal``, ``training``, ``held_out``, ``background`` or names of
-samples of the grid (``ttbar``, ``Gtt_2100_800``, ...; see :mod:`recast.reference.grid`),
+samples of the grid (``ttbar``, ``Gtt_2100_800``, ...; see :mod:`reference_experiment.grid`),
 joined by commas. Without
 ``--events`` each sample gets the size the grid states.
 
@@ -20,7 +20,7 @@ larger sample starts with the events of a smaller one. Per sample, in ``OUT/<sam
     :mod:`recast.events.cache` file whose header records the object options, the block and
     its seeds, and Pythia's cross-section estimate;
 ``detector_<k>.parquet``
-    the same events through :class:`recast.reference.ReferenceDetector` (same header);
+    the same events through :class:`reference_experiment.ReferenceDetector` (same header);
 ``<sample>.slha``
     the spectrum (signal samples);
 ``sample.json``
@@ -47,14 +47,15 @@ from typing import Any
 
 import awkward as ak
 
-from ..errors import EventFileError, RecastError, UsageError
-from ..events.cache import CacheWriter, read_cache_header
-from ..events.pythia import PythiaGenerator, pythia_settings
-from ..events.seeds import derived_seed
-from ..events.slha import write_gluino_slha
-from ..io import write_json
-from ..objects import build_objects
-from ..objects.cache import config_document
+from recast.errors import EventFileError, RecastError, UsageError
+from recast.events.cache import CacheWriter, read_cache_header
+from recast.events.pythia import PythiaGenerator, pythia_settings
+from recast.events.seeds import derived_seed
+from recast.events.slha import write_gluino_slha
+from recast.io import write_json
+from recast.objects import build_objects
+from recast.objects.cache import config_document
+
 from .detector import REFERENCE_OBJECTS, ReferenceDetector
 from .grid import Grid, Sample, load_grid
 
@@ -310,7 +311,7 @@ def make_samples(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m recast.reference.samples",
+        prog="python -m reference_experiment.samples",
         description="The flagship's samples: Pythia8 → truth objects → reference detector.",
     )
     parser.add_argument(

@@ -2,7 +2,7 @@
 
 ::
 
-    from recast.reference import ReferenceDetector, REFERENCE_OBJECTS
+    from reference_experiment import ReferenceDetector, REFERENCE_OBJECTS
     from recast.objects import build_objects
     objects = build_objects(chunk, REFERENCE_OBJECTS)
     reco = ReferenceDetector().apply(objects, seed=1)
@@ -20,13 +20,13 @@ particles and MET counts nothing twice). Output, one record per event:
     ``truth_eta``, ``truth_index`` (position in the input collection), ``dr_nearest`` (the
     ΔR the tagger used: to the nearest other truth jet of pT ≥ 15 GeV), ``btag_score`` and
     one bool ``btag_<wp>`` per working point (60, 70, 77, 85). Models:
-    :mod:`recast.reference.jets`, :mod:`recast.reference.btag`.
+    :mod:`reference_experiment.jets`, :mod:`reference_experiment.btag`.
 ``electrons``, ``muons``
     identified leptons (pt, eta, phi, mass, charge, pid), pT-descending, with ``isolated``,
-    ``truth_pt``, ``truth_index``, ``truth_isolation`` (:mod:`recast.reference.leptons`).
+    ``truth_pt``, ``truth_index``, ``truth_isolation`` (:mod:`reference_experiment.leptons`).
 ``met``, ``met_soft``
     ``Momentum2D`` (pt, phi): MET from the reconstructed objects and the reconstructed soft
-    term (:mod:`recast.reference.met`).
+    term (:mod:`reference_experiment.met`).
 
 Photons and hadronic τ are not reconstructed as such (a τ is a jet, flavour 15). Every random
 number is counter-based (:mod:`recast.detector.random`), keyed by the seed, the event number
@@ -46,8 +46,9 @@ import awkward as ak
 import numpy as np
 import vector
 
-from ..errors import MissingCollectionError, UsageError
-from ..objects import ObjectConfig
+from recast.errors import MissingCollectionError, UsageError
+from recast.objects import ObjectConfig
+
 from . import jets as jet_model
 from . import leptons as lepton_model
 from .btag import DR_ALONE, PROXIMITY_MIN_PT, WORKING_POINTS, BTagModel, sample_scores

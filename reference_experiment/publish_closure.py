@@ -1,7 +1,7 @@
 """Closure of the published b-tagging emulations on the HELD-OUT points.
 
 Every reconstructed jet inside the tracker of the held-out samples gets four numbers: the
-reference tagger's exact efficiency at the 77 % cut (:func:`recast.reference.btag.efficiency`
+reference tagger's exact efficiency at the 77 % cut (:func:`reference_experiment.btag.efficiency`
 at its truth pT, η, n_bhadrons and ΔR), and the efficiency the binned map, the learned map and
 the surrogate give it, each evaluated as the runtime evaluates it (on the event's reconstructed
 jets, their context computed among them). Tables per pT × \\|η\\| bin, per ΔR band and per
@@ -22,10 +22,11 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from ..detector.maps import load_map
-from ..errors import UsageError
-from ..io import undefined_as_null, write_json
-from ..report.figure import subplots
+from recast.detector.maps import load_map
+from recast.errors import UsageError
+from recast.io import undefined_as_null, write_json
+from recast.report.figure import subplots
+
 from .btag import WORKING_POINTS, efficiency
 from .publish_fit import BTAG_ABS_ETA_EDGES, BTAG_PT_EDGES
 from .read import sample_chunks
@@ -247,7 +248,7 @@ def closure_study(
     if not names:
         raise UsageError(
             f"{samples}: no held-out sample is on disk; make them with `python -m "
-            f"recast.reference.samples --what held_out --out {samples}` or pass --no-closure"
+            f"reference_experiment.samples --what held_out --out {samples}` or pass --no-closure"
         )
     cols = evaluate(samples, Path(out), names)
     report = closure_tables(cols)

@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from ..errors import UsageError
-from ..train._torch import seeded, threads, torch
+from recast.errors import UsageError
+from recast.train.core._torch import seeded, threads, torch
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class TrainingSettings:
     seed: int = 1
 
 
-def set_parameters(x: np.ndarray, parameters: np.ndarray) -> np.ndarray:
+def set_parameters(x: npt.ArrayLike, parameters: npt.ArrayLike) -> np.ndarray:
     """A copy of raw inputs ``x`` (n × 87) with the parameter columns set to ``parameters``
     (n × 3: isGtt, m(g̃), m(χ̃⁰₁), or one row for all)."""
     x = np.array(x, dtype=np.float64, copy=True)
@@ -162,7 +163,9 @@ def predict(model: MultibNetwork, x: np.ndarray) -> np.ndarray:
 
 
 def auc(
-    signal: np.ndarray, background: np.ndarray, background_weights: np.ndarray | None = None
+    signal: npt.ArrayLike,
+    background: npt.ArrayLike,
+    background_weights: npt.ArrayLike | None = None,
 ) -> float:
     """Area under the ROC curve: P(score of a signal row > that of a background row), ties
     counted one half; background rows may carry weights (signal rows count equally)."""

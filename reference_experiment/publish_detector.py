@@ -2,10 +2,10 @@
 
 ::
 
-    python -m recast.reference.publish_detector --samples build/demo_multib \\
+    python -m reference_experiment.publish_detector --samples build/demo_multib \\
         --out analyses/DEMO_MULTIB_GLUINO
 
-From the TRAINING points of ``recast/reference/grid.json`` and tt̄ only (a held-out point is
+From the TRAINING points of ``reference_experiment/grid.json`` and tt̄ only (a held-out point is
 refused), it measures and writes into ``<out>/maps/``: the b-tagging map at the 77 % working
 point per truth flavour × pT × \\|η\\| (``btag_77_binned.json``), a learned map with jet
 context (``btag_77_learned.*``: ONNX + card + map), a surrogate of the continuous score
@@ -29,11 +29,12 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from ..detector.description import load_detector
-from ..errors import RecastError, UsageError
-from ..io import sha256_file, undefined_as_null, write_json
-from ..schema import CURRENT_VERSION
-from ..train.binned import save_map
+from recast.detector.description import load_detector
+from recast.errors import RecastError, UsageError
+from recast.io import sha256_file, undefined_as_null, write_json
+from recast.schema import CURRENT_VERSION
+from recast.train import save_map
+
 from .btag import TRACKER_ABS_ETA, WORKING_POINTS
 from .grid import Grid, load_grid
 from .publish_fit import (
@@ -139,7 +140,7 @@ def publish(
     samples, out = Path(samples), Path(out)
     if not samples.is_dir():
         raise UsageError(
-            f"{samples}: no samples folder; make it with `python -m recast.reference.samples "
+            f"{samples}: no samples folder; make it with `python -m reference_experiment.samples "
             f"--what all --out {samples}`"
         )
     if n_models < 3:
@@ -167,7 +168,7 @@ def publish(
 
     start = time.perf_counter()
     provenance = {
-        "source": "recast.reference.publish_detector",
+        "source": "reference_experiment.publish_detector",
         "notes": f"training samples: {', '.join(names)}; seed {seed}",
     }
     save_map(btag_binned_document(jets, TAG), maps / f"{TAG}_binned.json")
@@ -187,7 +188,7 @@ def publish(
     learn = _subsample(jets, per_sample, learn_events)
     learn = ak.with_field(learn, learn.jets[abs(learn.jets.eta) < TRACKER_ABS_ETA], "jets")
     n_learn = int(ak.sum(ak.num(learn.jets)))
-    from ..train import EfficiencyMapTrainer, SurrogateTrainer  # torch only for training
+    from recast.train import EfficiencyMapTrainer, SurrogateTrainer  # torch only for training
 
     # the learned map and the surrogate see the same inputs and train alike
     common: dict[str, Any] = {
@@ -305,8 +306,8 @@ def write_detectors(
             "detector. Apply to truth objects built with jet_min_pt=15, jet_exclude_leptons.",
             "provenance": {
                 "analysis_id": "DEMO_MULTIB_GLUINO",
-                "experiment": "the recast-nn reference experiment (recast.reference)",
-                "source": "python -m recast.reference.publish_detector",
+                "experiment": "the recast-nn reference experiment (reference_experiment)",
+                "source": "python -m reference_experiment.publish_detector",
                 "notes": f"training samples: {', '.join(names)}; seed {seed}",
             },
             "objects": {
@@ -336,9 +337,9 @@ def write_detectors(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m recast.reference.publish_detector", description=__doc__.split("\n")[0]
+        prog="python -m reference_experiment.publish_detector", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--samples", required=True, help="folder of recast.reference.samples")
+    parser.add_argument("--samples", required=True, help="folder of reference_experiment.samples")
     parser.add_argument("--out", required=True, help="the bundle folder, e.g. analyses/ID")
     parser.add_argument("--grid", default=None, help="grid.json (default: the package's)")
     parser.add_argument(

@@ -14,11 +14,11 @@ the ratio's uncertainty comes from the per-event weights: R = E/O,
 var(R) = Σ(w_E − R·w_O)² / O² (the delta method with the covariance of the two sums).
 
 The CLs and exclusion of the same yields with the bundle's published likelihood are
-:mod:`recast.reference.closure_limits`.
+:mod:`reference_experiment.closure_limits`.
 
 ::
 
-    python -m recast.reference.closure_yields --samples build/demo_multib \\
+    python -m reference_experiment.closure_yields --samples build/demo_multib \\
         --out build/demo_multib/closure.json
 """
 
@@ -35,17 +35,18 @@ from typing import Any, Protocol
 import awkward as ak
 import numpy as np
 
-from ..analysis import Analysis
-from ..analysis.bundle import load_bundle
-from ..detector.description import load_detector
-from ..errors import RecastError, UsageError
-from ..io import undefined_as_null, write_json
+from recast.analysis import Analysis
+from recast.analysis.bundle import load_bundle
+from recast.detector.description import load_detector
+from recast.errors import RecastError, UsageError
+from recast.io import undefined_as_null, write_json
+
 from .grid import load_grid
 from .read import paired_chunks, sample_chunks, sample_summary
 
 log = logging.getLogger(__name__)
 
-BUNDLE = Path(__file__).resolve().parents[2] / "analyses" / "DEMO_MULTIB_GLUINO"
+BUNDLE = Path(__file__).resolve().parents[1] / "analyses" / "DEMO_MULTIB_GLUINO"
 EMULATIONS = {
     "binned": "detector.json",
     "learned": "detector_learned.json",
@@ -66,11 +67,11 @@ class Emulation(Protocol):
 def load_analysis(bundle: str | os.PathLike[str], networks: bool = True) -> tuple[Analysis, list]:
     """The bundle's analysis (isolation ``auto``) with its network; regions it cannot run
     (network not loadable) are left out and named in the second value."""
-    loaded = load_bundle(bundle)
+    loaded = load_bundle(Path(bundle))
     sessions: dict[str, Any] = {}
     if networks:
-        from ..preserve.card import NetworkCard
-        from ..preserve.session import NetworkSession
+        from recast.preserve.card import NetworkCard
+        from recast.preserve.session import NetworkSession
 
         for name, card in loaded.network_cards().items():
             try:
@@ -224,7 +225,7 @@ def closure(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"the seed must be an integer >= 0, not {seed!r}")
     analysis, skipped = load_analysis(bundle, networks)
-    loaded = load_bundle(bundle)
+    loaded = load_bundle(Path(bundle))
     luminosity = float(loaded.document["luminosity"])
     emulations = {k: load_detector(Path(bundle) / v) for k, v in EMULATIONS.items()}
     names = list(points) if points is not None else held_out_names()
@@ -249,7 +250,7 @@ def closure(
 
 
 def held_out_names() -> list[str]:
-    """The signal samples of ``recast/reference/grid.json`` no training used: the held-out
+    """The signal samples of ``reference_experiment/grid.json`` no training used: the held-out
     points, then the scan points."""
     return [s.name for s in load_grid().samples("held_out,scan")]
 

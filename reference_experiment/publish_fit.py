@@ -1,7 +1,7 @@
 """What the reference experiment measures on its own samples to publish a detector emulation.
 
 Everything here is numpy on paired chunks (truth objects, reference-detector objects of the same
-events, :mod:`recast.reference.read`): the b-tagging efficiency at one working point per truth
+events, :mod:`reference_experiment.read`): the b-tagging efficiency at one working point per truth
 flavour in pT–|η| bins, the jet response histograms and η/φ resolutions, the lepton
 resolutions, identification and isolation efficiencies. Reconstructed objects are matched to
 their truth objects through ``truth_index`` (their position in the truth collection).
@@ -20,9 +20,9 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from ..errors import UsageError
-from ..schema import CURRENT_VERSION
-from ..train.binned import binned_map_document
+from recast.errors import UsageError
+from recast.schema import CURRENT_VERSION
+from recast.train import binned_map_document
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,7 @@ def _table_document(
         axes=axes,
         name=name,
         working_point=working_point,
-        provenance={"source": "recast.reference.publish_detector", "notes": notes},
+        provenance={"source": "reference_experiment.publish_detector", "notes": notes},
     )
 
 
@@ -417,7 +417,7 @@ def btag_binned_document(jets: ak.Array, working_point: str = "btag_77") -> dict
         "out_of_range": "clamp",
         "validity": {"pt": [BTAG_PT_EDGES[0], BTAG_PT_EDGES[-1]], "abs_eta": [0.0, 2.5]},
         "provenance": {
-            "source": "recast.reference.publish_detector",
+            "source": "reference_experiment.publish_detector",
             "notes": "Sum(tagged)/N per bin, truth jets matched to reconstructed ones via "
             "truth_index; training samples only",
         },

@@ -15,7 +15,7 @@ scaled by a response r at fixed direction, then moved in η and φ. All in GeV.
   :meth:`JetModel.expected_moments` gives the exact moments, clip included.
 * **Direction**: η and φ each move by a Gaussian of width ``0.01 ⊕ 0.6 GeV / pT``.
 * **Acceptance**: reconstructed pT > 20 GeV and |η| < 4.5; other jets are lost (their truth
-  momentum goes into the MET soft term, see :mod:`recast.reference.met`).
+  momentum goes into the MET soft term, see :mod:`reference_experiment.met`).
 
 Random numbers are counter-based, keyed by (seed, event number, index of the jet in its
 truth collection), streams ``reference/jets/*``.
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from ..detector.random import normals, uniforms
-from ..detector.smearing import wrap_phi
+from recast.detector.random import normals, uniforms
+from recast.detector.smearing import wrap_phi
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from ..detector.random import normals, uniforms
+from recast.detector.random import normals, uniforms
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def efficiency(
 def sample_scores(
     seed: int,
     event_number: np.ndarray,
-    index: np.ndarray,
+    index: np.ndarray | int,
     flavour: np.ndarray,
     n_bhadrons: np.ndarray,
     pt: np.ndarray,
@@ -179,7 +179,9 @@ def sample_scores(
 def reference_population(n: int = 200_000, seed: int = 2018) -> dict[str, np.ndarray]:
     """The b-jets on which the working points are defined (see the module docstring)."""
     index = np.arange(n)
-    u = [uniforms(seed, "reference/btag/population", 0, index, draw=k) for k in range(3)]
+    # event number 0 for all: one stream over the population's index
+    events = np.zeros_like(index)
+    u = [uniforms(seed, "reference/btag/population", events, index, draw=k) for k in range(3)]
     return {
         "flavour": np.full(n, B),
         "n_bhadrons": np.ones(n, dtype=np.int64),

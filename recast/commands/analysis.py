@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .group import F, cli, reports_errors, stdout_console
+from .group import F, cli, path_option, reports_errors, stdout_console
 
 
 # -- analyses -------------------------------------------------------------------------------
@@ -143,10 +143,8 @@ def _run_options(function: F) -> F:
         ),
         click.option("--scheduler", default=None, help="Address of a running Dask scheduler."),
         click.option("--skip-bad", is_flag=True, help="Skip and count bad events."),
-        click.option(
+        path_option(
             "--pythia-slha",
-            type=click.Path(path_type=Path),
-            default=None,
             help="Generate the events in process from this SLHA instead (with --events).",
         ),
         click.option(
@@ -243,10 +241,8 @@ def run_command(
 @click.option("--benchmark", required=True, help="The published benchmark point to compare to.")
 @_run_options
 @click.option("-o", "--output", default=None, help="Write the comparison JSON (- for stdout).")
-@click.option(
+@path_option(
     "--plot",
-    type=click.Path(path_type=Path),
-    default=None,
     help="Write a plot of the comparison (PNG or PDF).",
 )
 @reports_errors

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import UsageError
-from .group import cli, reports_errors
+from .group import cli, path_option, reports_errors
 
 
 # -- recast card ----------------------------------------------------------------------------
@@ -18,11 +19,9 @@ def card() -> None:
 
 @card.command("check")
 @click.argument("card_path", metavar="CARD", type=click.Path(path_type=Path))
-@click.option(
+@path_option(
     "--network",
     "network_file",
-    type=click.Path(path_type=Path),
-    default=None,
     help="The model file (or a folder holding it) for a card whose file is not distributed.",
 )
 @reports_errors
@@ -124,10 +123,8 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
 
 @card.command("import")
 @click.argument("onnx_path", metavar="[ONNX]", required=False, type=click.Path(path_type=Path))
-@click.option(
+@path_option(
     "--sidecar",
-    type=click.Path(path_type=Path),
-    default=None,
     help="Published preprocessing side-car (JSON); without it, the ONNX metadata.",
 )
 @click.option(

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..errors import UsageError
-from .group import cli, reports_errors
+from .group import cli, path_option, reports_errors
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -36,16 +36,12 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
 
 
 @cli.command("generate")
-@click.option(
+@path_option(
     "--slha",
-    type=click.Path(path_type=Path),
-    default=None,
     help="SLHA spectrum: gluino-pair production at 13 TeV with its decays.",
 )
-@click.option(
+@path_option(
     "--settings",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A file of Pythia8 settings, one per line (instead of --slha).",
 )
 @click.option("--events", "n_events", type=int, required=True, help="Number of events.")
@@ -121,20 +117,9 @@ def cache_command(
 
     Example: recast cache events.hepmc -o events.objects.parquet --analysis EXAMPLE_JETS_MET
     """
-    from ..io import check_output
-    from ..objects import ObjectConfig
-    from ..objects.cache import write_objects_cache
+    from ..pipeline.api import cache
 
-    config = ObjectConfig()
-    inputs: list[Path] = [event_file]
-    if analysis is not None:
-        from ..analysis.bundle import read_document
-
-        folder, document = read_document(analysis)  # its objects settings: no code is run
-        config = ObjectConfig(**document.get("objects", {}))
-        inputs.append(folder)
     if str(output) == "-":
         raise UsageError("-o -: a cache is a Parquet file; give a file name")
-    check_output(output, inputs=inputs)
-    header = write_objects_cache(event_file, output, config, chunk_size, skip_bad)
-    click.echo(f"wrote the objects of {header.events} events to {output}")
+    events = cache(event_file, output, analysis=analysis, chunk_size=chunk_size, skip_bad=skip_bad)
+    click.echo(f"wrote the objects of {events} events to {output}")

@@ -12,6 +12,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -122,6 +123,13 @@ def stderr_console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def path_option(*declarations: str, help: str, **options: Any) -> Callable[[F], F]:
+    """An option naming a file or folder, None when not given."""
+    return click.option(
+        *declarations, type=click.Path(path_type=Path), default=None, help=help, **options
+    )
 
 
 def stdout_console() -> Any:

@@ -7,30 +7,24 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from .group import cli, reports_errors, stdout_console
+from .group import cli, path_option, reports_errors, stdout_console
 
 _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
 
 
 @cli.command("limits")
 @click.argument("results", required=False, type=click.Path(path_type=Path))
-@click.option(
+@path_option(
     "--regions",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A region table (name, observed, background, background_uncertainty): "
     "model-independent S95 of every region.",
 )
-@click.option(
+@path_option(
     "--workspace",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A background-only pyhf workspace (with --patch).",
 )
-@click.option(
+@path_option(
     "--patch",
-    type=click.Path(path_type=Path),
-    default=None,
     help="A signal patch or patchset in pyhf's patch format.",
 )
 @click.option(
@@ -46,10 +40,8 @@ _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
     metavar="NAME",
     help="With --workspace: the parameter of interest (default: the measurement's).",
 )
-@click.option(
+@path_option(
     "--likelihood",
-    type=click.Path(path_type=Path),
-    default=None,
     help="With RESULTS: a likelihood other than the bundle's.",
 )
 @click.option(
@@ -155,10 +147,8 @@ def limits_command(
     help="A negative signal yield is clipped to zero with a warning, or refused.",
 )
 @click.option("-o", "--output", default=None, help="Write the table as JSON (- for stdout).")
-@click.option(
+@path_option(
     "--plot",
-    type=click.Path(path_type=Path),
-    default=None,
     help="Write the exclusion plot (CLs across the plane, 0.05 contour).",
 )
 @reports_errors

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ..cli import cli, reports_errors
 from ..errors import UsageError
+from .group import cli, reports_errors
 
 
 @cli.group()

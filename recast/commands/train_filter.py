@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import reports_errors
+from .group import reports_errors
 from .train import check_outputs, load_config, train
 
 
@@ -23,7 +23,7 @@ def train_filter_command(config: Path, output: str | None) -> None:
     Example: recast train filter toy_filter.json -o summary.json
     """
     from ..io import write_json
-    from ..train.filter_study import train_filter
+    from ..train.filter.study import train_filter
 
     document = load_config(config)
     check_outputs(output, config, document, "filter")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.bundle import Bundle, load_bundle
+from ..arguments import arg
 from ..errors import UsageError, closest
 from ..paths import inside
 from .outcome import Limits, RunResult, Scan, Validation
@@ -278,7 +279,7 @@ def generate(
 
     if not isinstance(n_events, int) or n_events < 1:
         raise UsageError(f"n_events={n_events!r}: give the number of events, at least 1")
-    check_output(output, inputs=[slha], field="output")
+    check_output(output, inputs=[slha], field=arg("output"))
     return generate_to_hepmc(str(slha), n_events, seed, output)
 
 
@@ -304,5 +305,5 @@ def cache(
         folder, document = read_document(analysis)  # its objects settings: no code is run
         config = ObjectConfig(**document.get("objects", {}))
         inputs.append(folder)
-    check_output(output, inputs=inputs, field="output")
+    check_output(output, inputs=inputs, field=arg("output"))
     return int(write_objects_cache(events, output, config, chunk_size, skip_bad).events)

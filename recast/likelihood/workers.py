@@ -130,14 +130,16 @@ def _workspace(
 ) -> _Candidate:
     """The full likelihood, one pyhf fit per point."""
     count = len(clipped)
+    ok = np.zeros(count, dtype=bool)
+    limit, limit_band = np.full(count, np.inf), np.full((count, 5), np.inf)
     cand = _Candidate(
         ["workspace"] * count,
         np.ones(count),
         np.ones((count, 5)),
-        np.full(count, np.inf) if with_limits else None,
-        np.full((count, 5), np.inf) if with_limits else None,
+        limit if with_limits else None,
+        limit_band if with_limits else None,
         ["asymptotic"] * count,
-        np.zeros(count, dtype=bool),
+        ok,
     )
     cand.failed = [None] * count
     for i, (signal, _) in enumerate(clipped):
@@ -146,15 +148,15 @@ def _workspace(
         except FitFailedError as exc:
             cand.failed[i] = str(exc)
             continue
-        cand.ok[i] = True
+        ok[i] = True
         cand.cls[i] = entry["cls"]["observed"]
         cand.expected[i] = [
             v if v is not None else np.inf for v in entry["cls"]["expected"].values()
         ]
         if with_limits:
             upper = entry["mu_upper"]
-            cand.limit[i] = upper["observed"] if upper["observed"] is not None else np.inf
-            cand.limit_band[i] = [
+            limit[i] = upper["observed"] if upper["observed"] is not None else np.inf
+            limit_band[i] = [
                 v if v is not None else np.inf for v in upper["expected"].values()
             ]
     return cand

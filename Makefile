@@ -8,6 +8,9 @@ TORCH := torch==2.13.0
 
 .PHONY: demo test lint bench docs flagship closure clean
 
+# what ruff checks; mypy checks the packages (recast, the reference experiment)
+CODE := recast reference_experiment tests benchmarks docs/tools
+
 $(VENV)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -e '.[gen,plot]'
@@ -22,12 +25,14 @@ demo: $(VENV)/.core
 	$(PY) -m recast.demo
 
 test: $(VENV)/.dev
-	$(PY) -m ruff check recast tests benchmarks docs/tools
+	$(PY) -m ruff check $(CODE)
+	$(PY) -m mypy recast reference_experiment
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
-	$(PY) -m ruff check recast tests benchmarks docs/tools
-	$(PY) -m ruff format --check recast tests benchmarks docs/tools
+	$(PY) -m ruff check $(CODE)
+	$(PY) -m ruff format --check $(CODE)
+	$(PY) -m mypy recast reference_experiment
 
 bench: $(VENV)/.dev
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
@@ -44,7 +49,7 @@ SAMPLES := build/demo_multib
 flagship: $(VENV)/.dev
 	$(PY) -m reference_experiment.samples --what all --out $(SAMPLES) --seed 1 --workers 2
 	$(PY) -m reference_experiment.publish_detector --samples $(SAMPLES) --out $(FLAGSHIP)
-	$(PY) $(FLAGSHIP)/make_artefacts.py --samples $(SAMPLES) --out $(FLAGSHIP)
+	$(PY) -m reference_experiment.publish_network --samples $(SAMPLES) --out $(FLAGSHIP)
 	$(PY) -m reference_experiment.publish_results --samples $(SAMPLES) --out $(FLAGSHIP)
 	git status --short -- $(FLAGSHIP)
 

@@ -27,10 +27,11 @@ def arg(name: str) -> str:
     return _KEYWORDS.get(name, name)
 
 
-def given(name: str, value: object) -> str:
-    """The argument with its value as the caller wrote it: ``--seed 0`` or ``seed=0``."""
+def given(name: str, value: object, *, quoted: bool = False) -> str:
+    """The argument with its value as the caller wrote it: ``--seed 0`` or ``seed=0``
+    (``quoted``: ``--xsec '12 furlongs'``, where the value's own spelling matters)."""
     if _ON_COMMAND_LINE.get():
-        return f"{arg(name)} {value}"
+        return f"{arg(name)} {value!r}" if quoted else f"{arg(name)} {value}"
     return f"{arg(name)}={value!r}"
 
 

@@ -218,7 +218,7 @@ def test_argument_errors_come_before_any_event_is_read(gtt: GttSample) -> None:
         (["--lumi", "-5"], "--lumi -5.0: give a positive integrated luminosity"),
         (["--chunk-size", "0"], "--chunk-size must be positive"),
         (["--workers", "0"], "--workers must be at least 1"),
-        (["--events", "10"], "--events N is the number of events to generate"),
+        (["--events", "10"], "--events is the number of events to generate"),
     ):
         files = [str(gtt.small)] if args else []
         result = CliRunner().invoke(cli, ["run", BUNDLE, *files, *args])

@@ -175,7 +175,9 @@ def run(
     cross_section = cross_section_pb(xsec)
     check_luminosity(lumi)
     if cross_section is not None:  # σ × L known before any event: an absurd one costs no run
-        check_expected_events(cross_section, lumi or float(bundle.document["luminosity"]), "xsec")
+        check_expected_events(
+            cross_section, lumi or float(bundle.document["luminosity"]), arg("xsec")
+        )
     check_likelihood(bundle)
     with _progress(progress, f"{bundle.id}") as callback:
         unit, settings = execute(

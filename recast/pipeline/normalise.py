@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..arguments import arg, given
 from ..errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def parse_cross_section(text: str) -> float:
                 break
             return value * factor
     raise UsageError(
-        f"--xsec {text!r}: expected a positive number with a unit, e.g. 12.3fb "
+        f"{given('xsec', text, quoted=True)}: expected a positive number with a unit, e.g. 12.3fb "
         f"(units: {', '.join(CROSS_SECTION_UNITS)})"
     )
 
@@ -57,11 +58,15 @@ def cross_section_pb(xsec: str | float | None) -> float | None:
 
 def check_luminosity(lumi: float | None) -> None:
     if lumi is not None and not (math.isfinite(lumi) and lumi > 0):
-        raise UsageError(f"--lumi {lumi!r}: give a positive integrated luminosity in fb⁻¹")
+        raise UsageError(
+            f"{given('lumi', lumi, quoted=True)}: give a positive integrated luminosity in fb⁻¹"
+        )
     if lumi is not None and lumi > MAX_LUMINOSITY_FB:
         raise UsageError(
-            f"--lumi {lumi!r}: {lumi:g} fb⁻¹ is more than any collider will record "
-            f"(at most {MAX_LUMINOSITY_FB:g} fb⁻¹ is accepted): give it in fb⁻¹, e.g. --lumi 139"
+            f"{given('lumi', lumi, quoted=True)}: {lumi:g} fb⁻¹ is more than any collider "
+            "will record "
+            f"(at most {MAX_LUMINOSITY_FB:g} fb⁻¹ is accepted): give it in fb⁻¹, "
+            f"e.g. {given('lumi', 139)}"
         )
 
 
@@ -73,7 +78,7 @@ def check_expected_events(cross_section_pb: float, luminosity_fb: float, source:
         raise UsageError(
             f"{source}: σ × L = {cross_section_pb:g} pb × {luminosity_fb:g} fb⁻¹ = {expected:.3g} "
             f"expected events, more than any search sees (at most {MAX_EXPECTED_EVENTS:g}): "
-            "check the cross-section's unit (fb or pb) and --lumi"
+            f"check the cross-section's unit (fb or pb) and {arg('lumi')}"
         )
 
 
@@ -94,7 +99,7 @@ def generator_cross_section(estimates: Sequence[tuple[float, float, int]]) -> tu
     if spread > 0.05:
         log.warning(
             "the inputs carry cross-sections differing by up to %.0f%% from their mean %.4g pb; "
-            "if they are different processes, run them separately or give --xsec",
+            f"if they are different processes, run them separately or give {arg('xsec')}",
             100 * spread,
             mean,
         )
@@ -114,11 +119,12 @@ def normalisation(
         cross_section_pb, _ = generator_cross_section(estimates)
         if math.isnan(cross_section_pb):
             raise UsageError(
-                "the events carry no cross-section: give one with --xsec (e.g. --xsec 12.3fb)"
+                f"the events carry no cross-section: give one with {arg('xsec')} "
+                f"(e.g. {given('xsec', '12.3fb')})"
             )
         source = "generator"
     where = {
-        "user": "--xsec",
+        "user": arg("xsec"),
         "generator": "the events' cross-section (GenCrossSection)",
         "benchmark": "the benchmark's published cross-section",
     }.get(source, source)

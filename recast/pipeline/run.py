@@ -191,7 +191,9 @@ def recast_run(
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     if cross_section is not None:  # σ × L known before any event: an absurd one costs no run
-        check_expected_events(cross_section, lumi or float(bundle.document["luminosity"]), "--xsec")
+        check_expected_events(
+            cross_section, lumi or float(bundle.document["luminosity"]), arg("xsec")
+        )
     check_outputs({"-o/--output": output}, inputs=_inputs(bundle, events, run))
     check_likelihood(bundle)
     result, settings = execute(bundle, events, cross_section_given=cross_section is not None, **run)
@@ -280,7 +282,9 @@ def recast_validate(
     published = published_cutflows(bundle, benchmark)  # an unknown one fails before any event
     known = cross_section or published[0]["benchmark"].get("cross_section_pb")
     if known is not None:  # σ × L known before any event: an absurd one costs no run
-        where = "--xsec" if cross_section is not None else f"benchmark {benchmark}'s cross-section"
+        where = (
+            arg("xsec") if cross_section is not None else f"benchmark {benchmark}'s cross-section"
+        )
         check_expected_events(known, lumi or float(bundle.document["luminosity"]), where)
     check_outputs(
         {"-o/--output": output, "--plot": plot},

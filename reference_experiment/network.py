@@ -11,8 +11,7 @@ card so that the runtime does the same); the network itself is 87 → 64 → 64 
 small enough for git. Training is seeded and single-threaded, so the weights — and the exported
 ONNX bytes — are the same run to run on one machine.
 
-Nothing in the runtime imports this module; ``analyses/DEMO_MULTIB_GLUINO/make_artefacts.py``
-drives it.
+Nothing in the runtime imports this module; :mod:`.publish_network` drives it.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -27,7 +28,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _analysis() -> object:
+def _analysis() -> Any:  # the bundle's class, imported from its file
     document = json.loads((BUNDLE / "analysis.json").read_text())
     regions = {name: r["cuts"] for name, r in document["regions"].items()}
     session = NetworkSession(NetworkCard.load(BUNDLE / "networks" / "multib_demo.card.json"))
@@ -87,19 +88,12 @@ def test_truth_objects_through_the_bundles_detector_json(sample: Path) -> None:
     assert 0.6 < kept["recast"] / kept["official"] < 1.4
 
 
-def _make_artefacts() -> object:
-    from recast.analysis.bundle import import_file
-
-    name = "recast_test_demo_multib_make_artefacts"
-    return import_file(name, BUNDLE / "make_artefacts.py", reuse=True)
-
-
 def test_training_rows_from_a_sample(sample: Path) -> None:
     pytest.importorskip("torch")
+    from reference_experiment import publish_network as make
     from reference_experiment.grid import load_grid
     from reference_experiment.read import sample_summary
 
-    make = _make_artefacts()
     gtt = load_grid().sample("Gtt_2100_800")
     rows = make.sample_rows(sample, gtt, seed=1)
     again = make.sample_rows(sample, gtt, seed=1)

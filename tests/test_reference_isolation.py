@@ -1,21 +1,29 @@
-"""The reference experiment stays apart: nothing in recast imports reference_experiment.
+"""Runtime code stays apart from the reference experiment and from torch.
 
 The reference experiment is a development package beside ``recast/`` (not in the wheel); the
-recast side may use only what the flagship bundle publishes.
+recast side may use only what the flagship bundle publishes. The rule, checked here on the
+source tree and by ``tests/test_wheel.py`` on every ``.py`` of the built wheel (recast's
+modules and every file of the shipped bundles, build scripts included): no file imports
+``reference_experiment`` or ``torch``, except that ``recast/train/`` (the ``[train]`` extra's
+runtime code) imports torch, lazily through ``recast/train/core/_torch.py``. Code that trains
+the flagship's network lives in ``reference_experiment`` (``publish_network``).
 """
 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 
 import recast
 
 PACKAGE = Path(recast.__file__).resolve().parent
-ANALYSES = PACKAGE.parent / "analyses"
+ROOT = PACKAGE.parent
+ANALYSES = ROOT / "analyses"
 REFERENCE = "reference_experiment"
-# a bundle's optional script that regenerates its artefacts; the runtime never imports it
-BUILD_SCRIPT = "make_artefacts.py"
+TORCH = "torch"
+#: the [train] extra's runtime code, the one place allowed to import torch
+TRAIN = PurePosixPath("recast", "train")
 
 
 def imported_modules(source: str, name: str = "<source>") -> set[str]:
@@ -31,35 +39,54 @@ def imported_modules(source: str, name: str = "<source>") -> set[str]:
     return names
 
 
+def _tops(source: str, name: str) -> set[str]:
+    return {module.split(".")[0] for module in imported_modules(source, name)}
+
+
 def imports_reference(source: str, name: str = "<source>") -> bool:
     """Whether ``source`` imports the reference experiment, or names it at all (which also
     catches ``importlib.import_module("reference_experiment...")``)."""
-    top = {module.split(".")[0] for module in imported_modules(source, name)}
-    return REFERENCE in top or REFERENCE in source
+    return REFERENCE in _tops(source, name) or REFERENCE in source
 
 
-def test_no_module_of_recast_imports_the_reference() -> None:
-    offenders = [
-        str(path.relative_to(PACKAGE))
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if imports_reference(path.read_text(), str(path))
+def imports_torch(source: str, name: str = "<source>") -> bool:
+    """Whether ``source`` imports torch in any import statement (in a function too)."""
+    return TORCH in _tops(source, name)
+
+
+def rule_breakers(files: Iterable[tuple[PurePosixPath, str]]) -> list[str]:
+    """``path: module`` for each (path, source) that breaks the rule of the module docstring;
+    paths as the wheel names them (``recast/...``) or relative to the repository."""
+    found = []
+    for path, source in files:
+        if imports_reference(source, str(path)):
+            found.append(f"{path}: {REFERENCE}")
+        if imports_torch(source, str(path)) and not path.is_relative_to(TRAIN):
+            found.append(f"{path}: {TORCH}")
+    return found
+
+
+def _sources(folder: Path) -> list[tuple[PurePosixPath, str]]:
+    return [
+        (PurePosixPath(path.relative_to(ROOT).as_posix()), path.read_text())
+        for path in sorted(folder.rglob("*.py"))
+        if "__pycache__" not in path.parts
     ]
-    assert offenders == []
+
+
+def test_no_module_of_recast_imports_the_reference_or_torch() -> None:
+    assert rule_breakers(_sources(PACKAGE)) == []
 
 
 def test_the_reference_left_the_package() -> None:
     assert not (PACKAGE / "reference").exists()
 
 
-def test_bundle_code_other_than_build_scripts_does_not_import_it() -> None:
-    """A bundle's analysis code runs for every user; only its build script may need the
-    reference experiment (the flagship's trains the network on reference samples)."""
-    offenders = [
-        str(path.relative_to(ANALYSES))
-        for path in sorted(ANALYSES.rglob("*.py"))
-        if path.name != BUILD_SCRIPT and imports_reference(path.read_text(), str(path))
-    ]
-    assert offenders == []
+def test_no_bundle_code_imports_the_reference_or_torch() -> None:
+    """Every Python file of a bundle ships in the wheel: its analysis code, which runs for
+    every user, and its build script (one that trains on reference samples belongs in
+    ``reference_experiment``)."""
+    assert rule_breakers(_sources(ANALYSES)) == []
 
 
 def test_the_checker_sees_every_form_of_import() -> None:
@@ -72,4 +99,22 @@ def test_the_checker_sees_every_form_of_import() -> None:
     ):
         assert imports_reference(source), source
     assert not imports_reference("from recast.objects import build_objects\nfrom . import x\n")
+    for source in ("import torch\n", "def f():\n    from torch import nn\n", "import torch.nn\n"):
+        assert imports_torch(source), source
+    assert not imports_torch("from .core._torch import torch\nimport torchvision_like\n")
     assert imported_modules("from a.b import c\nimport d.e\n") == {"a.b", "a.b.c", "d.e"}
+
+
+def test_only_the_train_package_may_import_torch() -> None:
+    torch = "import torch\n"
+    files = [
+        (PurePosixPath("recast/train/core/_torch.py"), torch),
+        (PurePosixPath("recast/trainer.py"), torch),
+        (PurePosixPath("recast/_data/analyses/X/make_artefacts.py"), torch),
+        (PurePosixPath("recast/train/x.py"), "import reference_experiment\n"),
+    ]
+    assert rule_breakers(files) == [
+        "recast/trainer.py: torch",
+        "recast/_data/analyses/X/make_artefacts.py: torch",
+        "recast/train/x.py: reference_experiment",
+    ]

@@ -1,19 +1,26 @@
 """Train the DEMO_MULTIB_GLUINO network from the reference samples and publish it in the bundle.
 
-    python -m recast.reference.samples --what all --out build/demo_multib   # the samples first
-    python analyses/DEMO_MULTIB_GLUINO/make_artefacts.py --samples build/demo_multib
+::
+
+    python -m reference_experiment.samples --what all --out build/demo_multib   # the samples first
+    python -m reference_experiment.publish_network --samples build/demo_multib \\
+        --out analyses/DEMO_MULTIB_GLUINO
 
 Reads the reference detector's objects of the TRAINING mass points and of the tt̄ samples
 (never the held-out points, which only enter the AUCs reported afterwards), derives the
 analysis's collections with :class:`DemoMultibGluino` itself, builds the 87 raw inputs through
 the card's own input builder (so training and runtime read the objects identically), trains
-:mod:`recast.reference.network` and exports ``networks/multib_demo.onnx`` + ``.card.json``
+:mod:`.network` and exports ``networks/multib_demo.onnx`` + ``.card.json``
 with :func:`recast.preserve.export.export_torch`; then refreshes the card's digest in
 ``analysis.json`` and writes the training report (AUCs, rows, samples used) to ``--report``.
 
 Rows: signal events passing the preselection (≥ 4 jets, ≥ 3 b-jets, E_T^miss > 200 GeV);
 tt̄ events passing a looser one (≥ 2 b-jets instead of ≥ 3), because only a few dozen
 simulated tt̄ events pass the full one. 75 % of each sample's rows train, 25 % test (seeded).
+
+The analysis code is the bundle's own ``analysis.py`` in :data:`.closure_yields.BUNDLE` (the
+flagship in this repository); ``--out`` names the folder written to. A development module
+beside the bundle rather than in it: the wheel ships bundles, never training code.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import json
 import logging
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,18 +44,18 @@ from recast.errors import RecastError, UsageError
 from recast.io import sha256_file, write_json
 from recast.preserve.builder import InputBuilder
 from recast.preserve.export import export_torch, template_card
-from recast.reference import network
-from recast.reference.grid import Sample, load_grid
-from recast.reference.read import sample_chunks, sample_summary
 from recast.toy import multib_template
 
-HERE = Path(__file__).resolve().parent
+from . import network
+from .closure_yields import BUNDLE
+from .grid import Sample, load_grid
+from .read import sample_chunks, sample_summary
 
 
 def _bundle_analysis() -> Any:
     """The bundle's analysis.py, imported under a name no other module uses."""
     return import_file(
-        "recast_bundle_DEMO_MULTIB_GLUINO_analysis", HERE / "analysis.py", reuse=True
+        "recast_bundle_DEMO_MULTIB_GLUINO_analysis", BUNDLE / "analysis.py", reuse=True
     )
 
 
@@ -58,10 +65,14 @@ NN_POINTS: dict[str, tuple[int, int, int]] = _analysis.NN_POINTS
 OUTPUT_LABELS: tuple[str, ...] = _analysis.OUTPUT_LABELS
 DemoMultibGluino = _analysis.DemoMultibGluino
 
-log = logging.getLogger("make_artefacts")
+log = logging.getLogger(__name__)
 LUMINOSITY_PB = 139_000.0  # 139 fb⁻¹ in pb⁻¹
 TEST_FRACTION = 0.25
 BACKGROUND_MIN_B = 2
+
+
+def _floats(values: np.ndarray | None) -> Sequence[float] | None:
+    return None if values is None else [float(v) for v in values]
 
 
 def card_template(means: np.ndarray | None = None, stds: np.ndarray | None = None) -> dict:
@@ -71,7 +82,8 @@ def card_template(means: np.ndarray | None = None, stds: np.ndarray | None = Non
     points = [
         {"isGtt": float(g), "mGluino": float(m), "mLSP": float(n)} for g, m, n in NN_POINTS.values()
     ]
-    template = copy.deepcopy(multib_template(means, stds, points, met_phi_range="(-pi, pi]"))
+    template = multib_template(_floats(means), _floats(stds), points, met_phi_range="(-pi, pi]")
+    template = copy.deepcopy(template)
     template["name"] = NETWORK
     template["description"] = (
         "DEMO_MULTIB_GLUINO parameterised multi-class network (87 inputs → 64 → 64 → 3): "
@@ -90,11 +102,11 @@ def card_template(means: np.ndarray | None = None, stds: np.ndarray | None = Non
     ]
     template["provenance"] = {
         "analysis_id": "DEMO_MULTIB_GLUINO",
-        "experiment": "the recast-nn reference experiment (recast.reference)",
-        "source": "analyses/DEMO_MULTIB_GLUINO/make_artefacts.py (recast.reference.network)",
+        "experiment": "the recast-nn reference experiment (reference_experiment)",
+        "source": "reference_experiment/publish_network.py (reference_experiment.network)",
         "notes": (
             "trained on reference-detector objects of the 16 training mass points of "
-            "recast/reference/grid.json and tt̄; inputs (x - mean)/std with the mean and std of "
+            "reference_experiment/grid.json and tt̄; inputs (x - mean)/std with the mean and std of "
             "the training rows (background rows carry parameters drawn from the training "
             "points); objects zero-padded in raw units before the standardisation"
         ),
@@ -242,6 +254,10 @@ def run(samples: Path, out: Path, settings: network.TrainingSettings) -> dict[st
     x, labels, weights = build_training_set(signal, background, settings.seed)
     mean, std = network.standardisation(x)
     model = network.train((x - mean) / std, labels, weights, settings)
+    # every measurement before the first file is written: a failure leaves the bundle as it was
+    held = [sample_rows(samples, s, settings.seed) for s in held_out]
+    auc_test = measure_aucs(model, mean, std, signal, background, True)
+    auc_held = measure_aucs(model, mean, std, held, background, False)
     reference = ((x[:4] - mean) / std).astype(np.float32)
     card = export_torch(
         model,
@@ -250,18 +266,16 @@ def run(samples: Path, out: Path, settings: network.TrainingSettings) -> dict[st
         stem=NETWORK,
         reference_inputs={"input_1": reference},
     )
-    held = [sample_rows(samples, s, settings.seed) for s in held_out]
-    report = {
+    _refresh_digest(out / "analysis.json", Path(card.source))
+    return {
         "settings": settings.__dict__,
         "samples": str(samples),
         "background_samples": [s.name for s in backgrounds],
         "rows": {"train": len(x), "per_class": np.bincount(labels).tolist()},
         "onnx_sha256": sha256_file(card.model_files()[0].path),
-        "auc_test_split": measure_aucs(model, mean, std, signal, background, True),
-        "auc_held_out_points": measure_aucs(model, mean, std, held, background, False),
+        "auc_test_split": auc_test,
+        "auc_held_out_points": auc_held,
     }
-    _refresh_digest(out / "analysis.json", card.source)
-    return report
 
 
 def _refresh_digest(analysis_json: Path, card_path: Path) -> None:
@@ -277,7 +291,7 @@ def _refresh_digest(analysis_json: Path, card_path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=Path("build/demo_multib"))
-    parser.add_argument("--out", type=Path, default=HERE, help="the bundle folder")
+    parser.add_argument("--out", type=Path, default=BUNDLE, help="the bundle folder")
     parser.add_argument("--report", type=Path, default=None, help="training report (JSON)")
     parser.add_argument("--seed", type=int, default=network.TrainingSettings.seed)
     parser.add_argument("--epochs", type=int, default=network.TrainingSettings.epochs)

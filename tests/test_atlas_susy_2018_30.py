@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from recast.analysis.bundle import import_file
+from recast.analysis.variables import rapidity
 
 BUNDLE = Path(__file__).resolve().parents[1] / "analyses" / "ATLAS_SUSY_2018_30"
 
@@ -157,7 +158,7 @@ def test_overlap_removal_measures_distance_in_rapidity() -> None:
     )
     assert jets.pt.tolist() == [[pt]]  # step 1 does not see it
     assert ak.num(electrons).tolist() == [0]  # step 2 does
-    assert float(physics.rapidity(jets)[0, 0]) == pytest.approx(y)
+    assert float(rapidity(jets)[0, 0]) == pytest.approx(y)
 
 
 # -- leptons ----------------------------------------------------------------------------------

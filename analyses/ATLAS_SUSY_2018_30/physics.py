@@ -13,20 +13,7 @@ import logging
 import awkward as ak
 import numpy as np
 
-from recast.analysis.variables import (  # noqa: F401  (re-exported for the analysis)
-    by_pt,
-    delta_phi,
-    leading_pt,
-    leading_transverse_mass,
-    min_delta_phi,
-    min_transverse_mass,
-    near,
-    rapidity,
-    recluster,
-    sum_of_masses,
-    transverse_mass,
-    wrap_phi,
-)
+from recast.analysis import variables
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +53,12 @@ def overlap_removal(
     more than 2 tracks (see the bundle's choices: a jet near a prompt muon is then hadronic).
     """
     is_b = b_flag(jets)
-    jets = jets[is_b | ~near(jets, electrons, OR_JET_ELECTRON)]
-    electrons = electrons[~near(electrons, jets, OR_ELECTRON_JET)]
+    jets = jets[is_b | ~variables.near(jets, electrons, OR_JET_ELECTRON)]
+    electrons = electrons[~variables.near(electrons, jets, OR_ELECTRON_JET)]
     if tracks_field in ak.fields(jets):
         few_tracks = jets[tracks_field] <= OR_MAX_TRACKS
-        jets = jets[~(few_tracks & near(jets, muons, OR_JET_MUON))]
-    muons = muons[~near(muons, jets, OR_MUON_JET)]
+        jets = jets[~(few_tracks & variables.near(jets, muons, OR_JET_MUON))]
+    muons = muons[~variables.near(muons, jets, OR_MUON_JET)]
     return jets, electrons, muons
 
 
@@ -116,14 +103,14 @@ def leptons(electrons: ak.Array, muons: ak.Array) -> ak.Array:
     merged = ak.concatenate(
         [part(electrons, ELECTRON_MASS, 11), part(muons, MUON_MASS, 13)], axis=1
     )
-    return by_pt(merged)
+    return variables.by_pt(merged)
 
 
 def reclustered_large_r(jets: ak.Array) -> ak.Array:
     """Anti-kT R = 0.8 jets from the signal small-R jets, trimmed (inputs below 10 % of the
     untrimmed pT dropped), then pT > 100 GeV and |η| < 2.0, sorted by pT after trimming (§1.3,
     §9.11). Fields pt, eta, phi (in (−π, π]), mass."""
-    return recluster(
+    return variables.recluster(
         jets,
         LARGE_R_RADIUS,
         trim_fcut=LARGE_R_FCUT,
@@ -139,22 +126,22 @@ def meff(jets: ak.Array, signal_leptons: ak.Array, met: ak.Array) -> ak.Array:
 
 def mt_leading_lepton(signal_leptons: ak.Array, met: ak.Array) -> ak.Array:
     """m_T of the leading signal lepton and MET; 0 without a signal lepton (1L variable)."""
-    return leading_transverse_mass(signal_leptons, met)
+    return variables.leading_transverse_mass(signal_leptons, met)
 
 
 def mt_b_min(b_jets: ak.Array, met: ak.Array) -> ak.Array:
     """The smallest m_T(b, MET) of the three leading b-jets; 0 without a b-jet."""
-    return min_transverse_mass(b_jets, met, leading=3)
+    return variables.min_transverse_mass(b_jets, met, leading=3)
 
 
 def dphi_min_4j(jets: ak.Array, met: ak.Array) -> ak.Array:
     """min |Δφ(jet, MET)| over the four leading signal jets (b and non-b); π without a jet."""
-    return min_delta_phi(jets, met, leading=4)
+    return variables.min_delta_phi(jets, met, leading=4)
 
 
 def mj_sum4(large_r: ak.Array) -> ak.Array:
     """M_J^Σ,4: the summed mass of the up-to-4 leading large-R jets (§9.13)."""
-    return sum_of_masses(large_r, leading=MJ_LEADING)
+    return variables.sum_of_masses(large_r, leading=MJ_LEADING)
 
 
 def dilepton(signal_leptons: ak.Array) -> dict[str, ak.Array]:

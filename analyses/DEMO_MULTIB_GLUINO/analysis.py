@@ -1,7 +1,7 @@
 """DEMO_MULTIB_GLUINO: the flagship's multi-b gluino search (a demonstration, not a publication).
 
 Modelled on ATLAS-SUSY-2018-30 (gluino pairs → ≥ 3 b-jets + E_T^miss) but NOT that analysis:
-its regions, thresholds and network are the reference experiment's own (``recast.reference``,
+its regions, thresholds and network are the reference experiment's own (the reference experiment,
 ``docs/flagship.md``). Every cut is declared once, by name, with ``@cut``; ``analysis.json``
 lists the regions as ordered lists of these names.
 
@@ -31,19 +31,27 @@ leptons, so a jet and a lepton never share particles):
 The network (``networks/multib_demo.card.json``) reads the derived collections
 ``small_R_jets``, ``large_R_jets``, ``leptons`` and ``met`` directly. It is evaluated once per
 chunk for all its parameter points, on the events passing the preselection, and only when the
-bundle's network is loaded: without it the runner skips the network regions.
+bundle's network is loaded (the framework calls :meth:`DemoMultibGluino.scores` then): without
+it the runner skips the network regions. Thresholds are declared once, as data, in
+``cut_families`` (:mod:`recast.analysis.authoring`), and the options' defaults are those of
+``analysis.json``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import awkward as ak
 import numpy as np
 
-from recast.analysis import Analysis, cut
+from recast.analysis import (
+    Analysis,
+    NetworkNotLoadedError,
+    cut,
+    network_scores,
+    threshold,
+)
 from recast.analysis.variables import (
     by_pt,
     leading_pt,
@@ -53,7 +61,9 @@ from recast.analysis.variables import (
     recluster,
     sum_of_masses,
 )
-from recast.errors import RecastError, UsageError
+from recast.errors import UsageError
+
+__all__ = ["DemoMultibGluino", "NetworkNotLoadedError"]
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +73,6 @@ B_MAX_ABS_ETA = 2.5
 ELECTRON_MIN_PT, ELECTRON_MAX_ABS_ETA = 20.0, 2.47
 MUON_MIN_PT, MUON_MAX_ABS_ETA = 20.0, 2.5
 LARGE_R = {"radius": 0.8, "trim_fcut": 0.1, "min_pt": 100.0, "max_abs_eta": 2.0}
-DEFAULT_BTAG_FIELD = "btag_77"
 #: isolation_field "auto": the first of these the leptons carry
 ISOLATION_FIELDS = ("isolated_reco", "isolated")
 NETWORK = "multib_demo"
@@ -74,12 +83,16 @@ NN_POINTS: dict[str, tuple[int, int, int]] = {
     "gbb_2100_1": (0, 2100, 1),
     "gbb_2100_800": (0, 2100, 800),
 }
+#: the network regions' cut on P(signal class) at each hypothesis: with m_eff and m_T,min^b
+#: (Gtt) they leave 0.5–2 tt̄ events
+NN_THRESHOLDS = {tag: 0.99999 for tag in NN_POINTS}
 #: the card's output labels (column order of the network's softmax)
 OUTPUT_LABELS = ("background", "Gtt", "Gbb")
 
 
-class NetworkNotLoadedError(RecastError, RuntimeError):
-    """A network region was evaluated without the network (its file is not available)."""
+def signal_class(tag: str) -> str:
+    """The output label a hypothesis's regions read: Gtt or Gbb."""
+    return "Gtt" if NN_POINTS[tag][0] else "Gbb"
 
 
 def nn_field(tag: str) -> str:
@@ -93,65 +106,73 @@ def point_parameters(tag: str) -> dict[str, float]:
     return {"isGtt": float(is_gtt), "mGluino": float(m_gluino), "mLSP": float(m_lsp)}
 
 
-# -- cut factories: each call declares one cut, under its own name ---------------------------
-_OPS: dict[str, Callable[[Any, float], Any]] = {
-    ">=": lambda x, v: x >= v,
-    ">": lambda x, v: x > v,
-    "<": lambda x, v: x < v,
-    "==": lambda x, v: x == v,
-}
-
-
-def _threshold(name: str, field: str, op: str, value: float, description: str) -> Callable:
-    test = _OPS[op]
-
-    @cut(name, description)
-    def method(self: DemoMultibGluino, events: ak.Array) -> ak.Array:
-        return test(events[field], value)
-
-    return method
-
-
-def _score(tag: str, low: float) -> Callable:
-    label = "Gtt" if NN_POINTS[tag][0] else "Gbb"
-    name = f"nn_{tag}_p_gt_{low}"
-
-    @cut(name, f"network P({label}) at {tag} > {low}")
-    def method(self: DemoMultibGluino, events: ak.Array) -> ak.Array:
-        if nn_field(tag) not in ak.fields(events):
-            raise NetworkNotLoadedError(
-                f"DEMO_MULTIB_GLUINO: cut {name!r} needs the network {NETWORK!r}, which is not "
-                f"loaded; give it with --network {NETWORK}=PATH or run without network regions"
-            )
-        return events[nn_field(tag)] > low
-
-    return method
-
-
 class DemoMultibGluino(Analysis):
     """≥ 4 jets, ≥ 3 b-jets, MET > 200 GeV; 0L and 1L cut-and-count and network regions."""
 
-    def __init__(
-        self,
-        regions: Mapping[str, Sequence[str]],
-        networks: Mapping[str, Any] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(regions, networks, options)
-        field = self.options.get("btag_field", DEFAULT_BTAG_FIELD)
-        if not isinstance(field, str) or not field:
-            raise UsageError(
-                f"DEMO_MULTIB_GLUINO: option btag_field = {field!r}; give the name of the jets' "
-                "77 % b-tag field (e.g. --option btag_field=btag_77)"
+    cut_families = (
+        # -- preselection and channels --------------------------------------------------------
+        threshold("n_jets", ">=", 4, "≥ 4 jets (pT > 30 GeV, |η| < 2.8)"),
+        threshold("n_b", ">=", 3, "≥ 3 b-jets (77 % WP, |η| < 2.5)"),
+        threshold("met_pt", ">", 200, "E_T^miss > 200 GeV", name="met"),
+        threshold("n_baseline_leptons", "==", 0, "no baseline e or μ"),
+        threshold("n_signal_leptons", ">=", 1, "≥ 1 signal (isolated) e or μ"),
+        threshold("dphi4j_min", ">=", 0.4, "Δφ^4j_min ≥ 0.4"),
+        # -- signal-region cuts ---------------------------------------------------------------
+        threshold("n_b", ">=", 4, "≥ 4 b-jets"),
+        threshold("n_jets", ">=", (5, 6, 7, 8), "≥ {value} jets"),
+        threshold(
+            "met_pt",
+            ">=",
+            (300, 350, 400, 450, 500, 550, 600),
+            "E_T^miss ≥ {value} GeV",
+            name="met",
+        ),
+        threshold(
+            "meff", ">=", (1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400), "m_eff ≥ {value} GeV"
+        ),
+        threshold("meff", "<", 1400, "m_eff < 1400 GeV"),
+        threshold("mT", ">=", 150, "m_T ≥ 150 GeV"),
+        threshold("mT", "<", 150, "m_T < 150 GeV"),
+        threshold("mT_bmin", ">=", (100, 120, 140, 160), "m_T,min^b-jets ≥ {value} GeV"),
+        threshold("MJ", ">=", (100, 200, 300, 400), "M_J^Σ,4 ≥ {value} GeV"),
+        # -- network regions ------------------------------------------------------------------
+        *(
+            threshold(
+                nn_field(tag),
+                ">",
+                low,
+                f"network P({signal_class(tag)}) at {tag} > {low}",
+                name=f"nn_{tag}_p",
+                network=NETWORK,
             )
-        self.btag_field = field
-        isolation = self.options.get("isolation_field", "auto")
-        if not isinstance(isolation, str) or not isolation:
+            for tag, low in NN_THRESHOLDS.items()
+        ),
+    )
+
+    @cut("nn_gtt_channel", "0L (no baseline lepton, Δφ^4j_min ≥ 0.4) or ≥ 1 signal lepton")
+    def nn_gtt_channel(self, events: ak.Array) -> ak.Array:
+        zero = (events.n_baseline_leptons == 0) & (events.dphi4j_min >= 0.4)
+        return zero | (events.n_signal_leptons >= 1)
+
+    def setup(self) -> None:
+        self.btag_field = self._field_option(
+            "btag_field", "the name of the jets' 77 % b-tag field", "btag_field=btag_77"
+        )
+        self.isolation_field = self._field_option(
+            "isolation_field",
+            "'auto' or the name of the leptons' isolation decision",
+            "isolation_field=isolated",
+        )
+
+    def _field_option(self, name: str, what: str, example: str) -> str:
+        """The option ``name``, which names a field: a non-empty string."""
+        value = self.option(name)
+        if not isinstance(value, str) or not value:
             raise UsageError(
-                f"DEMO_MULTIB_GLUINO: option isolation_field = {isolation!r}; give 'auto' or the "
-                "name of the leptons' isolation decision (e.g. --option isolation_field=isolated)"
+                f"DEMO_MULTIB_GLUINO: option {name} = {value!r}; give {what} "
+                f"(e.g. --option {example})"
             )
-        self.isolation_field = isolation
+        return value
 
     # -- objects and variables ---------------------------------------------------------------
     def jets(self, events: ak.Array) -> ak.Array:
@@ -198,14 +219,14 @@ class DemoMultibGluino(Analysis):
         ]
         return by_pt(ak.concatenate(both, axis=1))
 
-    def derive(self, events: ak.Array) -> ak.Array:
+    def variables(self, events: ak.Array) -> dict[str, Any]:
         jets = self.jets(events)
         baseline = self.baseline_leptons(events)
         signal = baseline[baseline.isolated]
         b_jets = jets[jets.btag]
         large_r = recluster(jets, **LARGE_R)
         met = events.met
-        fields = {
+        return {
             "small_R_jets": jets,
             "large_R_jets": large_r,
             "leptons": signal,
@@ -221,20 +242,15 @@ class DemoMultibGluino(Analysis):
             "MJ": sum_of_masses(large_r, leading=4),
             "leading_jet_pt": leading_pt(jets),
         }
-        for name, values in fields.items():
-            events = ak.with_field(events, values, name)
-        if NETWORK in self.networks:
-            events = self.scores(events)
-        return events
 
     def preselected(self, events: ak.Array) -> np.ndarray:
         """The preselection as one bool per event (derived events)."""
         keep = (events.n_jets >= 4) & (events.n_b >= 3) & (events.met_pt > 200.0)
         return np.asarray(ak.to_numpy(keep), dtype=bool)
 
-    def scores(self, events: ak.Array) -> ak.Array:
+    @network_scores(NETWORK)
+    def scores(self, events: ak.Array, session: Any) -> dict[str, np.ndarray]:
         """P(signal class) at every hypothesis of NN_POINTS; NaN (fails) off the preselection."""
-        session = self.networks[NETWORK]
         rows = np.flatnonzero(self.preselected(events))
         tags = list(NN_POINTS)
         results = (
@@ -242,61 +258,10 @@ class DemoMultibGluino(Analysis):
             if len(rows)
             else None
         )
+        values = {}
         for k, tag in enumerate(tags):
             full = np.full(len(events), np.nan)
             if results is not None:
-                label = "Gtt" if NN_POINTS[tag][0] else "Gbb"
-                full[rows] = np.asarray(results[k][label], dtype=np.float64)
-            events = ak.with_field(events, full, nn_field(tag))
-        return events
-
-    # -- preselection and channels --------------------------------------------------------
-    n_jets_ge_4 = _threshold("n_jets_ge_4", "n_jets", ">=", 4, "≥ 4 jets (pT > 30 GeV, |η| < 2.8)")
-    n_b_ge_3 = _threshold("n_b_ge_3", "n_b", ">=", 3, "≥ 3 b-jets (77 % WP, |η| < 2.5)")
-    met_gt_200 = _threshold("met_gt_200", "met_pt", ">", 200.0, "E_T^miss > 200 GeV")
-    zero_lepton = _threshold(
-        "n_baseline_leptons_eq_0", "n_baseline_leptons", "==", 0, "no baseline e or μ"
-    )
-    one_lepton = _threshold(
-        "n_signal_leptons_ge_1", "n_signal_leptons", ">=", 1, "≥ 1 signal (isolated) e or μ"
-    )
-    dphi_04 = _threshold("dphi4j_min_ge_0.4", "dphi4j_min", ">=", 0.4, "Δφ^4j_min ≥ 0.4")
-
-    @cut("nn_gtt_channel", "0L (no baseline lepton, Δφ^4j_min ≥ 0.4) or ≥ 1 signal lepton")
-    def nn_gtt_channel(self, events: ak.Array) -> ak.Array:
-        zero = (events.n_baseline_leptons == 0) & (events.dphi4j_min >= 0.4)
-        return zero | (events.n_signal_leptons >= 1)
-
-    # -- signal-region cuts ---------------------------------------------------------------
-    n_b_ge_4 = _threshold("n_b_ge_4", "n_b", ">=", 4, "≥ 4 b-jets")
-    for _n in (5, 6, 7, 8):
-        locals()[f"n_jets_ge_{_n}"] = _threshold(
-            f"n_jets_ge_{_n}", "n_jets", ">=", _n, f"≥ {_n} jets"
-        )
-    for _v in (300, 350, 400, 450, 500, 550, 600):
-        locals()[f"met_ge_{_v}"] = _threshold(
-            f"met_ge_{_v}", "met_pt", ">=", _v, f"E_T^miss ≥ {_v} GeV"
-        )
-    for _v in (1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400):
-        locals()[f"meff_ge_{_v}"] = _threshold(
-            f"meff_ge_{_v}", "meff", ">=", _v, f"m_eff ≥ {_v} GeV"
-        )
-    meff_lt_1400 = _threshold("meff_lt_1400", "meff", "<", 1400, "m_eff < 1400 GeV")
-    mT_ge_150 = _threshold("mT_ge_150", "mT", ">=", 150.0, "m_T ≥ 150 GeV")
-    mT_lt_150 = _threshold("mT_lt_150", "mT", "<", 150.0, "m_T < 150 GeV")
-    for _v in (100, 120, 140, 160):
-        locals()[f"mT_bmin_ge_{_v}"] = _threshold(
-            f"mT_bmin_ge_{_v}", "mT_bmin", ">=", _v, f"m_T,min^b-jets ≥ {_v} GeV"
-        )
-    for _v in (100, 200, 300, 400):
-        locals()[f"MJ_ge_{_v}"] = _threshold(f"MJ_ge_{_v}", "MJ", ">=", _v, f"M_J^Σ,4 ≥ {_v} GeV")
-
-    # -- network regions: with m_eff and m_T,min^b (Gtt) they leave 0.5–2 tt̄ events ----------
-    for _tag, _low in (
-        ("gtt_2100_1", 0.99999),
-        ("gtt_2100_800", 0.99999),
-        ("gbb_2100_1", 0.99999),
-        ("gbb_2100_800", 0.99999),
-    ):
-        locals()[f"nn_{_tag}_p_gt_{_low}"] = _score(_tag, _low)
-    del _n, _v, _tag, _low
+                full[rows] = np.asarray(results[k][signal_class(tag)], dtype=np.float64)
+            values[nn_field(tag)] = full
+        return values

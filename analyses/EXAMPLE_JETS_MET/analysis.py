@@ -4,7 +4,7 @@ An example for the documentation, not a published analysis. Every cut is declare
 name, with ``@cut``; ``analysis.json`` lists the regions as ordered lists of these names, so
 each region's cutflow and its final selection come from the same code.
 
-The events reaching :meth:`ExampleJetsMet.derive` are detector-level (``detector.json``):
+The events reaching :meth:`ExampleJetsMet.variables` are detector-level (``detector.json``):
 jets are smeared and kept above 30 GeV within |η| < 2.8, carry the truth-tagging weights
 ``truth_tag_weights.btag``, and MET is recomputed from the smeared jets. Electrons and muons
 are the truth objects (``recast.objects``).
@@ -12,14 +12,15 @@ are the truth objects (``recast.objects``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import awkward as ak
 
-from recast.analysis import Analysis, cut
+from recast.analysis import Analysis, cut, network_scores
 from recast.analysis.variables import by_pt, leading_transverse_mass, min_delta_phi
 
 LEPTON_MIN_PT = 20.0  # GeV
 LEPTON_MAX_ABS_ETA = 2.5
-NN_THRESHOLD = 0.9
 
 
 def _signal_leptons(leptons: ak.Array) -> ak.Array:
@@ -30,7 +31,7 @@ def _signal_leptons(leptons: ak.Array) -> ak.Array:
 class ExampleJetsMet(Analysis):
     """≥ 4 jets, MET > 200 GeV, no lepton; loose, b-tagged and network signal regions."""
 
-    def derive(self, events: ak.Array) -> ak.Array:
+    def variables(self, events: ak.Array) -> dict[str, Any]:
         jets, met = events.jets, events.met
         leptons = by_pt(
             ak.concatenate(
@@ -38,7 +39,7 @@ class ExampleJetsMet(Analysis):
             )
         )
         ht = ak.sum(jets.pt, axis=1)
-        derived = {
+        return {
             "n_jets": ak.num(jets, axis=1),
             "n_leptons": ak.num(leptons, axis=1),
             "ht": ht,
@@ -47,13 +48,11 @@ class ExampleJetsMet(Analysis):
             "dphi_min": min_delta_phi(jets, met, leading=4),
             "mt": leading_transverse_mass(leptons, met),
         }
-        for name, values in derived.items():
-            events = ak.with_field(events, values, name)
-        if "signal_mlp" not in self.networks:  # file not available: SR_nn is skipped
-            return events
+
+    @network_scores("signal_mlp")  # called only when its file is available (else SR_nn is skipped)
+    def scores(self, events: ak.Array, session: Any) -> dict[str, Any]:
         # the network reads meff, MET and the four leading jets' pT, as its card says
-        scores = self.networks["signal_mlp"].evaluate(events)
-        return ak.with_field(events, scores.signal, "nn_score")
+        return {"nn_score": session.evaluate(events).signal}
 
     # -- preselection ------------------------------------------------------------------------
     @cut("four_jets", "at least 4 jets with pT > 30 GeV and |η| < 2.8")
@@ -89,9 +88,10 @@ class ExampleJetsMet(Analysis):
     def meff_1400(self, events: ak.Array) -> ak.Array:
         return events.meff > 1400.0
 
-    @cut("nn_score", "signal_mlp score > nn_threshold (option, default 0.9)")
+    @cut("nn_score", "signal_mlp score > nn_threshold (an option of analysis.json)")
     def nn_score(self, events: ak.Array) -> ak.Array:
-        return events.nn_score > self.options.get("nn_threshold", NN_THRESHOLD)
+        self.require_network("signal_mlp", "nn_score")
+        return events.nn_score > self.option("nn_threshold")
 
     # -- control region ----------------------------------------------------------------------
     @cut("one_lepton", "exactly one isolated electron or muon with pT > 20 GeV, |η| < 2.5")

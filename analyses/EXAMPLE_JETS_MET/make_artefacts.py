@@ -28,7 +28,12 @@ from recast.io import sha256_file, write_json
 HERE = Path(__file__).resolve().parent
 NETWORK_SEED = 7
 #: the benchmark sample: the tests regenerate it and expect exactly these cutflows
-BENCHMARK = {"name": "gtt_1200_100", "m_gluino": 1200.0, "m_lsp": 100.0, "seed": 2026}
+BENCHMARK: dict[str, Any] = {
+    "name": "gtt_1200_100",
+    "m_gluino": 1200.0,
+    "m_lsp": 100.0,
+    "seed": 2026,
+}
 BENCHMARK_EVENTS = 200
 DETECTOR_SEED = 1
 
@@ -224,10 +229,10 @@ def _record(document: dict[str, Any], cutflows: list[Path] | None) -> None:
 
 def write_cutflows(document: dict[str, Any]) -> list[Path]:
     """Generate the benchmark sample, run the bundle on it, and keep every region's cutflow."""
-    from recast.pipeline.run import recast_run
     from recast.analysis.cutflow import Cutflow, step_uncertainties
     from recast.events.pythia import generate_to_hepmc
     from recast.events.slha import write_gluino_slha
+    from recast.pipeline.run import recast_run
 
     name = BENCHMARK["name"]
     slha = write_gluino_slha(

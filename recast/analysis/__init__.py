@@ -1,5 +1,24 @@
-"""Analysis bundles: the Analysis base class, bundle loading and checks, and the runner."""
+"""Analysis bundles: the Analysis base class, its authoring helpers, bundle loading and checks."""
 
-from .base import Analysis, AnalysisDefinitionError, SelectionError, cut
+from .authoring import threshold, window
+from .base import (
+    Analysis,
+    AnalysisDefinitionError,
+    NetworkNotLoadedError,
+    SelectionError,
+    cut,
+    network_scores,
+    with_fields,
+)
 
-__all__ = ["Analysis", "AnalysisDefinitionError", "SelectionError", "cut"]
+__all__ = [
+    "Analysis",
+    "AnalysisDefinitionError",
+    "NetworkNotLoadedError",
+    "SelectionError",
+    "cut",
+    "network_scores",
+    "threshold",
+    "window",
+    "with_fields",
+]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from ..errors import (
     RecastError,
     closest,
 )
-from ..io import sha256_file
+from ..io import sha256_file, write_json
 from ..paths import inside
 from .base import Analysis, AnalysisDefinitionError
 from .code import code_problems, import_file, python_files, stamp_code, verified_code
@@ -48,6 +48,7 @@ __all__ = [  # import_file, python_files and stamp_code are code's, imported fro
     "locate",
     "python_files",
     "read_document",
+    "region_problems",
     "stamp_bundle",
     "stamp_code",
 ]
@@ -209,21 +210,33 @@ def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
             yield f"likelihood.{name}", entry
 
 
-def stamp_bundle(path: str | Path) -> dict[str, str]:
-    """Record the digest of every Python file of the bundle folder ``path`` in its
-    ``analysis.json`` (written atomically); the artefacts' digests are left as they are, and
-    must already match. Returns the code digests recorded."""
-    from ..io import write_json
-
-    folder, document = read_document(Path(path))
+def stamp_bundle(id_or_path: str | Path, *, artefacts: bool = False) -> dict[str, str]:
+    """Re-record the digests of a bundle (a shipped id or a folder) in its ``analysis.json``,
+    written atomically: the sha256 of every Python file (``code.files``) and, with
+    ``artefacts``, of every file it names (detector, networks, cutflows, likelihood), for an
+    author who has just regenerated them. Without ``artefacts`` those must already match.
+    Returns every file recorded (relative to the bundle) with its sha256, code first."""
+    folder, document = read_document(id_or_path)
+    source = folder / "analysis.json"
+    if artefacts:
+        for where, artefact in _artefacts(document):
+            path = inside(folder, artefact["path"], source, f"{where}.path")
+            if not path.is_file():
+                raise ArtefactNotFoundError(
+                    f"{source}: {where}.path {artefact['path']!r} is missing"
+                )
+            artefact["sha256"] = sha256_file(path)  # the document is ours: read just now
     problems = _digest_problems(folder, document)
     if problems:
-        raise BundleCheckError(str(folder / "analysis.json"), problems)
-    inside(folder, document["code"]["module"], folder / "analysis.json", "code.module")
+        raise BundleCheckError(str(source), problems)
+    inside(folder, document["code"]["module"], source, "code.module")
     stamped = stamp_code(folder, document)
-    schema.validate(stamped, "analysis", str(folder / "analysis.json"))
-    write_json(folder / "analysis.json", stamped)
-    return dict(stamped["code"]["files"])
+    schema.validate(stamped, "analysis", str(source))
+    write_json(source, stamped)
+    recorded = {str(k): str(v) for k, v in stamped["code"]["files"].items()}
+    if artefacts:
+        recorded.update({str(a["path"]): str(a["sha256"]) for _, a in _artefacts(stamped)})
+    return recorded
 
 
 def _import_class(folder: Path, code: dict[str, Any], source: str) -> type[Analysis]:
@@ -283,6 +296,25 @@ def _cutflow_problems(
         order = [cuts.index(s["cut"]) for s in cutflow["steps"] if s["cut"] in cuts]
         if order != sorted(set(order)):
             problems.append(f"{where}: steps are not in the region's cut order, each once: {cuts}")
+    return problems
+
+
+def region_problems(document: Mapping[str, Any]) -> list[str]:
+    """Regions naming networks the bundle does not declare, and option defaults outside their
+    choices (for loading and ``recast bundle check``)."""
+    networks = document.get("networks", {})
+    problems = []
+    for region, spec in document["regions"].items():
+        for name in spec.get("networks", []):
+            if name not in networks:
+                problems.append(
+                    f"regions.{region}.networks names {name!r}, which is not under 'networks' "
+                    f"({', '.join(networks) or 'none'}).{closest(name, networks)}"
+                )
+    for name, spec in document.get("options", {}).items():
+        choices = spec.get("choices")
+        if choices is not None and spec["default"] not in choices:
+            problems.append(f"options.{name}.default {spec['default']!r} is not among its choices")
     return problems
 
 
@@ -347,8 +379,6 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
         schema.validate(cutflow, "cutflow", str(path))
         cutflows.append(cutflow)
     bundle = Bundle(folder, document, cls, cutflows, code, document_sha256)
-    from .settings import region_problems
-
     problems = _cutflow_problems(document, bundle.regions, cutflows) + region_problems(document)
     if problems:
         raise BundleCheckError(source, problems)
@@ -363,7 +393,6 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
     """
     from ..detector.description import load_detector
     from ..preserve.check import check_card
-    from .settings import region_problems
 
     folder, document = read_document(id_or_path)
     source = str(folder / "analysis.json")
@@ -443,7 +472,7 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
 
 def list_bundles() -> list[dict[str, Any]]:
     """A summary of every shipped bundle, read from analysis.json alone (no code is run)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for bundle_id in available():
         try:
             _, document = read_document(bundle_id)

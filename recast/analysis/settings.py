@@ -158,24 +158,6 @@ def runnable_regions(
     return regions, skipped
 
 
-def region_problems(document: Mapping[str, Any]) -> list[str]:
-    """Regions naming networks the bundle does not declare (for ``recast bundle check``)."""
-    networks = document.get("networks", {})
-    problems = []
-    for region, spec in document["regions"].items():
-        for name in spec.get("networks", []):
-            if name not in networks:
-                problems.append(
-                    f"regions.{region}.networks names {name!r}, which is not under 'networks' "
-                    f"({', '.join(networks) or 'none'}).{closest(name, networks)}"
-                )
-    for name, spec in document.get("options", {}).items():
-        choices = spec.get("choices")
-        if choices is not None and spec["default"] not in choices:
-            problems.append(f"options.{name}.default {spec['default']!r} is not among its choices")
-    return problems
-
-
 #: the name of a bundle's own ``detector`` for ``--detector``
 DEFAULT_DETECTOR = "default"
 

@@ -13,13 +13,15 @@ Every function states what it returns for an event without the objects it needs.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import awkward as ak
 import numpy as np
 
 from ..objects import jets as jet_tools
 from ..objects.kinematics import collection, kinematics
 
-Array = ak.Array | np.ndarray
+Array: TypeAlias = ak.Array | np.ndarray
 
 
 def wrap_phi(phi: Array) -> Array:

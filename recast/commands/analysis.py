@@ -70,19 +70,26 @@ def bundle_check(analysis: str) -> None:
 
 
 @bundle.command("stamp")
-@click.argument("folder", metavar="FOLDER", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("analysis", metavar="ID|PATH")
+@click.option(
+    "--artefacts",
+    is_flag=True,
+    help="Also re-record the digests of every file analysis.json names (after regenerating "
+    "them).",
+)
 @reports_errors
-def bundle_stamp(folder: Path) -> None:
-    """Record the sha256 of every Python file of a bundle in its analysis.json (code.files).
+def bundle_stamp(analysis: str, artefacts: bool) -> None:
+    """Record the sha256 of every Python file of a bundle (a shipped id or a folder) in its
+    analysis.json (code.files); with --artefacts also of every file it names.
 
     Read the code first: a bundle is code, and its digests say only that it has not changed
     since it was stamped. Example: recast bundle stamp analyses/MY_ANALYSIS
     """
-    from ..analysis.bundle import stamp_bundle
+    from ..analysis.bundle import locate, stamp_bundle
 
-    for relative, digest in stamp_bundle(folder).items():
+    for relative, digest in stamp_bundle(analysis, artefacts=artefacts).items():
         click.echo(f"{digest}  {relative}")
-    click.echo(f"{folder / 'analysis.json'}: code.files recorded")
+    click.echo(f"{locate(analysis) / 'analysis.json'}: code.files recorded")
 
 
 #: the options of every run, handed to the command as one ``run`` argument: the keywords of

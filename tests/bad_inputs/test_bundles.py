@@ -52,6 +52,12 @@ def _no_hash_of_outside(message: str) -> None:
         assert hashlib.sha256(PASSWD.read_bytes()).hexdigest() not in message
 
 
+def _refused_unread(args: list[str], cwd: Path, words: list[str], **kwargs: Any) -> None:
+    """``recast ARGS`` is refused (see :func:`assert_refused`) without opening the file that a
+    path leading outside names."""
+    _no_hash_of_outside(assert_refused(args, cwd, words, **kwargs).message)
+
+
 @pytest.fixture()
 def work(tmp_path: Path) -> Path:
     """The working directory of a case; an ``outside`` folder beside it holds what a hostile
@@ -189,27 +195,15 @@ def test_a_planted_bytecode_cache_is_never_run(
     assert snapshot(bundle) == before
 
 
-def test_a_python_file_not_listed_is_reported(work: Path, bundle: Path) -> None:
+def _unlisted_python_file(bundle: Path, outside: Path) -> None:
     (bundle / "helpers.py").write_text("X = 1\n")
-    assert_refused(
-        ["bundle", "check", "./MY_BUNDLE"],
-        work,
-        ["helpers.py", "code.files does not list", "recast bundle stamp"],
-        exit_code=1,
-    )
 
 
-def test_a_listed_python_file_that_is_missing_is_reported(work: Path, bundle: Path) -> None:
+def _listed_python_file_missing(bundle: Path, outside: Path) -> None:
     (bundle / "make_artefacts.py").unlink()
-    assert_refused(
-        ["bundle", "check", "./MY_BUNDLE"],
-        work,
-        ["code.files lists make_artefacts.py", "does not exist"],
-        exit_code=1,
-    )
 
 
-def test_a_bundle_without_code_digests_fails_the_check(work: Path, bundle: Path) -> None:
+def _no_code_digests(bundle: Path, outside: Path) -> None:
     """Schema 1.0.0 had no code.files: such a bundle still reads, but does not pass."""
 
     def downgrade(document: dict[str, Any]) -> None:
@@ -217,11 +211,51 @@ def test_a_bundle_without_code_digests_fails_the_check(work: Path, bundle: Path)
         del document["code"]["files"]
 
     _edit(bundle, downgrade)
+
+
+def _absolute_code_module(bundle: Path, outside: Path) -> None:
+    _edit(bundle, lambda d: d["code"].update(module=str(outside / "x.py")))
+
+
+def _python_file_linked_from_outside(bundle: Path, outside: Path) -> None:
+    (outside / "helpers.py").write_text("X = 1\n")
+    (bundle / "helpers.py").symlink_to(outside / "helpers.py")
+
+
+#: a change to the bundle's code or its declaration → what `recast bundle check` must say
+CODE_REFUSALS: dict[str, tuple[Callable[[Path, Path], None], list[str]]] = {
+    "a Python file not listed": (
+        _unlisted_python_file,
+        ["helpers.py", "code.files does not list", "recast bundle stamp"],
+    ),
+    "a listed Python file missing": (
+        _listed_python_file_missing,
+        ["code.files lists make_artefacts.py", "does not exist"],
+    ),
+    "no code digests": (
+        _no_code_digests,
+        ["code.files", "records no digest", "recast bundle stamp"],
+    ),
+    "an absolute code module": (_absolute_code_module, ["analysis.json", "code.module"]),
+    "a Python file linked from outside": (
+        _python_file_linked_from_outside,
+        ["helpers.py", "leads outside", "after resolving links"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CODE_REFUSALS)
+def test_code_that_is_not_what_analysis_json_declares_fails_the_check(
+    work: Path, bundle: Path, case: str
+) -> None:
+    change, words = CODE_REFUSALS[case]
+    change(bundle, work.parent / "outside")
     assert_refused(
         ["bundle", "check", "./MY_BUNDLE"],
         work,
-        ["code.files", "records no digest", "recast bundle stamp"],
+        words,
         exit_code=1,
+        watch=[work.parent / "outside"],
     )
 
 
@@ -244,26 +278,6 @@ def test_code_module_outside_the_bundle_is_refused(work: Path, bundle: Path) -> 
         watch=[work.parent / "outside"],
     )
     assert not marker.exists()
-
-
-def test_code_module_absolute_is_refused(work: Path, bundle: Path) -> None:
-    _edit(bundle, lambda d: d["code"].update(module=str(work.parent / "outside" / "x.py")))
-    assert_refused(
-        ["bundle", "check", "./MY_BUNDLE"], work, ["analysis.json", "code.module"], exit_code=1
-    )
-
-
-def test_a_python_file_linked_from_outside_is_refused(work: Path, bundle: Path) -> None:
-    target = work.parent / "outside" / "helpers.py"
-    target.write_text("X = 1\n")
-    (bundle / "helpers.py").symlink_to(target)
-    assert_refused(
-        ["bundle", "check", "./MY_BUNDLE"],
-        work,
-        ["helpers.py", "leads outside", "after resolving links"],
-        exit_code=1,
-        watch=[work.parent / "outside"],
-    )
 
 
 def test_a_card_linked_from_outside_is_refused(work: Path, bundle: Path, gtt: GttSample) -> None:
@@ -361,10 +375,9 @@ def test_a_bundle_path_leaving_the_bundle_is_refused_unread(
         "run": ["run", "./MY_BUNDLE", gtt.tiny_a, "--xsec", "1fb"],
         "check": ["bundle", "check", "./MY_BUNDLE"],
     }[command]
-    refusal = assert_refused(
+    _refused_unread(
         args, work, ["analysis.json", named, "etc/passwd", "leads outside"], exit_code=1
     )
-    _no_hash_of_outside(refusal.message)
 
 
 def _restamp_detector(bundle: Path) -> None:
@@ -377,13 +390,23 @@ def test_a_detector_map_leaving_its_folder_is_refused_unread(work: Path, bundle:
     detector["objects"]["jets"]["tags"][0]["map"] = OUTSIDE
     write_json(bundle / "detector.json", detector)
     _restamp_detector(bundle)
-    refusal = assert_refused(
+    _refused_unread(
         ["bundle", "check", "./MY_BUNDLE"],
         work,
         ["detector.json", "objects.jets.tags[0].map", "leads outside"],
         exit_code=1,
     )
-    _no_hash_of_outside(refusal.message)
+
+
+def _user_detector_refused(work: Path, gtt: GttSample, name: str, words: list[str]) -> None:
+    """A run with the detector description ``name`` (in ``work``) is refused, its file named,
+    and nothing outside is read."""
+    _refused_unread(
+        ["run", SHIPPED, gtt.tiny_a, "--xsec", "1fb", "--detector", f"./{name}"],
+        work,
+        [name, *words],
+        exit_code=2,
+    )
 
 
 def test_a_user_detector_s_map_leaving_its_folder_is_refused(work: Path, gtt: GttSample) -> None:
@@ -391,13 +414,7 @@ def test_a_user_detector_s_map_leaving_its_folder_is_refused(work: Path, gtt: Gt
     detector = json.loads((bundles_root() / SHIPPED / "detector.json").read_text())
     detector["objects"]["jets"]["tags"][0]["map"] = OUTSIDE
     write_json(work / "mine.json", detector)
-    refusal = assert_refused(
-        ["run", SHIPPED, gtt.tiny_a, "--xsec", "1fb", "--detector", "./mine.json"],
-        work,
-        ["mine.json", "objects.jets.tags[0].map", "leads outside"],
-        exit_code=2,
-    )
-    _no_hash_of_outside(refusal.message)
+    _user_detector_refused(work, gtt, "mine.json", ["objects.jets.tags[0].map", "leads outside"])
 
 
 def test_a_learned_map_s_card_leaving_its_folder_is_refused(work: Path, gtt: GttSample) -> None:
@@ -411,13 +428,9 @@ def test_a_learned_map_s_card_leaving_its_folder_is_refused(work: Path, gtt: Gtt
     tag = detector["objects"]["jets"]["tags"][0]
     tag.update(map="maps/learned.json", sha256=sha256_file(maps / "learned.json"))
     write_json(work / "learned_detector.json", detector)
-    refusal = assert_refused(
-        ["run", SHIPPED, gtt.tiny_a, "--xsec", "1fb", "--detector", "./learned_detector.json"],
-        work,
-        ["learned.json", "network.card", "leads outside"],
-        exit_code=2,
+    _user_detector_refused(
+        work, gtt, "learned_detector.json", ["learned.json", "network.card", "leads outside"]
     )
-    _no_hash_of_outside(refusal.message)
 
 
 def test_a_card_s_model_file_leaving_its_folder_is_refused_unread(work: Path) -> None:
@@ -425,13 +438,12 @@ def test_a_card_s_model_file_leaving_its_folder_is_refused_unread(work: Path) ->
     card = json.loads(source.read_text())
     card["files"][0]["path"] = OUTSIDE
     write_json(work / "net.card.json", card)
-    refusal = assert_refused(
+    _refused_unread(
         ["card", "check", "net.card.json"],
         work,
         ["net.card.json", "files[0].path", "leads outside"],
         exit_code=1,
     )
-    _no_hash_of_outside(refusal.message)
 
 
 def test_a_card_s_model_file_linked_from_outside_is_refused(work: Path) -> None:
@@ -466,13 +478,12 @@ def test_a_scan_grid_s_results_leaving_its_folder_are_refused_unread(work: Path)
         "points": [{"m": 1000, "results": OUTSIDE}],
     }
     write_json(work / "grid.json", grid)
-    refusal = assert_refused(
+    _refused_unread(
         ["scan", "./regions.json", "--grid", "grid.json"],
         work,
         ["grid.json", "points[0].results", "leads outside"],
         exit_code=1,
     )
-    _no_hash_of_outside(refusal.message)
 
 
 @pytest.mark.parametrize("field", ["regions_file", "workspace"])
@@ -483,13 +494,12 @@ def test_a_likelihood_file_leaving_its_folder_is_refused_unread(work: Path, fiel
     write_json(work / "likelihood.json", {"likelihood": {field: entry}})
     grid = {"schema_version": "1.0.0", "parameters": ["m"], "points": [{"m": 1, "yields": {}}]}
     write_json(work / "grid.json", grid)
-    refusal = assert_refused(
+    _refused_unread(
         ["scan", "./likelihood.json", "--grid", "grid.json"],
         work,
         ["likelihood.json", f"likelihood.{field}.path", "leads outside"],
         exit_code=1,
     )
-    _no_hash_of_outside(refusal.message)
 
 
 def test_a_scan_likelihood_named_like_a_shipped_bundle_is_refused(work: Path) -> None:

@@ -25,6 +25,7 @@ from recast.detector.context import with_context
 from recast.detector.maps import load_map
 from recast.detector.tagging import choose_tagged, sample_decisions, truth_tag_weight
 from recast.io import sha256_file
+from recast.preserve.card import attribute_feature
 from recast.preserve.export import export_onnx_file
 from recast.preserve.standin import make_standin_mlp
 
@@ -55,16 +56,8 @@ def jets_events(n: int, seed: int = 1) -> ak.Array:
     )
 
 
-def feature(index: int, name: str, unit: str = "1", scale: float = 1.0) -> dict:
-    return {
-        "index": index,
-        "name": name,
-        "definition": name,
-        "role": "feature",
-        "source": {"attribute": name},
-        "unit": unit,
-        "preprocessing": {"formula": "(x - offset) / scale", "offset": 0.0, "scale": scale},
-    }
+def scaled(scale: float) -> dict:
+    return {"formula": "(x - offset) / scale", "offset": 0.0, "scale": scale}
 
 
 def write_maps(folder: Path) -> dict[str, Path]:
@@ -87,10 +80,10 @@ def write_maps(folder: Path) -> dict[str, Path]:
     maps = {"binned": folder / "binned.json"}
     maps["binned"].write_text(json.dumps(binned))
     features = [
-        feature(0, "pt", "GeV", 100.0),
-        feature(1, "abs_eta"),
-        feature(2, "dr_nearest"),
-        feature(3, "n_objects", scale=10.0),
+        attribute_feature(0, "pt", "GeV", scaled(100.0)),
+        attribute_feature(1, "abs_eta", "1", scaled(1.0)),
+        attribute_feature(2, "dr_nearest", "1", scaled(1.0)),
+        attribute_feature(3, "n_objects", "1", scaled(10.0)),
     ]
     for kind, outputs in (("network", 2), ("surrogate", 5)):
         stem = f"{kind}_mlp"

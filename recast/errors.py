@@ -114,19 +114,27 @@ class InputBuildError(RecastError, ValueError):
     """Model inputs cannot be built from the events as the card says."""
 
 
-class MissingCollectionError(InputBuildError, KeyError):
+class MessageKeyError(KeyError):
+    """A KeyError whose ``str()`` is its message as written (KeyError's own quotes it).
+
+    ``name`` is the missing key, where there is one. Put it first among a class's bases: the
+    ValueError of a :class:`RecastError` subclass would otherwise take the arguments.
+    """
+
+    def __init__(self, message: str, name: str | None = None) -> None:
+        self.name = name
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MissingCollectionError(MessageKeyError, InputBuildError):
     """The events lack a collection or attribute the card needs."""
 
     def __init__(self, source: str, what: str, name: str, available: Iterable[str]) -> None:
-        self.name = name
-        available = sorted(available)
-        super().__init__(
-            f"{source} needs {what} {name!r}, which the events lack; they have "
-            f"{', '.join(available) or 'nothing'}.{closest(name, available)}"
-        )
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
+        lacking = f"{source} needs {what} {name!r}, which the events lack"
+        super().__init__(f"{lacking}; they have {among(name, available, none='nothing')}", name)
 
 
 class NaNInputError(InputBuildError):
@@ -160,6 +168,15 @@ def closest(name: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' hint listing the choices closest to a typo, or ''."""
     close = difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.4)
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def among(name: str, available: Iterable[str], shown: int | None = None, none: str = "none") -> str:
+    """The ``available`` names sorted (the first ``shown``, then " ..."; ``none`` if there are
+    none), a full stop and the :func:`closest` hint for ``name``: "a, b. Did you mean 'a'?"."""
+    ordered = sorted(available)
+    cut = ordered if shown is None else ordered[:shown]
+    listed = ", ".join(cut) + (" ..." if len(cut) < len(ordered) else "") or none
+    return f"{listed}.{closest(name, ordered)}"
 
 
 class PathEscapeError(RecastError, ValueError):

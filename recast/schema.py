@@ -194,7 +194,9 @@ def _locate_duplicate(text: str) -> _DuplicateKey:
                 raise
 
         strict, scan_once, object_hook, _, *memo = args
-        return json.decoder.JSONObject(s_and_end, strict, scan_once, object_hook, hook, *memo)
+        # JSONObject is the pure-Python object parser; typeshed does not declare it
+        parse = json.decoder.JSONObject  # type: ignore[attr-defined]
+        return parse(s_and_end, strict, scan_once, object_hook, hook, *memo)
 
     decoder.parse_object = parse_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]

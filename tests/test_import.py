@@ -42,7 +42,6 @@ from recast.preserve.importers import (
 from recast.preserve.session import NetworkSession
 from recast.preserve.standin import make_standin_mlp
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HIGP = "onnx/atlas_higp_2024_32/ANA-HIGP-2024-32_{}DNN_model_{}"
 SUSY_CONFIG = "atlas_susy_2018_30/ANA-SUSY-2018-30_config.json"
 #: The ONNX graphs fed an all-zero (already preprocessed) row, as published in data/README.md.
@@ -52,13 +51,6 @@ ANCHORS = {
     ("res", "even"): 0.33911848,
     ("res", "odd"): 0.32113734,
 }
-
-
-@pytest.fixture(scope="module")
-def data() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"real published networks not found at {DATA}; see DESIGN.md")
-    return DATA
 
 
 # -- synthetic networks ------------------------------------------------------------------------
@@ -786,11 +778,11 @@ def higp_events(sidecar: Mapping[str, Any], n: int = 200) -> ak.Array:
 @pytest.mark.shared_data
 @pytest.mark.parametrize(("kind", "fold"), sorted(ANCHORS))
 def test_higp_anchor_and_both_conventions_agree(
-    data: Path, tmp_path: Path, kind: str, fold: str
+    shared_data: Path, tmp_path: Path, kind: str, fold: str
 ) -> None:
     # a card names its files inside its folder: the network is copied beside the cards
-    onnx_path = Path(shutil.copy(data / (HIGP.format(kind, fold) + ".onnx"), tmp_path))
-    sidecar_path = data / (HIGP.format(kind, fold) + "_variables.json")
+    onnx_path = Path(shutil.copy(shared_data / (HIGP.format(kind, fold) + ".onnx"), tmp_path))
+    sidecar_path = shared_data / (HIGP.format(kind, fold) + "_variables.json")
     sidecar = json.loads(sidecar_path.read_text())
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
@@ -828,14 +820,16 @@ def test_higp_anchor_and_both_conventions_agree(
 
 
 @pytest.mark.shared_data
-def test_higp_swapped_sidecar_is_refused(data: Path, tmp_path: Path) -> None:
-    sidecar = json.loads((data / (HIGP.format("nonres", "even") + "_variables.json")).read_text())
+def test_higp_swapped_sidecar_is_refused(shared_data: Path, tmp_path: Path) -> None:
+    sidecar = json.loads(
+        (shared_data / (HIGP.format("nonres", "even") + "_variables.json")).read_text()
+    )
     swapped = write(
         tmp_path / "swapped.json",
         sidecar | {"scale": sidecar["offset"], "offset": sidecar["scale"]},
     )
     with pytest.raises(SidecarMismatchError) as caught:
-        import_network(data / (HIGP.format("nonres", "even") + ".onnx"), swapped)
+        import_network(shared_data / (HIGP.format("nonres", "even") + ".onnx"), swapped)
     message = str(caught.value)
     assert "disagree for 10 variable(s)" in message and "look swapped" in message
     for name in sidecar["variables"]:
@@ -846,7 +840,9 @@ def test_higp_swapped_sidecar_is_refused(data: Path, tmp_path: Path) -> None:
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("kind", ["nonres", "res"])
-def test_higp_folds_in_one_card_by_both_routes(data: Path, tmp_path: Path, kind: str) -> None:
+def test_higp_folds_in_one_card_by_both_routes(
+    shared_data: Path, tmp_path: Path, kind: str
+) -> None:
     """Even and odd files in one card, once from the side-cars and once from the metadata.
 
     Assumption (the importer cannot know it, the caller states it): the ``_even`` file is
@@ -855,9 +851,9 @@ def test_higp_folds_in_one_card_by_both_routes(data: Path, tmp_path: Path, kind:
     the odd file when its running event counter is odd). The test checks that the card applies
     what was stated; were the analysis the other way round, only the remainders would swap.
     """
-    stem = {fold: data / HIGP.format(kind, fold) for fold in ("even", "odd")}
+    stem = {fold: shared_data / HIGP.format(kind, fold) for fold in ("even", "odd")}
     if not all(Path(f"{s}.onnx").is_file() for s in stem.values()):
-        pytest.skip(f"ATLAS-HIGP-2024-32 {kind} networks not found under {data}")
+        pytest.skip(f"ATLAS-HIGP-2024-32 {kind} networks not found under {shared_data}")
     # a card names its files inside its folder: the networks are copied beside the cards
     for route in ("sidecar", "metadata"):
         (tmp_path / route).mkdir()
@@ -927,15 +923,15 @@ def test_higp_folds_in_one_card_by_both_routes(data: Path, tmp_path: Path, kind:
 
 @pytest.mark.shared_data
 def test_susy_2018_30_config_with_standin(
-    data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    shared_data: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = json.loads((data / SUSY_CONFIG).read_text())
+    config = json.loads((shared_data / SUSY_CONFIG).read_text())
     onnx_path = make_standin_mlp(tmp_path / "standin.onnx")
     card_path = tmp_path / "susy.card.json"
     with caplog.at_level(logging.WARNING, logger="recast.preserve.names"):
         doc = import_network(
             onnx_path,
-            data / SUSY_CONFIG,
+            shared_data / SUSY_CONFIG,
             card_path=card_path,
             name="ATLAS_SUSY_2018_30_standin",
             output_labels=["Gtt", "Gbb", "ttbar", "class_3", "class_4"],

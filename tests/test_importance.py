@@ -17,7 +17,7 @@ from recast.events.importance import (
     keep_probability,
     uniforms,
 )
-from recast.train.filter_report import (
+from recast.train.filter.merit import (
     Timing,
     bias_report,
     bias_table,
@@ -202,8 +202,8 @@ def test_the_runtime_side_of_the_filter_imports_no_torch() -> None:
     """Importance sampling, the report, the graphs and applying an exported filter from its
     card need neither torch nor scikit-learn."""
     code = (
-        "import sys; import recast.events.importance, recast.train.filter_report,"
-        "recast.events.graphs, recast.events.selective, recast.train.filter_toy;"
+        "import sys; import recast.events.importance, recast.train.filter.merit,"
+        "recast.events.graphs, recast.events.selective, recast.train.filter.toy;"
         "print('torch' in sys.modules, 'sklearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -95,36 +95,25 @@ def test_signal_patch_follows_pyhf_conventions() -> None:
     ]
 
 
-def test_patched_workspace_gives_the_cls_of_pyhf_directly() -> None:
-    pyhf = _pyhf()
-    spec = apply_patch(
-        small_workspace(), signal_patch(small_workspace(), YIELDS, MAP, poi="mu_SIG"), "patch"
-    )
-    ours = hypotest(build_model(spec, "ws"), 1.0)
-    by_hand = small_workspace()
-    by_hand["channels"][0]["samples"].append(
-        {
-            "name": "s",
-            "data": [3.0, 1.5],
-            "modifiers": [
-                {"name": "mu_SIG", "type": "normfactor", "data": None},
-                {"name": "staterror_SR_A", "type": "staterror", "data": [0.5, 0.3]},
-            ],
-        }
-    )
-    by_hand["channels"][1]["samples"].append(
-        {
-            "name": "s",
-            "data": [2.0],
-            "modifiers": [
-                {"name": "mu_SIG", "type": "normfactor", "data": None},
-                {"name": "staterror_SR_B", "type": "staterror", "data": [0.4]},
-            ],
-        }
-    )
+def _signal_sample(
+    name: str, data: list[float], channel: str, uncertainty: list[float]
+) -> dict[str, Any]:
+    """A signal sample written by hand the way a patch writes it: μ and its MC staterror."""
+    return {
+        "name": name,
+        "data": data,
+        "modifiers": [
+            {"name": "mu_SIG", "type": "normfactor", "data": None},
+            {"name": f"staterror_{channel}", "type": "staterror", "data": uncertainty},
+        ],
+    }
+
+
+def _assert_cls_of_pyhf(ours: Any, pyhf: Any, spec: dict[str, Any]) -> None:
+    """Our CLs at μ = 1 (observed and expected band) equal pyhf's on ``spec``, μ in [0, 20]."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "jsonschema.RefResolver", DeprecationWarning)
-        workspace = pyhf.Workspace(by_hand)
+        workspace = pyhf.Workspace(spec)
         model = workspace.model()
     bounds = model.config.suggested_bounds()
     bounds[model.config.poi_index] = (0, 20)
@@ -133,6 +122,18 @@ def test_patched_workspace_gives_the_cls_of_pyhf_directly() -> None:
     )
     assert ours.observed == pytest.approx(float(observed), rel=1e-6)
     np.testing.assert_allclose(ours.expected, np.ravel(expected), rtol=1e-6)
+
+
+def test_patched_workspace_gives_the_cls_of_pyhf_directly() -> None:
+    pyhf = _pyhf()
+    spec = apply_patch(
+        small_workspace(), signal_patch(small_workspace(), YIELDS, MAP, poi="mu_SIG"), "patch"
+    )
+    ours = hypotest(build_model(spec, "ws"), 1.0)
+    by_hand = small_workspace()
+    by_hand["channels"][0]["samples"].append(_signal_sample("s", [3.0, 1.5], "SR_A", [0.5, 0.3]))
+    by_hand["channels"][1]["samples"].append(_signal_sample("s", [2.0], "SR_B", [0.4]))
+    _assert_cls_of_pyhf(ours, pyhf, by_hand)
 
 
 @pytest.mark.shared_data
@@ -152,31 +153,9 @@ def test_atlas_susy_2019_09_patched_equals_pyhf_directly(shared_data: Path) -> N
     by_hand = json.loads(path.read_text())
     for name, signal in yields.items():
         channel = next(c for c in by_hand["channels"] if c["name"] == f"{name}_cuts")
-        channel["samples"].append(
-            {
-                "name": "sig",
-                "data": [signal.value],
-                "modifiers": [
-                    {"name": "mu_SIG", "type": "normfactor", "data": None},
-                    {
-                        "name": f"staterror_{name}_cuts",
-                        "type": "staterror",
-                        "data": [signal.mc_uncertainty],
-                    },
-                ],
-            }
-        )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "jsonschema.RefResolver", DeprecationWarning)
-        workspace = pyhf.Workspace(by_hand)
-        model = workspace.model()
-    bounds = model.config.suggested_bounds()
-    bounds[model.config.poi_index] = (0, 20)
-    observed, expected = pyhf.infer.hypotest(
-        1.0, workspace.data(model), model, par_bounds=bounds, return_expected_set=True
-    )
-    assert ours.observed == pytest.approx(float(observed), rel=1e-6)
-    np.testing.assert_allclose(ours.expected, np.ravel(expected), rtol=1e-6)
+        sample = _signal_sample("sig", [signal.value], f"{name}_cuts", [signal.mc_uncertainty])
+        channel["samples"].append(sample)
+    _assert_cls_of_pyhf(ours, pyhf, by_hand)
     assert ours.observed < 0.05 < ours.expected[2]  # excluded, though not expected to be
     observed_limit, expected_limits = upper_limit(fitted)
     assert hypotest(fitted, observed_limit).observed == pytest.approx(0.05, rel=5e-3)

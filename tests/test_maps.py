@@ -59,6 +59,15 @@ def make_events(
     )
 
 
+def random_events(seed: int, mean_jets: float, n_events: int) -> ak.Array:
+    """Poisson(``mean_jets``) b-jets per event, pT uniform in [20, 400] GeV, |η| < 2.4, φ = 0."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(mean_jets, n_events)
+    n = int(counts.sum())
+    pt, eta = list(rng.uniform(20, 400, n)), list(rng.uniform(-2.4, 2.4, n))
+    return make_events(pt, eta, [0.0] * n, list(counts))
+
+
 @pytest.fixture
 def hand_events() -> ak.Array:
     """Three events: three jets, one jet, none."""
@@ -200,12 +209,7 @@ def test_the_map_as_a_hist(tmp_path: Path) -> None:
 
 
 def test_binned_lookup_is_columnar_over_a_large_chunk(tmp_path: Path) -> None:
-    rng = np.random.default_rng(1)
-    counts = rng.poisson(8, 20_000)
-    n = int(counts.sum())
-    events = make_events(
-        list(rng.uniform(20, 400, n)), list(rng.uniform(-2.4, 2.4, n)), [0.0] * n, list(counts)
-    )
+    events = random_events(seed=1, mean_jets=8, n_events=20_000)
     efficiency = load_map(write_map(tmp_path, binned())).efficiency(events)
     pt, abs_eta = ak.flatten(events.jets.pt).to_numpy(), np.abs(ak.flatten(events.jets.eta))
     expected = np.asarray(BINNED["values"])[

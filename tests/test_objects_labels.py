@@ -21,8 +21,7 @@ def spray(s: Sketch, v: int, phi: float = 0.0) -> None:
 
 def decay(s: Sketch, pid: int, pt: float, eta: float, phi: float, production: int) -> int:
     """A particle (status 2) with a decay vertex, returned."""
-    end = s.vertex()
-    s.add(pid, pt, eta, phi, status=2, production=production, end=end)
+    end = s.decay(pid, pt, eta, phi, production)
     return end
 
 

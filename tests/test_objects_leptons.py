@@ -26,14 +26,12 @@ def test_muon_from_a_w_is_prompt_and_muon_from_a_b_hadron_is_not() -> None:
     s = Sketch()
     v = s.hard_vertex()
     w_to(s, v, 13, pt=40.0)
-    vb = s.vertex()
-    s.add(511, 30.0, 1.5, 2.0, status=2, production=v, end=vb)
+    vb = s.decay(511, 30.0, 1.5, 2.0, v)
     s.add(-13, 12.0, 1.5, 2.0, production=vb)
     s.add(14, 6.0, 1.5, 2.0, production=vb)
     vd = s.vertex()  # deeper: B → J/ψ → μμ
     s.add(-521, 40.0, -1.5, -2.0, status=2, production=v, end=vd)
-    vj = s.vertex()
-    s.add(443, 30.0, -1.5, -2.0, status=2, production=vd, end=vj)
+    vj = s.decay(443, 30.0, -1.5, -2.0, vd)
     s.add(13, 15.0, -1.5, -2.0, production=vj)
     muons = build_objects(chunk(s)).muons[0]
     assert muons.pt.tolist() == pytest.approx([40.0])
@@ -44,8 +42,7 @@ def test_muon_from_a_w_is_prompt_and_muon_from_a_b_hadron_is_not() -> None:
 def test_leptons_from_tau_are_prompt_and_flagged() -> None:
     s = Sketch()
     v = s.hard_vertex()
-    vt = s.vertex()
-    s.add(15, 40.0, 0.0, 0.0, status=2, production=v, end=vt)
+    vt = s.decay(15, 40.0, 0.0, 0.0, v)
     s.add(11, 25.0, 0.0, 0.0, production=vt)
     s.add(-12, 10.0, 0.0, 0.1, production=vt)
     s.add(16, 5.0, 0.1, 0.0, production=vt)
@@ -120,8 +117,7 @@ def test_a_photon_between_two_leptons_dresses_the_closer() -> None:
 def test_photons_from_hadron_decays_are_not_prompt() -> None:
     s = Sketch()
     v = s.hard_vertex()
-    vp = s.vertex()
-    s.add(111, 40.0, 1.0, 1.0, status=2, production=v, end=vp)
+    vp = s.decay(111, 40.0, 1.0, 1.0, v)
     s.add(22, 25.0, 1.0, 1.0, production=vp)
     s.add(22, 15.0, 1.01, 1.0, production=vp)
     s.add(22, 30.0, -1.0, -1.0, production=v)  # a prompt photon
@@ -151,8 +147,7 @@ def test_hadronic_tau_carries_its_visible_momentum() -> None:
     s.add(-15, 50.0, 0.5, 1.0, status=2, production=v, end=vt0)
     s.add(-15, 49.0, 0.5, 1.0, status=2, production=vt0, end=vt)  # a copy: the last τ decays
     s.add(211, 20.0, 0.5, 1.0, production=vt)
-    vp = s.vertex()
-    s.add(111, 15.0, 0.52, 1.02, status=2, production=vt, end=vp)
+    vp = s.decay(111, 15.0, 0.52, 1.02, vt)
     s.add(22, 9.0, 0.52, 1.02, production=vp)
     s.add(22, 6.0, 0.53, 1.02, production=vp)
     s.add(-16, 14.0, 0.5, 0.98, production=vt)

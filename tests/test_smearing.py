@@ -19,7 +19,6 @@ from recast.detector.smearing import (
     smear_collection,
     smear_met,
     smear_objects,
-    wrap_phi,
 )
 
 vector.register_awkward()
@@ -132,16 +131,6 @@ def test_phi_smearing_stays_in_the_half_open_interval() -> None:
     shift = np.mod(reco.phi - truth.phi + np.pi, 2 * np.pi) - np.pi
     assert_spread(shift, 0.5, mean=0.0)
     np.testing.assert_array_equal(reco.pt, truth.pt)
-
-
-def test_wrap_phi() -> None:
-    inside = np.array([0.0, 1.0, -3.0, np.pi, np.nextafter(-np.pi, 0)])
-    np.testing.assert_array_equal(wrap_phi(inside), inside)  # untouched, bit for bit
-    np.testing.assert_allclose(
-        wrap_phi(np.array([-np.pi, 3 * np.pi, -2.5 * np.pi, 7.0])),
-        [np.pi, np.pi, -0.5 * np.pi, 7.0 - 2 * np.pi],
-        atol=1e-12,
-    )
 
 
 def test_eta_smearing_is_optional_and_keeps_pt() -> None:

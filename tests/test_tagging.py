@@ -13,7 +13,7 @@ from recast.detector.maps import map_from_document
 from recast.detector.tagging import choose_tagged, sample_decisions, truth_tag_weight
 from recast.errors import MissingCollectionError, UsageError
 
-from .test_maps import BINNED, make_events
+from .test_maps import BINNED, random_events
 from .test_truth_tagging import brute_force
 
 
@@ -63,12 +63,7 @@ def test_mean_of_sampled_tags_agrees_with_the_efficiency() -> None:
 
 
 def test_sampled_tags_from_a_binned_map(tmp_path: Path) -> None:
-    rng = np.random.default_rng(2)
-    counts = rng.poisson(6, 5000)
-    n = int(counts.sum())
-    events = make_events(
-        list(rng.uniform(20, 400, n)), list(rng.uniform(-2.4, 2.4, n)), [0.0] * n, list(counts)
-    )
+    events = random_events(seed=2, mean_jets=6, n_events=5000)
     efficiency = map_from_document(BINNED, tmp_path / "map.json").efficiency(events)
     tagged = sample_decisions(events, efficiency, seed=5, stream="btag")
     e = ak.flatten(efficiency).to_numpy()

@@ -41,6 +41,13 @@ class Sketch:
         return self.add_p4(pid, (px, py, pz, float(np.sqrt(px**2 + py**2 + pz**2 + m**2))),
                            status, production, end)  # fmt: skip
 
+    def decay(self, pid: int, pt: float, eta: float, phi: float, production: int) -> int:
+        """Add an unstable particle (status 2) made at ``production``; returns the new vertex
+        where it decays, for its products."""
+        end = self.vertex()
+        self.add(pid, pt, eta, phi, status=2, production=production, end=end)
+        return end
+
     def add_p4(
         self,
         pid: int,

@@ -34,6 +34,7 @@ import vector
 
 from ..errors import MissingDependencyError
 from ..io import sha256_file, write_text
+from ..preserve.card import attribute_feature
 from .context import with_context
 from .maps import EfficiencyMap, load_map
 from .tagging import sample_decisions
@@ -67,20 +68,28 @@ def proximity_sample(n_events: int, seed: int) -> tuple[ak.Array, ak.Array]:
     pt = 20 + rng.exponential(60, n)
     eta = rng.uniform(-2.5, 2.5, n)
     phi = rng.uniform(-np.pi, np.pi, n)
-    jets = ak.zip(
-        {"pt": pt, "eta": eta, "phi": phi, "mass": np.zeros(n), "flavour": np.full(n, 5)},
-        with_name="Momentum4D",
-    )
+    context = ["dr_nearest", "abs_eta", "neighbours"]
+    jets = {"pt": pt, "eta": eta, "phi": phi, "mass": np.zeros(n), "flavour": np.full(n, 5)}
+    events = jet_events(counts, seed, context, **jets)
+    return events, true_efficiency(events.jets)
+
+
+def jet_events(
+    counts: np.ndarray, seed: int, context: Sequence[str], **fields: np.ndarray
+) -> ak.Array:
+    """Events of ``counts`` jets each, the jets' flat ``fields`` (pt, eta, phi, mass, ...) zipped
+    as ``Momentum4D``, weight 1 and event numbers from ``seed`` × 10⁶ (samples of different
+    seeds never share the random numbers of sampled tags); with the ``context`` fields added."""
+    jets = ak.zip(fields, with_name="Momentum4D")
     events = ak.zip(
         {
-            "event_number": np.arange(n_events, dtype=np.int64) + seed * 10**6,
-            "weight": np.ones(n_events),
+            "event_number": np.arange(len(counts), dtype=np.int64) + seed * 10**6,
+            "weight": np.ones(len(counts)),
             "jets": ak.unflatten(jets, counts),
         },
         depth_limit=1,
     )
-    events = with_context(events, "jets", ["dr_nearest", "abs_eta", "neighbours"])
-    return events, true_efficiency(events.jets)
+    return with_context(events, "jets", list(context))
 
 
 def _flat(array: ak.Array) -> np.ndarray:
@@ -117,17 +126,6 @@ def binned_map_document(
 def learned_template() -> dict[str, Any]:
     """The card template of the learned map: (pT / 100 GeV, |η|, ΔR to the nearest jet)."""
 
-    def feature(index: int, name: str, unit: str, preprocessing: dict[str, Any]) -> dict:
-        return {
-            "index": index,
-            "name": name,
-            "definition": name,
-            "role": "feature",
-            "source": {"attribute": name},
-            "unit": unit,
-            "preprocessing": preprocessing,
-        }
-
     scale = {"formula": "(x - offset) / scale", "offset": 0.0, "scale": 100.0}
     return {
         "name": "proximity",
@@ -138,9 +136,9 @@ def learned_template() -> dict[str, Any]:
                 "name": "x",
                 "layout": "flat",
                 "features": [
-                    feature(0, "pt", "GeV", scale),
-                    feature(1, "abs_eta", "1", {"formula": "x"}),
-                    feature(2, "dr_nearest", "1", {"formula": "x"}),
+                    attribute_feature(0, "pt", "GeV", scale),
+                    attribute_feature(1, "abs_eta"),
+                    attribute_feature(2, "dr_nearest"),
                 ],
             }
         ],
@@ -267,6 +265,7 @@ __all__ = [
     "PT_EDGES",
     "ClosureResult",
     "binned_map_document",
+    "jet_events",
     "learned_template",
     "network_map_document",
     "proximity_sample",

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
+from ..angles import delta_phi
 from ..errors import MissingCollectionError
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,6 @@ def _pairs(counts: np.ndarray) -> _Pairs:
     return _Pairs(second, per_object)
 
 
-def _delta_phi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a - b wrapped into [-π, π] (whatever range the angles came in)."""
-    d = a - b
-    d -= (2.0 * np.pi) * np.round(d * (0.5 / np.pi))
-    return d
-
-
 def _flat(objects: ak.Array, name: str, source: str) -> np.ndarray:
     values = ak.flatten(attribute(objects, name, source), axis=1)
     return np.asarray(ak.to_numpy(values), dtype=np.float64)
@@ -135,7 +129,7 @@ def with_context(
         eta, phi = _flat(objects, "eta", collection), _flat(objects, "phi", collection)
         # the first object of each pair repeats in runs: np.repeat is cheaper than a gather
         deta = eta[pairs.second] - np.repeat(eta, pairs.per_object)
-        dphi = _delta_phi(phi[pairs.second], np.repeat(phi, pairs.per_object))
+        dphi = delta_phi(phi[pairs.second], np.repeat(phi, pairs.per_object))
         dr2 = deta * deta + dphi * dphi
         if "dr_nearest" in todo:
             added["dr_nearest"] = np.sqrt(_nearest(dr2, pairs.per_object, dr_none**2))

@@ -41,6 +41,7 @@ import awkward as ak
 import numpy as np
 
 from .. import schema
+from ..angles import wrap_phi
 from ..errors import (
     ArtefactNotFoundError,
     DigestMismatchError,
@@ -252,10 +253,11 @@ class Detector:
         if self.met.recompute_from:
             # MET balances the visible objects: what they gained, MET loses
             mx, my = pt * np.cos(phi) - shift[0], pt * np.sin(phi) - shift[1]
-            pt, phi = np.hypot(mx, my), smearing.wrap_phi(np.arctan2(my, mx))
-        sum_pt = None
+            pt, phi = np.hypot(mx, my), wrap_phi(np.arctan2(my, mx))
+        sum_pt: np.ndarray | None = None
         if self.met.sum_pt_of:
-            sum_pt = sum(np.asarray(ak.sum(events[c].pt, axis=1)) for c in self.met.sum_pt_of)
+            pts = (np.asarray(ak.sum(events[c].pt, axis=1)) for c in self.met.sum_pt_of)
+            sum_pt = np.asarray(sum(pts))
         pt, phi = smearing.smear_met(
             pt, phi, numbers, self.met.smearing, seed, "met/smearing", sum_pt
         )
@@ -358,7 +360,7 @@ class _Builder:
             if high <= low:
                 at = f"{where}.acceptance.exclude_abs_eta[{i}]"
                 self.problems.append((at, f"[{low:g}, {high:g}] is empty: write [low, high]"))
-        tags = []
+        tags: list[MapUse] = []
         for i, tag in enumerate(spec.get("tags", [])):
             at = f"{where}.tags[{i}]"
             if tag["name"] in RESERVED_FIELDS or tag["name"] in [t.name for t in tags]:

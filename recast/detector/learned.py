@@ -27,7 +27,7 @@ from ..paths import inside
 from ..preserve.card import NetworkCard
 from ..preserve.session import NetworkSession
 from .context import CONTEXT_FIELDS
-from .maps import EfficiencyMap, MapCheckError, MapError, _edge_problems
+from .map_base import EfficiencyMap, MapCheckError, MapError, edge_problems
 from .random import uniforms
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ class SurrogateTagger(_CardMap):
 
     def _problems(self) -> Iterator[str]:
         yield from super()._problems()
-        yield from _edge_problems(self.document["score_edges"], "score_edges")
+        yield from edge_problems(self.document["score_edges"], "score_edges")
         threshold = self.threshold
         if threshold is not None and not self.edges[0] <= threshold <= self.edges[-1]:
             yield (
@@ -233,7 +233,7 @@ class SurrogateTagger(_CardMap):
             ),
         ):
             if bad.any():
-                raise self._bad_output(what, bad, events, counts, fix)
+                raise self._bad_output(what, np.asarray(bad), events, counts, fix)
         p = np.clip(p, 0.0, None)
         return p / p.sum(axis=1, keepdims=True), counts
 

@@ -29,6 +29,7 @@ import awkward as ak
 import numpy as np
 import vector
 
+from ..angles import wrap_phi
 from ..errors import RecastError
 from .random import normals, uniforms
 
@@ -50,14 +51,9 @@ class SmearingDefinitionError(RecastError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
-def wrap_phi(phi: np.ndarray) -> np.ndarray:
-    """Angles wrapped to (−π, π]; values already inside are returned bit-for-bit."""
-    phi = np.asarray(phi, dtype=np.float64)
-    outside = (phi > np.pi) | (phi <= -np.pi)
-    return np.where(outside, np.pi - np.mod(np.pi - phi, 2 * np.pi), phi)
-
-
-def _edges(values: Sequence[float], name: str, minimum: float | None = None) -> np.ndarray:
+def _edges(
+    values: Sequence[float] | np.ndarray, name: str, minimum: float | None = None
+) -> np.ndarray:
     edges = np.asarray(values, dtype=np.float64)
     if edges.ndim != 1 or len(edges) < 2:
         raise SmearingDefinitionError(name, "needs at least two bin edges")
@@ -255,8 +251,12 @@ def model_from_document(step: Mapping[str, Any], met: bool = False) -> SmearingS
     if kind == "constant":
         model: Any = ConstantResolution(step["sigma"])
     elif kind == "calorimeter":
-        terms = (step.get(term, 0.0) for term in ("stochastic", "constant", "noise"))
-        model = CalorimeterResolution(*terms, argument=step.get("argument", "pt"))
+        model = CalorimeterResolution(
+            stochastic=step.get("stochastic", 0.0),
+            constant=step.get("constant", 0.0),
+            noise=step.get("noise", 0.0),
+            argument=step.get("argument", "pt"),
+        )
     elif kind == "binned":
         model = BinnedResolution(step["pt_edges"], step["sigma"], step.get("abs_eta_edges"))
     elif kind == "response":
@@ -275,6 +275,13 @@ def model_from_document(step: Mapping[str, Any], met: bool = False) -> SmearingS
     if met and getattr(model, "abs_eta_edges", None) is not None:
         raise SmearingDefinitionError("abs_eta_edges", "MET has no η: bin it in pT only")
     return SmearingStep(variable, model)
+
+
+def _sigma(model: Resolution | ResponseHistogram, objects: FlatObjects) -> np.ndarray:
+    """σ of an additive step (η, φ); a response histogram only scales pT."""
+    if isinstance(model, ResponseHistogram):
+        raise SmearingDefinitionError("variable", "a response histogram smears pt only")
+    return model.sigma(objects)
 
 
 def _response(
@@ -300,7 +307,7 @@ def smear_objects(
             continue
         if step.variable not in ("eta", "phi"):
             raise SmearingDefinitionError("variable", f"{step.variable!r} is not pt, eta or phi")
-        sigma = step.model.sigma(objects)
+        sigma = _sigma(step.model, objects)
         shift = sigma * normals(seed, name, objects.event_number, objects.index)
         if step.variable == "eta":
             objects = replace(objects, eta=objects.eta + shift)
@@ -348,7 +355,7 @@ def smear_met(
             met = replace(met, pt=pt * _response(step, met, seed, name, zero))
         elif step.variable == "phi":
             met = replace(
-                met, phi=wrap_phi(phi + model.sigma(met) * normals(seed, name, numbers, zero))
+                met, phi=wrap_phi(phi + _sigma(model, met) * normals(seed, name, numbers, zero))
             )
         else:
             raise SmearingDefinitionError("variable", f"{step.variable!r} is not a MET variable")

@@ -41,7 +41,7 @@ FORMAT_VERSION = 1
 
 
 def _recast_version() -> str:
-    from .. import __version__
+    from ..version import __version__
 
     return __version__
 

@@ -51,7 +51,7 @@ FEATURES: dict[str, tuple[str, str]] = {
         "ln(1 + c·Δt / mm), c·Δt between production and end vertex (decay time; 0 if stable)",
     ),
 }
-PARTICLE_FIELDS = ("px", "py", "pz", "E", "pid", "status", "generated_mass")
+PARTICLE_FIELDS: tuple[str, ...] = ("px", "py", "pz", "E", "pid", "status", "generated_mass")
 PARTICLE_FIELDS += ("production_vertex", "end_vertex")
 
 

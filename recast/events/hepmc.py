@@ -315,7 +315,6 @@ class HepMCReader:
 
     def _measure(self, flat: Flat, locator: Locator) -> None:
         """Count empty events, find the beams' √s and check it against ``expected_sqrt_s``."""
-        px, py, pz, e = flat.momenta()
         status, counts = flat.particles["status"], flat.n_particles
         n_final = sanity.final_state_counts(status, counts)
         empty = np.flatnonzero(n_final == 0)
@@ -337,7 +336,7 @@ class HepMCReader:
         if len(off):
             self._refuse_sqrt_s(flat, locator, int(off[0]), float(sqrt_s[off[0]]), "the beams' √s")
         if not beams.all():
-            mass = sanity.final_state_mass(px, py, pz, e, status, counts)
+            mass = sanity.final_state_mass(flat.momenta(), status, counts)
             for k in np.flatnonzero(~beams & (mass > expected * (1 + sanity.SQRT_S_TOLERANCE))):
                 self._refuse_sqrt_s(flat, locator, int(k), float(mass[k]), "the final state's mass")
             first = int(np.flatnonzero(~beams)[0])

@@ -67,24 +67,24 @@ class Flat:
         self.first = np.concatenate([a for a, _ in pending.links]).astype(np.int64)
         self.second = np.concatenate([b for _, b in pending.links]).astype(np.int64)
         self.link_event = np.repeat(np.arange(n), n_links)
-        self._momenta: tuple[np.ndarray, ...] | None = None
+        self._momenta: sanity.Momenta | None = None
         self._history: tuple[np.ndarray, np.ndarray] | None = None
         self._beams: tuple[np.ndarray, np.ndarray] | None = None
 
     def beams(self) -> tuple[np.ndarray, np.ndarray]:
         """(√s, total energy) of each event's beams in GeV; NaN where it has none."""
         if self._beams is None:
-            px, py, pz, e = self.momenta()
             status = self.particles["status"]
-            self._beams = sanity.beam_sqrt_s(px, py, pz, e, status, self.n_particles)
+            self._beams = sanity.beam_sqrt_s(self.momenta(), status, self.n_particles)
         return self._beams
 
-    def momenta(self) -> tuple[np.ndarray, ...]:
+    def momenta(self) -> sanity.Momenta:
         """(px, py, pz, E) of every particle in GeV."""
         if self._momenta is None:
             factors = np.array(self.pending.factors, dtype=np.float64).reshape(-1, 2)
             mom = np.repeat(factors[:, 0], self.n_particles)
-            self._momenta = tuple(self.particles[f] * mom for f in ("px", "py", "pz", "e"))
+            px, py, pz, e = (self.particles[f] * mom for f in ("px", "py", "pz", "e"))
+            self._momenta = (px, py, pz, e)
         return self._momenta
 
     def history(self) -> tuple[np.ndarray, np.ndarray]:
@@ -150,11 +150,10 @@ class Flat:
         """Unphysical momenta, links HepMC3 dropped, bad cross-sections: per event, the
         first problem wins, in that order of precedence (later ones fill only the gaps)."""
         index = self.pending.index
-        px, py, pz, e = self.momenta()
         status = self.particles["status"]
         _, beam_energy = self.beams()
         for k, why in sanity.momentum_problems(
-            px, py, pz, e, status, self.n_particles, beam_energy
+            self.momenta(), status, self.n_particles, beam_energy
         ).items():
             found[index[k]] = why
         for k, why in self.orphans().items():
@@ -276,7 +275,7 @@ def _vertex_positions(
     event's position (``@`` on the ``E`` line, usually zero).
     """
     raw = np.stack([flat.vertices[f] for f in ("x", "y", "z", "t")], axis=1).astype(np.float64)
-    unset = ~raw.any(axis=1)
+    unset = np.asarray(~raw.any(axis=1))
     if not unset.any():
         return raw
     p_start, v_start, n_vertices = flat.p_start, flat.v_start, flat.n_vertices

@@ -12,8 +12,6 @@ costs nothing here.
 from __future__ import annotations
 
 import bz2
-import contextlib
-import ctypes
 import gzip
 import hashlib
 import io
@@ -22,8 +20,7 @@ import lzma
 import os
 import re
 import stat
-import sys
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -31,11 +28,12 @@ from typing import IO, Any
 
 import pyhepmc
 
+from ..capture import Captured
 from ..errors import EventFileError
 
 log = logging.getLogger(__name__)
 
-_MAGIC = {
+_MAGIC: dict[bytes, tuple[str, Callable[..., Any]]] = {
     b"\x1f\x8b": ("gzip", gzip.open),
     b"BZh": ("bzip2", bz2.open),
     b"\xfd7zXZ\x00": ("xz", lzma.open),
@@ -233,9 +231,9 @@ class Source(io.RawIOBase):
         while self._parts:
             part = self._parts[0]
             view = memoryview(buffer).cast("B")
-            limited = part is self._handle and self._left is not None
-            if limited:
-                view = view[: self._left]
+            left = self._left if part is self._handle else None  # None: no limit
+            if left is not None:
+                view = view[:left]
             try:
                 n = part.readinto(view) if len(view) else 0
             except Exception as exc:  # reported after the loop
@@ -244,8 +242,8 @@ class Source(io.RawIOBase):
                 return 0
             if n:
                 self._tail = (self._tail + bytes(view[max(0, n - 128) : n]))[-128:]
-                if limited:
-                    self._left -= n
+                if left is not None:
+                    self._left = left - n
                 return int(n)
             self._parts.pop(0)
         return 0
@@ -538,85 +536,36 @@ def _event_number(line: bytes) -> int | None:
         return None
 
 
-def _libc_fflush() -> Any:
-    try:
-        return ctypes.CDLL(None).fflush
-    except (OSError, AttributeError):  # not a POSIX libc (e.g. Windows)
-        return None
-
-
-_FFLUSH = _libc_fflush()
-
-
-class NativeOutput:
-    """Capture what the C++ library prints to file descriptors 1 and 2 while active.
+class NativeOutput(Captured):
+    """Capture what HepMC3 prints to file descriptors 1 and 2 while active.
 
     HepMC3 reports parse problems by printing (``ERROR::...``, ``WARNING::...``) and returning
     an empty event; this collects the text so the reader can attach it to the event concerned
-    and log it, instead of letting it reach the terminal unexplained. Python's own output in
-    the meantime would be captured too, so nothing may log while a capture is active.
-    :meth:`take` returns the text printed since the last call.
+    and log it, instead of letting it reach the terminal unexplained (see
+    :class:`recast.capture.Captured`). :meth:`take` returns the text printed since its last call.
     """
 
     def __init__(self) -> None:
-        self._file: IO[bytes] | None = None
-        self._saved: tuple[int, int] | None = None
-        self._position = 0
+        super().__init__((1, 2))
         self._setup: tuple[bool, bool, int] = (True, True, 5)
-        self.leftover = ""
 
     def __enter__(self) -> NativeOutput:
-        if not hasattr(os, "pread"):
-            return self
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            saved = (os.dup(1), os.dup(2))
-        except (OSError, ValueError, AttributeError):
-            return self  # no usable descriptors (e.g. a daemon): let it print
-        self._file = tempfile.TemporaryFile()
-        self._saved = saved
-        self._flush()
-        os.dup2(self._file.fileno(), 1)
-        os.dup2(self._file.fileno(), 2)
-        # a user may have silenced HepMC3, or made it chatty: while captured, its complaints
-        # are evidence against the event being read, and only its complaints
-        setup = pyhepmc.Setup
-        self._setup = (setup.print_errors, setup.print_warnings, setup.debug_level)
-        setup.print_errors = setup.print_warnings = True
-        setup.debug_level = 1  # keeps "Parsing failed at line: ..." (a level-1 message)
+        super().__enter__()
+        if self.active:
+            # a user may have silenced HepMC3, or made it chatty: while captured, its complaints
+            # are evidence against the event being read, and only its complaints
+            setup = pyhepmc.Setup
+            self._setup = (setup.print_errors, setup.print_warnings, setup.debug_level)
+            setup.print_errors = setup.print_warnings = True
+            setup.debug_level = 1  # keeps "Parsing failed at line: ..." (a level-1 message)
         return self
-
-    def _flush(self) -> None:
-        if _FFLUSH is not None:
-            _FFLUSH(None)  # C stdio buffers (printf) of the library
-
-    def take(self) -> str:
-        if self._file is None:
-            return ""
-        fd = self._file.fileno()
-        if os.fstat(fd).st_size == self._position:
-            return ""  # HepMC3 always writes an unbuffered ERROR/WARNING line first
-        self._flush()
-        size = os.fstat(fd).st_size
-        text = os.pread(fd, size - self._position, self._position)
-        self._position = size
-        return text.decode(errors="replace")
 
     def __exit__(
         self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._file is None or self._saved is None:
-            return
-        errors, warnings, debug = self._setup
-        pyhepmc.Setup.print_errors = errors
-        pyhepmc.Setup.print_warnings = warnings
-        pyhepmc.Setup.debug_level = debug
-        self._flush()
-        for target, saved in zip((1, 2), self._saved, strict=True):
-            os.dup2(saved, target)
-            os.close(saved)
-        with contextlib.suppress(OSError):
-            self.leftover = self.take()
-        self._file.close()
-        self._file = None
+        if self.active:
+            errors, warnings, debug = self._setup
+            pyhepmc.Setup.print_errors = errors
+            pyhepmc.Setup.print_warnings = warnings
+            pyhepmc.Setup.debug_level = debug
+        super().__exit__(kind, err, tb)

@@ -20,20 +20,19 @@ at DEBUG level.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import awkward as ak
 import numpy as np
 
+from ..capture import Captured
 from ..errors import GenerationError, MissingDependencyError, UsageError
 from .chunk import make_chunk
 from .pythia_record import COLUMNS, build_vertices, hepmc_status, unpack_batch
@@ -74,51 +73,23 @@ def _pythia() -> Any:
     return pythia8mc
 
 
-class _Console:
-    """Captures what Pythia prints (C++ std::cout, i.e. file descriptor 1) while it runs.
+@contextlib.contextmanager
+def _console(file: IO[bytes]) -> Iterator[list[str]]:
+    """What Pythia prints (C++ std::cout, file descriptor 1) while active, as non-blank lines.
 
-    Pythia has no switch that silences everything (SLHA parsing, errors); redirecting the
-    descriptor keeps the user's terminal clean and lets errors go into exception messages.
+    Pythia has no switch that silences everything (SLHA parsing, errors); capturing the
+    descriptor keeps the user's terminal clean and lets errors go into exception messages. The
+    lines are filled on leaving and logged at DEBUG; ``file`` is the generator's scratch file.
     """
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the generator
-        try:
-            self._libc: Any = ctypes.CDLL(None)
-        except (OSError, TypeError):  # no C library handle (Windows): Python's flush only
-            self._libc = None
-
-    @contextlib.contextmanager
-    def capture(self) -> Iterator[list[str]]:
-        lines: list[str] = []
-        self._flush()
-        try:
-            saved = os.dup(1)
-        except OSError:  # no standard output at all (a daemon): nothing to protect
+    lines: list[str] = []
+    captured = Captured((1,), file)
+    try:
+        with captured:
             yield lines
-            return
-        os.dup2(self._file.fileno(), 1)
-        try:
-            yield lines
-        finally:
-            self._flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-            self._file.seek(0)
-            text = self._file.read().decode(errors="replace")
-            self._file.seek(0)
-            self._file.truncate()
-            lines.extend(line for line in text.splitlines() if line.strip())
-            for line in lines:
-                log.debug("pythia: %s", line)
-
-    def _flush(self) -> None:
-        sys.stdout.flush()
-        if self._libc is not None:
-            self._libc.fflush(None)  # C stdio, through which std::cout writes
-
-    def close(self) -> None:
-        self._file.close()
+    finally:
+        lines.extend(line for line in captured.leftover.splitlines() if line.strip())
+        for line in lines:
+            log.debug("pythia: %s", line)
 
 
 def _problems(lines: list[str]) -> str:
@@ -228,16 +199,16 @@ class PythiaGenerator:
         self.n_failed = 0
         self.weight_names: list[str] | None = None
         self._pythia = _pythia().Pythia("", False)
-        self._console = _Console()
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the generator
         try:
             self._init()
         except BaseException:
-            self._console.close()
+            self.close()
             raise
 
     def _init(self) -> None:
         refused = None
-        with contextlib.ExitStack() as stack, self._console.capture() as lines:
+        with contextlib.ExitStack() as stack, _console(self._output) as lines:
             for line in self.settings:
                 if not self._pythia.readString(_readable(line, stack)):
                     refused = line
@@ -283,7 +254,7 @@ class PythiaGenerator:
         failures = 0
         said: list[str] = []
         while True:
-            with self._console.capture() as lines:
+            with _console(self._output) as lines:
                 batch = self._pythia.nextBatch(1, "skip")
             if len(batch) == 1:
                 return batch
@@ -326,7 +297,7 @@ class PythiaGenerator:
         return _assemble(numbers, self.weight_names or [], weights, sigma, error, counts, columns)
 
     def close(self) -> None:
-        self._console.close()
+        self._output.close()
 
     def __enter__(self) -> PythiaGenerator:
         return self

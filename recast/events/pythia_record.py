@@ -25,7 +25,7 @@ import awkward as ak
 import numpy as np
 
 # the per-particle columns taken from Pythia's record
-COLUMNS = ("id", "status", "mother1", "mother2", "daughter1", "m")
+COLUMNS: tuple[str, ...] = ("id", "status", "mother1", "mother2", "daughter1", "m")
 COLUMNS += ("px", "py", "pz", "e", "x", "y", "z", "t")
 # Status codes of particles without mothers in motherList(): 11 (system) and 12 (beams).
 _NO_MOTHER_STATUS = (11, 12)
@@ -172,7 +172,7 @@ def build_vertices(
     lo = np.where(single | ranged, m1, np.minimum(m1, m2))
     hi = np.where(single, m1, np.where(ranged, m2, np.maximum(m1, m2)))
     no_mothers |= ranged & (m2 < m1)  # an empty range
-    nonzero = position.any(axis=1)
+    nonzero = np.asarray(position.any(axis=1))
     own = ~no_mothers & (lo == 0)
     own |= no_mothers & nonzero & (local > 0)
     keyed = ~no_mothers & ~own

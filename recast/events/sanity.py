@@ -27,6 +27,9 @@ from ..errors import EventFileError
 
 log = logging.getLogger(__name__)
 
+#: (px, py, pz, E) of every particle of a chunk, flat, in GeV
+Momenta = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 #: a final-state particle is refused when m² < −(SPACELIKE_TOLERANCE · E)², i.e. −m²/E² > 1e-4.
 #: Real files stay far below: the worst measured −m²/E² was 1.4e-7 (Sibyll 2.1 in
 #: ../shared/data, written from single precision), 1.3e-11 in 2000 Pythia8 tt̄ events at
@@ -55,9 +58,7 @@ def per_event_sum(values: np.ndarray, event: np.ndarray, n_events: int) -> np.nd
 
 
 def _summed_mass(
-    momenta: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    chosen: np.ndarray,
-    counts: np.ndarray,
+    momenta: Momenta, chosen: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(invariant mass, energy) in GeV of each event's ``chosen`` particles summed."""
     event, n = event_of(counts), len(counts)
@@ -69,31 +70,19 @@ def _summed_mass(
 
 
 def beam_sqrt_s(
-    px: np.ndarray,
-    py: np.ndarray,
-    pz: np.ndarray,
-    e: np.ndarray,
-    status: np.ndarray,
-    counts: np.ndarray,
+    momenta: Momenta, status: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(√s of the beams in GeV, total beam energy in GeV) per event; NaN where no beams."""
     beam = status == BEAM
     has = np.bincount(event_of(counts), weights=beam, minlength=len(counts)) > 0
-    sqrt_s, energy = _summed_mass((px, py, pz, e), beam, counts)
+    sqrt_s, energy = _summed_mass(momenta, beam, counts)
     return np.where(has, sqrt_s, np.nan), np.where(has, energy, np.nan)
 
 
-def final_state_mass(
-    px: np.ndarray,
-    py: np.ndarray,
-    pz: np.ndarray,
-    e: np.ndarray,
-    status: np.ndarray,
-    counts: np.ndarray,
-) -> np.ndarray:
+def final_state_mass(momenta: Momenta, status: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The invariant mass (GeV) of each event's final state: √s when nothing escaped the
     record (the fallback for files without beam particles)."""
-    return _summed_mass((px, py, pz, e), status == FINAL, counts)[0]
+    return _summed_mass(momenta, status == FINAL, counts)[0]
 
 
 def final_state_counts(status: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -104,19 +93,14 @@ def final_state_counts(status: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def momentum_problems(
-    px: np.ndarray,
-    py: np.ndarray,
-    pz: np.ndarray,
-    e: np.ndarray,
-    status: np.ndarray,
-    counts: np.ndarray,
-    beam_energy: np.ndarray,
+    momenta: Momenta, status: np.ndarray, counts: np.ndarray, beam_energy: np.ndarray
 ) -> dict[int, str]:
     """{event index in the chunk: why} for the first unphysical particle of each event.
 
-    Momenta in GeV and finite (NaN and infinities are looked for before). ``beam_energy``:
-    per event, the beams' total energy (NaN where the event has none).
+    Momenta finite (NaN and infinities are looked for before). ``beam_energy``: per event,
+    the beams' total energy (NaN where the event has none).
     """
+    px, py, pz, e = momenta
     with np.errstate(over="ignore", invalid="ignore"):  # 1e300² is inf: absurd anyway
         p2 = px * px + py * py + pz * pz
         m2 = e * e - p2
@@ -228,9 +212,11 @@ def checked_sqrt_s(chunk: ak.Array, source: str, expected: float | None) -> ak.A
         return chunk
     particles = chunk["particles"]
     counts = np.asarray(ak.to_numpy(ak.num(particles)), dtype=np.int64)
-    flat = {f: np.asarray(ak.to_numpy(ak.flatten(particles[f]))) for f in ("px", "py", "pz", "E")}
+    px, py, pz, e = (
+        np.asarray(ak.to_numpy(ak.flatten(particles[f]))) for f in ("px", "py", "pz", "E")
+    )
     status = np.asarray(ak.to_numpy(ak.flatten(particles["status"])))
-    sqrt_s, _ = beam_sqrt_s(flat["px"], flat["py"], flat["pz"], flat["E"], status, counts)
+    sqrt_s, _ = beam_sqrt_s((px, py, pz, e), status, counts)
     off = np.flatnonzero(np.isfinite(sqrt_s) & sqrt_s_disagrees(sqrt_s, expected))
     if len(off):
         k = int(off[0])

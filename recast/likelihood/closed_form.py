@@ -124,7 +124,7 @@ def qtilde_and_slope(
     nu_best, nu_mu = nu_free.copy(), nu_free.copy()
     for need, target, tested in ((need_zero, nu_best, 0.0), (need_mu, nu_mu, signal)):
         if need.any():
-            part = (n[need], a[need], tested if np.isscalar(tested) else tested[need])
+            part = (n[need], a[need], tested[need] if isinstance(tested, np.ndarray) else tested)
             target[need] = profile(*part, b0[need], width[need], constraint)
     best = log_likelihood(n, a, np.maximum(signal_free, 0.0), nu_best, b0, width, constraint)
     q = 2.0 * (best - log_likelihood(n, a, signal, nu_mu, b0, width, constraint))

@@ -29,6 +29,7 @@ reported (``calculator``: ``"asymptotic (n = 2000000 > 1000)"``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,14 +145,23 @@ class CountingModel:
             raise UsageError(
                 f"model [{i}]: {implausible(arrays[0][i], arrays[1][i], arrays[2][i])}"
             )
-        return cls(*(np.array(a) for a in arrays), constraint=constraint)
+        return cls._of([np.array(a) for a in arrays], constraint)
+
+    @classmethod
+    def _of(cls, parts: Sequence[Array], constraint: str) -> CountingModel:
+        """The model of the five arrays in :data:`_FIELDS` order (checked by the caller)."""
+        observed, background, background_uncertainty, signal, signal_uncertainty = parts
+        return cls(
+            observed, background, background_uncertainty, signal, signal_uncertainty, constraint
+        )
 
     def __len__(self) -> int:
         return int(self.observed.shape[0])
 
-    def take(self, index: ArrayLike) -> CountingModel:
-        parts = (np.asarray(getattr(self, name))[index] for name in _FIELDS)
-        return CountingModel(*parts, constraint=self.constraint)
+    def take(self, index: np.ndarray | slice | int) -> CountingModel:
+        return self._of(
+            [np.asarray(getattr(self, name))[index] for name in _FIELDS], self.constraint
+        )
 
     def entries(self, mu: Array) -> Entries:
         """The per-entry inputs of the calculators when testing signal strength ``mu``."""
@@ -331,23 +341,31 @@ def upper_limits(
     targets = np.tile(_OBSERVED_AND_BAND, size)[keep][:, None]
     limits = np.full(size * curves, np.inf)
     if rows.size:
-        asymptotic = np.full(rows.size, "asymptotic")
-        found = _solve(entries, asymptotic, targets, alpha, rtol, None, n_toys, seed)
-        slow = entry_methods != "asymptotic"
-        if slow.any():  # the asymptotic limits are the starting points of the others
-            found[slow] = _solve(
-                entries.take(slow),
-                entry_methods[slow],
-                targets[slow],
-                alpha,
-                rtol,
-                found[slow],
-                n_toys,
-                seed,
-            )
-        limits[keep] = found
-    limits = limits.reshape(size, curves)
-    return UpperLimits(limits[:, 0], limits[:, 1:], methods, notes)
+        limits[keep] = _solve_all(entries, entry_methods, targets, alpha, rtol, n_toys, seed)
+    table = limits.reshape(size, curves)
+    return UpperLimits(table[:, 0], table[:, 1:], methods, notes)
+
+
+def _solve_all(
+    entries: CountingModel,
+    methods: NDArray[np.str_],
+    targets: NDArray[np.intp],
+    alpha: float,
+    rtol: float,
+    n_toys: int,
+    seed: int,
+) -> Array:
+    """Every entry's limit: asymptotic first (cheap, never far off), then the entries of other
+    methods solved again from there (toys need their count: 0 toys once left a sample empty)."""
+    asymptotic = np.full(len(entries), "asymptotic")
+    found = _solve(entries, asymptotic, targets, alpha, rtol, None, n_toys, seed)
+    slow = methods != "asymptotic"
+    if slow.any():
+        again = entries.take(slow)
+        found[slow] = _solve(
+            again, methods[slow], targets[slow], alpha, rtol, found[slow], n_toys, seed
+        )
+    return found
 
 
 def _solve(
@@ -413,21 +431,7 @@ def median_expected_limits(
     limits = np.full(len(model), np.inf)
     keep = model.signal > 0
     if keep.any():
-        part, part_methods = model.take(keep), methods[keep]
         median = np.full((int(keep.sum()), 1), BAND.index(0))
-        asymptotic = np.full(len(part), "asymptotic")
-        found = _solve(part, asymptotic, median, alpha, rtol, None, n_toys, seed)
-        slow = part_methods != "asymptotic"
-        if slow.any():  # toys need their count: 0 toys once left the sample empty (IndexError)
-            found[slow] = _solve(
-                part.take(slow),
-                part_methods[slow],
-                median[slow],
-                alpha,
-                rtol,
-                found[slow],
-                n_toys,
-                seed,
-            )
-        limits[keep] = found
+        part = model.take(keep)
+        limits[keep] = _solve_all(part, methods[keep], median, alpha, rtol, n_toys, seed)
     return limits

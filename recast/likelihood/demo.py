@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..schema import CURRENT_VERSION
 from .simplified import Region
@@ -28,7 +29,7 @@ def _target(name: str) -> tuple[float, float]:
     return _LETTER_TARGETS[letter[1]] if letter else (2000.0, 800.0)
 
 
-def gluino_cross_section_fb(mass: np.ndarray) -> np.ndarray:
+def gluino_cross_section_fb(mass: ArrayLike) -> np.ndarray:
     return 2.93 * np.exp(-(np.asarray(mass, dtype=float) - 1800.0) / 190.0)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import ProblemsError, RecastError, closest
+from ..errors import MessageKeyError, ProblemsError, RecastError, among
 from ..errors import SchedulerUnreachableError as SchedulerUnreachableError  # its old home
 
 
@@ -14,31 +14,20 @@ class LikelihoodError(RecastError, ValueError):
     exit_code = 1
 
 
-class RegionMismatchError(LikelihoodError, KeyError):
+class RegionMismatchError(MessageKeyError, LikelihoodError):
     """A region is missing: from the signal yields, the region list or the workspace."""
 
     def __init__(self, source: str, what: str, name: str, available: Iterable[str], fix: str):
-        self.name = name
-        available = sorted(available)
-        listed = ", ".join(available[:12]) + (" ..." if len(available) > 12 else "")
-        super().__init__(
-            f"{source}: {what} {name!r} is missing; there are {listed or 'none'}."
-            f"{closest(name, available)} {fix}"
-        )
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
+        missing = f"{source}: {what} {name!r} is missing"
+        super().__init__(f"{missing}; there are {among(name, available, 12)} {fix}", name)
 
 
 class BinCountError(LikelihoodError):
     """Signal yields or a map address a channel with another number of bins."""
 
 
-class UnknownPOIError(LikelihoodError, KeyError):
+class UnknownPOIError(MessageKeyError, LikelihoodError):
     """The parameter of interest is not a parameter of the model."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class PatchError(LikelihoodError):

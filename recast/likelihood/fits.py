@@ -61,7 +61,7 @@ def build_model(
     try:
         with quiet_pyhf():
             workspace = pyhf.Workspace(dict(spec))
-            kwargs = {"poi_name": name}
+            kwargs: dict[str, Any] = {"poi_name": name}
             if modifier_settings is not None:
                 kwargs["modifier_settings"] = dict(modifier_settings)
             model = workspace.model(**kwargs)

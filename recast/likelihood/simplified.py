@@ -142,6 +142,18 @@ def load_regions(path: str | Path) -> list[Region]:
     return regions_from_document(schema.load_json(path), str(path))
 
 
+def unit_signal_model(regions: Sequence[Region], constraint: str = "lognormal") -> CountingModel:
+    """One counting model per region with a signal of one event: its limits on μ are limits
+    on the number of signal events (S95)."""
+    return CountingModel.build(
+        [r.observed for r in regions],
+        [r.background for r in regions],
+        [r.background_uncertainty for r in regions],
+        signal=1.0,
+        constraint=constraint,
+    )
+
+
 def s95_table(
     regions: Sequence[Region],
     *,
@@ -150,14 +162,7 @@ def s95_table(
     alpha: float = 0.05,
 ) -> list[dict[str, Any]]:
     """Model-independent upper limits on signal events per region, observed and expected band."""
-    model = CountingModel.build(
-        [r.observed for r in regions],
-        [r.background for r in regions],
-        [r.background_uncertainty for r in regions],
-        signal=1.0,
-        constraint=constraint,
-    )
-    limits = upper_limits(model, method=method, alpha=alpha)
+    limits = upper_limits(unit_signal_model(regions, constraint), method=method, alpha=alpha)
     report_switches([r.name for r in regions], limits.calculator)
     return [
         {
@@ -173,7 +178,7 @@ def s95_table(
     ]
 
 
-def report_switches(names: Sequence[str], calculators: Sequence[str]) -> None:
+def report_switches(names: Sequence[str], calculators: Sequence[str] | np.ndarray) -> None:
     """One log line per region whose count moved it from the exact calculator to asymptotics."""
     for name, calculator in zip(names, calculators, strict=True):
         if calculator.startswith("asymptotic ("):

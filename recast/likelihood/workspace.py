@@ -81,7 +81,12 @@ def _validate(spec: Any, source: str) -> None:
 def _twice(names: list[Any]) -> list[Any]:
     """The names given more than once, in first-seen order."""
     seen: set[Any] = set()
-    return list(dict.fromkeys(n for n in names if n in seen or seen.add(n)))
+    again: dict[Any, None] = {}  # ordered by each name's second appearance
+    for name in names:
+        if name in seen:
+            again[name] = None
+        seen.add(name)
+    return list(again)
 
 
 def duplicate_problems(spec: Mapping[str, Any]) -> list[str]:

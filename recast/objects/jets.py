@@ -9,14 +9,13 @@ turns them into awkward collections.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from dataclasses import dataclass
 
 import awkward as ak
 import fastjet
 import numpy as np
 
+from ..capture import redirected
 from .config import ObjectConfig
 from .kinematics import kinematics, offsets
 
@@ -31,14 +30,8 @@ def _banner_to_stderr() -> None:
     if _banner_done:
         return
     _banner_done = True
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
+    with redirected(1, 2):
         fastjet._swig.ClusterSequence.print_banner()  # later calls print nothing
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 @dataclass

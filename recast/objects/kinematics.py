@@ -13,22 +13,13 @@ from functools import cached_property
 import awkward as ak
 import numpy as np
 
+from ..angles import delta_phi, wrap_phi
 from ..errors import UsageError
 
 log = logging.getLogger(__name__)
 
 #: FastJet's pseudorapidity for a particle along the beam
 MAX_RAPIDITY = 1e5
-
-
-def wrap_phi(phi: np.ndarray) -> np.ndarray:
-    """Map angles from atan2's [-π, π] to (-π, π]; values already inside are left untouched."""
-    return np.where(phi <= -np.pi, phi + 2 * np.pi, phi)
-
-
-def delta_phi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a - b wrapped to [-π, π)."""
-    return np.mod(a - b + np.pi, 2 * np.pi) - np.pi
 
 
 def kinematics(

@@ -56,9 +56,9 @@ def label_sources(truth: Truth, taus: dict[str, np.ndarray], config: ObjectConfi
     parts.append((TAU, taus["event"][t], taus["px"][t], taus["py"][t], taus["pz"][t], taus["E"][t]))
     event = np.concatenate([p[1] for p in parts])
     order = np.argsort(event, kind="stable")
-    kind = np.concatenate([np.full(len(p[1]), p[0], np.int64) for p in parts])
+    kinds = np.concatenate([np.full(len(p[1]), p[0], np.int64) for p in parts])
     columns = [np.concatenate([p[k] for p in parts])[order] for k in range(2, 6)]
-    return Sources(event[order], kind[order], *columns)
+    return Sources(event[order], kinds[order], *columns)
 
 
 def cone_match(

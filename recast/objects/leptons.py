@@ -132,20 +132,17 @@ def leptons_and_photons(
     mine[used] = keep[dressed_by[used]]
     owner[photons[mine]] = position[dressed_by[mine]]
     l_event = flat.event[leptons]
-    l_iso = isolation(truth, l_event, l_pt, l_eta, l_phi, owner, config.isolation_dr)
-    lepton_fields = {
-        "event": l_event,
-        "pt": l_pt,
-        "eta": l_eta,
-        "phi": l_phi,
-        "mass": l_mass,
-        "charge": -np.sign(flat.pid[leptons]).astype(np.int32),
-        "pid": flat.pid[leptons].astype(np.int32),
-        "from_tau": from_tau[leptons],
-        "n_dressing_photons": n_dressing,
-        "isolation": l_iso,
-        "isolated": l_iso < config.isolation_max,
-    }
+    lepton_fields = _isolated(
+        truth,
+        config,
+        l_event,
+        (l_pt, l_eta, l_phi, l_mass),
+        owner,
+        charge=-np.sign(flat.pid[leptons]).astype(np.int32),
+        pid=flat.pid[leptons].astype(np.int32),
+        from_tau=from_tau[leptons],
+        n_dressing_photons=n_dressing,
+    )
     if config.track_isolation_k is not None:
         lepton_fields["isolation_track"] = _track_isolation(
             truth, config, l_event, l_pt, l_eta, l_phi, flat.pid[leptons], owner
@@ -159,16 +156,23 @@ def leptons_and_photons(
     g_pt, g_eta, g_phi, g_mass = (a[keep] for a in (g_pt, g_eta, g_phi, g_mass))
     owner = np.full(flat.n_particles, -1, np.int64)
     owner[photons] = np.arange(len(photons))
-    g_event = flat.event[photons]
-    g_iso = isolation(truth, g_event, g_pt, g_eta, g_phi, owner, config.isolation_dr)
-    photon_fields = {
-        "event": g_event,
-        "pt": g_pt,
-        "eta": g_eta,
-        "phi": g_phi,
-        "mass": g_mass,
-        "from_tau": from_tau[photons],
-        "isolation": g_iso,
-        "isolated": g_iso < config.isolation_max,
-    }
+    momenta = (g_pt, g_eta, g_phi, g_mass)
+    event = flat.event[photons]
+    photon_fields = _isolated(truth, config, event, momenta, owner, from_tau=from_tau[photons])
     return lepton_fields, photon_fields, dressed
+
+
+def _isolated(
+    truth: Truth,
+    config: ObjectConfig,
+    event: np.ndarray,
+    momenta: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    owner: np.ndarray,
+    **extra: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The fields of leptons or photons: kinematics, ``extra``, then the isolation in the
+    ΔR cone (``owner`` marks the particles each one's cone skips) and its verdict."""
+    pt, eta, phi, mass = momenta
+    iso = isolation(truth, event, pt, eta, phi, owner, config.isolation_dr)
+    kinematics = {"event": event, "pt": pt, "eta": eta, "phi": phi, "mass": mass}
+    return {**kinematics, **extra, "isolation": iso, "isolated": iso < config.isolation_max}

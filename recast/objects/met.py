@@ -6,7 +6,8 @@ import awkward as ak
 import numpy as np
 import vector
 
-from .kinematics import FlatChunk, wrap_phi
+from ..angles import wrap_phi
+from .kinematics import FlatChunk
 
 vector.register_awkward()
 

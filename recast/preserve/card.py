@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -63,6 +63,22 @@ NUMPY_DTYPES = {
 def unit_factor(unit: str) -> float:
     """Factor from the package's internal unit (GeV, mm, ns, rad) to ``unit``."""
     return ENERGY_UNITS.get(unit) or LENGTH_UNITS.get(unit) or 1.0
+
+
+def attribute_feature(
+    index: int, name: str, unit: str = "1", preprocessing: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A template's feature that reads the objects' attribute ``name`` (also its definition),
+    with ``preprocessing`` (default: none, ``{"formula": "x"}``)."""
+    return {
+        "index": index,
+        "name": name,
+        "definition": name,
+        "role": "feature",
+        "source": {"attribute": name},
+        "unit": unit,
+        "preprocessing": dict(preprocessing or {"formula": "x"}),
+    }
 
 
 def linear_form(preprocessing: Mapping[str, Any]) -> tuple[float, float]:
@@ -386,7 +402,7 @@ def _fold_problems(card: Mapping[str, Any]) -> Iterator[str]:
 
 
 # -- numbers a card cannot mean ---------------------------------------------------------------
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

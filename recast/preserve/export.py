@@ -119,9 +119,10 @@ def random_reference_inputs(
 ) -> dict[str, np.ndarray]:
     """Seeded standard-normal rows in the network's own (preprocessed) input space."""
     rng = np.random.default_rng(seed)
-    inputs = {}
+    inputs: dict[str, np.ndarray] = {}
     for node in card["inputs"]:
         shape = [rows, *[d if d is not None else 1 for d in node["shape"][1:]]]
+        array: np.ndarray
         if node["layout"] == "mask":
             array = (rng.random(shape) < 0.7).astype(NUMPY_DTYPES[node["dtype"]])
         else:

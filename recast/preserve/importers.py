@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import onnx
@@ -43,6 +43,9 @@ from .sidecars import (
     read_metadata,
     read_sidecar,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 
@@ -310,16 +313,16 @@ def _card_name(name: str | None, path: Path) -> str:
 def _assemble(
     items: list[_Imported],
     *,
-    name: str | None,
-    card_path: str | Path | None,
-    description: str | None,
-    unit: str,
-    padding: float,
-    provenance: Mapping[str, Any] | None,
-    angle_ranges: Mapping[str, str] | None,
-    units: Mapping[str, str] | None,
-    output_labels: Sequence[str] | None,
     modulus: int | None,
+    name: str | None = None,
+    card_path: str | Path | None = None,
+    description: str | None = None,
+    unit: str = "GeV",
+    padding: float = 0.0,
+    provenance: Mapping[str, Any] | None = None,
+    angle_ranges: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
+    output_labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     if unit not in ENERGY_UNITS:
         raise UsageError(f"unit {unit!r} is not an energy unit; use one of {list(ENERGY_UNITS)}")
@@ -347,7 +350,8 @@ def _assemble(
     input_node["shape"] = [input_node["shape"][0], width]
     _check_fold_angles(input_node["features"], items, angle_ranges or {})
     output_names = [o["name"] for o in first.graph.outputs]
-    files, widths = [], []
+    files: list[dict[str, Any]] = []
+    widths: list[int] = []
     for item in items:
         entry, item_widths = _file_entry(item, folder, input_node["name"], output_names, width)
         if widths and item_widths != widths:
@@ -383,59 +387,46 @@ def _assemble(
     return document
 
 
+class CardOptions(TypedDict, total=False):
+    """The keywords :func:`import_network` and :func:`import_folds` share."""
+
+    name: str | None
+    card_path: str | Path | None
+    description: str | None
+    unit: str
+    padding: float
+    provenance: Mapping[str, Any] | None
+    angle_ranges: Mapping[str, str] | None
+    units: Mapping[str, str] | None
+    output_labels: Sequence[str] | None
+
+
 def import_network(
     onnx_path: str | Path,
     sidecar: str | Path | None = None,
-    *,
-    name: str | None = None,
-    card_path: str | Path | None = None,
-    description: str | None = None,
-    unit: str = "GeV",
-    padding: float = 0.0,
-    provenance: Mapping[str, Any] | None = None,
-    angle_ranges: Mapping[str, str] | None = None,
-    units: Mapping[str, str] | None = None,
-    output_labels: Sequence[str] | None = None,
+    **options: Unpack[CardOptions],
 ) -> dict[str, Any]:
     """A validated card document for one published ONNX file (and its side-car).
 
-    ``card_path`` is where the card will be written (default: beside the ONNX file); the
-    file is named relative to it. ``unit`` is the energy unit the network expects; missing
-    objects are ``padding`` in raw units before preprocessing. ``angle_ranges`` and ``units``
-    override, per input name, what the importer infers.
+    Options (all keywords, see :class:`CardOptions`): ``card_path`` is where the card will be
+    written (default: beside the ONNX file); the file is named relative to it. ``unit`` is the
+    energy unit the network expects (default GeV); missing objects are ``padding`` (default 0)
+    in raw units before preprocessing. ``angle_ranges`` and ``units`` override, per input
+    name, what the importer infers. ``name``, ``description``, ``provenance`` and
+    ``output_labels`` go into the card as given (defaults: from the file names, none).
 
     >>> doc = import_network("net.onnx", "net_variables.json", card_path="net.card.json")
     ...                                                          # doctest: +SKIP
     """
     item = _read(Path(onnx_path), Path(sidecar) if sidecar is not None else None)
-    return _assemble(
-        [item],
-        name=name,
-        card_path=card_path,
-        description=description,
-        unit=unit,
-        padding=padding,
-        provenance=provenance,
-        angle_ranges=angle_ranges,
-        units=units,
-        output_labels=output_labels,
-        modulus=None,
-    )
+    return _assemble([item], modulus=None, **options)
 
 
 def import_folds(
     folds: Sequence[FoldFile],
     *,
     modulus: int | None = None,
-    name: str | None = None,
-    card_path: str | Path | None = None,
-    description: str | None = None,
-    unit: str = "GeV",
-    padding: float = 0.0,
-    provenance: Mapping[str, Any] | None = None,
-    angle_ranges: Mapping[str, str] | None = None,
-    units: Mapping[str, str] | None = None,
-    output_labels: Sequence[str] | None = None,
+    **options: Unpack[CardOptions],
 ) -> dict[str, Any]:
     """One card for a k-fold network: file i is applied where event_number % modulus == r_i.
 
@@ -459,19 +450,7 @@ def import_folds(
         _read(Path(f.onnx), Path(f.sidecar) if f.sidecar is not None else None, f.remainder)
         for f in sorted(folds, key=lambda f: f.remainder)
     ]
-    return _assemble(
-        items,
-        name=name,
-        card_path=card_path,
-        description=description,
-        unit=unit,
-        padding=padding,
-        provenance=provenance,
-        angle_ranges=angle_ranges,
-        units=units,
-        output_labels=output_labels,
-        modulus=modulus,
-    )
+    return _assemble(items, modulus=modulus, **options)
 
 
 def write_imported_card(document: Mapping[str, Any], card_path: str | Path) -> NetworkCard:

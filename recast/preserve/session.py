@@ -130,9 +130,11 @@ class NetworkSession:
         network runs once per file over all points stacked; a list (one per point) is returned.
         Per-object networks return jagged arrays (one score per object of each event).
         """
-        single = parameters is None or isinstance(parameters, Mapping)
         points: list[Mapping[str, float] | None]
-        points = [parameters] if single else list(parameters)  # type: ignore[list-item]
+        if parameters is None or isinstance(parameters, Mapping):
+            single, points = True, [parameters]
+        else:
+            single, points = False, list(parameters)
         if not points:
             return []
         n_rows = len(self.builder.rows(events))
@@ -191,6 +193,8 @@ class NetworkSession:
 
     def _event_mask(self, events: ak.Array, index: int) -> np.ndarray:
         fold = self.files[index].applies_to
+        if fold is None:  # a single file applies to every event
+            return np.ones(len(events), dtype=bool)
         return np.mod(self._event_numbers(events), fold["modulus"]) == fold["remainder"]
 
     def _file_of_rows(self, events: ak.Array, n_rows: int) -> np.ndarray | None:

@@ -193,7 +193,7 @@ def read_metadata(model: onnx.ModelProto, source: str) -> Normalisation | None:
     props = {p.key: p.value for p in model.metadata_props}
     if "input_0" not in props:
         return None
-    names = []
+    names: list[str] = []
     while f"input_{len(names)}" in props:
         names.append(props[f"input_{len(names)}"])
     stray = sorted(k for k in props if re.fullmatch(r"input_\d+", k) and int(k[6:]) >= len(names))

@@ -19,6 +19,7 @@ import pytest
 from recast.likelihood import counting
 from recast.likelihood.counting import CountingModel, upper_limits
 
+from ..documents import results_document
 from . import assert_refused, invoke
 
 REGION = {"name": "SR", "observed": 3, "background": 1.2, "background_uncertainty": 0.4}
@@ -87,22 +88,7 @@ def patchset(**points: list[dict[str, Any]]) -> dict[str, Any]:
 
 def results(yields: dict[str, Any]) -> dict[str, Any]:
     """A minimal valid results document with these yields (numbers or {value, mc})."""
-    return {
-        "schema_version": "1.0.0",
-        "analysis": "TEST",
-        "normalisation": {
-            "cross_section_pb": 1.0,
-            "luminosity_fb": 139.0,
-            "sum_weights": 1.0,
-            "factor": 1.0,
-        },
-        "yields": {
-            name: v if isinstance(v, dict) else {"value": v, "mc_uncertainty": 0.1, "raw": 100}
-            for name, v in yields.items()
-        },
-        "cutflows": {},
-        "provenance": {"recast_version": "test", "inputs": []},
-    }
+    return results_document(yields, mc_uncertainty=0.1)
 
 
 # -- region tables (`recast limits --regions`) ---------------------------------------------------
@@ -153,35 +139,31 @@ def test_absurd_value_in_a_region_table(
 
 
 @pytest.mark.parametrize(
-    ("region", "words"),
+    ("regions", "words"),
     [
         # a typo of units: 1e10 events expected where none were seen
         (
-            {"observed": 0, "background": 1e10, "background_uncertainty": 10.0},
+            {
+                "signal_regions": [
+                    {**REGION, "observed": 0, "background": 1e10, "background_uncertainty": 10.0}
+                ]
+            },
             ["signal_regions[0]", "1e+05 standard deviations below", "swapped"],
         ),
         (
-            {"observed": 3, "background": 1.2, "background_uncertainty": 5e4},
+            {"signal_regions": [{**REGION, "background": 1.2, "background_uncertainty": 5e4}]},
             ["signal_regions[0]", "uncertainty of 50000", "1000 times", "absolute, in events"],
         ),
+        ([{**REGION, "observed": 2.5}], ["[0].observed", "2.5", "counts events"]),
     ],
+    ids=["background-too-high", "uncertainty-too-large", "fractional-count"],
 )
-def test_implausible_region(tmp_path: Path, region: dict, words: list[str]) -> None:
-    write(tmp_path / "regions.json", {"signal_regions": [{**REGION, **region}]})
+def test_implausible_region(tmp_path: Path, regions: Any, words: list[str]) -> None:
+    write(tmp_path / "regions.json", regions)
     assert_refused(
         ["limits", "--regions", "regions.json", "-o", "s95.json"],
         tmp_path,
         ["regions.json", *words],
-        exit_code=1,
-    )
-
-
-def test_fractional_observed_count(tmp_path: Path) -> None:
-    write(tmp_path / "regions.json", [{**REGION, "observed": 2.5}])
-    assert_refused(
-        ["limits", "--regions", "regions.json"],
-        tmp_path,
-        ["regions.json", "[0].observed", "2.5", "counts events"],
         exit_code=1,
     )
 

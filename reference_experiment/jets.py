@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from recast.angles import wrap_phi
 from recast.detector.random import normals, uniforms
-from recast.detector.smearing import wrap_phi
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from recast.analysis.variables import (
-    delta_phi,
     leading_pt,
     leading_transverse_mass,
     min_delta_phi,
@@ -17,8 +16,8 @@ from recast.analysis.variables import (
     near,
     recluster,
     sum_of_masses,
-    wrap_phi,
 )
+from recast.angles import delta_phi, wrap_phi
 
 
 def objects(*events: list[tuple[float, float, float, float]]) -> ak.Array:
@@ -35,7 +34,8 @@ def test_angles_wrap_into_minus_pi_pi() -> None:
     assert wrap_phi(np.array([np.pi, -np.pi, 3 * np.pi / 2, 0.1])).tolist() == pytest.approx(
         [np.pi, np.pi, -np.pi / 2, 0.1]
     )
-    assert float(delta_phi(np.array(3.0), np.array(-3.0))) == pytest.approx(2 * np.pi - 6.0)
+    assert float(delta_phi(np.array(3.0), np.array(-3.0))) == pytest.approx(6.0 - 2 * np.pi)
+    assert float(abs(delta_phi(np.array(-3.0), np.array(3.0)))) == pytest.approx(2 * np.pi - 6.0)
 
 
 def test_transverse_masses_and_their_defaults() -> None:

@@ -20,6 +20,7 @@ from recast.pipeline.limits import limits_for_results
 from recast.pipeline.scan import scan
 from recast.report.limits_table import limits_tables, s95_table, scan_table, workspace_table
 
+from .documents import results_document
 from .test_likelihood_workspace import small_workspace
 
 REGIONS = {
@@ -27,26 +28,6 @@ REGIONS = {
     "SR-B": {"observed": 3, "background": 1.3, "background_uncertainty": 0.6},
     "SR-C": {"observed": 18, "background": 13.0, "background_uncertainty": 4.0},
 }
-
-
-def results_document(yields: dict[str, Any]) -> dict[str, Any]:
-    """A minimal valid results document with these region yields."""
-    return {
-        "schema_version": "1.0.0",
-        "analysis": "TEST",
-        "normalisation": {
-            "cross_section_pb": 1.0,
-            "luminosity_fb": 139.0,
-            "sum_weights": 1.0,
-            "factor": 1.0,
-        },
-        "yields": {
-            name: {"value": v, "mc_uncertainty": 0.1 * abs(v), "raw": 100}
-            for name, v in yields.items()
-        },
-        "cutflows": {},
-        "provenance": {"recast_version": "test", "inputs": []},
-    }
 
 
 def likelihood_file(tmp_path: Path, **extra: Any) -> Path:

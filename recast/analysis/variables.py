@@ -18,20 +18,11 @@ from typing import TypeAlias
 import awkward as ak
 import numpy as np
 
+from ..angles import delta_phi
 from ..objects import jets as jet_tools
 from ..objects.kinematics import collection, kinematics
 
 Array: TypeAlias = ak.Array | np.ndarray
-
-
-def wrap_phi(phi: Array) -> Array:
-    """Angles into (−π, π]."""
-    return np.pi - (np.pi - phi) % (2 * np.pi)
-
-
-def delta_phi(a: Array, b: Array) -> Array:
-    """|Δφ| folded into [0, π]."""
-    return abs(wrap_phi(a - b))
 
 
 def by_pt(objects: ak.Array) -> ak.Array:
@@ -52,7 +43,7 @@ def near(
     rap = rapidity if use_rapidity else (lambda o: o.eta)
     y1, y2 = ak.unzip(ak.cartesian([rap(objects), rap(others)], nested=True))
     p1, p2 = ak.unzip(ak.cartesian([objects.phi, others.phi], nested=True))
-    dr = np.sqrt((y1 - y2) ** 2 + delta_phi(p1, p2) ** 2)
+    dr = np.sqrt((y1 - y2) ** 2 + delta_phi(p1, p2) ** 2)  # the sign squares away
     return ak.any(dr < cone, axis=2)
 
 
@@ -77,7 +68,7 @@ def leading_transverse_mass(objects: ak.Array, met: ak.Array) -> ak.Array:
 def min_delta_phi(objects: ak.Array, met: ak.Array, leading: int | None = None) -> ak.Array:
     """min |Δφ(object, MET)| over the ``leading`` objects (all if None); π without any."""
     chosen = objects.phi if leading is None else objects.phi[:, :leading]
-    return ak.fill_none(ak.min(delta_phi(chosen, met.phi), axis=1), np.pi)
+    return ak.fill_none(ak.min(abs(delta_phi(chosen, met.phi)), axis=1), np.pi)
 
 
 def leading_pt(objects: ak.Array) -> ak.Array:

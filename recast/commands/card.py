@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -187,9 +186,15 @@ def card_import(
       recast card import --fold even.onnx=0:even.json --fold odd.onnx=1:odd.json -o nn.card.json
     """
     from ..io import check_output
-    from ..preserve.importers import FoldFile, import_folds, import_network, write_imported_card
+    from ..preserve.importers import (
+        CardOptions,
+        FoldFile,
+        import_folds,
+        import_network,
+        write_imported_card,
+    )
 
-    options: dict[str, Any] = {
+    options: CardOptions = {
         "name": name,
         "card_path": card_path,
         "unit": unit,

@@ -28,10 +28,10 @@ from .. import schema
 from ..errors import InvalidDocumentError, RecastError, UsageError
 from ..parallel import Executor
 from ..paths import inside
-from .counting import CountingModel, median_expected_limits
+from .counting import median_expected_limits
 from .errors import ScanIncompleteError
 from .limits import without_regions
-from .simplified import Region, signal_yields
+from .simplified import Region, signal_yields, unit_signal_model
 from .spec import LikelihoodSpec, needed_regions
 from .workers import GridPoint, scan_chunk
 
@@ -140,14 +140,7 @@ def load_grid(path: str | Path) -> tuple[list[str], list[GridPoint]]:
 
 
 def _expected_s95(regions: Sequence[Region], method: str, constraint: str) -> np.ndarray:
-    model = CountingModel.build(
-        [r.observed for r in regions],
-        [r.background for r in regions],
-        [r.background_uncertainty for r in regions],
-        signal=1.0,
-        constraint=constraint,
-    )
-    return median_expected_limits(model, method=method)
+    return median_expected_limits(unit_signal_model(regions, constraint), method=method)
 
 
 def scan_points(

@@ -1,7 +1,7 @@
 """Selective-simulation filter: inference throughput next to its floor and the generation time.
 
 Generates tt̄ events with Pythia8 (or toy decay trees with ``--toy``), labels them with the
-selection of :mod:`recast.train.filter_samples` (≥ 4 jets pT > 30 GeV, ≥ 1 isolated lepton
+selection of :mod:`recast.train.filter.samples` (≥ 4 jets pT > 30 GeV, ≥ 1 isolated lepton
 pT > 25 GeV), trains a small filter (a few epochs: the throughput does not depend on how well it
 is trained) with the default 100 particle slots, exports it, and times on the same events:
 
@@ -31,10 +31,10 @@ from _timing import median_seconds
 
 from recast.events.graphs import graph_arrays, preprocess
 from recast.preserve.session import make_session
-from recast.train.filter import FilterTrainer
-from recast.train.filter_card import ADJACENCY, MASK, NODES
-from recast.train.filter_samples import SELECTION_DEFAULTS, select_events
-from recast.train.filter_toy import decay_tree_events
+from recast.train.filter.card import ADJACENCY, MASK, NODES
+from recast.train.filter.samples import SELECTION_DEFAULTS, select_events
+from recast.train.filter.toy import decay_tree_events
+from recast.train.filter.trainer import FilterTrainer
 
 TTBAR = ["Beams:eCM = 13000", "Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
 

@@ -24,7 +24,7 @@ from recast.detector.maps import load_map
 from recast.preserve.builder import InputBuilder
 from recast.preserve.session import make_session
 from recast.train import SurrogateTrainer
-from recast.train.surrogate_samples import flavoured
+from recast.train.surrogate.samples import flavoured
 
 
 def main() -> None:

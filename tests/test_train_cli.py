@@ -5,28 +5,112 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from recast.cli import cli
+from recast.errors import InvalidDocumentError
 
 
-def test_a_bad_training_config_lists_every_problem(tmp_path: Path) -> None:
-    config = tmp_path / "train.json"
-    config.write_text(json.dumps({"train": {}}))
-    result = CliRunner().invoke(cli, ["train", "efficiency", str(config)])
+@pytest.mark.parametrize(
+    ("kind", "name", "text", "expected"),
+    [
+        (
+            "efficiency",
+            "train.json",
+            json.dumps({"train": {}}),
+            ["2 problem(s)", "at output: missing", "give exactly one of 'synthetic' or 'parquet'"],
+        ),
+        (
+            "surrogate",
+            "train.yaml",
+            "output: maps\ntrain: {synthetic: flavoured, events: 10, seed: 1}\n",
+            ["1 problem(s)", "at train: a synthetic sample needs 'score_seed'"],
+        ),
+    ],
+)
+def test_a_bad_training_config_lists_every_problem(
+    tmp_path: Path, kind: str, name: str, text: str, expected: list[str]
+) -> None:
+    config = tmp_path / name
+    config.write_text(text)
+    result = CliRunner().invoke(cli, ["train", kind, str(config)])
     assert result.exit_code == 1
-    assert "2 problem(s)" in result.output
-    assert "at output: missing" in result.output
-    assert "give exactly one of 'synthetic' or 'parquet'" in result.output
+    for words in expected:
+        assert words in result.output, result.output
+
+
+#: configs with many mistakes, and words of the problems each must list (all at once)
+MISTAKES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "efficiency": (
+        {
+            "outptu": "maps",
+            "train": {"synthetic": "proximty", "events": 10, "seed": 1},
+            "held_out": [{"parquet": "x.parquet"}],
+            "trainer": {"n_model": 2},
+            "min_objects": "many",
+        },
+        [
+            "at outptu: unknown key. Did you mean 'output'",
+            "at output: missing",
+            "at train.synthetic: unknown process",
+            "a synthetic sample needs 'tag_seed'",
+            "at held_out[0]: a parquet sample needs 'tag'",
+            "at trainer.n_model: unknown parameter. Did you mean 'n_models'?",
+            "at min_objects: expected int, got 'many'",
+        ],
+    ),
+    "surrogate": (
+        {
+            "outptu": "maps",
+            "train": {"synthetic": "flavored", "events": 10, "seed": 1},
+            "held_out": [
+                {"parquet": "x.parquet"},
+                {"parquet": "y.parquet", "synthetic": "outside"},
+            ],
+            "trainer": {"n_model": 2, "score_edges": [0, 1], "device": "gpu"},
+            "check": {"pt_edge": [20, 100]},
+            "threshold": "0.7",
+        },
+        [
+            "at outptu: unknown key. Did you mean 'output'",
+            "at output: missing",
+            "at train.synthetic: unknown process; known: ['flavoured', 'outside']",
+            "at train: a synthetic sample needs 'score_seed'",
+            "at held_out[0]: a parquet sample needs 'score'",
+            "at held_out[1]: give exactly one of 'synthetic' or 'parquet'",
+            "at trainer.n_model: unknown parameter. Did you mean 'n_models'?",
+            "at trainer.score_edges: [0, 1] is too short",
+            "at trainer.device: 'gpu' does not match",
+            "at check.pt_edge: unknown key. Did you mean 'pt_edges'?",
+            "at threshold: expected float, got '0.7'",
+            "15 problem(s)",  # held_out[1] also lacks events, seeds and score
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MISTAKES))
+def test_a_config_with_mistakes_lists_them_all(tmp_path: Path, kind: str) -> None:
+    pytest.importorskip("torch")
+    from recast.train import train_efficiency, train_surrogate
+
+    run = {"efficiency": train_efficiency, "surrogate": train_surrogate}[kind]
+    config, expected = MISTAKES[kind]
+    with pytest.raises(InvalidDocumentError) as error:
+        run(config, tmp_path / "train.json")
+    message = str(error.value)
+    for words in expected:
+        assert words in message, message
 
 
 def test_the_efficiency_schema_lists_every_trainer_parameter_and_process() -> None:
     pytest.importorskip("torch")
     from recast.schema import schemas_root
     from recast.train import EfficiencyMapTrainer
-    from recast.train.samples import SYNTHETIC
+    from recast.train.efficiency.samples import SYNTHETIC
 
     schema = json.loads((schemas_root() / "1.0.0" / "train-efficiency.json").read_text())
     trainer = set(schema["$defs"]["trainer"]["properties"])
@@ -50,15 +134,6 @@ def test_the_efficiency_schema_checks_trainer_types(tmp_path: Path) -> None:
     assert "at trainer.n_models: 0 is less than the minimum of 1" in result.output
     assert "at trainer.negative_weights: 'abs' is not allowed; known: ['signed'" in result.output
     assert "at trainer.neighbour_reach: expected float or null, got 'far'" in result.output
-
-
-def test_a_bad_surrogate_config_lists_every_problem(tmp_path: Path) -> None:
-    config = tmp_path / "train.yaml"
-    config.write_text("output: maps\ntrain: {synthetic: flavoured, events: 10, seed: 1}\n")
-    result = CliRunner().invoke(cli, ["train", "surrogate", str(config)])
-    assert result.exit_code == 1
-    assert "1 problem(s)" in result.output
-    assert "at train: a synthetic sample needs 'score_seed'" in result.output
 
 
 def test_yaml_configs_that_are_broken_or_absent(tmp_path: Path) -> None:

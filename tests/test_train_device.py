@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from recast.errors import UsageError  # noqa: E402
-from recast.train._torch import select_device  # noqa: E402
+from recast.train.core._torch import select_device  # noqa: E402
 
 
 def test_auto_takes_cuda_only_when_there() -> None:
@@ -29,7 +29,7 @@ def test_unknown_device_is_refused() -> None:
 
 
 def test_efficiency_config_refuses_an_unknown_device() -> None:
-    from recast.train.study import config_problems
+    from recast.train.core.config import config_problems
 
     def device_problems(device: str) -> list[tuple[str, str]]:
         problems = config_problems({"trainer": {"device": device}}, "train-efficiency", "c.json")

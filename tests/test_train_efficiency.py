@@ -25,7 +25,8 @@ from recast.train import (
     save_map,
     train_efficiency,
 )
-from recast.train.samples import TaggedSample, boosted_pair, proximity, tag
+from recast.train.core.inputs import flat
+from recast.train.efficiency.samples import TaggedSample, boosted_pair, proximity, tag
 
 FAST = {"n_models": 2, "max_epochs": 2, "hidden": 8, "seed": 3}
 # Machine dependence, measured: this trainer does not amplify the CPU kernels' last-bit
@@ -34,10 +35,6 @@ FAST = {"n_models": 2, "max_epochs": 2, "hidden": 8, "seed": 3}
 # kernels, 1 thread (calibration chi2 9.670806 against 9.670805); the tests below pass with
 # default, avx2 and avx512 kernels. Their margins (e.g. learned bias < 0.03 against 0.022)
 # cover the fixed seeds' statistics, not a machine.
-
-
-def flat(array: ak.Array) -> np.ndarray:
-    return np.asarray(ak.to_numpy(ak.flatten(array, axis=1)), dtype=np.float64)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +90,7 @@ def test_training_is_reproducible(small: TaggedSample, fast_trainer: EfficiencyM
 def test_the_set_network_ignores_the_order_and_far_or_absent_neighbours() -> None:
     import torch
 
-    from recast.train.networks import ObjectInContext
+    from recast.train.core.networks import ObjectInContext
 
     torch.manual_seed(0)
     # ΔR standardised as (ΔR - 2) / 1: the column the Gaussian basis reads back
@@ -321,29 +318,6 @@ def test_the_study_writes_maps_card_report_and_plot(study: EfficiencyStudy) -> N
 
 
 # -- the config behind `recast train efficiency CONFIG` ---------------------------------------
-def test_a_config_with_mistakes_lists_them_all(tmp_path: Path) -> None:
-    config = {
-        "outptu": "maps",
-        "train": {"synthetic": "proximty", "events": 10, "seed": 1},
-        "held_out": [{"parquet": "x.parquet"}],
-        "trainer": {"n_model": 2},
-        "min_objects": "many",
-    }
-    with pytest.raises(InvalidDocumentError) as error:
-        train_efficiency(config, tmp_path / "train.json")
-    message = str(error.value)
-    for expected in (
-        "at outptu: unknown key. Did you mean 'output'",
-        "at output: missing",
-        "at train.synthetic: unknown process",
-        "a synthetic sample needs 'tag_seed'",
-        "at held_out[0]: a parquet sample needs 'tag'",
-        "at trainer.n_model: unknown parameter. Did you mean 'n_models'?",
-        "at min_objects: expected int, got 'many'",
-    ):
-        assert expected in message, message
-
-
 def test_a_config_trains_from_a_parquet_file(tmp_path: Path) -> None:
     sample = proximity(400, seed=41, tag_seed=3)
     jets = ak.with_field(sample.events.jets, sample.tagged, "btag")

@@ -13,7 +13,7 @@ import pytest
 from recast.errors import CardError, MissingCollectionError, UsageError
 from recast.events.chunk import make_chunk
 from recast.events.graphs import FEATURES, concatenate, graph_arrays, vocabulary
-from recast.train.filter_toy import decay_tree_events
+from recast.train.filter.toy import decay_tree_events
 
 torch = pytest.importorskip("torch")
 
@@ -21,9 +21,9 @@ from recast.events.graphs import preprocess  # noqa: E402
 from recast.events.selective import EventFilter  # noqa: E402
 from recast.preserve.check import check_card  # noqa: E402
 from recast.preserve.session import make_session  # noqa: E402
-from recast.train.filter import FilterTrainer, auc  # noqa: E402
-from recast.train.graph_network import GraphFilter, normalised_adjacency  # noqa: E402
-from recast.train.losses import distance_correlation  # noqa: E402
+from recast.train.core.losses import distance_correlation  # noqa: E402
+from recast.train.filter.network import GraphFilter, normalised_adjacency  # noqa: E402
+from recast.train.filter.trainer import FilterTrainer, auc  # noqa: E402
 
 
 def tiny_chunk() -> ak.Array:
@@ -420,7 +420,7 @@ def test_the_trained_filter_with_weights_is_unbiased(toy: dict) -> None:
     same test fails without the weights is shown with a filter of known dependence on x in
     tests/test_importance.py; this small filter sculpts m_vis too little to show it here.)"""
     from recast.events.importance import importance_sample
-    from recast.train.filter_report import bias_table, quantile_edges
+    from recast.train.filter.merit import bias_table, quantile_edges
 
     events, truth = decay_tree_events(15000, seed=11)
     p = toy["plain"].predict(events)

@@ -21,8 +21,8 @@ from recast.errors import (  # noqa: E402
     UsageError,
 )
 from recast.preserve.check import check_card  # noqa: E402
-from recast.train.filter import FilterTrainer  # noqa: E402
-from recast.train.filter_study import train_filter  # noqa: E402
+from recast.train.filter.study import train_filter  # noqa: E402
+from recast.train.filter.trainer import FilterTrainer  # noqa: E402
 
 SMALL = {
     "output": "out",
@@ -136,7 +136,7 @@ def test_a_downstream_scenario_needs_one_kind_of_cost(tmp_path: Path) -> None:
 
 
 def test_sample_specs_are_checked_before_any_generation() -> None:
-    from recast.train.filter_samples import load_sample, pythia_sample
+    from recast.train.filter.samples import load_sample, pythia_sample
 
     with pytest.raises(UsageError, match=r"unknown field\(s\) \['min_bjets'\]"):
         pythia_sample(["Top:gg2ttbar = on"], 10, 1, 100, "pt", selection={"min_bjets": 2})
@@ -156,7 +156,7 @@ def test_a_test_fraction_that_leaves_no_events_is_refused(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("where", ["fail", "all"])
 def test_the_penalty_can_be_taken_on_other_events(where: str) -> None:
-    from recast.train.filter_toy import decay_tree_events
+    from recast.train.filter.toy import decay_tree_events
 
     events, truth = decay_tree_events(300, seed=2)
     trainer = FilterTrainer(

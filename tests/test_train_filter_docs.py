@@ -31,7 +31,7 @@ def test_the_worked_example_prints_what_the_page_says(
 
 def test_the_config_on_the_page_is_valid_and_the_figures_are_there() -> None:
     pytest.importorskip("torch")
-    from recast.train.study import config_problems
+    from recast.train.core.config import config_problems
 
     config = json.loads(page_files(PAGE)["ttbar_filter.json"])
     assert config_problems(config, "train-filter") == []

@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from recast.errors import UsageError  # noqa: E402
-from recast.train._torch import seeded  # noqa: E402
-from recast.train.losses import (  # noqa: E402
+from recast.train.core._torch import seeded  # noqa: E402
+from recast.train.core.losses import (  # noqa: E402
     GradientReversal,
     complementary_labels,
     distance_correlation,
@@ -156,7 +156,7 @@ def test_a_class_weighted_minus_one_breaks_the_naive_loss_and_complementary_labe
 
 # -- distance correlation -----------------------------------------------------------------------
 def dcorr_by_hand(x: np.ndarray, y: np.ndarray) -> float:
-    """Székely's V-statistic, written independently of recast.train.losses."""
+    """Székely's V-statistic, written independently of recast.train.core.losses."""
     n = len(x)
     a = np.array([[abs(x[i] - x[j]) for j in range(n)] for i in range(n)])
     b = np.array([[abs(y[i] - y[j]) for j in range(n)] for i in range(n)])

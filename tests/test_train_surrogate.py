@@ -18,8 +18,9 @@ from recast.detector.maps import load_map
 from recast.errors import MissingCollectionError, UsageError
 from recast.preserve.check import check_card
 from recast.train import SurrogateTrainer, surrogate_closure, surrogate_uncertainty
-from recast.train.surrogate_check import binned_chi2
-from recast.train.surrogate_samples import BetaDetector, ScoredSample, flavoured, outside
+from recast.train.core.inputs import flat
+from recast.train.surrogate.closure import binned_chi2
+from recast.train.surrogate.samples import BetaDetector, ScoredSample, flavoured, outside
 
 #: the study of the docs: 6000 training events (≈42 000 jets), three members
 TRAINING = {"n_models": 3, "seed": 0}
@@ -30,10 +31,6 @@ FAST = {"n_models": 2, "max_epochs": 2, "hidden": 8, "seed": 3}
 # ATEN_CPU_CAPABILITY=default (1 and 2 threads) and this machine's AVX-512 kernels, and prints
 # the same digits with avx2. The p-value cuts below (> 0.01 per bin) hold for the fixed seeds;
 # another seed redraws the p-values, which is why the seeds are fixed.
-
-
-def flat(array: ak.Array) -> np.ndarray:
-    return np.asarray(ak.to_numpy(ak.flatten(array, axis=1)), dtype=np.float64)
 
 
 @pytest.fixture(scope="module")

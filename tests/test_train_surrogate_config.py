@@ -15,36 +15,7 @@ from recast.errors import InvalidDocumentError, UnknownSchemaVersionError
 from recast.preserve.check import check_card
 from recast.schema import schemas_root
 from recast.train import SurrogateTrainer, train_surrogate
-from recast.train.surrogate_samples import SYNTHETIC, flavoured
-
-
-def test_a_config_with_mistakes_lists_them_all(tmp_path: Path) -> None:
-    config = {
-        "outptu": "maps",
-        "train": {"synthetic": "flavored", "events": 10, "seed": 1},
-        "held_out": [{"parquet": "x.parquet"}, {"parquet": "y.parquet", "synthetic": "outside"}],
-        "trainer": {"n_model": 2, "score_edges": [0, 1], "device": "gpu"},
-        "check": {"pt_edge": [20, 100]},
-        "threshold": "0.7",
-    }
-    with pytest.raises(InvalidDocumentError) as error:
-        train_surrogate(config, tmp_path / "train.json")
-    message = str(error.value)
-    for expected in (
-        "at outptu: unknown key. Did you mean 'output'",
-        "at output: missing",
-        "at train.synthetic: unknown process; known: ['flavoured', 'outside']",
-        "at train: a synthetic sample needs 'score_seed'",
-        "at held_out[0]: a parquet sample needs 'score'",
-        "at held_out[1]: give exactly one of 'synthetic' or 'parquet'",
-        "at trainer.n_model: unknown parameter. Did you mean 'n_models'?",
-        "at trainer.score_edges: [0, 1] is too short",
-        "at trainer.device: 'gpu' does not match",
-        "at check.pt_edge: unknown key. Did you mean 'pt_edges'?",
-        "at threshold: expected float, got '0.7'",
-    ):
-        assert expected in message, message
-    assert "15 problem(s)" in message  # held_out[1] also lacks events, seeds and score
+from recast.train.surrogate.samples import SYNTHETIC, flavoured
 
 
 def test_a_config_that_is_not_a_mapping_or_of_an_unknown_version(tmp_path: Path) -> None:

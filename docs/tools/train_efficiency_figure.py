@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from recast.train import EfficiencyMapTrainer, run_study
-from recast.train.samples import boosted_pair, proximity
+from recast.train.efficiency.samples import boosted_pair, proximity
 
 FIGURE = Path(__file__).resolve().parents[1] / "figures" / "train_efficiency_closure.png"
 TABLES = ("pt_abs_eta", "dr_nearest", "n_objects", "pt_abs_eta_dr")

@@ -1,4 +1,10 @@
-"""The experimentalist's toolkit: train efficiency maps and surrogate taggers, ship them as cards.
+"""The experimentalist's toolkit: train efficiency maps, surrogate taggers and event filters, ship
+them as cards.
+
+One subpackage per trainer over a shared core: ``efficiency/`` (learned and binned efficiency
+maps), ``surrogate/`` (surrogate taggers), ``filter/`` (the selective-simulation event filter),
+``core/`` (the trainer base, the fitting loop, networks, losses, training rows, configs and
+staging they share); each subpackage's docstring lists its modules.
 
 Needs the ``train`` extra (torch, scikit-learn): ``pip install 'recast-nn[train]'``. The
 runtime core never imports this package; here torch is imported on first use of a name that
@@ -20,8 +26,10 @@ needs it, and its absence is a :class:`~recast.errors.MissingDependencyError` na
 :func:`run_surrogate_study`,    the whole surrogate study, in memory or from a config
 :func:`train_surrogate`         (``recast train surrogate CONFIG``)
 :class:`BetaDetector`           a synthetic detector with a known score law, for tests and docs
-``recast.train.losses``         weighted (B)CE with negative weights (complementary labels), dCorr,
+``recast.train.core.losses``    weighted (B)CE with negative weights (complementary labels), dCorr,
                                 gradient reversal
+:class:`FilterTrainer`,         the event filter of selective simulation (a graph network with a
+:func:`train_filter`            dCorr penalty) and its study (``recast train filter CONFIG``)
 ==============================  =================================================================
 
 >>> from recast.train import EfficiencyMapTrainer                   # doctest: +SKIP
@@ -34,33 +42,33 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: public name → module (relative to this package) that defines it
+#: public name → module (relative to this package) that defines it; imported on first use
 _EXPORTS = {
-    "EfficiencyMapTrainer": "efficiency",
-    "EfficiencyStudy": "study",
-    "run_study": "study",
-    "train_efficiency": "study",
-    "binned_map_document": "binned",
-    "save_map": "binned",
-    "closure_report": "report",
-    "calibration": "report",
-    "plot_closure": "plot",
-    "TaggedSample": "samples",
-    "SurrogateTrainer": "surrogate",
-    "SurrogateStudy": "surrogate_study",
-    "run_surrogate_study": "surrogate_study",
-    "train_surrogate": "surrogate_study",
-    "surrogate_closure": "surrogate_check",
-    "surrogate_uncertainty": "surrogate_check",
-    "plot_surrogate_closure": "surrogate_plot",
-    "ScoredSample": "surrogate_samples",
-    "BetaDetector": "surrogate_samples",
-    "config_problems": "study",
-    "FilterTrainer": "filter",
-    "FilterStudy": "filter_study",
-    "train_filter": "filter_study",
-    "run_filter_study": "filter_study",
-    "decay_tree_events": "filter_toy",
+    "EfficiencyMapTrainer": "efficiency.trainer",
+    "EfficiencyStudy": "efficiency.study",
+    "run_study": "efficiency.study",
+    "train_efficiency": "efficiency.study",
+    "binned_map_document": "efficiency.binned",
+    "save_map": "efficiency.binned",
+    "closure_report": "efficiency.closure",
+    "calibration": "efficiency.closure",
+    "plot_closure": "efficiency.plot",
+    "TaggedSample": "efficiency.samples",
+    "SurrogateTrainer": "surrogate.trainer",
+    "SurrogateStudy": "surrogate.study",
+    "run_surrogate_study": "surrogate.study",
+    "train_surrogate": "surrogate.study",
+    "surrogate_closure": "surrogate.closure",
+    "surrogate_uncertainty": "surrogate.closure",
+    "plot_surrogate_closure": "surrogate.plot",
+    "ScoredSample": "surrogate.samples",
+    "BetaDetector": "surrogate.samples",
+    "config_problems": "core.config",
+    "FilterTrainer": "filter.trainer",
+    "FilterStudy": "filter.study",
+    "train_filter": "filter.study",
+    "run_filter_study": "filter.study",
+    "decay_tree_events": "filter.toy",
 }
 
 __all__ = sorted(_EXPORTS)

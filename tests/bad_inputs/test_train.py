@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from recast.errors import UsageError
-from recast.train.checks import staged
+from recast.train.core.staging import staged
 
 from . import assert_refused, invoke
 
@@ -161,12 +161,12 @@ def test_a_late_failure_leaves_the_output_folder_as_it_was(
 ) -> None:
     """The maps and card of a study are staged: a failure after training (here: the plot)
     removes them, and the files of an earlier study in the folder stay."""
-    import recast.train.plot
+    import recast.train.efficiency.study
 
     def broken(*args: Any, **kwargs: Any) -> Path:
         raise UsageError("the plot could not be drawn")
 
-    monkeypatch.setattr(recast.train.plot, "plot_closure", broken)
+    monkeypatch.setattr(recast.train.efficiency.study, "plot_closure", broken)
     config(tmp_path, "efficiency", plot=True)
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "btag_learned.json").write_text('{"earlier": "study"}\n')

@@ -664,9 +664,9 @@ def test_closure_learned_map_captures_the_proximity_effect_a_binned_map_misses(
 ) -> None:
     """ε = ε_f(pT, η) · Π_j f(ΔR_ij): a binned pT-|η| map and a small MLP on (pT, |η|, ΔR to the
     nearest jet), both derived from 5000 tagged events, evaluated on 3000 held-out events (the
-    study of recast.detector.closure, also drawn in docs/figures/detector_closure.png)."""
+    study of recast.train.efficiency.proximity, also drawn in docs/figures/detector_closure.png)."""
     pytest.importorskip("torch")
-    from recast.detector.closure import run_closure
+    from recast.train.efficiency.proximity import run_closure
 
     result = run_closure(tmp_path)
     assert isinstance(result.binned_map, BinnedMap) and isinstance(result.learned_map, NetworkMap)

@@ -2,7 +2,7 @@
 
     python docs/tools/closure_figure.py [-o docs/figures/detector_closure.png]
 
-Runs the seeded study of :mod:`recast.detector.closure` (the one tests/test_maps.py checks):
+Runs the seeded study of :mod:`recast.train.efficiency.proximity` (tests/test_maps.py checks it):
 5000 training events with a proximity effect ε = ε_f(pT, |η|) · Π_j f(ΔR_ij), a binned pT–|η|
 map and a small MLP on (pT, |η|, ΔR to the nearest jet) derived from their sampled tags, both
 evaluated on 3000 held-out events. Prints the mean bias (map − truth) per ΔR band and draws the
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recast.detector.closure import ClosureResult, run_closure
+from recast.train.efficiency.proximity import ClosureResult, run_closure
 
 FIGURE = Path(__file__).resolve().parents[1] / "figures" / "detector_closure.png"
 #: ΔR bins of the figure; jets beyond the last edge (isolated ones) are left out of the plot

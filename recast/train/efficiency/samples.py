@@ -2,10 +2,10 @@
 
 A :class:`TaggedSample` is a chunk of events with one tag decision per object and, for
 synthetic samples, the true efficiency each tag was drawn from. The processes share the true
-efficiency of :mod:`recast.detector.closure`, ε = ε_f(pT, |η|) · Π_j f(ΔR_ij):
+efficiency of :mod:`recast.train.efficiency.proximity`, ε = ε_f(pT, |η|) · Π_j f(ΔR_ij):
 
 - ``proximity``: 2 + Poisson(5) jets spread over the detector (a W/Z+jets-like sample, the
-  training process; :func:`recast.detector.closure.proximity_sample`);
+  training process; :func:`recast.train.efficiency.proximity.proximity_sample`);
 - ``boosted_pair``: exactly two jets, the decay products of a boosted light scalar
   (m = 40 GeV, pT = 150 + Exp(150) GeV), so ΔR ≈ 2m/pT is small: the alternative process of
   arXiv:2004.02665, which a map trained on ``proximity`` has to generalise to.
@@ -22,8 +22,8 @@ import awkward as ak
 import numpy as np
 import vector
 
-from ...detector.closure import jet_events, proximity_sample, true_efficiency
 from ...detector.tagging import sample_decisions
+from .proximity import jet_events, proximity_sample, true_efficiency
 
 log = logging.getLogger(__name__)
 vector.register_awkward()

@@ -32,9 +32,9 @@ import awkward as ak
 import numpy as np
 import vector
 
-from ...detector.closure import jet_events
 from ...errors import UsageError
 from ..core.inputs import flat
+from ..efficiency.proximity import jet_events
 
 log = logging.getLogger(__name__)
 vector.register_awkward()

@@ -32,12 +32,11 @@ import awkward as ak
 import numpy as np
 import vector
 
-from ..errors import MissingDependencyError
-from ..io import sha256_file, write_text
-from ..preserve.card import attribute_feature
-from .context import with_context
-from .maps import EfficiencyMap, load_map
-from .tagging import sample_decisions
+from ...detector.context import with_context
+from ...detector.maps import EfficiencyMap, load_map
+from ...detector.tagging import sample_decisions
+from ...io import sha256_file, write_text
+from ...preserve.card import attribute_feature
 
 log = logging.getLogger(__name__)
 vector.register_awkward()
@@ -119,7 +118,7 @@ def binned_map_document(
         ],
         "values": (passed / total).tolist(),
         "out_of_range": "clamp",
-        "provenance": {"notes": "closure study, recast.detector.closure"},
+        "provenance": {"notes": "closure study, recast.train.efficiency.proximity"},
     }
 
 
@@ -145,7 +144,7 @@ def learned_template() -> dict[str, Any]:
         "outputs": [
             {"name": "y", "columns": [{"index": 0, "label": "efficiency", "activation": "sigmoid"}]}
         ],
-        "provenance": {"notes": "closure study, recast.detector.closure"},
+        "provenance": {"notes": "closure study, recast.train.efficiency.proximity"},
     }
 
 
@@ -154,12 +153,9 @@ def train_learned_map(
 ) -> Path:
     """Train the MLP 3→32→1 with BCE on the tagged jets (full batch, Adam), export it with its
     card to ``folder``, and return the card's path."""
-    try:
-        import torch
-    except ImportError:
-        raise MissingDependencyError("torch", "train", "Training the learned map") from None
-    from ..preserve.builder import InputBuilder
-    from ..preserve.export import export_torch, template_card
+    from ...preserve.builder import InputBuilder
+    from ...preserve.export import export_torch, template_card
+    from ..core._torch import torch
 
     template = learned_template()
     x = torch.from_numpy(InputBuilder(template_card(template)).build(events).at()["x"])
@@ -192,7 +188,7 @@ def network_map_document(card: Path) -> dict[str, Any]:
         "kind": "network",
         "network": {"card": card.name, "sha256": sha256_file(card), "output": "efficiency"},
         "out_of_range": "clamp",
-        "provenance": {"notes": "closure study, recast.detector.closure"},
+        "provenance": {"notes": "closure study, recast.train.efficiency.proximity"},
     }
 
 

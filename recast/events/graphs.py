@@ -7,8 +7,9 @@ cropped or padded to ``max_particles`` (100 by default): ``ordering="pt"`` (the 
 the hardest ones, ``"record"`` the first ones in the generator's record order. In a Pythia8
 record of an LHC event the first hundred entries are the beams, the hard process and then the
 initial-state shower and MPI partons: the top decay products come hundreds of entries later, so
-"record" suits small decay trees (Belle II's Υ(4S) decays, the toy of :mod:`recast.train.filter.toy`) and
-"pt" hadron-collider events. Links to a particle that was cropped away are lost.
+"record" suits small decay trees (Belle II's Υ(4S) decays, the toy of
+:mod:`recast.train.filter.toy`) and "pt" hadron-collider events. Links to a particle that was
+cropped away are lost.
 
 Three arrays, the inputs of the exported network:
 

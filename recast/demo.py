@@ -33,7 +33,7 @@ from rich.table import Table
 from .errors import RecastError, UsageError
 from .parallel import available_cores
 from .pipeline.api import Benchmark, find_benchmark
-from .report.figure import subplots
+from .report.figure import save_figure, subplots
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +178,6 @@ def limits_table(limits: Mapping[str, Any]) -> tuple[Table, list[str]]:
 
 def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: Path) -> None:
     """Signal yield of every region with its MC uncertainty beside the published background."""
-
-    from .io import atomic_open
-
     names = list(results["yields"])
     signal = [results["yields"][n]["value"] for n in names]
     error = [results["yields"][n]["mc_uncertainty"] for n in names]
@@ -201,9 +198,7 @@ def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: P
         f"{results['analysis']}: {norm['events']} events at σ = {norm['cross_section_pb']:.3g} pb"
     )
     axes.legend()
-    figure.tight_layout()
-    with atomic_open(path, "wb") as handle:
-        figure.savefig(handle, format=path.suffix.lstrip(".") or "png")
+    save_figure(figure, path, dpi=100)
 
 
 def _worst(verdict: Mapping[str, Any]) -> str:

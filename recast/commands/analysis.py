@@ -74,8 +74,7 @@ def bundle_check(analysis: str) -> None:
 @click.option(
     "--artefacts",
     is_flag=True,
-    help="Also re-record the digests of every file analysis.json names (after regenerating "
-    "them).",
+    help="Also re-record the digests of every file analysis.json names (after regenerating them).",
 )
 @reports_errors
 def bundle_stamp(analysis: str, artefacts: bool) -> None:

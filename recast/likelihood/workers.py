@@ -156,9 +156,7 @@ def _workspace(
         if with_limits:
             upper = entry["mu_upper"]
             limit[i] = upper["observed"] if upper["observed"] is not None else np.inf
-            limit_band[i] = [
-                v if v is not None else np.inf for v in upper["expected"].values()
-            ]
+            limit_band[i] = [v if v is not None else np.inf for v in upper["expected"].values()]
     return cand
 
 

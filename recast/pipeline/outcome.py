@@ -412,10 +412,10 @@ class Scan(_Document):
     def plot(self, path: str | Path) -> Path:
         """Draw the exclusion plane (observed and expected contours) to ``path``."""
         from ..io import PLOT_SUFFIXES, check_output
-        from ..report.scan_plot import draw_exclusion, save_figure
+        from ..report.scan_plot import exclusion_plot
 
         check_output(path, field="plot", suffixes=PLOT_SUFFIXES)
-        save_figure(draw_exclusion(self.document), path)
+        exclusion_plot(self.document, path)
         return Path(path)
 
     def __str__(self) -> str:

@@ -79,7 +79,8 @@ def scan(
     if output is not None:
         write_json(output, document)
     if figure is not None and plot is not None:
-        from ..report.scan_plot import save_figure
+        from ..report.figure import save_figure
+        from ..report.scan_plot import DPI
 
-        save_figure(figure, plot)
+        save_figure(figure, plot, dpi=DPI, tight=False)
     return document

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingDependencyError
-from ..io import atomic_open
 from ..likelihood.errors import UndrawablePlotError
 from ..likelihood.scan import cls_grid
+from .figure import save_figure
 
 log = logging.getLogger(__name__)
 
@@ -169,14 +169,8 @@ def draw_exclusion(
     return figure
 
 
-def save_figure(figure: Any, path: str | Path) -> Path:
-    """Write a figure atomically; the format follows the suffix (none: PNG)."""
-    path = Path(path)
-    suffix = path.suffix.lstrip(".").lower() or "png"
-    with atomic_open(path, "wb") as handle:
-        figure.savefig(handle, format=suffix, dpi=130)
-    log.info("wrote %s", path)
-    return path
+#: the resolution of exclusion plots (dots per inch)
+DPI = 130
 
 
 def exclusion_plot(
@@ -188,4 +182,4 @@ def exclusion_plot(
     title: str | None = None,
 ) -> Path:
     """Write the exclusion plot of a scan document to ``path`` (PNG, PDF or SVG)."""
-    return save_figure(draw_exclusion(document, x=x, y=y, title=title), path)
+    return save_figure(draw_exclusion(document, x=x, y=y, title=title), path, dpi=DPI, tight=False)

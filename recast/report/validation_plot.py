@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_open
-from .figure import new_figure
+from .figure import new_figure, save_figure
 
 _COLUMNS = 2
 
@@ -64,6 +63,4 @@ def plot_validation(verdict: Mapping[str, Any], path: str | Path) -> None:
         bottom.set_ylabel("recast / pub.", fontsize=8)
         bottom.set_xticks(x, [s["cut"] for s in steps], rotation=45, ha="right", fontsize=7)
     figure.suptitle(f"{verdict['analysis']}, benchmark {verdict['benchmark']}")
-    suffix = Path(path).suffix.lstrip(".") or "png"
-    with atomic_open(path, "wb") as handle:
-        figure.savefig(handle, format=suffix, dpi=100)
+    save_figure(figure, path, dpi=100, tight=False)

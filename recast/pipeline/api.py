@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from ..analysis.bundle import Bundle, load_bundle
 from ..arguments import arg
@@ -26,6 +26,7 @@ from ..errors import UsageError, closest
 from ..paths import inside
 from .outcome import Limits, RunResult, Scan, Validation
 from .run import DEFAULT_SEED, check_likelihood, execute, results_document
+from .scan import ScanOptions
 
 log = logging.getLogger(__name__)
 
@@ -241,33 +242,14 @@ def limits(
     return Limits(filled["limits"])
 
 
-def scan(
-    analysis: str | Path | Bundle,
-    grid: str | Path,
-    *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    client: Any = None,
-    method: str = "auto",
-    negative: str = "clip",
-    with_limits: bool = True,
-) -> Scan:
+def scan(analysis: str | Path | Bundle, grid: str | Path, **options: Unpack[ScanOptions]) -> Scan:
     """A verdict, CLs and μ95 per point of a grid file (see :mod:`recast.likelihood.scan`),
-    under a bundle's likelihood, a likelihood file or a region table."""
+    under a bundle's likelihood, a likelihood file or a region table; ``options``
+    (:class:`~recast.pipeline.scan.ScanOptions`): ``workers``, ``scheduler``, ``client``,
+    ``method``, ``negative``, ``with_limits``, ``chunk_size``."""
     from .scan import scan as scan_grid
 
-    return Scan(
-        scan_grid(
-            analysis,
-            grid,
-            workers=workers,
-            scheduler=scheduler,
-            client=client,
-            method=method,
-            negative=negative,
-            with_limits=with_limits,
-        )
-    )
+    return Scan(scan_grid(analysis, grid, **options))
 
 
 def generate(

@@ -56,9 +56,20 @@ def _cell(value: Any) -> str:
 
 
 class _Document:
-    """A JSON document with its typed view: ``to_json`` and ``save`` write the document."""
+    """A JSON document with its typed view: ``to_json`` and ``save`` write the document,
+    ``table`` gives :meth:`records` as a pyarrow Table of :meth:`columns`."""
 
     document: dict[str, Any]
+
+    def records(self) -> list[dict[str, Any]]:
+        raise NotImplementedError(f"{type(self).__name__} has no rows")
+
+    def columns(self) -> list[str]:
+        return list(self.records()[0]) if self.records() else []
+
+    def table(self) -> pyarrow.Table:
+        """The rows of :meth:`records` as a pyarrow Table (``.to_pandas()`` for pandas)."""
+        return _arrow(self.records(), self.columns())
 
     def to_json(self, indent: int | None = 2) -> str:
         """The document as JSON text (NaN written as null, as in every file recast writes)."""
@@ -91,6 +102,19 @@ class Band:
     def __str__(self) -> str:
         band = ", ".join(f"{k} {_cell(self.expected.get(k))}" for k in BAND)
         return f"observed {_cell(self.observed)}; expected {band}"
+
+
+def _limit_columns(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """CLs and μ95 of a limits entry (a region, a scan point), observed and expected median."""
+    cls = Band.from_document(entry.get("cls"))
+    mu = Band.from_document(entry.get("mu_upper"))
+    return {
+        "cls_observed": cls.observed if cls else None,
+        "cls_expected": cls.median if cls else None,
+        "mu95_observed": mu.observed if mu else None,
+        "mu95_expected": mu.median if mu else None,
+        "excluded": entry.get("excluded"),
+    }
 
 
 @dataclass(frozen=True)
@@ -135,37 +159,10 @@ class Limits(_Document):
 
     def records(self) -> list[dict[str, Any]]:
         """One row per region with CLs and μ95, observed and expected median."""
-        rows = []
-        for name, entry in self.document.get("regions", {}).items():
-            cls, mu = (
-                Band.from_document(entry.get("cls")),
-                Band.from_document(entry.get("mu_upper")),
-            )
-            rows.append(
-                {
-                    "region": name,
-                    "status": entry.get("status"),
-                    "cls_observed": cls.observed if cls else None,
-                    "cls_expected": cls.median if cls else None,
-                    "mu95_observed": mu.observed if mu else None,
-                    "mu95_expected": mu.median if mu else None,
-                    "excluded": entry.get("excluded"),
-                }
-            )
-        return rows
-
-    _COLUMNS = (
-        "region",
-        "status",
-        "cls_observed",
-        "cls_expected",
-        "mu95_observed",
-        "mu95_expected",
-        "excluded",
-    )
-
-    def table(self) -> pyarrow.Table:
-        return _arrow(self.records(), self._COLUMNS)
+        return [
+            {"region": name, "status": entry.get("status"), **_limit_columns(entry)}
+            for name, entry in self.document.get("regions", {}).items()
+        ]
 
     def __str__(self) -> str:
         from ..report.limits_table import limits_tables
@@ -251,12 +248,6 @@ class RunResult(_Document):
             for y in self.yields.values()
         ]
 
-    _COLUMNS = ("region", "yield", "mc_uncertainty", "raw", "efficiency")
-
-    def table(self) -> pyarrow.Table:
-        """The yields as a pyarrow Table (``.to_pandas()`` for a DataFrame)."""
-        return _arrow(self.records(), self._COLUMNS)
-
     def cutflow_records(self, region: str) -> list[dict[str, Any]]:
         """The cutflow of ``region`` as rows: cut, Σw, its uncertainty, raw events."""
         from ..errors import UsageError, closest
@@ -332,11 +323,6 @@ class Validation(_Document):
                 rows.append({"region": region["region"], **step})
         return rows
 
-    _COLUMNS = ("region", "cut", "recast", "published", "ratio", "pull", "passed")
-
-    def table(self) -> pyarrow.Table:
-        return _arrow(self.records(), self._COLUMNS)
-
     def plot(self, path: str | Path) -> Path:
         """Draw the recast cutflow over the published one, with ratios, to ``path``."""
         from ..io import PLOT_SUFFIXES, check_output
@@ -376,38 +362,15 @@ class Scan(_Document):
 
     def records(self) -> list[dict[str, Any]]:
         """One row per point: its parameters, the verdict, CLs and μ95 (observed, expected)."""
-        rows = []
-        for point in self.document["points"]:
-            cls = Band.from_document(point.get("cls"))
-            mu = Band.from_document(point.get("mu_upper"))
-            rows.append(
-                {
-                    **point["parameters"],
-                    "status": point.get("status"),
-                    "source": point.get("source"),
-                    "cls_observed": cls.observed if cls else None,
-                    "cls_expected": cls.median if cls else None,
-                    "mu95_observed": mu.observed if mu else None,
-                    "mu95_expected": mu.median if mu else None,
-                    "excluded": point.get("excluded"),
-                }
-            )
-        return rows
-
-    def _columns(self) -> list[str]:
         return [
-            *self.parameters,
-            "status",
-            "source",
-            "cls_observed",
-            "cls_expected",
-            "mu95_observed",
-            "mu95_expected",
-            "excluded",
+            {
+                **point["parameters"],
+                "status": point.get("status"),
+                "source": point.get("source"),
+                **_limit_columns(point),
+            }
+            for point in self.document["points"]
         ]
-
-    def table(self) -> pyarrow.Table:
-        return _arrow(self.records(), self._columns())
 
     def plot(self, path: str | Path) -> Path:
         """Draw the exclusion plane (observed and expected contours) to ``path``."""

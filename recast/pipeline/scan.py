@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ..analysis.bundle import Bundle
 from ..io import write_json
@@ -24,28 +24,37 @@ from .limits import resolve_likelihood
 log = logging.getLogger(__name__)
 
 
+class ScanOptions(TypedDict, total=False):
+    """How a scan runs: ``workers`` > 1 starts a local cluster of processes, ``scheduler``
+    uses a running one, ``client`` an existing dask ``Client``; ``method`` is the calculator
+    (``auto``, ``asymptotic``, ``exact``, ``toys``), ``negative`` what a negative yield gets
+    (``clip`` or ``error``), ``with_limits`` whether μ95 is computed besides CLs,
+    ``chunk_size`` how many points a task computes."""
+
+    workers: int
+    scheduler: str | None
+    client: Any
+    method: str
+    negative: str
+    with_limits: bool
+    chunk_size: int | None
+
+
 def scan(
     analysis: str | Path | Bundle | LikelihoodSpec,
     grid: str | Path,
     *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    client: Any = None,
-    method: str = "auto",
-    negative: str = "clip",
-    with_limits: bool = True,
-    chunk_size: int | None = None,
     output: str | Path | None = None,
     plot: str | Path | None = None,
+    **options: Unpack[ScanOptions],
 ) -> dict[str, Any]:
-    """A verdict, CLs and μ limits per grid point of ``grid`` (a grid file).
-
-    ``workers`` > 1 starts a local cluster of processes, ``scheduler`` uses a running one,
-    ``client`` an existing dask ``Client``. Writes the table as JSON to ``output`` and the
+    """A verdict, CLs and μ limits per grid point of ``grid`` (a grid file), run as
+    ``options`` say (:class:`ScanOptions`). Writes the table as JSON to ``output`` and the
     exclusion plot to ``plot`` only when given; the plot is drawn before anything is written,
     so a plot that fails leaves no JSON.
     """
-    executor = Executor(workers, scheduler, client)  # a bad --workers: before any reading
+    workers = options.get("workers", 1)
+    executor = Executor(workers, options.get("scheduler"), options.get("client"))
     spec = resolve_likelihood(analysis)
     parameters, points = load_grid(grid)
     if plot is not None:  # what the grid alone says about the plot: before any point
@@ -59,10 +68,10 @@ def scan(
             points,
             executor,
             grid=str(grid),
-            method=method,
-            negative=negative,
-            with_limits=with_limits,
-            chunk_size=chunk_size,
+            method=options.get("method", "auto"),
+            negative=options.get("negative", "clip"),
+            with_limits=options.get("with_limits", True),
+            chunk_size=options.get("chunk_size"),
         )
     figure = None
     if plot is not None:

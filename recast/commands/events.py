@@ -46,10 +46,9 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
 )
 @click.option("--events", "n_events", type=int, required=True, help="Number of events.")
 @click.option("--seed", type=int, required=True, help="Random seed (1 to 900000000).")
-@click.option(
+@path_option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
     required=True,
     help="The HepMC3 file to write.",
 )
@@ -93,10 +92,9 @@ def generate_command(
 
 @cli.command("cache")
 @click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
-@click.option(
+@path_option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
     required=True,
     help="The Parquet file to write.",
 )

@@ -132,6 +132,14 @@ def path_option(*declarations: str, help: str, **options: Any) -> Callable[[F], 
     )
 
 
+def negative_option(help: str) -> Callable[[F], F]:
+    """``--negative clip|error``: what a negative signal yield gets."""
+    return click.option(
+        "--negative", type=click.Choice(["clip", "error"]), default="clip", show_default=True,
+        help=help,
+    )  # fmt: skip
+
+
 def stdout_console() -> Any:
     """The terminal's width on a terminal; piped or captured, wide enough to keep cells whole."""
     from rich.console import Console

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from .group import cli, path_option, reports_errors, stdout_console
+from .group import cli, negative_option, path_option, reports_errors, stdout_console
 
 _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
 
@@ -44,12 +44,8 @@ _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
     "--likelihood",
     help="With RESULTS: a likelihood other than the bundle's.",
 )
-@click.option(
-    "--negative",
-    type=click.Choice(["clip", "error"]),
-    default="clip",
-    show_default=True,
-    help="With RESULTS: a negative signal yield is clipped to zero with a warning, or refused.",
+@negative_option(
+    "With RESULTS: a negative signal yield is clipped to zero with a warning, or refused."
 )
 @click.option(
     "--method",
@@ -126,9 +122,8 @@ def limits_command(
 
 @cli.command("scan")
 @click.argument("analysis", metavar="ANALYSIS")
-@click.option(
+@path_option(
     "--grid",
-    type=click.Path(path_type=Path),
     required=True,
     help="Signal points with their region yields (JSON).",
 )
@@ -139,13 +134,7 @@ def limits_command(
     help="Address of a running Dask scheduler (tcp://HOST:PORT); it must answer in ten seconds.",
 )
 @click.option("--method", type=_METHODS, default="auto", show_default=True)
-@click.option(
-    "--negative",
-    type=click.Choice(["clip", "error"]),
-    default="clip",
-    show_default=True,
-    help="A negative signal yield is clipped to zero with a warning, or refused.",
-)
+@negative_option("A negative signal yield is clipped to zero with a warning, or refused.")
 @click.option("-o", "--output", default=None, help="Write the table as JSON (- for stdout).")
 @path_option(
     "--plot",

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..progress import events_progress
 from .group import F, cli, path_option, reports_errors, stdout_console
 
 
@@ -221,18 +222,10 @@ def run_command(
       recast run EXAMPLE_JETS_MET --pythia-slha gtt.slha --events 2000 --workers 2
     """
     from ..pipeline.run import recast_run
-    from ..progress import events_progress
 
     with events_progress(f"recast {analysis}") as progress:
-        document = recast_run(
-            analysis,
-            list(events),
-            xsec=xsec,
-            lumi=lumi,
-            output=output,
-            progress=progress,
-            **run,
-        )
+        run["progress"] = progress
+        document = recast_run(analysis, list(events), xsec=xsec, lumi=lumi, output=output, **run)
     if output != "-":
         from ..report.results_table import results_tables
 
@@ -274,20 +267,13 @@ def validate_command(
           --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
     """
     from ..pipeline.run import recast_validate
-    from ..progress import events_progress
 
     with events_progress(f"validate {analysis}") as progress:
+        run["progress"] = progress
         verdict = recast_validate(
-            analysis,
-            list(events),
-            benchmark=benchmark,
-            xsec=xsec,
-            lumi=lumi,
-            output=output,
-            plot=plot,
-            progress=progress,
-            **run,
-        )
+            analysis, list(events), benchmark=benchmark, xsec=xsec, lumi=lumi, output=output,
+            plot=plot, **run,
+        )  # fmt: skip
     if output != "-":
         from ..report.validation_table import validation_tables
 

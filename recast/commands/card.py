@@ -68,19 +68,17 @@ def card_show(card_path: Path) -> None:
 
 @card.command("export")
 @click.argument("template", type=click.Path(path_type=Path))
-@click.option(
+@path_option(
     "--model",
     "model_path",
     required=True,
-    type=click.Path(path_type=Path),
     help="An ONNX file, or a TorchScript file (.pt/.ts) to export with torch.",
 )
-@click.option(
+@path_option(
     "-o",
     "--output",
     "out_dir",
     required=True,
-    type=click.Path(path_type=Path),
     help="Folder to write NAME.onnx and NAME.card.json into.",
 )
 @click.option("--stem", default=None, help="File name stem (default: the card's name).")
@@ -134,12 +132,11 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
     help="One file of a k-fold network, applied where event_number % k == REMAINDER."
     " Repeat for every fold (instead of ONNX).",
 )
-@click.option(
+@path_option(
     "-o",
     "--output",
     "card_path",
     required=True,
-    type=click.Path(path_type=Path),
     help="Where to write the card.",
 )
 @click.option("--name", default=None, help="Card name (default: from the ONNX file name).")

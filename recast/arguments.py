@@ -11,11 +11,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
+from pathlib import PurePath
 
 _ON_COMMAND_LINE: ContextVar[bool] = ContextVar("recast_on_command_line", default=False)
 
 #: flags whose spelling is not the keyword's with dashes
-_FLAGS = {"pythia_slha": "--pythia-slha", "n_events": "--events", "output": "-o/--output"}
+_FLAGS = {
+    "pythia_slha": "--pythia-slha",
+    "n_events": "--events",
+    "output": "-o/--output",
+    # repeatable NAME=VALUE flags: one entry of the keyword's mapping each
+    "options": "--option",
+    "networks": "--network",
+}
 #: keywords of the Python API whose name differs from the pipeline's
 _KEYWORDS = {"pythia_slha": "slha"}
 
@@ -32,7 +40,7 @@ def given(name: str, value: object, *, quoted: bool = False) -> str:
     (``quoted``: ``--xsec '12 furlongs'``, where the value's own spelling matters)."""
     if _ON_COMMAND_LINE.get():
         return f"{arg(name)} {value!r}" if quoted else f"{arg(name)} {value}"
-    return f"{arg(name)}={value!r}"
+    return f"{arg(name)}={str(value) if isinstance(value, PurePath) else value!r}"
 
 
 @contextlib.contextmanager
@@ -43,3 +51,11 @@ def command_line() -> Iterator[None]:
         yield
     finally:
         _ON_COMMAND_LINE.reset(token)
+
+
+def entry(name: str, key: str, value: object = None) -> str:
+    """One entry of a mapping argument: ``--option NAME=VALUE`` or ``options['NAME']=VALUE``
+    (without ``value``: ``--option NAME``, ``options['NAME']``)."""
+    if _ON_COMMAND_LINE.get():
+        return f"{arg(name)} {key}" + ("" if value is None else f"={value}")
+    return f"{arg(name)}[{key!r}]" + ("" if value is None else f"={value!r}")

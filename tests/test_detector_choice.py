@@ -152,7 +152,7 @@ def test_a_detector_file_by_path(bundle: Path, gtt: GttSample, tmp_path: Path) -
 def test_a_bad_detector_file_is_named(bundle: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken_detector.json"
     broken.write_text('{"schema_version": "1.0.0", "name": "x"}')
-    with pytest.raises(UsageError, match=r"--detector .*broken_detector.json: not a usable"):
+    with pytest.raises(UsageError, match=r"detector='.*broken_detector.json': not a usable"):
         recast_run(bundle, ["never_read.hepmc"], detector=broken)
     with pytest.raises(UsageError, match=r"--detector missing/detector.json: no such file"):
         recast_run(bundle, ["never_read.hepmc"], detector="missing/detector.json")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..arguments import entry, given
 from ..errors import UsageError, closest
 from .bundle import Bundle
 
@@ -61,7 +62,7 @@ def option_values(bundle: Bundle, given: Mapping[str, Any]) -> dict[str, Any]:
         if name not in declared:
             known = ", ".join(declared) or "none"
             raise UsageError(
-                f"--option {name}: {bundle.id} has no such option (options: {known}; see "
+                f"{entry('options', name)}: {bundle.id} has no such option (options: {known}; see "
                 f"'options' in {source}).{closest(name, declared)}"
             )
     values: dict[str, Any] = {}
@@ -71,16 +72,16 @@ def option_values(bundle: Bundle, given: Mapping[str, Any]) -> dict[str, Any]:
             try:
                 value = _convert(value, spec["default"])
             except UsageError as exc:
-                raise UsageError(f"--option {name}: {exc}") from None
+                raise UsageError(f"{entry('options', name)}: {exc}") from None
         if isinstance(value, float) and not math.isfinite(value):  # NaN passes no cut at all
             raise UsageError(
-                f"--option {name}={value}: not a finite number; give a value like the "
+                f"{entry('options', name, value)}: not a finite number; give a value like the "
                 f"default {spec['default']!r} (options.{name} in {source})"
             )
         choices = spec.get("choices")
         if choices is not None and value not in choices:
             raise UsageError(
-                f"--option {name}={value}: not one of {', '.join(map(str, choices))} "
+                f"{entry('options', name, value)}: not one of {', '.join(map(str, choices))} "
                 f"(options.{name}.choices in {source}).{closest(str(value), map(str, choices))}"
             )
         values[name] = value
@@ -103,7 +104,7 @@ def network_cards(
     for name in files:
         if name not in cards:
             raise UsageError(
-                f"--network {name}: {bundle.id} has no network {name!r} (networks: "
+                f"{entry('networks', name)}: {bundle.id} has no network {name!r} (networks: "
                 f"{', '.join(cards) or 'none'}).{closest(name, cards)}"
             )
     usable: dict[str, Any] = {}
@@ -198,8 +199,8 @@ def choose_detector(bundle: Bundle, choice: str | Path | None) -> DetectorChoice
         if "detector" not in document:
             if choice is not None:
                 raise UsageError(
-                    f"--detector default: {bundle.id} has no detector (analysis.json has no "
-                    "'detector'); give the path of a detector description instead"
+                    f"{given('detector', 'default')}: {bundle.id} has no detector (analysis.json "
+                    "has no 'detector'); give the path of a detector description instead"
                 )
             return None
         artefact = document["detector"]
@@ -217,18 +218,18 @@ def choose_detector(bundle: Bundle, choice: str | Path | None) -> DetectorChoice
     path = Path(choice).expanduser()
     if path.is_dir():
         raise UsageError(
-            f"--detector {choice}: is a folder; give a detector description file (JSON), or a "
-            f"detector name of {bundle.id} ({', '.join(detector_names(bundle))})"
+            f"{given('detector', choice)}: is a folder; give a detector description file (JSON), "
+            f"or a detector name of {bundle.id} ({', '.join(detector_names(bundle))})"
         )
     if not path.is_file():
         names = detector_names(bundle)
         if _looks_like_path(str(choice)):
             raise UsageError(
-                f"--detector {choice}: no such file, and not a detector of {bundle.id} "
+                f"{given('detector', choice)}: no such file, and not a detector of {bundle.id} "
                 f"({', '.join(names) or 'none'})"
             )
         raise UsageError(
-            f"--detector {choice}: {bundle.id} has no detector {str(choice)!r} (names: "
+            f"{given('detector', choice)}: {bundle.id} has no detector {str(choice)!r} (names: "
             f"{', '.join(names) or 'none'}; see 'detectors' in {bundle.folder / 'analysis.json'}"
             f"), nor is it a file.{closest(str(choice), names)}"
         )
@@ -248,5 +249,7 @@ def _detector_file(path: Path) -> DetectorChoice:
     try:
         load_detector(path)
     except RecastError as exc:
-        raise UsageError(f"--detector {path}: not a usable detector description: {exc}") from None
+        raise UsageError(
+            f"{given('detector', path)}: not a usable detector description: {exc}"
+        ) from None
     return DetectorChoice("file", path.resolve(), sha256_file(path), str(path))

@@ -154,7 +154,7 @@ def test_a_bad_detector_file_is_named(bundle: Path, tmp_path: Path) -> None:
     broken.write_text('{"schema_version": "1.0.0", "name": "x"}')
     with pytest.raises(UsageError, match=r"detector='.*broken_detector.json': not a usable"):
         recast_run(bundle, ["never_read.hepmc"], detector=broken)
-    with pytest.raises(UsageError, match=r"--detector missing/detector.json: no such file"):
+    with pytest.raises(UsageError, match=r"detector='missing/detector.json': no such file"):
         recast_run(bundle, ["never_read.hepmc"], detector="missing/detector.json")
 
 

@@ -62,6 +62,15 @@ def printed_differences(
     return problems
 
 
+def run_example(code: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``code`` as a script from ``folder``, where its temporary folders land too."""
+    script = folder / "example.py"
+    script.write_text(code)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))  # the example's mkdtemp lands here
+    runpy.run_path(str(script), run_name="__main__")
+
+
 def check_worked_example(
     page: Path,
     tmp_path: Path,
@@ -81,11 +90,7 @@ def check_worked_example(
     for label, tolerance in (tolerances or {}).items():
         stated = f"{label.strip()} ±{tolerance:g}"
         assert stated in " ".join(prose.split()), f"{page.name} must tell readers: {stated!r}"
-    script = tmp_path / "example.py"
-    script.write_text(example[0])
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the example's mkdtemp lands here
-    runpy.run_path(str(script), run_name="__main__")
+    run_example(example[0], tmp_path, monkeypatch)
     problems = printed_differences(capsys.readouterr().out, printed[0], tolerances)
     assert not problems, "\n".join(problems)
 

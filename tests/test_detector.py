@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -264,27 +265,40 @@ def test_an_object_the_events_lack_is_named_with_the_available_ones(
     assert isinstance(caught.value, KeyError)
 
 
-def test_a_map_for_another_collection_is_refused(tmp_path: Path, document: dict) -> None:
-    document["objects"]["muons"]["efficiency"] = document["objects"]["electrons"]["efficiency"]
-    with pytest.raises(
-        DetectorDescriptionError,
-        match=r"objects\.muons\.efficiency\.map: .*'electrons', not for 'muons'",
-    ):
-        load_detector(save(tmp_path, document))
-
-
-def test_score_mode_needs_a_surrogate_tagger(tmp_path: Path, document: dict) -> None:
-    document["objects"]["jets"]["tags"][0]["mode"] = "score"
-    with pytest.raises(
-        DetectorDescriptionError, match=r"tags\[0\]\.mode: .*needs a map with sample_scores"
-    ):
-        load_detector(save(tmp_path, document))
-
-
 # -- every bad document -----------------------------------------------------------------------
-def test_unknown_schema_version(tmp_path: Path, document: dict) -> None:
-    document["schema_version"] = "0.9.0"
-    with pytest.raises(UnknownSchemaVersionError, match=r"'0\.9\.0'.*known versions: 1\.0\.0"):
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (
+            lambda d: d["objects"]["muons"].update(
+                efficiency=d["objects"]["electrons"]["efficiency"]
+            ),
+            DetectorDescriptionError,
+            r"objects\.muons\.efficiency\.map: .*'electrons', not for 'muons'",
+        ),
+        (
+            lambda d: d["objects"]["jets"]["tags"][0].update(mode="score"),
+            DetectorDescriptionError,
+            r"tags\[0\]\.mode: .*needs a map with sample_scores",
+        ),
+        (
+            lambda d: d.update(schema_version="0.9.0"),
+            UnknownSchemaVersionError,
+            r"'0\.9\.0'.*known versions: 1\.0\.0",
+        ),
+        (
+            lambda d: d["objects"]["muons"]["efficiency"].update(map="maps/muon_rec.json"),
+            ArtefactNotFoundError,
+            r"objects\.muons\.efficiency\.map names .*muon_rec\.json, which does not exist",
+        ),
+    ],
+    ids=["map-for-another-collection", "score-without-surrogate", "schema", "map-missing"],
+)
+def test_a_bad_document_is_refused_with_the_place_to_fix(
+    tmp_path: Path, document: dict, change: Callable[[dict], None], error: type, match: str
+) -> None:
+    change(document)
+    with pytest.raises(error, match=match):
         load_detector(save(tmp_path, document))
 
 
@@ -311,15 +325,6 @@ def test_map_digest_mismatch(tmp_path: Path, document: dict) -> None:
     message = str(caught.value)
     assert "2 map(s) differ" in message  # both tags use the map
     assert "objects.jets.tags[0].sha256" in message and "objects.jets.tags[1].sha256" in message
-
-
-def test_map_file_missing(tmp_path: Path, document: dict) -> None:
-    document["objects"]["muons"]["efficiency"]["map"] = "maps/muon_rec.json"
-    with pytest.raises(
-        ArtefactNotFoundError,
-        match=r"objects\.muons\.efficiency\.map names .*muon_rec\.json, which does not exist",
-    ):
-        load_detector(save(tmp_path, document))
 
 
 def test_unknown_smearing_model(tmp_path: Path, document: dict) -> None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .docs_pages import DOCS, FILE_BLOCK, printed_differences
+from .docs_pages import DOCS, FILE_BLOCK, printed_differences, run_example
 
 # ```python blocks run (```py ones are fragments, highlighted alike but not run); FILE_BLOCK
 # blocks are files of the example, not code to run
@@ -51,10 +49,7 @@ def test_preserving_example_runs_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("torch")
-    script = tmp_path / "example.py"
-    script.write_text(python_blocks("preserving.md"))
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(script), run_name="__main__")
+    run_example(python_blocks("preserving.md"), tmp_path, monkeypatch)
     output = capsys.readouterr().out
     assert output.count("ok example_net.onnx") == 5  # ... and the activations agree
     assert "ok example_net.onnx: output activations agree with the graph" in output
@@ -64,11 +59,7 @@ def test_preserving_example_runs_as_written(
 def test_detector_example_prints_what_the_page_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(python_blocks("detector.md"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the example's mkdtemp lands here
-    runpy.run_path(str(script), run_name="__main__")
+    run_example(python_blocks("detector.md"), tmp_path, monkeypatch)
     expected = printed("detector.md")
     assert expected.count("\n") == 11  # both output blocks were found
     assert_prints(capsys.readouterr().out, expected)
@@ -80,10 +71,7 @@ def test_recasting_example_prints_what_the_page_says(
 ) -> None:
     pytest.importorskip("pythia8mc")
     pytest.importorskip("matplotlib")
-    script = tmp_path / "example.py"
-    script.write_text(python_blocks("recasting.md"))
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(script), run_name="__main__")
+    run_example(python_blocks("recasting.md"), tmp_path, monkeypatch)
     expected = printed("recasting.md")
     assert expected.count("\n") == 10  # both output blocks were found
     assert_prints(capsys.readouterr().out, expected)
@@ -96,10 +84,7 @@ def test_bundles_example_prints_what_the_page_says(
 ) -> None:
     write_files("bundles.md", tmp_path)
     assert (tmp_path / "MY_SEARCH" / "analysis.py").is_file()
-    script = tmp_path / "example.py"
-    script.write_text(python_blocks("bundles.md"))
-    monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(script), run_name="__main__")
+    run_example(python_blocks("bundles.md"), tmp_path, monkeypatch)
     expected = printed("bundles.md")
     assert expected.count("\n") == 13  # both output blocks were found
     assert_prints(capsys.readouterr().out, expected)

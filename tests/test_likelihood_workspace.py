@@ -219,24 +219,28 @@ def test_patchset_of_two_patches(tmp_path: Path) -> None:
 
 
 # -- every bad input gives its clear error -----------------------------------------------------
-def test_region_mapped_to_a_channel_missing_from_the_workspace() -> None:
-    bad = {**MAP, "B": {"channel": "SR_b", "bin": 0}}
-    with pytest.raises(
-        RegionMismatchError,
-        match=r"map.json: the channel of region 'B'.*'SR_b'"
-        r".*Did you mean 'SR_B'",
-    ):
+@pytest.mark.parametrize(
+    ("place", "error", "match"),
+    [
+        (
+            {"channel": "SR_b", "bin": 0},
+            RegionMismatchError,
+            r"map.json: the channel of region 'B'.*'SR_b'.*Did you mean 'SR_B'",
+        ),
+        (
+            {"channel": "SR_B", "bin": 1},
+            BinCountError,
+            r"map.json: region 'B' maps to bin 1 of channel 'SR_B', which has 1 bin\(s\)",
+        ),
+    ],
+    ids=["channel-missing", "beyond-the-bins"],
+)
+def test_a_region_mapped_where_the_workspace_has_nothing(
+    place: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    bad = {**MAP, "B": place}
+    with pytest.raises(error, match=match):
         signal_patch(small_workspace(), YIELDS, bad, poi="mu_SIG", source="map.json")
-
-
-def test_region_mapped_beyond_the_bins_of_its_channel() -> None:
-    bad = {**MAP, "B": {"channel": "SR_B", "bin": 1}}
-    with pytest.raises(
-        BinCountError,
-        match=r"region 'B' maps to bin 1 of channel 'SR_B', which "
-        r"has 1 bin\(s\)",
-    ):
-        signal_patch(small_workspace(), YIELDS, bad, poi="mu_SIG")
 
 
 def test_patch_with_the_wrong_bin_count() -> None:

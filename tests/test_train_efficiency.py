@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,12 +22,14 @@ from recast.train import (
     EfficiencyStudy,
     binned_map_document,
     calibration,
-    run_study,
     save_map,
     train_efficiency,
 )
 from recast.train.core.inputs import flat
 from recast.train.efficiency.samples import TaggedSample, boosted_pair, proximity, tag
+
+from .docs_pages import DOCS
+from .trainers import check_estimator_conventions, run_config, write_parquet_sample
 
 FAST = {"n_models": 2, "max_epochs": 2, "hidden": 8, "seed": 3}
 # Machine dependence, measured: this trainer does not amplify the CPU kernels' last-bit
@@ -49,15 +52,10 @@ def fast_trainer(small: TaggedSample) -> EfficiencyMapTrainer:
 
 # -- estimator conventions ----------------------------------------------------------------------
 def test_the_constructor_only_stores_and_fit_returns_the_trainer(small: TaggedSample) -> None:
-    trainer = EfficiencyMapTrainer(**FAST)
-    assert not [name for name in vars(trainer) if name.endswith("_")]
+    trainer = check_estimator_conventions(
+        EfficiencyMapTrainer, FAST, lambda t: t.predict(small.events)
+    )
     assert trainer.get_params()["n_models"] == 2
-    assert trainer.set_params(hidden=9) is trainer and trainer.hidden == 9
-    assert repr(EfficiencyMapTrainer(n_models=3)) == "EfficiencyMapTrainer(n_models=3)"
-    with pytest.raises(UsageError, match="not fitted yet"):
-        trainer.predict(small.events)
-    with pytest.raises(UsageError, match="no parameter 'hiden'"):
-        trainer.set_params(hiden=3)
     assert trainer.set_params(hidden=8).fit(small.events, small.tagged) is trainer
     assert {"members_", "histories_", "calibration_", "template_", "validity_"} <= set(
         vars(trainer)
@@ -236,17 +234,14 @@ def test_the_ensemble_spread_shrinks_as_the_training_set_grows() -> None:
 def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EfficiencyStudy]:
     """20 000 training events (2 + Poisson(5) jets), three bootstrap members; held out: 20 000
     events of the same process and 10 000 boosted-scalar events with two close jets. The
-    populated region: bins holding ≥ 400 held-out jets (0.3% of them)."""
-    folder = tmp_path_factory.mktemp("study")
-    yield run_study(
-        proximity(20000, seed=1, tag_seed=7),
-        [proximity(20000, seed=2, tag_seed=8), boosted_pair(10000, seed=3, tag_seed=9)],
-        folder,
-        trainer=EfficiencyMapTrainer(n_models=3, seed=0),
-        name="btag",
-        working_point="closure test",
-        min_objects=400,
-    )
+    populated region: bins holding ≥ 400 held-out jets (0.3% of them). The study the docs'
+    figure shows (docs/tools/train_efficiency_figure.py)."""
+    sys.path.insert(0, str(DOCS / "tools"))
+    try:
+        from train_efficiency_figure import closure_study
+    finally:
+        sys.path.pop(0)
+    yield closure_study(tmp_path_factory.mktemp("study"))
 
 
 def populated(report: dict, sample: int, table: str) -> list[dict]:
@@ -320,9 +315,7 @@ def test_the_study_writes_maps_card_report_and_plot(study: EfficiencyStudy) -> N
 # -- the config behind `recast train efficiency CONFIG` ---------------------------------------
 def test_a_config_trains_from_a_parquet_file(tmp_path: Path) -> None:
     sample = proximity(400, seed=41, tag_seed=3)
-    jets = ak.with_field(sample.events.jets, sample.tagged, "btag")
-    events = ak.with_field(sample.events, jets, "jets")
-    ak.to_parquet(events[["event_number", "weight", "jets"]], tmp_path / "train.parquet")
+    write_parquet_sample(sample.events, sample.tagged, "btag", tmp_path / "train.parquet")
     config = {
         "output": "maps",
         "name": "btag",
@@ -333,8 +326,7 @@ def test_a_config_trains_from_a_parquet_file(tmp_path: Path) -> None:
         "min_objects": 10,
         "plot": False,
     }
-    (tmp_path / "train.json").write_text(json.dumps(config))
-    result = train_efficiency(config, tmp_path / "train.json")
+    result = run_config(train_efficiency, config, tmp_path)
     assert result.folder == tmp_path / "maps"
     assert sorted(p.name for p in result.folder.iterdir()) == [
         "btag_binned.json",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -87,6 +88,15 @@ def test_binary_complementary_label_flips_the_target_of_negative_weights() -> No
 N_CLASSES, DIMENSIONS, NEGATIVE = 10, 16, 9
 
 
+def minibatches(n: int, size: int, epochs: int = 10, seed: int = 2) -> Iterator[Any]:
+    """The row indices of each minibatch, epoch after epoch, shuffled anew each epoch."""
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = torch.from_numpy(rng.permutation(n))
+        for start in range(0, n, size):
+            yield order[start : start + size]
+
+
 def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Ten Gaussian blobs in 16 dimensions (unit width, centres ~N(0, 1.2²) apart)."""
     centres = np.random.default_rng(0).normal(0.0, 1.2, (N_CLASSES, DIMENSIONS))
@@ -107,15 +117,11 @@ def train_classifier(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, neg
             torch.nn.Linear(64, N_CLASSES),
         )
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
-    rng = np.random.default_rng(2)
-    for _ in range(10):
-        order = torch.from_numpy(rng.permutation(len(x)))
-        for start in range(0, len(x), 256):
-            rows = order[start : start + 256]
-            optimiser.zero_grad()
-            loss = weighted_cross_entropy(net(x_t[rows]), y_t[rows], w_t[rows], negative=negative)
-            loss.backward()
-            optimiser.step()
+    for rows in minibatches(len(x), 256):
+        optimiser.zero_grad()
+        loss = weighted_cross_entropy(net(x_t[rows]), y_t[rows], w_t[rows], negative=negative)
+        loss.backward()
+        optimiser.step()
     return net, loss.item()
 
 
@@ -240,25 +246,21 @@ def train_decorrelated(penalty: str, strength: float) -> np.ndarray:
         )
     parameters = list(net.parameters()) + list(adversary.parameters())
     optimiser = torch.optim.Adam(parameters, lr=3e-3)
-    rng = np.random.default_rng(2)
-    for _ in range(10):
-        order = torch.from_numpy(rng.permutation(len(x)))
-        for start in range(0, len(x), 1024):
-            rows = order[start : start + 1024]
-            optimiser.zero_grad()
-            logits = net(x[rows])[:, 0]
-            loss = weighted_binary_cross_entropy(logits, y[rows], torch.ones(len(rows)))
-            background = y[rows] == 0
-            score = torch.sigmoid(logits[background])
-            if penalty == "dcorr":
-                loss = loss + strength * distance_correlation(
-                    score, mass[rows][background], squared=True
-                )
-            elif penalty == "adversary":  # the adversary regresses m from the score
-                guess = adversary(score[:, None])[:, 0]
-                loss = loss + ((guess - mass[rows][background]) ** 2).mean()
-            loss.backward()
-            optimiser.step()
+    for rows in minibatches(len(x), 1024):
+        optimiser.zero_grad()
+        logits = net(x[rows])[:, 0]
+        loss = weighted_binary_cross_entropy(logits, y[rows], torch.ones(len(rows)))
+        background = y[rows] == 0
+        score = torch.sigmoid(logits[background])
+        if penalty == "dcorr":
+            loss = loss + strength * distance_correlation(
+                score, mass[rows][background], squared=True
+            )
+        elif penalty == "adversary":  # the adversary regresses m from the score
+            guess = adversary(score[:, None])[:, 0]
+            loss = loss + ((guess - mass[rows][background]) ** 2).mean()
+        loss.backward()
+        optimiser.step()
     x_test, _, _ = mass_sample(40000, seed=1)
     with torch.no_grad():
         return torch.sigmoid(net(torch.from_numpy(x_test))[:, 0]).numpy()

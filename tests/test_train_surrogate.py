@@ -22,6 +22,8 @@ from recast.train.core.inputs import flat
 from recast.train.surrogate.closure import binned_chi2
 from recast.train.surrogate.samples import BetaDetector, ScoredSample, flavoured, outside
 
+from .trainers import check_estimator_conventions
+
 #: the study of the docs: 6000 training events (≈42 000 jets), three members
 TRAINING = {"n_models": 3, "seed": 0}
 FAST = {"n_models": 2, "max_epochs": 2, "hidden": 8, "seed": 3}
@@ -53,15 +55,10 @@ def held_out() -> ScoredSample:
 
 # -- estimator conventions and bad input ----------------------------------------------------------
 def test_the_constructor_only_stores_and_fit_returns_the_trainer(small: ScoredSample) -> None:
-    trainer = SurrogateTrainer(**FAST)
-    assert not [name for name in vars(trainer) if name.endswith("_")]
+    trainer = check_estimator_conventions(
+        SurrogateTrainer, FAST, lambda t: t.predict_proba(small.events)
+    )
     assert trainer.get_params()["score_edges"] == tuple(round(0.05 * k, 2) for k in range(21))
-    assert trainer.set_params(hidden=9) is trainer and trainer.hidden == 9
-    assert repr(SurrogateTrainer(n_models=3)) == "SurrogateTrainer(n_models=3)"
-    with pytest.raises(UsageError, match="not fitted yet"):
-        trainer.predict_proba(small.events)
-    with pytest.raises(UsageError, match="no parameter 'hiden'"):
-        trainer.set_params(hiden=3)
     assert trainer.fit(small.events, small.score) is trainer
     assert trainer.device_ == "cpu"  # this machine has no CUDA device
     assert {"members_", "histories_", "template_", "validity_"} <= set(vars(trainer))

@@ -17,6 +17,8 @@ from recast.schema import schemas_root
 from recast.train import SurrogateTrainer, train_surrogate
 from recast.train.surrogate.samples import SYNTHETIC, flavoured
 
+from .trainers import run_config, write_parquet_sample
+
 
 def test_a_config_that_is_not_a_mapping_or_of_an_unknown_version(tmp_path: Path) -> None:
     with pytest.raises(InvalidDocumentError, match="expected a JSON object"):
@@ -33,9 +35,7 @@ def test_the_schema_lists_every_trainer_parameter_and_process() -> None:
 
 def test_a_config_trains_from_a_parquet_file(tmp_path: Path) -> None:
     sample = flavoured(300, seed=41, score_seed=3)
-    jets = ak.with_field(sample.events.jets, sample.score, "dl1r")
-    events = ak.with_field(sample.events, jets, "jets")
-    ak.to_parquet(events[["event_number", "weight", "jets"]], tmp_path / "train.parquet")
+    write_parquet_sample(sample.events, sample.score, "dl1r", tmp_path / "train.parquet")
     config = {
         "schema_version": "1.0.0",
         "output": "maps",
@@ -47,8 +47,7 @@ def test_a_config_trains_from_a_parquet_file(tmp_path: Path) -> None:
         "check": {"seed": 2, "pt_edges": [20.0, 60.0, 2000.0], "min_objects": 10},
         "plot": True,
     }
-    (tmp_path / "train.json").write_text(json.dumps(config))
-    study = train_surrogate(config, tmp_path / "train.json")
+    study = run_config(train_surrogate, config, tmp_path)
     assert study.folder == tmp_path / "maps"
     assert sorted(p.name for p in study.folder.iterdir()) == [
         "dl1r.card.json",

@@ -2,7 +2,7 @@
 
     python docs/tools/train_efficiency_figure.py [-o docs/figures/train_efficiency_closure.png]
 
-Runs the seeded study that tests/test_train_efficiency.py checks (its ``study`` fixture):
+Runs the seeded study that tests/test_train_efficiency.py checks (:func:`closure_study`):
 20 000 training events of 2 + Poisson(5) jets whose b-tagging efficiency has a proximity effect,
 ε = ε_f(pT, |η|) · Π_j f(ΔR_ij); a learned map (three bootstrap members of the set network)
 and a binned pT–|η| map derived from their sampled tags; closure on 20 000 held-out events of
@@ -21,11 +21,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from recast.train import EfficiencyMapTrainer, run_study
+from recast.train import EfficiencyMapTrainer, EfficiencyStudy, run_study
 from recast.train.efficiency.samples import boosted_pair, proximity
 
 FIGURE = Path(__file__).resolve().parents[1] / "figures" / "train_efficiency_closure.png"
 TABLES = ("pt_abs_eta", "dr_nearest", "n_objects", "pt_abs_eta_dr")
+
+
+def closure_study(folder: str | Path) -> EfficiencyStudy:
+    """The seeded study of the figure, written into ``folder``."""
+    return run_study(
+        proximity(20000, seed=1, tag_seed=7),
+        [proximity(20000, seed=2, tag_seed=8), boosted_pair(10000, seed=3, tag_seed=9)],
+        folder,
+        trainer=EfficiencyMapTrainer(n_models=3, seed=0),
+        name="btag",
+        working_point="closure study",
+        min_objects=400,
+    )
 
 
 def main() -> None:
@@ -35,15 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        study = run_study(
-            proximity(20000, seed=1, tag_seed=7),
-            [proximity(20000, seed=2, tag_seed=8), boosted_pair(10000, seed=3, tag_seed=9)],
-            folder,
-            trainer=EfficiencyMapTrainer(n_models=3, seed=0),
-            name="btag",
-            working_point="closure study",
-            min_objects=400,
-        )
+        study = closure_study(folder)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         assert study.plot_path is not None
         shutil.copyfile(study.plot_path, args.output)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from recast.cli import cli
@@ -39,6 +41,13 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             state[str(path.relative_to(folder))] = (digest, path.stat().st_mode)
     return state
+
+
+def cases(names: Sequence[str], table: Sequence[Sequence[Any]]) -> pytest.MarkDecorator:
+    """Parametrize ``names`` from a table of cases whose first column is each case's id."""
+    return pytest.mark.parametrize(
+        tuple(names), [tuple(c[1:]) for c in table], ids=[c[0] for c in table]
+    )
 
 
 def invoke(args: Iterable[str], cwd: Path) -> Result:

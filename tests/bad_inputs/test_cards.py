@@ -27,7 +27,7 @@ from recast.preserve.card import NetworkCard
 from recast.preserve.export import export_onnx_file
 from recast.preserve.session import NetworkSession
 
-from . import assert_refused, invoke
+from . import assert_refused, cases, invoke
 
 CARD = "net.card.json"
 NAN = float("nan")
@@ -202,18 +202,6 @@ PREPROCESSING = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("change", "words"), [c[1:] for c in PREPROCESSING], ids=[c[0] for c in PREPROCESSING]
-)
-@pytest.mark.parametrize("command", ["check", "show"])
-def test_impossible_preprocessing_is_refused(
-    work: Path, command: str, change: Callable, words: list[str]
-) -> None:
-    edit(work, change)
-    words = [CARD, "inputs[0].features[1]", "'v1'", "trained with", *words]
-    assert_refused(["card", command, CARD], work, words, exit_code=1)
-
-
 def test_a_folds_own_preprocessing_is_checked_too(work: Path) -> None:
     nan_override = {"v2": {"formula": MEAN_STD, "mean": 0.0, "std": NAN}}
     edit(work, lambda c: c["files"][0].update(preprocessing=nan_override))
@@ -295,9 +283,16 @@ SHAPES = [
 ]
 
 
-@pytest.mark.parametrize(("change", "words"), [c[1:] for c in SHAPES], ids=[c[0] for c in SHAPES])
+#: what every refusal of a preprocessing step names besides its own words
+STEP_WORDS = ["inputs[0].features[1]", "'v1'", "trained with"]
+
+
+@cases(
+    ("change", "words"),
+    [(name, change, [*STEP_WORDS, *words]) for name, change, words in PREPROCESSING] + SHAPES,
+)
 @pytest.mark.parametrize("command", ["check", "show"])
-def test_absurd_static_shapes_are_refused(
+def test_impossible_preprocessing_and_absurd_shapes_are_refused(
     work: Path, command: str, change: Callable, words: list[str]
 ) -> None:
     edit(work, change)
@@ -480,9 +475,7 @@ NON_FINITE = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("change", "where"), [c[1:] for c in NON_FINITE], ids=[c[0] for c in NON_FINITE]
-)
+@cases(("change", "where"), NON_FINITE)
 def test_non_finite_numbers_anywhere_in_a_card(work: Path, change: Callable, where: str) -> None:
     edit(work, change)
     words = [CARD, where, "finite numbers only", "fix the program that wrote it"]
@@ -525,7 +518,7 @@ GRAPH = [
 ]
 
 
-@pytest.mark.parametrize(("change", "words"), [c[1:] for c in GRAPH], ids=[c[0] for c in GRAPH])
+@cases(("change", "words"), GRAPH)
 def test_a_card_disagreeing_with_its_graph(work: Path, change: Callable, words: list[str]) -> None:
     edit(work, change)
     assert_refused(["card", "check", CARD], work, [CARD, "net.onnx", *words], exit_code=1)
@@ -654,9 +647,7 @@ SIDECARS: list[tuple[str, Any, list[str], int]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("sidecar", "words", "code"), [c[1:] for c in SIDECARS], ids=[c[0] for c in SIDECARS]
-)
+@cases(("sidecar", "words", "code"), SIDECARS)
 def test_import_refuses_bad_sidecars(
     tmp_path: Path, sidecar: Any, words: list[str], code: int
 ) -> None:
@@ -729,9 +720,7 @@ EXPORTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("change", "words", "code"), [c[1:] for c in EXPORTS], ids=[c[0] for c in EXPORTS]
-)
+@cases(("change", "words", "code"), EXPORTS)
 def test_export_refuses_bad_templates(
     tmp_path: Path, change: Callable, words: list[str], code: int
 ) -> None:

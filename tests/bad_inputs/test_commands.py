@@ -11,7 +11,7 @@ import pytest
 
 from recast.events import slha
 
-from . import assert_refused, invoke
+from . import assert_refused, cases, invoke
 
 ANALYSIS = "EXAMPLE_JETS_MET"
 
@@ -310,9 +310,7 @@ SLHA_EDITS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("edit", "words"), [c[1:] for c in SLHA_EDITS], ids=[c[0] for c in SLHA_EDITS]
-)
+@cases(("edit", "words"), SLHA_EDITS)
 @pytest.mark.parametrize("command", ["generate", "run"])
 def test_an_slha_number_pythia_would_replace_is_refused(
     spectrum: Path, command: str, edit: tuple[str, str], words: list[str]
@@ -363,9 +361,7 @@ JSON_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "words"), [c[1:] for c in JSON_CASES], ids=[c[0] for c in JSON_CASES]
-)
+@cases(("text", "words"), JSON_CASES)
 def test_a_json_document_the_loader_refuses(tmp_path: Path, text: str, words: list[str]) -> None:
     (tmp_path / "regions.json").write_text(text)
     assert_refused(["limits", "--regions", "regions.json"], tmp_path, ["regions.json", *words], 1)

@@ -250,38 +250,25 @@ def test_a_full_disk_is_refused_before_the_work(
 
 # -- plots -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "args",
-    [VALIDATE, ["scan", BUNDLE, "--grid", "grid.json"]],
-    ids=lambda a: a[0],
+    ("options", "words"),
+    [
+        (["--plot", "x.txt"], ["--plot x.txt", "'.txt'", ".png", ".pdf"]),
+        # it was written as a PNG file named "-"
+        (["--plot", "-"], ["--plot -", "not written to stdout", "plot.png"]),
+        (
+            ["-o", "folder/../v.pdf", "--plot", "v.pdf"],
+            ["--plot v.pdf", "same file as -o/--output folder/../v.pdf", "its own name"],
+        ),
+    ],
+    ids=["unknown-type", "stdout", "the-output-file"],
 )
-def test_a_plot_of_an_unknown_type_is_refused(work: Path, args: list[str]) -> None:
-    assert_refused([*args, "--plot", "x.txt"], work, ["--plot x.txt", "'.txt'", ".png", ".pdf"], 2)
-
-
 @pytest.mark.parametrize(
-    "args",
-    [VALIDATE, ["scan", BUNDLE, "--grid", "grid.json"]],
-    ids=lambda a: a[0],
+    "args", [VALIDATE, ["scan", BUNDLE, "--grid", "grid.json"]], ids=lambda a: a[0]
 )
-def test_a_plot_to_stdout_is_refused(work: Path, args: list[str]) -> None:
-    # it was written as a PNG file named "-"
-    assert_refused(
-        [*args, "--plot", "-"], work, ["--plot -", "not written to stdout", "plot.png"], 2
-    )
-
-
-@pytest.mark.parametrize(
-    "args",
-    [VALIDATE, ["scan", BUNDLE, "--grid", "grid.json"]],
-    ids=lambda a: a[0],
-)
-def test_one_file_for_two_outputs_is_refused(work: Path, args: list[str]) -> None:
-    assert_refused(
-        [*args, "-o", "folder/../v.pdf", "--plot", "v.pdf"],
-        work,
-        ["--plot v.pdf", "same file as -o/--output folder/../v.pdf", "its own name"],
-        2,
-    )
+def test_a_bad_plot_path_is_refused(
+    work: Path, args: list[str], options: list[str], words: list[str]
+) -> None:
+    assert_refused([*args, *options], work, words, 2)
 
 
 # -- a write that fails at the end -----------------------------------------------------------

@@ -134,26 +134,20 @@ def test_an_empty_bin_is_refused_before_training_and_leaves_nothing(tmp_path: Pa
     )
 
 
-@pytest.mark.parametrize(
-    ("key", "value", "words"),
-    [
-        ("trainer.n_models", 1_000_000_000, ["trainer.n_models", "at most 100"]),
-        ("trainer.max_epochs", 10**7, ["trainer.max_epochs", "at most 10000"]),
-        ("trainer.hidden", 10**6, ["trainer.hidden", "at most 4096"]),
-        ("trainer.batch_size", 10**9, ["trainer.batch_size", "at most"]),
-        ("train.events", 10**10, ["train.events", "at most 10000000"]),
-        ("held_out.0.events", 10**10, ["held_out[0].events", "at most"]),
-        ("trainer.learning_rate", NAN, ["trainer.learning_rate", "finite"]),
-        ("trainer.neighbour_reach", NAN, ["trainer.neighbour_reach", "finite"]),
-        ("trainer.validation_fraction", NAN, ["trainer.validation_fraction", "finite"]),
-        ("trainer.weight_decay", float("inf"), ["trainer.weight_decay", "finite"]),
-    ],
-)
-def test_efficiency_counts_are_bounded_and_numbers_finite(
-    tmp_path: Path, key: str, value: Any, words: list[str]
-) -> None:
-    config(tmp_path, "efficiency", **{key: value})
-    assert_refused(["train", "efficiency", "train.json"], tmp_path, words, exit_code=1)
+#: (key, value, words) of efficiency configs refused with exit code 1: counts are bounded,
+#: numbers finite
+EFFICIENCY_VALUES = [
+    ("trainer.n_models", 1_000_000_000, ["trainer.n_models", "at most 100"]),
+    ("trainer.max_epochs", 10**7, ["trainer.max_epochs", "at most 10000"]),
+    ("trainer.hidden", 10**6, ["trainer.hidden", "at most 4096"]),
+    ("trainer.batch_size", 10**9, ["trainer.batch_size", "at most"]),
+    ("train.events", 10**10, ["train.events", "at most 10000000"]),
+    ("held_out.0.events", 10**10, ["held_out[0].events", "at most"]),
+    ("trainer.learning_rate", NAN, ["trainer.learning_rate", "finite"]),
+    ("trainer.neighbour_reach", NAN, ["trainer.neighbour_reach", "finite"]),
+    ("trainer.validation_fraction", NAN, ["trainer.validation_fraction", "finite"]),
+    ("trainer.weight_decay", float("inf"), ["trainer.weight_decay", "finite"]),
+]
 
 
 def test_a_late_failure_leaves_the_output_folder_as_it_was(
@@ -189,24 +183,17 @@ def test_staged_files_move_only_when_the_block_succeeds(tmp_path: Path) -> None:
 
 
 # -- surrogate ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("key", "value", "words", "code"),
-    [
-        ("trainer.score_edges", [0, 0.5, 0.4, 1], ["trainer.score_edges", "increase"], 1),
-        ("trainer.score_edges", [0, NAN, 1], ["trainer.score_edges[1]", "finite"], 1),
-        ("check.pt_edges", [20, 2000, 70], ["check.pt_edges", "increase"], 1),
-        ("check.pt_edges", [20, NAN], ["check.pt_edges[1]", "finite"], 1),
-        ("threshold", NAN, ["threshold", "finite"], 1),
-        ("threshold", 2.0, ["train.json", "threshold 2", "outside score_edges"], 2),
-        ("trainer.n_models", 10**6, ["trainer.n_models", "at most 100"], 1),
-        ("train.events", 10**9, ["train.events", "at most"], 1),
-    ],
-)
-def test_surrogate_values_are_checked_before_any_sample(
-    tmp_path: Path, key: str, value: Any, words: list[str], code: int
-) -> None:
-    config(tmp_path, "surrogate", **{key: value})
-    assert_refused(["train", "surrogate", "train.json"], tmp_path, words, exit_code=code)
+#: (key, value, words, exit code) of surrogate configs refused before any sample is drawn
+SURROGATE_VALUES = [
+    ("trainer.score_edges", [0, 0.5, 0.4, 1], ["trainer.score_edges", "increase"], 1),
+    ("trainer.score_edges", [0, NAN, 1], ["trainer.score_edges[1]", "finite"], 1),
+    ("check.pt_edges", [20, 2000, 70], ["check.pt_edges", "increase"], 1),
+    ("check.pt_edges", [20, NAN], ["check.pt_edges[1]", "finite"], 1),
+    ("threshold", NAN, ["threshold", "finite"], 1),
+    ("threshold", 2.0, ["train.json", "threshold 2", "outside score_edges"], 2),
+    ("trainer.n_models", 10**6, ["trainer.n_models", "at most 100"], 1),
+    ("train.events", 10**9, ["train.events", "at most"], 1),
+]
 
 
 def test_a_surrogate_without_held_out_samples_says_it_is_unchecked(
@@ -223,34 +210,40 @@ def test_a_surrogate_without_held_out_samples_says_it_is_unchecked(
 
 
 # -- filter -------------------------------------------------------------------------------------
+#: (key, value, words, exit code) of filter configs refused before the sample is made
+FILTER_VALUES = [
+    ("decorrelation", NAN, ["decorrelation", "nan", "finite"], 1),
+    ("decorrelation", float("inf"), ["decorrelation", "finite"], 1),
+    ("bias", {"variables": ["nope"]}, ["bias.variables names 'nope'", "m_vis"], 2),
+    ("decorrelate", "m_viz", ["decorrelate is 'm_viz'", "m_vis"], 2),
+    (
+        "downstream",
+        [{"label": "chain", "measured": True}],
+        ["downstream[0]", "no downstream chain", "seconds"],
+        2,
+    ),
+    ("test_fraction", 0.01, ["test_fraction leaves no events", "40"], 2),
+    ("trainer.max_epochs", 10**8, ["trainer.max_epochs", "at most"], 1),
+    ("trainer.embedding", 10**6, ["trainer.embedding", "at most 1024"], 1),
+    ("trainer.learning_rate", NAN, ["trainer.learning_rate", "finite"], 1),
+    ("sample.events", 10**9, ["sample.events", "at most 10000000"], 1),
+    ("importance.p_min", NAN, ["importance.p_min", "finite"], 1),
+    ("downstream", [{"label": "x", "seconds": NAN}], ["downstream[0].seconds", "finite"], 1),
+    ("bias.bins", 10**6, ["bias.bins", "at most 1000"], 1),
+]
+
+
 @pytest.mark.parametrize(
-    ("key", "value", "words", "code"),
-    [
-        ("decorrelation", NAN, ["decorrelation", "nan", "finite"], 1),
-        ("decorrelation", float("inf"), ["decorrelation", "finite"], 1),
-        ("bias", {"variables": ["nope"]}, ["bias.variables names 'nope'", "m_vis"], 2),
-        ("decorrelate", "m_viz", ["decorrelate is 'm_viz'", "m_vis"], 2),
-        (
-            "downstream",
-            [{"label": "chain", "measured": True}],
-            ["downstream[0]", "no downstream chain", "seconds"],
-            2,
-        ),
-        ("test_fraction", 0.01, ["test_fraction leaves no events", "40"], 2),
-        ("trainer.max_epochs", 10**8, ["trainer.max_epochs", "at most"], 1),
-        ("trainer.embedding", 10**6, ["trainer.embedding", "at most 1024"], 1),
-        ("trainer.learning_rate", NAN, ["trainer.learning_rate", "finite"], 1),
-        ("sample.events", 10**9, ["sample.events", "at most 10000000"], 1),
-        ("importance.p_min", NAN, ["importance.p_min", "finite"], 1),
-        ("downstream", [{"label": "x", "seconds": NAN}], ["downstream[0].seconds", "finite"], 1),
-        ("bias.bins", 10**6, ["bias.bins", "at most 1000"], 1),
-    ],
+    ("kind", "key", "value", "words", "code"),
+    [("efficiency", *case, 1) for case in EFFICIENCY_VALUES]
+    + [("surrogate", *case) for case in SURROGATE_VALUES]
+    + [("filter", *case) for case in FILTER_VALUES],
 )
-def test_filter_values_are_checked_before_the_sample_is_made(
-    tmp_path: Path, key: str, value: Any, words: list[str], code: int
+def test_config_values_are_checked_before_any_sample(
+    tmp_path: Path, kind: str, key: str, value: Any, words: list[str], code: int
 ) -> None:
-    config(tmp_path, "filter", **{key: value})
-    assert_refused(["train", "filter", "train.json"], tmp_path, words, exit_code=code)
+    config(tmp_path, kind, **{key: value})
+    assert_refused(["train", kind, "train.json"], tmp_path, words, exit_code=code)
 
 
 def test_a_pythia_filter_config_names_an_unknown_variable_before_generating(

@@ -9,6 +9,7 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -97,6 +98,9 @@ def test_a_run_is_the_document_recast_run_writes(
     ours = json.loads(small_run.to_json())
     for document in (written, ours):  # versions and where the bundle was: not the result
         document.pop("provenance")
+    # the same σ, told by the user on the command line, taken from the benchmark in Python
+    assert written["normalisation"].pop("cross_section_source") == "user"
+    assert ours["normalisation"].pop("cross_section_source") == "benchmark"
     assert written == ours
 
 
@@ -160,3 +164,83 @@ def test_results_and_limits_from_a_document(tmp_path: Path) -> None:
                 "provenance": {"recast_version": "0", "seed": 1, "bundle": {}, "inputs": []},
             }
         )
+
+
+@pytest.mark.slow
+def test_a_benchmark_run_records_the_benchmark_cross_section(
+    small_run: recast.RunResult, tmp_path: Path
+) -> None:
+    norm = small_run.document["normalisation"]
+    assert norm["cross_section_source"] == "benchmark"
+    assert (
+        norm["cross_section_pb"] == recast.find_benchmark(FLAGSHIP, "Gtt_2100_1").cross_section_pb
+    )
+    # a notebook cell shows the tables; repr is one line
+    assert repr(small_run).startswith("<RunResult DEMO_MULTIB_GLUINO: 9 regions, 200 events")
+    assert "\n" not in repr(small_run) and "\n" not in repr(small_run.limits)
+
+
+@pytest.mark.slow
+def test_save_never_replaces_what_the_result_was_made_from(tmp_path: Path) -> None:
+    pytest.importorskip("pythia8mc")
+    point = recast.find_benchmark(FLAGSHIP, "Gtt_2100_1")
+    events = tmp_path / "gtt.hepmc"
+    recast.generate(point.slha, 100, events, seed=3)
+    before = events.read_bytes()
+    run = recast.run(FLAGSHIP, events, xsec=np.float64(point.cross_section_pb), n_events=None)
+    with pytest.raises(recast.RecastError, match="output"):
+        run.save(events)
+    assert events.read_bytes() == before
+    validation = run.validate("Gtt_2100_1")
+    with pytest.raises(recast.RecastError, match="plot"):
+        validation.plot(events)
+    # numpy numbers are numbers: the run above took an np.float64 cross-section
+    assert run.document["normalisation"]["cross_section_pb"] == pytest.approx(
+        point.cross_section_pb
+    )
+    # without a cross-section in the files, recast.validate uses the benchmark's published one
+    plain = tmp_path / "no_xs.hepmc"
+    plain.write_text(
+        "".join(x for x in events.read_text().splitlines(True) if "GenCrossSection" not in x)
+    )
+    checked = recast.validate(FLAGSHIP, plain, benchmark="Gtt_2100_1", lumi=139)
+    assert checked.document["normalisation"]["cross_section_source"] == "user"
+    assert checked.document["normalisation"]["cross_section_pb"] == pytest.approx(
+        point.cross_section_pb
+    )
+    # the limits of a run come from its own bundle, shipped or copied
+    assert recast.limits(run).verdict == run.limits.verdict
+
+
+@pytest.mark.parametrize(
+    ("keywords", "words"),
+    [
+        ({"n_events": "10"}, "n_events='10': give a whole number"),
+        ({"n_events": 1.5}, "n_events=1.5: give a whole number"),
+        ({"workers": None}, "workers=None: give a whole number"),
+        ({"chunk_size": "1000"}, "chunk_size='1000': give a whole number"),
+        ({"seed": True}, "seed=True: give a whole number"),
+        ({"lumi": "139fb-1"}, "lumi='139fb-1': give the integrated luminosity in fb⁻¹"),
+        ({"networks": "x.onnx"}, "networks='x.onnx': give a dict"),
+        ({"options": ["a"]}, "options=['a']: give a dict"),
+        ({"xsec": [1.0]}, "xsec=[1.0]: give the cross-section as a string with a unit"),
+        ({"options": {"nonsense": 1}}, "options['nonsense']: EXAMPLE_JETS_MET has no such option"),
+        ({"detector": "nope"}, "detector='nope'"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_are_refused_before_any_event(
+    tmp_path: Path, keywords: dict[str, object], words: str
+) -> None:
+    events = tmp_path / "never_read.hepmc"
+    events.write_text("HepMC::Version 3.02.06\nHepMC::Asciiv3-START_EVENT_LISTING\n")
+    with pytest.raises(recast.RecastError) as caught:
+        recast.run("EXAMPLE_JETS_MET", events, **keywords)  # type: ignore[arg-type]
+    assert words in str(caught.value)
+    assert "--" not in str(caught.value).split(":")[0]
+
+
+def test_a_bundle_is_named_by_id_path_or_bundle() -> None:
+    with pytest.raises(recast.RecastError, match="analysis=None: give a shipped bundle's id"):
+        recast.run(None, [])  # type: ignore[arg-type]
+    with pytest.raises(recast.RecastError, match="results=123"):
+        recast.limits(123)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import awkward as ak
 import pytest
@@ -70,7 +71,10 @@ def test_a_config_trains_from_a_parquet_file(tmp_path: Path) -> None:
 def test_a_parquet_sample_without_the_score_field(tmp_path: Path) -> None:
     sample = flavoured(20, seed=41, score_seed=3)
     ak.to_parquet(sample.events[["event_number", "jets"]], tmp_path / "train.parquet")
-    config = {"output": "maps", "train": {"parquet": "train.parquet", "score": "dl1r"}}
+    config: dict[str, Any] = {
+        "output": "maps",
+        "train": {"parquet": "train.parquet", "score": "dl1r"},
+    }
     with pytest.raises(KeyError, match="score field 'dl1r'"):
         train_surrogate(config, tmp_path / "train.json")
     config["train"]["parquet"] = "absent.parquet"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,36 @@ def find_benchmark(analysis: str | Path | Bundle, name: str | None = None) -> Be
 
 
 def _bundle(analysis: str | Path | Bundle) -> Bundle:
-    return analysis if isinstance(analysis, Bundle) else load_bundle(analysis)
+    if isinstance(analysis, Bundle):
+        return analysis
+    if not isinstance(analysis, str | Path):
+        raise UsageError(
+            f"analysis={analysis!r}: give a shipped bundle's id (recast list), a bundle "
+            "folder, or a bundle from recast.load_bundle"
+        )
+    return load_bundle(analysis)
+
+
+def _whole(name: str, value: Any, *, optional: bool = False) -> Any:
+    """A count or a seed as an int: ``1e3`` is 1000; ``"10"``, ``1.5`` and True are refused
+    (None too, unless ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if number.is_integer():
+            return int(number)
+    raise UsageError(f"{name}={value!r}: give a whole number")
+
+
+def _check_types(**given: Any) -> None:
+    """Arguments of the wrong kind, refused before any event is read."""
+    lumi = given.get("lumi")
+    if lumi is not None and (isinstance(lumi, bool) or not isinstance(lumi, numbers.Real)):
+        raise UsageError(f"lumi={lumi!r}: give the integrated luminosity in fb⁻¹ as a number")
+    for name in ("networks", "options"):
+        if given.get(name) is not None and not isinstance(given[name], Mapping):
+            raise UsageError(f"{name}={given[name]!r}: give a dict, e.g. {name}={{'NAME': ...}}")
 
 
 @contextlib.contextmanager
@@ -158,10 +188,20 @@ def run(
     ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
     generator's. ``workers`` > 1 runs on a local Dask cluster of processes (call it under
     ``if __name__ == "__main__":`` in a script), ``scheduler`` on a running one.
+    ``lumi`` is the integrated luminosity in fb⁻¹ (default: the bundle's). ``seed`` seeds
+    every stochastic step (and Pythia8), ``chunk_size`` is the events per chunk, ``skip_bad``
+    skips and counts unreadable events, ``networks`` maps a network name to a model file the
+    bundle cannot ship, ``options`` sets the bundle's options, ``detector`` names one of its
+    detector descriptions or a detector file.
     ``progress``: True for a progress bar, or a function given the events just processed.
     """
     bundle = _bundle(analysis)
-    point = None
+    n_events = _whole("n_events", n_events, optional=True)
+    seed, chunk_size, workers = (
+        _whole("seed", seed), _whole("chunk_size", chunk_size), _whole("workers", workers)
+    )  # fmt: skip
+    _check_types(lumi=lumi, networks=networks, options=options)
+    point, source = None, "user"
     if benchmark is not None:
         if slha is not None or events:
             raise UsageError(
@@ -170,7 +210,7 @@ def run(
         point = find_benchmark(bundle, benchmark)
         slha = point.slha
         if xsec is None and point.cross_section_pb is not None:
-            xsec = point.cross_section_pb
+            xsec, source = point.cross_section_pb, "benchmark"
     from .normalise import check_expected_events, check_luminosity, cross_section_pb
 
     cross_section = cross_section_pb(xsec)
@@ -197,7 +237,9 @@ def run(
             progress=callback,
             cross_section_given=cross_section is not None,
         )
-    document = results_document(bundle, unit, settings, cross_section, lumi, seed=seed)
+    document = results_document(
+        bundle, unit, settings, cross_section, lumi, seed=seed, source=source
+    )
     return RunResult(
         document, bundle, unit, settings, seed, point.name if point is not None else None
     )
@@ -219,6 +261,12 @@ def validate(
     Other keywords are those of :func:`run`.
     """
     if events:
+        if xsec is None:  # the benchmark's published σ, as `recast validate` takes it
+            from .run import published_cutflows
+
+            bundle = _bundle(analysis)
+            xsec = published_cutflows(bundle, benchmark)[0]["benchmark"].get("cross_section_pb")
+            analysis = bundle
         result = run(analysis, events, xsec=xsec, n_events=n_events, **run_options)
     else:
         result = run(analysis, benchmark=benchmark, xsec=xsec, n_events=n_events, **run_options)
@@ -237,7 +285,15 @@ def limits(
     or a bundle)."""
     from .limits import limits_for_results
 
-    document = results.document if isinstance(results, RunResult) else results
+    if isinstance(results, RunResult):  # its own bundle, shipped or not
+        document: Mapping[str, Any] | str | Path = results.document
+        likelihood = results.bundle if likelihood is None else likelihood
+    elif isinstance(results, Mapping | str | Path):
+        document = results
+    else:
+        raise UsageError(
+            f"results={results!r}: give what recast.run returned, its document, or a results file"
+        )
     filled = limits_for_results(document, likelihood=likelihood, method=method, negative=negative)
     return Limits(filled["limits"])
 

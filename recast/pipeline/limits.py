@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import schema
 from ..analysis.bundle import Bundle, available, is_explicit_path, load_bundle
+from ..arguments import entry, given
 from ..errors import UsageError
 from ..io import write_json
 from ..likelihood.errors import LikelihoodError
@@ -59,7 +60,8 @@ def resolve_likelihood(analysis: str | Path | Bundle | LikelihoodSpec) -> Likeli
     if spec is None:
         raise LikelihoodError(
             f"{analysis.folder / 'analysis.json'}: bundle {analysis.id} has no 'likelihood'; "
-            "add one (see docs/limits.md) or pass a likelihood file (--likelihood FILE)"
+            "add one (see docs/limits.md) or pass a likelihood file "
+            f"({given('likelihood', 'FILE')})"
         )
     return spec
 
@@ -114,7 +116,7 @@ def limits_for_results(
             raise UsageError(
                 f"{where}: analysis {document['analysis']!r} did not run from a shipped "
                 f"bundle (it ran from {recorded.get('path', 'a folder')}); give its bundle or "
-                "likelihood with --likelihood PATH"
+                f"likelihood with {given('likelihood', 'PATH')}"
             )
         spec = resolve_likelihood(load_bundle(document["analysis"]))
     # regions the run skipped (no network file) leave the likelihood, as they did in the run
@@ -129,7 +131,7 @@ def limits_for_results(
         if not spec.regions and spec.workspace is None:
             raise LikelihoodError(
                 f"{where}: the run skipped every region of the likelihood (see 'skipped'); "
-                "run the analysis again with their networks (--network NAME=PATH)"
+                f"run the analysis again with their networks ({entry('networks', 'NAME', 'PATH')})"
             )
     document["limits"] = compute_limits(
         spec, document["yields"], source=where, method=method, negative=negative

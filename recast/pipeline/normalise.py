@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,9 +52,14 @@ def cross_section_pb(xsec: str | float | None) -> float | None:
     """A cross-section in pb from a string with a unit (``"12.3fb"``) or a number in pb."""
     if xsec is None:
         return None
-    if isinstance(xsec, int | float):
-        return parse_cross_section(f"{xsec!r}pb")
-    return parse_cross_section(xsec)
+    if isinstance(xsec, str):
+        return parse_cross_section(xsec)
+    if isinstance(xsec, numbers.Real) and not isinstance(xsec, bool):  # numpy's numbers too
+        return parse_cross_section(f"{float(xsec)!r}pb")
+    raise UsageError(
+        f"{given('xsec', xsec)}: give the cross-section as a string with a unit (\"12.3fb\") "
+        "or a number in pb"
+    )
 
 
 def check_luminosity(lumi: float | None) -> None:

@@ -75,10 +75,33 @@ class _Document:
         """The document as JSON text (NaN written as null, as in every file recast writes)."""
         return json.dumps(undefined_as_null(self.document), indent=indent, allow_nan=False)
 
+    def inputs(self) -> list[str]:
+        """The files the document was made from, which :meth:`save` and ``plot`` never
+        replace: the inputs and the bundle's folder its provenance names."""
+        provenance = self.document.get("provenance", {})
+        found = [str(entry["path"]) for entry in provenance.get("inputs", []) if "path" in entry]
+        bundle = provenance.get("bundle", {}).get("path")
+        return [*found, *([bundle] if bundle else [])]
+
     def save(self, path: str | Path) -> Path:
-        """Write the document atomically to ``path``; returns the path."""
+        """Write the document atomically to ``path`` (never over one of :meth:`inputs`)."""
+        from ..arguments import arg
+        from ..io import check_output
+
+        check_output(path, inputs=self.inputs(), field=arg("output"))
         write_json(path, undefined_as_null(self.document))
         return Path(path)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.summary()}>"
+
+    def summary(self) -> str:
+        """One line: what the document is about."""
+        return str(self.document.get("analysis", ""))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """A notebook cell shows the tables ``print`` shows, not the raw document."""
+        printer.text(repr(self) if cycle else str(self))
 
 
 @dataclass(frozen=True)
@@ -117,11 +140,14 @@ def _limit_columns(entry: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Limits(_Document):
     """The ``limits`` of a results document: the verdict, its CLs and μ95, per region too."""
 
     document: dict[str, Any]
+
+    def summary(self) -> str:
+        return self.verdict
 
     @property
     def excluded(self) -> bool:
@@ -181,7 +207,7 @@ class RegionYield:
     efficiency: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RunResult(_Document):
     """What :func:`recast.run` returns: yields, cutflows, limits and provenance of one run.
 
@@ -200,6 +226,11 @@ class RunResult(_Document):
     @property
     def analysis(self) -> str:
         return str(self.document["analysis"])
+
+    def summary(self) -> str:
+        events = self.document["normalisation"].get("events")
+        text = f"{self.analysis}: {len(self.document['yields'])} regions, {events} events"
+        return text + (f"; {self.limits.verdict}" if self.limits is not None else "")
 
     @property
     def yields(self) -> dict[str, RegionYield]:
@@ -288,8 +319,15 @@ class RunResult(_Document):
                 f"validate(): name the benchmark of {self.analysis} to compare with (this run "
                 "generated none)"
             )
+        lumi = float(self.document["normalisation"]["luminosity_fb"])  # the run's, as the CLI
         verdict = validation_verdict(
-            self.bundle, self.unit, self.settings, name, cross_section_pb(xsec), seed=self.seed
+            self.bundle,
+            self.unit,
+            self.settings,
+            name,
+            cross_section_pb(xsec),
+            lumi,
+            seed=self.seed,
         )
         return Validation(verdict)
 
@@ -300,7 +338,7 @@ class RunResult(_Document):
         return _render(results_tables(self.document, cutflows=False))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Validation(_Document):
     """A run against the published cutflows of one benchmark: each step's ratio, pull, pass."""
 
@@ -315,6 +353,10 @@ class Validation(_Document):
     def benchmark(self) -> str:
         return str(self.document["benchmark"])
 
+    def summary(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        return f"{self.document['analysis']} against benchmark {self.benchmark}: {verdict}"
+
     def records(self) -> list[dict[str, Any]]:
         """One row per (region, step): recast and published values, ratio, pull, pass."""
         rows = []
@@ -328,7 +370,7 @@ class Validation(_Document):
         from ..io import PLOT_SUFFIXES, check_output
         from ..report.validation_plot import plot_validation
 
-        check_output(path, field="plot", suffixes=(*PLOT_SUFFIXES, ""))
+        check_output(path, inputs=self.inputs(), field="plot", suffixes=(*PLOT_SUFFIXES, ""))
         plot_validation(self.document, path)
         return Path(path)
 
@@ -339,7 +381,7 @@ class Validation(_Document):
         return _render(validation_tables(self.document)) + f"\nvalidation {verdict}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Scan(_Document):
     """A scan of signal points: per point the verdict, CLs and μ95 (``recast scan`` writes
     the same document)."""
@@ -349,6 +391,13 @@ class Scan(_Document):
     @property
     def parameters(self) -> list[str]:
         return list(self.document["parameters"])
+
+    def summary(self) -> str:
+        points = len(self.document["points"])
+        return f"{self.document['grid']}: {self.excluded} of {points} point(s) excluded"
+
+    def inputs(self) -> list[str]:
+        return [str(self.document["grid"]), str(self.document["likelihood"])]
 
     @property
     def excluded(self) -> int:
@@ -368,6 +417,8 @@ class Scan(_Document):
                 "status": point.get("status"),
                 "source": point.get("source"),
                 **_limit_columns(point),
+                # a failed point has no verdict: False would read as allowed
+                **({"excluded": None} if point.get("status") == "failed" else {}),
             }
             for point in self.document["points"]
         ]
@@ -377,7 +428,7 @@ class Scan(_Document):
         from ..io import PLOT_SUFFIXES, check_output
         from ..report.scan_plot import exclusion_plot
 
-        check_output(path, field="plot", suffixes=PLOT_SUFFIXES)
+        check_output(path, inputs=self.inputs(), field="plot", suffixes=(*PLOT_SUFFIXES, ""))
         exclusion_plot(self.document, path)
         return Path(path)
 

@@ -289,7 +289,7 @@ STEP_WORDS = ["inputs[0].features[1]", "'v1'", "trained with"]
 
 @cases(
     ("change", "words"),
-    [(name, change, [*STEP_WORDS, *words]) for name, change, words in PREPROCESSING] + SHAPES,
+    [*((name, change, [*STEP_WORDS, *words]) for name, change, words in PREPROCESSING), *SHAPES],
 )
 @pytest.mark.parametrize("command", ["check", "show"])
 def test_impossible_preprocessing_and_absurd_shapes_are_refused(

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import Result
 
 from recast.likelihood import counting
 from recast.likelihood.counting import CountingModel, upper_limits
@@ -268,6 +269,17 @@ def test_negative_signal_is_clipped_with_a_warning_or_refused(tmp_path: Path) ->
 
 
 # -- workspaces and patches (`recast limits --workspace --patch`) -------------------------------
+def _limits_refused(
+    tmp_path: Path, spec: Any, patch_file: str, patches: Any, words: list[str], *options: str
+) -> None:
+    """``recast limits --workspace BkgOnly.json --patch PATCH_FILE OPTIONS`` of these documents
+    is refused (exit 1) with ``words``."""
+    write(tmp_path / "BkgOnly.json", spec)
+    write(tmp_path / patch_file, patches)
+    args = ["limits", "--workspace", "BkgOnly.json", "--patch", patch_file, *options]
+    assert_refused(args, tmp_path, words, exit_code=1)
+
+
 def _broken(edit: str) -> dict[str, Any]:
     spec = workspace()
     if edit == "negative background":
@@ -303,14 +315,9 @@ def _broken(edit: str) -> dict[str, Any]:
     ],
 )
 def test_bad_values_in_a_workspace(tmp_path: Path, edit: str, words: list[str]) -> None:
-    write(tmp_path / "BkgOnly.json", _broken(edit))
-    write(tmp_path / "patchset.json", patchset(point=patch()))
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patchset.json", "-o", "cls.json"],
-        tmp_path,
-        ["BkgOnly.json", *words, "no fit was attempted"],
-        exit_code=1,
-    )
+    patches = patchset(point=patch())
+    words = ["BkgOnly.json", *words, "no fit was attempted"]
+    _limits_refused(tmp_path, _broken(edit), "patchset.json", patches, words, "-o", "cls.json")
 
 
 @pytest.mark.parametrize(
@@ -325,40 +332,29 @@ def test_bad_values_in_a_workspace(tmp_path: Path, edit: str, words: list[str]) 
 def test_bad_values_in_a_patch(
     tmp_path: Path, values: tuple[float, float], words: list[str]
 ) -> None:
-    write(tmp_path / "BkgOnly.json", workspace())
-    write(tmp_path / "patchset.json", patchset(good=patch(), bad=patch(*values)))
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patchset.json", "-o", "cls.json"],
-        tmp_path,
-        ["patchset.json", "patch 'bad'", *words, "no fit was attempted"],
-        exit_code=1,
-    )
+    patches = patchset(good=patch(), bad=patch(*values))
+    words = ["patchset.json", "patch 'bad'", *words, "no fit was attempted"]
+    _limits_refused(tmp_path, workspace(), "patchset.json", patches, words, "-o", "cls.json")
 
 
 def test_workspace_without_the_observation_of_a_channel(tmp_path: Path) -> None:
     spec = workspace()
     spec["observations"] = spec["observations"][:1]
-    write(tmp_path / "BkgOnly.json", spec)
-    write(tmp_path / "patch.json", patch())
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json"],
-        tmp_path,
-        ["BkgOnly.json", "observation of channel 'CR'", "add it to 'observations'"],
-        exit_code=1,
-    )
+    words = ["BkgOnly.json", "observation of channel 'CR'", "add it to 'observations'"]
+    _limits_refused(tmp_path, spec, "patch.json", patch(), words)
 
 
 def test_patch_for_a_channel_the_workspace_lacks(tmp_path: Path) -> None:
-    write(tmp_path / "BkgOnly.json", workspace())
     bad = patch()
     bad[0]["path"] = "/channels/5/samples/-"
-    write(tmp_path / "patch.json", bad)
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json", "-o", "cls.json"],
-        tmp_path,
-        ["patch.json", "operation [0]", "/channels/5/samples/-", "2 channels", "another workspace"],
-        exit_code=1,
-    )
+    words = [
+        "patch.json",
+        "operation [0]",
+        "/channels/5/samples/-",
+        "2 channels",
+        "another workspace",
+    ]
+    _limits_refused(tmp_path, workspace(), "patch.json", bad, words, "-o", "cls.json")
 
 
 def test_patchset_without_a_patch_of_that_name(tmp_path: Path) -> None:
@@ -400,14 +396,8 @@ def test_patch_name_selects_patches(tmp_path: Path) -> None:
 
 
 def test_not_a_patch(tmp_path: Path) -> None:
-    write(tmp_path / "BkgOnly.json", workspace())
-    write(tmp_path / "patch.json", {"op": "add"})
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json"],
-        tmp_path,
-        ["patch.json", "not a pyhf patch", "patchset"],
-        exit_code=1,
-    )
+    words = ["patch.json", "not a pyhf patch", "patchset"]
+    _limits_refused(tmp_path, workspace(), "patch.json", {"op": "add"}, words)
 
 
 def test_toys_on_a_numpy_that_pyhf_0_7_6_cannot_use(
@@ -511,6 +501,24 @@ def _scan_inputs(tmp_path: Path, yields: list[dict[str, Any]]) -> None:
     )
 
 
+def _scan_with_one_failed_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n_points: int
+) -> Result:
+    """``recast scan`` (table and plot) of ``n_points`` points whose second one's fit fails: it
+    exits 1, naming that one failed point, without a traceback."""
+    small = {"SR0": 1.0, "SR1": 2.0}
+    _scan_inputs(tmp_path, [small, {"SR0": 40.0, "SR1": 60.0}] + [small] * (n_points - 2))
+    _failing_fits(monkeypatch, above=100.0)
+    result = invoke(
+        ["scan", "likelihood.json", "--grid", "grid.json", "-o", "scan.json", "--plot", "s.png"],
+        tmp_path,
+    )
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "unexpected failure" not in result.output
+    assert f"1 of {n_points} point(s)" in result.output
+    return result
+
+
 def test_scan_with_an_absurd_yield(tmp_path: Path) -> None:
     _scan_inputs(tmp_path, [{"SR0": 1.0, "SR1": 2.0}, {"SR0": 1e300, "SR1": 2.0}])
     assert_refused(
@@ -526,16 +534,8 @@ def test_scan_point_whose_fit_fails_is_marked_and_the_scan_exits_non_zero(
 ) -> None:
     """A scan writes its other points (hours of work), marks the failed one without any CLs,
     and exits 1 so that no script takes it for complete."""
-    small = {"SR0": 1.0, "SR1": 2.0}
-    _scan_inputs(tmp_path, [small, {"SR0": 40.0, "SR1": 60.0}, small, small])
-    _failing_fits(monkeypatch, above=100.0)
-    result = invoke(
-        ["scan", "likelihood.json", "--grid", "grid.json", "-o", "scan.json", "--plot", "s.png"],
-        tmp_path,
-    )
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "unexpected failure" not in result.output
-    assert "1 of 4 point(s)" in result.output and "'m': 1100.0" in result.output
+    result = _scan_with_one_failed_fit(tmp_path, monkeypatch, 4)
+    assert "'m': 1100.0" in result.output
     document = json.loads((tmp_path / "scan.json").read_text())
     good, bad = document["points"][:2]
     assert document["failed"] == 1
@@ -575,15 +575,9 @@ def _signal(events: float) -> dict[str, Any]:
 
 def test_patch_adding_two_samples_of_one_name(tmp_path: Path) -> None:
     # pyhf kept the first 'signal' (5 events) and silently dropped the second (3 events)
-    write(tmp_path / "BkgOnly.json", workspace())
     add = [{"op": "add", "path": "/channels/0/samples/-", "value": _signal(e)} for e in (5.0, 3.0)]
-    write(tmp_path / "patch.json", add)
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json", "-o", "cls.json"],
-        tmp_path,
-        ["patch.json", "channel 'SR'", "samples [1, 2]", "'signal'", "keep only one"],
-        exit_code=1,
-    )
+    words = ["patch.json", "channel 'SR'", "samples [1, 2]", "'signal'", "keep only one"]
+    _limits_refused(tmp_path, workspace(), "patch.json", add, words, "-o", "cls.json")
 
 
 def _duplicated(edit: str) -> dict[str, Any]:
@@ -615,14 +609,8 @@ def _duplicated(edit: str) -> dict[str, Any]:
     ],
 )
 def test_workspace_giving_a_name_twice(tmp_path: Path, edit: str, words: list[str]) -> None:
-    write(tmp_path / "BkgOnly.json", _duplicated(edit))
-    write(tmp_path / "patch.json", patch())
-    assert_refused(
-        ["limits", "--workspace", "BkgOnly.json", "--patch", "patch.json"],
-        tmp_path,
-        ["BkgOnly.json", *words, "No fit was attempted"],
-        exit_code=1,
-    )
+    words = ["BkgOnly.json", *words, "No fit was attempted"]
+    _limits_refused(tmp_path, _duplicated(edit), "patch.json", patch(), words)
 
 
 def test_one_name_for_a_normsys_and_a_histosys_stays_allowed(tmp_path: Path) -> None:
@@ -663,38 +651,36 @@ def _point(m_gluino: Any, m_lsp: Any = 100, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("point", "words"),
+    ("points", "words"),
     [
-        (_point(1800, results="."), ["points[0].results", "'.' is a folder"]),
-        (_point(1800, results="runs/none.json"), ["points[0].results", "no such file", "relative"]),
+        ([_point(1700), _point(1800, results=".")], ["points[1].results", "'.' is a folder"]),
         (
-            _point(1800, results="r.json", yields={"SR-A": 1}),
-            ["points[0]", '"yields" and "results"', "not both"],
+            [_point(1700), _point(1800, results="runs/none.json")],
+            ["points[1].results", "no such file", "relative"],
         ),
-        (_point(float("nan")), ["points[0].m_gluino", "nan is not a finite number"]),
-        (_point(1800, float("inf")), ["points[0].m_lsp", "inf is not a finite number"]),
+        (
+            [_point(1700), _point(1800, results="r.json", yields={"SR-A": 1})],
+            ["points[1]", '"yields" and "results"', "not both"],
+        ),
+        (
+            [_point(1700), _point(float("nan"))],
+            ["points[1].m_gluino", "nan is not a finite number"],
+        ),
+        (
+            [_point(1700), _point(1800, float("inf"))],
+            ["points[1].m_lsp", "inf is not a finite number"],
+        ),
+        (
+            [_point(1800), _point(1900), _point(1800, yields={"SR-A": 0.1, "SR-B": 0.1})],
+            ["points[2]", "same parameters as points[0]", "give each point once"],
+        ),
     ],
+    ids=["results-folder", "results-missing", "yields-and-results", "nan", "inf", "twice"],
 )
-def test_bad_grid_point(tmp_path: Path, point: dict[str, Any], words: list[str]) -> None:
-    _regions_and_grid(tmp_path, [_point(1700), point])
-    words = [w.replace("points[0]", "points[1]") for w in words]
-    assert_refused(
-        ["scan", "regions.json", "--grid", "grid.json", "-o", "scan.json"],
-        tmp_path,
-        ["grid.json", *words],
-        exit_code=1,
-    )
-
-
-def test_grid_giving_one_point_twice(tmp_path: Path) -> None:
-    other = {"yields": {"SR-A": 0.1, "SR-B": 0.1}}
-    _regions_and_grid(tmp_path, [_point(1800), _point(1900), _point(1800, **other)])
-    assert_refused(
-        ["scan", "regions.json", "--grid", "grid.json", "-o", "scan.json"],
-        tmp_path,
-        ["grid.json", "points[2]", "same parameters as points[0]", "give each point once"],
-        exit_code=1,
-    )
+def test_bad_grid_point(tmp_path: Path, points: list[dict[str, Any]], words: list[str]) -> None:
+    _regions_and_grid(tmp_path, points)
+    args = ["scan", "regions.json", "--grid", "grid.json", "-o", "scan.json"]
+    assert_refused(args, tmp_path, ["grid.json", *words], exit_code=1)
 
 
 def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -749,16 +735,8 @@ def test_plot_made_impossible_by_failed_points_keeps_the_table(
 ) -> None:
     """Only failed fits can make a plot fail after the scan: the table is written (as for any
     scan with failed points), the plot is not, and the exit is 1 naming the failed points."""
-    small = {"SR0": 1.0, "SR1": 2.0}
-    _scan_inputs(tmp_path, [small, {"SR0": 40.0, "SR1": 60.0}, small])
-    _failing_fits(monkeypatch, above=100.0)
-    result = invoke(
-        ["scan", "likelihood.json", "--grid", "grid.json", "-o", "scan.json", "--plot", "s.png"],
-        tmp_path,
-    )
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "unexpected failure" not in result.output
-    assert "1 of 3 point(s)" in result.output and "s.png not written" in caplog.text
+    _scan_with_one_failed_fit(tmp_path, monkeypatch, 3)
+    assert "s.png not written" in caplog.text
     assert json.loads((tmp_path / "scan.json").read_text())["failed"] == 1
     assert not (tmp_path / "s.png").exists()
 

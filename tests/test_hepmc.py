@@ -582,3 +582,25 @@ def test_the_reading_events_page_runs_as_written(
     output = capsys.readouterr().out
     assert "read 20 events" in output
     assert (tmp_path / "example.parquet").is_file()
+
+
+def test_ctrl_c_while_hepmc3_reads_is_an_interrupt_not_a_corrupt_file(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C lands while HepMC3 waits for bytes from recast's source: HepMC3 would take the
+    exception for a broken stream and the user would read 'could not parse' about a good file
+    (seen under load in the kill tests of bad_inputs/test_outputs.py)."""
+    from recast.events import hepmc_text
+
+    serve, calls = hepmc_text.Source._serve, []
+
+    def interrupted_on_the_second_block(self: hepmc_text.Source, buffer: object) -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return serve(self, buffer)
+
+    monkeypatch.setattr(hepmc_text.Source, "_serve", interrupted_on_the_second_block)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in read_hepmc(sample, chunk_size=1):
+            pass

@@ -463,6 +463,8 @@ class HepMCReader:
                 exception = ""
             except RuntimeError as exc:  # e.g. weight count differs from the run's names
                 ok, exception = False, str(exc)
+            if session.source.interrupted is not None:  # Ctrl-C, not a broken file
+                raise session.source.interrupted
             said = native.take().strip()
             dead = session.reader.failed()
             session.reads += 1

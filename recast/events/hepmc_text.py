@@ -202,13 +202,26 @@ class Source(io.RawIOBase):
         self._held = b""  # read, not yet served: the start of a line
         self.links = LinkGuard()
         self.error: BaseException | None = None
+        self.interrupted: BaseException | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         """Serve the next bytes, whole lines only (but for a line longer than ``buffer``),
-        each block checked by :attr:`links` before HepMC3 sees it."""
+        each block checked by :attr:`links` before HepMC3 sees it.
+
+        Ctrl-C while HepMC3 waits here would reach HepMC3 as a broken stream and read as a
+        corrupt event: it is kept in :attr:`interrupted` (the reader raises it again) and the
+        stream ends."""
+        try:
+            return self._serve(buffer)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self.interrupted = exc
+            self._parts.clear()
+            return 0
+
+    def _serve(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         held = len(self._held)
         if held >= len(view):  # a line longer than the buffer: served unchecked

@@ -389,7 +389,9 @@ def _kill_mid_write(args: list[str], folder: Path, number: int, named: bool) -> 
             time.sleep(0.3)  # well into the writing
             assert process.poll() is None, "it finished before the signal: give it more work"
             process.send_signal(number)
-            process.communicate(timeout=30)
+            _, stderr = process.communicate(timeout=30)
+            if process.returncode != _expected_exit(number):
+                print(stderr.decode(errors="replace"))  # shown when the test fails
             return process.returncode
         finally:
             if process.poll() is None:

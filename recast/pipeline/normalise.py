@@ -57,7 +57,7 @@ def cross_section_pb(xsec: str | float | None) -> float | None:
     if isinstance(xsec, numbers.Real) and not isinstance(xsec, bool):  # numpy's numbers too
         return parse_cross_section(f"{float(xsec)!r}pb")
     raise UsageError(
-        f"{given('xsec', xsec)}: give the cross-section as a string with a unit (\"12.3fb\") "
+        f'{given("xsec", xsec)}: give the cross-section as a string with a unit ("12.3fb") '
         "or a number in pb"
     )
 

@@ -194,7 +194,7 @@ def recast_run(
         check_expected_events(
             cross_section, lumi or float(bundle.document["luminosity"]), arg("xsec")
         )
-    check_outputs({"-o/--output": output}, inputs=_inputs(bundle, events, run))
+    check_outputs({arg("output"): output}, inputs=_inputs(bundle, events, run))
     check_likelihood(bundle)
     result, settings = execute(bundle, events, cross_section_given=cross_section is not None, **run)
     document = results_document(
@@ -287,9 +287,9 @@ def recast_validate(
         )
         check_expected_events(known, lumi or float(bundle.document["luminosity"]), where)
     check_outputs(
-        {"-o/--output": output, "--plot": plot},
+        {arg("output"): output, arg("plot"): plot},
         inputs=_inputs(bundle, events, run),
-        suffixes={"--plot": (*PLOT_SUFFIXES, "")},
+        suffixes={arg("plot"): (*PLOT_SUFFIXES, "")},
     )
     given = cross_section is not None or "cross_section_pb" in published[0]["benchmark"]
     result, settings = execute(bundle, events, cross_section_given=given, **run)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from ..analysis.bundle import Bundle
+from ..arguments import arg
 from ..io import write_json
 from ..likelihood.errors import UndrawablePlotError
 from ..likelihood.scan import load_grid, scan_points
@@ -84,7 +85,7 @@ def scan(
                 raise
             # failed points left too few to draw: the table is kept as for any scan with
             # failed points (the caller's failed_points() makes that exit 1), the plot is not
-            log.error("%s: --plot %s not written: %s", grid, plot, exc)
+            log.error("%s: %s %s not written: %s", grid, arg("plot"), plot, exc)
     if output is not None:
         write_json(output, document)
     if figure is not None and plot is not None:

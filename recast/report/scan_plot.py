@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import arg
 from ..errors import MissingDependencyError
 from ..likelihood.errors import UndrawablePlotError
 from ..likelihood.scan import cls_grid
@@ -35,7 +36,7 @@ def _axes(names: Sequence[str], x: str | None, y: str | None, source: str) -> tu
     if y is None:
         raise UndrawablePlotError(
             f"{source}: an exclusion plot needs two parameters; the grid has one "
-            f"({names[0]!r}). Leave out --plot, or give the points a second parameter."
+            f"({names[0]!r}). Leave out {arg('plot')}, or give the points a second parameter."
         )
     for name in (x, y):
         if name not in names:
@@ -87,7 +88,9 @@ def check_drawable(
     ys = np.array([p[y] for p in points], dtype=np.float64)
     why = drawable_problem(xs, ys)
     if why is not None:
-        raise UndrawablePlotError(f"{source}: --plot: {why} ({x}, {y}). Leave out --plot.")
+        raise UndrawablePlotError(
+            f"{source}: {arg('plot')}: {why} ({x}, {y}). Leave out {arg('plot')}."
+        )
 
 
 def draw_exclusion(

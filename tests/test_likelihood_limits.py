@@ -273,7 +273,13 @@ def test_scan_with_a_combination_and_a_workspace(tmp_path: Path) -> None:
     regions = [Region(name, **values) for name, values in REGIONS.items()]
     (tmp_path / "grid.json").write_text(json.dumps(gluino_grid(regions, [1700, 2600], [0])))
     document = scan(likelihood, tmp_path / "grid.json", with_limits=False)
-    assert [p["source"] for p in document["points"]] == ["workspace", "workspace"]
+    # each point's verdict is the one `recast limits` gives for its yields
+    spec, points = load_likelihood(likelihood), load_grid(tmp_path / "grid.json")[1]
+    for point, row in zip(points, document["points"], strict=True):
+        yields = {n: {"value": y.value, "mc_uncertainty": y.mc_uncertainty}
+                  for n, y in point.yields.items()}  # fmt: skip
+        verdict = compute_limits(spec, yields, with_limits=False)["verdict"]
+        assert (row["source"], row["excluded"]) == (verdict["source"], verdict["excluded"])
     assert [p["excluded"] for p in document["points"]] == [True, False]
     # a combination of regions with many events takes the verdict; with few it would not
     many = {
@@ -312,3 +318,35 @@ def test_the_verdict_is_the_most_sensitive_expected_result(tmp_path: Path) -> No
     assert limits["verdict"]["source"] == "region SR-C"
     assert limits["verdict"]["excluded"] is True
     assert limits["workspace"]["excluded"] is False
+
+
+def test_a_scan_point_and_a_run_give_one_verdict_for_the_same_yields() -> None:
+    """The scan once took the workspace whenever it was fitted, while `recast run` takes the
+    most sensitive source by its expected result: on the flagship's likelihood at 0.27 fb the
+    run said excluded (SR-NN-Gtt-2100-1, CLs 0.002) and the scan not (workspace, CLs 0.08)."""
+    from recast.likelihood.scan import grid_from_document, scan_points
+    from recast.parallel import Executor
+    from recast.pipeline.limits import resolve_likelihood
+
+    spec = resolve_likelihood("DEMO_MULTIB_GLUINO")
+    # yields of a Gtt (2100, 1) run of 1000 events at 0.27 fb, then scaled by 0.6 and 1.5
+    yields = {
+        "SR-Gtt-0L": 2.54, "SR-Gtt-1L": 2.80, "SR-Gbb-0L": 2.11, "SR-4b-0L": 1.03,
+        "CR-ttbar-1L": 0.03, "SR-NN-Gtt-2100-1": 5.62, "SR-NN-Gtt-2100-800": 6.19,
+        "SR-NN-Gbb-2100-1": 0.77, "SR-NN-Gbb-2100-800": 0.73,
+    }  # fmt: skip
+    points = [
+        {"k": k, "yields": {r: {"value": v * k, "mc_uncertainty": 0.05 * v * k}
+                            for r, v in yields.items()}}
+        for k in (0.6, 1.0, 1.5)
+    ]  # fmt: skip
+    names, grid = grid_from_document({"schema_version": "1.0.0", "parameters": ["k"],
+                                      "points": points}, "grid")  # fmt: skip
+    with Executor() as executor:
+        rows = scan_points(spec, names, grid, executor)["points"]
+    for point, row in zip(points, rows, strict=True):
+        run = compute_limits(spec, point["yields"])["verdict"]
+        assert row["source"] == run["source"]
+        assert row["excluded"] == run["excluded"]
+        assert row["cls"]["observed"] == pytest.approx(run["cls"]["observed"], rel=1e-6)
+    assert [r["excluded"] for r in rows] == [False, True, True]

@@ -3,8 +3,8 @@
 Each likelihood gives a :class:`_Candidate` for all points of the chunk at once: the best
 expected region per point (one-bin calculator), each combination of independent regions
 (:mod:`.combination`), the workspace (pyhf, one fit per point). A point's verdict comes from
-the workspace if it was fitted, else from its most sensitive combination, else from its best
-region.
+the most sensitive of them by the expected result, the workspace first among equals, as in
+:func:`.limits.compute_limits`.
 """
 
 from __future__ import annotations
@@ -168,8 +168,11 @@ def scan_chunk(
     negative: str,
     with_limits: bool,
 ) -> list[dict[str, Any]]:
-    """One chunk of points: what a worker runs. The verdict of a point comes from the
-    workspace if it was fitted, else the most sensitive combination, else the best region."""
+    """One chunk of points: what a worker runs. The verdict of a point comes from the most
+    sensitive of its best region, its best combination and the workspace, judged by the
+    expected result (the median expected limit on μ, else the median expected CLs), the
+    workspace first among equals: the rule of :func:`.limits.compute_limits`, so that a scan
+    and `recast run` give one verdict for the same yields."""
     clipped = [clip_signal(p.yields, needed_regions(spec), "grid", negative) for p in points]
     names = [r.name for r in spec.regions]
     signal = np.array([[c[0][n].value for n in names] for c in clipped]).reshape(len(points), -1)
@@ -183,10 +186,13 @@ def scan_chunk(
         candidates.append(_pick(combos, order))
     if spec.workspace is not None:
         candidates.append(_workspace(spec, clipped, method, with_limits))
+    # the full likelihood first: min() keeps the first of equally sensitive candidates
+    ranked = candidates[::-1]
+    sensitivity = [c.sensitivity() for c in ranked]
     rows = []
     for i, point in enumerate(points):
-        usable = [c for c in candidates if c.ok is None or c.ok[i]]
-        chosen = usable[-1] if usable else None
+        usable = [k for k, c in enumerate(ranked) if c.ok is None or c.ok[i]]
+        chosen = ranked[min(usable, key=lambda k: sensitivity[k][i])] if usable else None
         row: dict[str, Any] = {"parameters": point.parameters, "warnings": clipped[i][1]}
         if candidates and candidates[0].name[i].startswith("region "):
             row["best_expected_region"] = candidates[0].name[i].removeprefix("region ")

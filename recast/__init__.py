@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .preserve.builder import InputBuilder
     from .preserve.card import NetworkCard
     from .preserve.session import NetworkSession
+    from .xsec import cross_section
 
 #: public name -> the module that defines it
 _HOMES = {
@@ -64,6 +65,7 @@ _HOMES = {
     "NetworkCard": "preserve.card",
     "NetworkSession": "preserve.session",
     "InputBuilder": "preserve.builder",
+    "cross_section": "xsec",
 }
 
 __all__ = [
@@ -83,6 +85,7 @@ __all__ = [
     "__version__",
     "benchmarks",
     "cache",
+    "cross_section",
     "find_benchmark",
     "generate",
     "limits",

@@ -28,6 +28,7 @@ BASE = {
     "progress",
     "text",
     "version",
+    "xsec",  # published cross-section tables: data and their interpolation
     "exactsum",
     "angles",
     "toy",

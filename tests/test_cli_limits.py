@@ -61,3 +61,34 @@ def test_a_missing_region_table(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "nope.json" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_and_limits_print_the_verdict_and_agree_when_regions_were_skipped(
+    gtt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ATLAS_SUSY_2018_30 without its network file skips the network regions: `recast limits`
+    of the run's results gives the limits the run wrote (it once asked for their yields)."""
+    monkeypatch.setenv("RECAST_DATA_DIR", str(tmp_path / "no-networks"))
+    runner = CliRunner()
+    results, limits = tmp_path / "results.json", tmp_path / "limits.json"
+    ran = runner.invoke(
+        cli, ["run", "ATLAS_SUSY_2018_30", str(gtt.small), "-o", str(results)], terminal_width=200
+    )
+    assert ran.exit_code == 0, ran.output
+    document = json.loads(results.read_text())
+    assert "SR-Gtt-2100-1" in document["skipped"] and "SR-Gtt-2100-1" not in document["yields"]
+    verdict = document["limits"]["verdict"]
+    source = verdict["source"]
+    words = "excluded" if verdict["excluded"] else "not excluded"
+    # the demo's table, the one-line verdict, and the regions the verdict could not use
+    assert "CLs at μ = 1 and upper limit μ95" in ran.output
+    assert f"verdict: {words} at 95 % CL by {source}" in ran.output
+    assert "not run, so in no limit: SR-Gtt-2100-1" in ran.output
+    again = runner.invoke(cli, ["limits", str(results), "-o", str(limits)], terminal_width=200)
+    assert again.exit_code == 0, again.output
+    assert json.loads(limits.read_text())["limits"] == document["limits"]
+    assert "verdict" in again.output and source.split()[-1] in again.output
+    # nothing but the document on stdout
+    piped = runner.invoke(cli, ["run", "ATLAS_SUSY_2018_30", str(gtt.small), "-o", "-"])
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)["limits"] == document["limits"]

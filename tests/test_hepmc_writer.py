@@ -290,3 +290,106 @@ def test_round_trip_through_recasts_reader(chunks: list[ak.Array], written: Path
             )
         ]
         assert ak.all(mine == read)
+
+
+# -- compressed by the name ----------------------------------------------------------------------
+def _zstd_missing() -> bool:
+    return (
+        importlib.util.find_spec("compression.zstd") is None
+        if importlib.util.find_spec("compression") is not None
+        else importlib.util.find_spec("backports.zstd") is None
+    )
+
+
+COMPRESSED = [
+    pytest.param("gz", b"\x1f\x8b", id="gz"),
+    pytest.param("bz2", b"BZh", id="bz2"),
+    pytest.param("xz", b"\xfd7zXZ\x00", id="xz"),
+    pytest.param(
+        "zst",
+        b"\x28\xb5\x2f\xfd",
+        id="zst",
+        marks=pytest.mark.skipif(_zstd_missing(), reason="no zstd module"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("suffix", "magic"), COMPRESSED)
+def test_a_compressed_name_gives_a_compressed_file_of_the_same_text(
+    chunks: list[ak.Array], written: Path, tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    from recast.events.hepmc_text import open_binary
+
+    target = tmp_path / f"gtt.hepmc.{suffix}"
+    assert write_hepmc(chunks, target) == N_EVENTS
+    data = target.read_bytes()
+    assert data.startswith(magic) and len(data) < written.stat().st_size / 2
+    with open_binary(target) as handle:
+        assert handle.read() == written.read_bytes()  # the plain file's very bytes
+    write_hepmc(chunks, tmp_path / f"again.hepmc.{suffix}")  # no time stamp: same bytes
+    assert (tmp_path / f"again.hepmc.{suffix}").read_bytes() == data
+
+
+def test_an_empty_compressed_file_is_still_a_hepmc3_file(tmp_path: Path) -> None:
+    import gzip
+
+    assert write_hepmc([], tmp_path / "empty.hepmc.gz") == 0
+    assert b"END_EVENT_LISTING" in gzip.decompress((tmp_path / "empty.hepmc.gz").read_bytes())
+
+
+@pytest.mark.parametrize("name", ["x.hepmc.zip", "x.hepmc.lz4", "x.7z", "X.HEPMC.ZIP"])
+def test_another_compression_is_refused_before_generating(
+    slha: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from recast.events import pythia
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Pythia was started")
+
+    monkeypatch.setattr(pythia, "PythiaGenerator", never)
+    suffix = Path(name).suffix.lower()
+    with pytest.raises(
+        OutputError,
+        match=rf"{re.escape(name)}: cannot write a HepMC3 file "
+        rf"compressed as '\{suffix}'; give a name ending in \.gz, \.bz2, \.xz",
+    ):
+        generate_to_hepmc(slha, 3, seed=1, output_path=tmp_path / name)
+    with pytest.raises(OutputError, match="compressed as"):
+        HepMCWriter(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_zstd_without_its_module_is_refused_before_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    real = builtins.__import__
+
+    def without_zstd(name: str, *args: object, **kwargs: object) -> object:
+        if name in ("compression", "backports"):
+            raise ImportError(f"no module named {name!r}")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_zstd)
+    with pytest.raises(OutputError, match=r"x\.hepmc\.zst: writing zstd needs .*backports\.zstd"):
+        HepMCWriter(tmp_path / "x.hepmc.zst")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_under_compression_raises_and_leaves_nothing(
+    chunks: list[ak.Array], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import recast.io
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    monkeypatch.setattr(
+        recast.io, "_open_unnamed", lambda folder: os.open("/dev/full", os.O_WRONLY)
+    )
+    # pyhepmc's Python stream swallows the write's exception: the writer must not
+    with pytest.raises(OutputError, match=r"g\.hepmc\.gz: writing the HepMC3 file failed"):
+        write_hepmc(chunks, tmp_path / "g.hepmc.gz")
+    assert list(tmp_path.iterdir()) == []

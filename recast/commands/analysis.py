@@ -232,6 +232,7 @@ def run_command(
         console = stdout_console()
         for table in results_tables(document):
             console.print(table)
+        print_verdict(console, document)
 
 
 @cli.command("validate")
@@ -285,3 +286,37 @@ def validate_command(
         click.echo(f"{verdict['analysis']}, benchmark {verdict['benchmark']}: {summary}")
     if not verdict["passed"]:
         sys.exit(1)
+
+
+def print_verdict(console: Any, document: dict[str, Any], *, table: bool = True) -> None:
+    """The verdict of a results document with limits, as the demo prints it: (``table``) CLs
+    and μ95 of the verdict's source, the fitted likelihoods and every region, with the fits'
+    notes and the warnings; else the regions not run and why. Then one line: excluded or not,
+    by what, with CLs and μ95; and one naming the regions not run, which are in no limit.
+    Nothing for a document without limits."""
+    if "limits" not in document:
+        return
+    from rich.markup import escape
+
+    from ..pipeline.outcome import Limits
+    from ..report.results_table import skipped_table
+
+    limits = document["limits"]
+    skipped = document.get("skipped", {})
+    if table:
+        from ..demo import limits_table
+
+        rows, notes = limits_table(limits)
+        console.print(rows)
+        for number, note in enumerate(notes, 1):
+            console.print(f"[dim]({number}) {escape(note)}[/dim]")
+        for warning in limits.get("warnings", []):
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    elif skipped:
+        console.print(skipped_table(document))
+    console.print(f"[bold]verdict:[/bold] {escape(Limits(limits).verdict)}")
+    if skipped:
+        console.print(
+            f"not run, so in no limit: {escape(', '.join(skipped))} "
+            "(why: the table 'regions not run')"
+        )

@@ -50,7 +50,7 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
     "-o",
     "--output",
     required=True,
-    help="The HepMC3 file to write.",
+    help="The HepMC3 file to write; compressed by its name (.gz, .bz2, .xz, .zst).",
 )
 @reports_errors
 def generate_command(
@@ -58,7 +58,14 @@ def generate_command(
 ) -> None:
     """Generate events in process with Pythia8 and write a HepMC3 file.
 
-    Example: recast generate --slha gluino.slha --events 1000 --seed 7 -o gluino.hepmc
+    The file is compressed as its name says: .gz (gzip), .bz2, .xz or .zst (zstd, with
+    Python 3.14 or backports.zstd); any other name is plain text, but another compression's
+    suffix (.zip, .lz4, ...) is refused before generating. recast run reads them all.
+
+    \b
+    Examples:
+      recast generate --slha gluino.slha --events 1000 --seed 7 -o gluino.hepmc
+      recast generate --slha gluino.slha --events 2000 --seed 7 -o gluino.hepmc.gz
     """
     from ..events.pythia import generate_to_hepmc
     from ..io import check_output
@@ -111,7 +118,9 @@ def cache_command(
 ) -> None:
     """Build the truth objects of a HepMC3 FILE once and keep them in Parquet.
 
-    `recast run ANALYSIS objects.parquet` then reads the objects instead of the HepMC file.
+    `recast run ANALYSIS objects.parquet` then reads the objects instead of the HepMC file,
+    with the same results: the cache keeps each event's cross-section (the generator's, as
+    the file states it), so --xsec is needed only where the file needs it.
 
     Example: recast cache events.hepmc -o events.objects.parquet --analysis EXAMPLE_JETS_MET
     """

@@ -385,15 +385,19 @@ def generate_to_hepmc(
     output_path: str | os.PathLike[str],
     chunk_size: int = 1000,
 ) -> dict[str, Any]:
-    """Generate ``n_events`` and write them to a HepMC3 ASCII file, atomically.
+    """Generate ``n_events`` and write them to a HepMC3 ASCII file, atomically; compressed
+    when its name ends in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` (see
+    :func:`~.hepmc_writer.output_compression`, which refuses other compressions' suffixes
+    before any event is generated).
 
     Returns a summary: ``events``, ``cross_section_pb``, ``cross_section_error_pb`` (Pythia's
     final estimate), ``seconds``, ``output`` and ``seed``.
     """
-    from .hepmc_writer import write_hepmc
+    from .hepmc_writer import output_compression, write_hepmc
 
     started = time.perf_counter()
     _check_counts(n_events, chunk_size)
+    output_compression(output_path)
     generator = PythiaGenerator(setup, seed)
     try:
         written = write_hepmc(generator.chunks(n_events, chunk_size), output_path)

@@ -1,6 +1,8 @@
 """Objects of a sample kept in Parquet, so that another analysis need not read the HepMC again.
 
-The cache records the object options it was built with (``extra["object_config"]``) and the
+The cache keeps every event's cross-section as the HepMC3 file states it (the generator's
+running estimate), so a run over it normalises without ``--xsec`` as over the file. It
+records the object options it was built with (``extra["object_config"]``) and the
 source file's sha256: a run refuses a cache built with other object options than its bundle's,
 and :func:`recast.events.cache.read_cache` refuses one whose source file changed.
 """
@@ -13,11 +15,17 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import awkward as ak
+
 from ..errors import UsageError
 from .build import build_objects
 from .config import ObjectConfig
 
 log = logging.getLogger(__name__)
+
+#: the per-event fields of the generator's cross-section a cache of objects keeps (caches
+#: written before recast-nn kept them have none: a run over them needs --xsec)
+CROSS_SECTION_FIELDS = ("cross_section", "cross_section_error")
 
 
 def config_document(config: ObjectConfig) -> dict[str, Any]:
@@ -39,10 +47,10 @@ def write_objects_cache(
     from ..events.hepmc import HepMCReader
 
     config = config or ObjectConfig()
-    # the objects keep no cross-section (a run over them takes --xsec): the file's is not
-    # checked, but its momenta and links are
+    # a cross-section that is not > 0 is blanked (NaN: none), not refused: a run over the
+    # cache may give its own (--xsec), as over the file
     reader = HepMCReader(source, chunk_size=chunk_size, skip_bad=skip_bad, cross_sections=False)
-    chunks = (build_objects(chunk, config) for chunk in reader)
+    chunks = (with_cross_sections(build_objects(chunk, config), chunk) for chunk in reader)
     header = write_cache(
         output,
         chunks,
@@ -51,6 +59,15 @@ def write_objects_cache(
     )
     log.info("cached the objects of %d events of %s in %s", header.events, source, output)
     return header
+
+
+def with_cross_sections(objects: ak.Array, events: ak.Array) -> ak.Array:
+    """The objects with their events' ``cross_section`` and ``cross_section_error`` (pb; NaN
+    where an event states none): a run over the cache normalises to the generator's
+    cross-section as over the HepMC3 file (the last event's estimate, on the events read)."""
+    for name in CROSS_SECTION_FIELDS:
+        objects = ak.with_field(objects, events[name], name)
+    return objects
 
 
 def check_config(

@@ -79,13 +79,19 @@ def limits_for_bundle(
     ``skipped`` (not run) leave the likelihood, and with them the combinations and the
     workspace that need them."""
     spec = bundle_likelihood(bundle)
+    if spec is not None and skipped:
+        spec = _what_ran(spec, skipped)
     if spec is None:
         return None
-    if skipped:
-        spec = without_regions(spec, set(skipped))
-        if not spec.regions and spec.workspace is None:
-            return None
     return compute_limits(spec, yields, source=source, method=method, negative=negative)
+
+
+def _what_ran(spec: LikelihoodSpec, skipped: Collection[str]) -> LikelihoodSpec | None:
+    """The likelihood without the regions a run skipped, their combinations and (if it needs
+    them) the workspace; None when nothing of it is left. `recast run` and `recast limits
+    RESULTS` both use it, so that they give the same limits."""
+    spec = without_regions(spec, set(skipped))
+    return spec if spec.regions or spec.workspace is not None else None
 
 
 def limits_for_results(
@@ -127,12 +133,13 @@ def limits_for_results(
             where,
             ", ".join(sorted(not_run & set(needed_regions(spec)))),
         )
-        spec = without_regions(spec, not_run)
-        if not spec.regions and spec.workspace is None:
+        ran = _what_ran(spec, not_run)
+        if ran is None:
             raise LikelihoodError(
                 f"{where}: the run skipped every region of the likelihood (see 'skipped'); "
                 f"run the analysis again with their networks ({entry('networks', 'NAME', 'PATH')})"
             )
+        spec = ran
     document["limits"] = compute_limits(
         spec, document["yields"], source=where, method=method, negative=negative
     )

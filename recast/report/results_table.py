@@ -10,7 +10,7 @@ from ..text import Table
 
 
 def results_tables(document: Mapping[str, Any], *, cutflows: bool = True) -> list[Table]:
-    """The normalisation, the yields, regions not run and (``cutflows``) every cutflow."""
+    """The normalisation, the yields, (``cutflows``) every cutflow and the regions not run."""
     norm = document["normalisation"]
     head = Table(title=f"{document['analysis']}: normalisation", show_header=False)
     head.add_row(
@@ -32,13 +32,6 @@ def results_tables(document: Mapping[str, Any], *, cutflows: bool = True) -> lis
             str(value["raw"]),
         )
     tables = [head, yields]
-    if document.get("skipped"):
-        skipped = Table(title="regions not run")
-        skipped.add_column("region")
-        skipped.add_column("why")
-        for region, reason in document["skipped"].items():
-            skipped.add_row(region, reason)
-        tables.append(skipped)
     for region, flow in document["cutflows"].items() if cutflows else ():
         table = Table(title=f"cutflow {region}")
         for column in ("step", "Σw (σ·L)", "± MC stat", "raw"):
@@ -48,4 +41,21 @@ def results_tables(document: Mapping[str, Any], *, cutflows: bool = True) -> lis
         ):
             table.add_row(name, f"{sumw:.4g}", f"{math.sqrt(max(sumw2, 0)):.2g}", str(raw))
         tables.append(table)
-    return tables
+    skipped = skipped_table(document)
+    return tables + ([skipped] if skipped is not None else [])
+
+
+def skipped_table(document: Mapping[str, Any]) -> Table | None:
+    """The regions a run skipped and why (None if it skipped none): one row per reason, as a
+    missing network file usually skips several regions for the same long reason."""
+    reasons: dict[str, list[str]] = {}
+    for region, reason in document.get("skipped", {}).items():
+        reasons.setdefault(reason, []).append(region)
+    if not reasons:
+        return None
+    table = Table(title="regions not run (not in the yields, nor in the limits)")
+    table.add_column("regions", overflow="fold")
+    table.add_column("why", overflow="fold")
+    for reason, regions in reasons.items():
+        table.add_row(", ".join(regions), reason)
+    return table

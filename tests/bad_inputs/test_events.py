@@ -246,6 +246,39 @@ def test_a_cache_with_a_bad_cross_section_is_refused(work: Path, value: float) -
     )
 
 
+def test_a_cache_of_a_file_without_cross_section_asks_for_one_as_the_file_does(
+    work: Path,
+) -> None:
+    """The cache keeps the generator's cross-section; of a file without one it keeps none,
+    and normalising needs --xsec with the very message the file gives."""
+    hepmc(work / "none.hepmc", xsec=None)
+    made = invoke(["cache", "none.hepmc", "-o", "none.parquet", "--analysis", BUNDLE], work)
+    assert made.exit_code == 0, made.output
+    messages = []
+    for name in ("none.hepmc", "none.parquet"):
+        refusal = assert_refused(
+            ["run", BUNDLE, name], work, ["the events carry no cross-section", "--xsec"], 2
+        )
+        messages.append(refusal.message)
+    assert messages[0] == messages[1]
+    given = invoke(["run", BUNDLE, "none.parquet", "--xsec", "1.5pb", "-o", "out.json"], work)
+    assert given.exit_code == 0, given.output
+    assert json.loads((work / "out.json").read_text())["normalisation"]["cross_section_pb"] == 1.5
+
+
+def test_a_cache_keeps_the_files_cross_section(work: Path) -> None:
+    hepmc(work / "a.hepmc", xsec="1.5 0.01")
+    made = invoke(["cache", "a.hepmc", "-o", "a.parquet", "--analysis", BUNDLE], work)
+    assert made.exit_code == 0, made.output
+    ran = invoke(["run", BUNDLE, "a.parquet", "-o", "out.json"], work)
+    assert ran.exit_code == 0, ran.output
+    document = json.loads((work / "out.json").read_text())
+    assert document["normalisation"]["cross_section_pb"] == 1.5
+    assert document["provenance"]["generator_cross_sections_pb"] == [
+        {"value": 1.5, "error": 0.01, "events": 4}
+    ]
+
+
 # -- units against the beams ------------------------------------------------------------------
 
 

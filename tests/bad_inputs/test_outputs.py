@@ -301,12 +301,26 @@ def test_a_full_disk_at_the_end_leaves_nothing(work: Path, args: list[str]) -> N
     assert_refused(args, work, words, 2)
 
 
+@pytest.mark.parametrize("name", ["g.hepmc", "g.hepmc.gz"])
 @pytest.mark.usefixtures("full_disk")
-def test_a_hepmc_file_on_a_full_disk_leaves_nothing(work: Path) -> None:
+def test_a_hepmc_file_on_a_full_disk_leaves_nothing(work: Path, name: str) -> None:
     assert_refused(
-        ["generate", "--slha", "gtt.slha", "--events", "5", "--seed", "1", "-o", "g.hepmc"],
+        ["generate", "--slha", "gtt.slha", "--events", "5", "--seed", "1", "-o", name],
         work,
-        ["g.hepmc", "writing the HepMC3 file failed", "disk full"],
+        [name, "writing the HepMC3 file failed", "disk full"],
+        2,
+    )
+
+
+@pytest.mark.parametrize("name", ["g.hepmc.zip", "g.hepmc.lz4"])
+def test_a_compression_generate_cannot_write_is_refused_before_generating(
+    work: Path, name: str
+) -> None:
+    suffix = name.rpartition(".")[2]
+    assert_refused(
+        ["generate", "--slha", "gtt.slha", "--events", "5", "--seed", "1", "-o", name],
+        work,
+        [name, f"compressed as '.{suffix}'", ".gz, .bz2, .xz, .zst", "plain text"],
         2,
     )
 
@@ -317,13 +331,15 @@ def test_every_writer_gives_the_permissions_open_would(work: Path) -> None:
     try:
         for args in (
             ["generate", "--slha", "gtt.slha", "--events", "3", "--seed", "1", "-o", "g.hepmc"],
+            ["generate", "--slha", "gtt.slha", "--events", "3", "--seed", "1", "-o", "g.hepmc.gz"],
             ["cache", "events.hepmc", "-o", "objects.parquet"],
             ["inspect", "events.hepmc", "-o", "new/summary.json"],
             [*IMPORT, "-o", "model.card.json"],
         ):
             result = invoke(args, work)
             assert result.exit_code == 0, result.output
-        for name in ("g.hepmc", "objects.parquet", "new/summary.json", "model.card.json"):
+        written = ("g.hepmc", "g.hepmc.gz", "objects.parquet", "new/summary.json")
+        for name in (*written, "model.card.json"):
             assert stat.S_IMODE((work / name).stat().st_mode) == 0o644, name
     finally:
         os.umask(previous)
@@ -424,6 +440,19 @@ def test_generate_killed_mid_write_leaves_nothing(tmp_path: Path, number: int, n
     out.mkdir()
     args = ["generate", "--slha", str(slha), "--events", "2000", "--seed", "1", "-o", "out/g.hepmc"]
     assert _kill_mid_write(args, out, number, named) == _expected_exit(number)
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGKILL])
+def test_generate_compressed_killed_mid_write_leaves_nothing(tmp_path: Path, number: int) -> None:
+    """Ctrl-C reaches the compressing writer through pyhepmc's stream, which swallows it."""
+    slha = write_gluino_slha(tmp_path / "gtt.slha", 1200.0, 100.0, "ttbar")
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["generate", "--slha", str(slha), "--events", "2000", "--seed", "1", "-o",
+            "out/g.hepmc.gz"]  # fmt: skip
+    assert _kill_mid_write(args, out, number, False) == _expected_exit(number)
     assert list(out.iterdir()) == []
 
 

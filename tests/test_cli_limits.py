@@ -87,7 +87,8 @@ def test_run_and_limits_print_the_verdict_and_agree_when_regions_were_skipped(
     again = runner.invoke(cli, ["limits", str(results), "-o", str(limits)], terminal_width=200)
     assert again.exit_code == 0, again.output
     assert json.loads(limits.read_text())["limits"] == document["limits"]
-    assert "verdict" in again.output and source.split()[-1] in again.output
+    assert f"verdict: {words} at 95 % CL by {source}" in again.output
+    assert "regions not run" in again.output and "not run, so in no limit" in again.output
     # nothing but the document on stdout
     piped = runner.invoke(cli, ["run", "ATLAS_SUSY_2018_30", str(gtt.small), "-o", "-"])
     assert piped.exit_code == 0, piped.output

@@ -304,14 +304,9 @@ def print_verdict(console: Any, document: dict[str, Any], *, table: bool = True)
     limits = document["limits"]
     skipped = document.get("skipped", {})
     if table:
-        from ..demo import limits_table
+        from ..report.summary import print_limits
 
-        rows, notes = limits_table(limits)
-        console.print(rows)
-        for number, note in enumerate(notes, 1):
-            console.print(f"[dim]({number}) {escape(note)}[/dim]")
-        for warning in limits.get("warnings", []):
-            console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        print_limits(console, limits)
     elif skipped:
         console.print(skipped_table(document))
     console.print(f"[bold]verdict:[/bold] {escape(Limits(limits).verdict)}")

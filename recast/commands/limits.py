@@ -118,6 +118,10 @@ def limits_command(
     if output != "-":
         for table in tables:
             console.print(table)
+        if results is not None:  # the run's verdict, as `recast run` prints it
+            from .analysis import print_verdict
+
+            print_verdict(console, document, table=False)
 
 
 @cli.command("scan")

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import IO, Any
 
 import pyhepmc
@@ -52,22 +52,30 @@ def compression(path: Path) -> str | None:
     return next((name for magic, (name, _) in _MAGIC.items() if start.startswith(magic)), None)
 
 
+def zstd_module() -> ModuleType | None:
+    """Python's zstd (3.14's ``compression.zstd``, or the ``backports.zstd`` package), or None."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found]  # Python >= 3.14
+    except ImportError:
+        try:
+            from backports import zstd  # type: ignore[import-not-found,no-redef]
+        except ImportError:
+            return None
+    return zstd  # type: ignore[no-any-return]
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """The file's decompressed bytes, whatever its name says."""
     kind = compression(path)
     if kind is None:
         return open(path, "rb", buffering=1 << 20)  # the caller closes it
     if kind == "zstd":
-        try:
-            from compression import zstd  # type: ignore[import-not-found]  # Python >= 3.14
-        except ImportError:
-            try:
-                from backports import zstd  # type: ignore[import-not-found,no-redef]
-            except ImportError:
-                raise EventFileError(
-                    f"{path}: zstd-compressed; decompress it first (`zstd -d`) or "
-                    "`pip install backports.zstd`"
-                ) from None
+        zstd = zstd_module()
+        if zstd is None:
+            raise EventFileError(
+                f"{path}: zstd-compressed; decompress it first (`zstd -d`) or "
+                "`pip install backports.zstd`"
+            )
         return zstd.open(path, "rb")  # type: ignore[no-any-return]
     opener = next(op for name, op in _MAGIC.values() if name == kind)
     return opener(path, "rb")  # type: ignore[no-any-return]

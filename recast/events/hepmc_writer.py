@@ -51,6 +51,7 @@ import pyhepmc
 
 from ..errors import OutputError, UsageError
 from ..io import AtomicFile
+from .hepmc_text import zstd_module as zstd_module_or_none
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +70,14 @@ _FOREIGN = frozenset(
 
 
 def zstd_module(path: str | os.PathLike[str]) -> ModuleType:
-    """Python's zstd (3.14's ``compression.zstd``, or the ``backports.zstd`` package)."""
-    try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python >= 3.14
-    except ImportError:
-        try:
-            from backports import zstd  # type: ignore[import-not-found,no-redef]
-        except ImportError:
-            raise OutputError(
-                f"{path}: writing zstd needs Python 3.14 or `pip install backports.zstd`; "
-                "or name the file .gz, .bz2 or .xz"
-            ) from None
-    return zstd  # type: ignore[no-any-return]
+    """Python's zstd to write ``path`` with, or an :class:`OutputError` saying what to do."""
+    zstd = zstd_module_or_none()
+    if zstd is None:
+        raise OutputError(
+            f"{path}: writing zstd needs Python 3.14 or `pip install backports.zstd`; "
+            "or name the file .gz, .bz2 or .xz"
+        )
+    return zstd
 
 
 def output_compression(path: str | os.PathLike[str]) -> str | None:

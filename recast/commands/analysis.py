@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..progress import events_progress
-from .group import F, cli, path_option, reports_errors, stdout_console
+from .group import F, cli, output_option, path_option, plot_option, reports_errors, stdout_console
 
 
 # -- analyses -------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def _run_options(function: F) -> F:
 @click.argument("analysis", metavar="ANALYSIS")
 @click.argument("events", nargs=-1, type=click.Path(path_type=Path))
 @_run_options
-@click.option("-o", "--output", default=None, help="Write the results JSON (- for stdout).")
+@output_option("Write the results JSON (- for stdout).")
 @reports_errors
 def run_command(
     analysis: str,
@@ -240,11 +240,8 @@ def run_command(
 @click.argument("events", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--benchmark", required=True, help="The published benchmark point to compare to.")
 @_run_options
-@click.option("-o", "--output", default=None, help="Write the comparison JSON (- for stdout).")
-@path_option(
-    "--plot",
-    help="Write a plot of the comparison (PNG or PDF).",
-)
+@output_option("Write the comparison JSON (- for stdout).")
+@plot_option("Write a plot of the comparison (PNG or PDF).")
 @reports_errors
 def validate_command(
     analysis: str,

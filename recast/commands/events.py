@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from ..errors import UsageError
-from .group import cli, path_option, reports_errors
+from .group import cli, output_option, path_option, reports_errors
 
 
 # -- events ---------------------------------------------------------------------------------
 @cli.command("inspect")
 @click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Skip and count bad events instead of stopping.")
-@click.option("-o", "--output", default=None, help="Also write the summary as JSON (- for stdout).")
+@output_option("Also write the summary as JSON (- for stdout).")
 @reports_errors
 def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> None:
     """Summarise an event file: format, units, events, particles, weights, cross-section.

@@ -132,6 +132,16 @@ def path_option(*declarations: str, help: str, **options: Any) -> Callable[[F], 
     )
 
 
+def plot_option(help: str) -> Callable[[F], F]:
+    """``--plot FILE``: a figure to write (its suffix names the format)."""
+    return path_option("--plot", help=help)
+
+
+def output_option(help: str) -> Callable[[F], F]:
+    """``-o/--output FILE``: the JSON document to write (``-`` for stdout)."""
+    return click.option("-o", "--output", default=None, help=help)
+
+
 def negative_option(help: str) -> Callable[[F], F]:
     """``--negative clip|error``: what a negative signal yield gets."""
     return click.option(

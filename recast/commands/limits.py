@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from .group import cli, negative_option, path_option, reports_errors, stdout_console
+from .group import (
+    cli,
+    negative_option,
+    output_option,
+    path_option,
+    plot_option,
+    reports_errors,
+    stdout_console,
+)
 
 _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
 
@@ -55,7 +63,7 @@ _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
     help="auto picks exact counting where counts are low, asymptotics elsewhere; above 1000 "
     "events exact gives way to asymptotics (bounded memory), as the 'calculator' field says.",
 )
-@click.option("-o", "--output", default=None, help="Write JSON (- for stdout).")
+@output_option("Write JSON (- for stdout).")
 @reports_errors
 def limits_command(
     results: Path | None,
@@ -139,11 +147,8 @@ def limits_command(
 )
 @click.option("--method", type=_METHODS, default="auto", show_default=True)
 @negative_option("A negative signal yield is clipped to zero with a warning, or refused.")
-@click.option("-o", "--output", default=None, help="Write the table as JSON (- for stdout).")
-@path_option(
-    "--plot",
-    help="Write the exclusion plot (CLs across the plane, 0.05 contour).",
-)
+@output_option("Write the table as JSON (- for stdout).")
+@plot_option("Write the exclusion plot (CLs across the plane, 0.05 contour).")
 @reports_errors
 def scan_command(
     analysis: str,

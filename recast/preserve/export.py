@@ -15,7 +15,7 @@ import logging
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import onnx
@@ -250,15 +250,35 @@ def _finish(
     return NetworkCard.load(card_path)
 
 
+class ExportOptions(TypedDict, total=False):
+    """The keywords every exporter takes: ``stem`` (file name stem; default the card's name),
+    ``reference_inputs`` by input node (default: random inputs the card allows), the ONNX
+    ``opset`` (17) and the reference ``tolerance`` (:data:`DEFAULT_TOLERANCE`)."""
+
+    stem: str | None
+    reference_inputs: Mapping[str, np.ndarray] | None
+    opset: int
+    tolerance: Mapping[str, float]
+
+
+def _export_setup(
+    template: Mapping[str, Any], options: ExportOptions
+) -> tuple[dict[str, Any], str, dict[str, np.ndarray], int, Mapping[str, float]]:
+    """The checked card template, the stem, the reference inputs, the opset, the tolerance."""
+    card = checked_template(template)
+    given = options.get("reference_inputs")
+    inputs = dict(given) if given is not None else random_reference_inputs(card)
+    return (
+        card,
+        options.get("stem") or card["name"],
+        inputs,
+        options.get("opset", 17),
+        options.get("tolerance", DEFAULT_TOLERANCE),
+    )
+
+
 def export_torch(
-    model: Any,
-    template: Mapping[str, Any],
-    out_dir: str | Path,
-    *,
-    stem: str | None = None,
-    reference_inputs: Mapping[str, np.ndarray] | None = None,
-    opset: int = 17,
-    tolerance: Mapping[str, float] = DEFAULT_TOLERANCE,
+    model: Any, template: Mapping[str, Any], out_dir: str | Path, **options: Unpack[ExportOptions]
 ) -> NetworkCard:
     """Export a torch module whose ``forward`` takes the card's input nodes in order.
 
@@ -267,11 +287,7 @@ def export_torch(
     PosixPath('out/my_net.onnx')
     """
     torch = _optional("torch", "torch", "train", "Exporting a torch network")
-    card = checked_template(template)
-    stem = stem or card["name"]
-    inputs = (
-        dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
-    )
+    card, stem, inputs, opset, tolerance = _export_setup(template, options)
     names = [n["name"] for n in card["inputs"]]
     outputs = [n["name"] for n in card["outputs"]]
     tensors = tuple(torch.from_numpy(np.ascontiguousarray(inputs[n])) for n in names)
@@ -319,11 +335,7 @@ def export_sklearn(
     estimator: Any,
     template: Mapping[str, Any],
     out_dir: str | Path,
-    *,
-    stem: str | None = None,
-    reference_inputs: Mapping[str, np.ndarray] | None = None,
-    opset: int = 17,
-    tolerance: Mapping[str, float] = DEFAULT_TOLERANCE,
+    **options: Unpack[ExportOptions],
 ) -> NetworkCard:
     """Export a fitted scikit-learn classifier or regressor (one flat input node).
 
@@ -333,24 +345,21 @@ def export_sklearn(
     skl2onnx = _optional("skl2onnx", "skl2onnx", "train", "Exporting a scikit-learn model")
     from skl2onnx.common.data_types import FloatTensorType
 
-    card = checked_template(template)
-    if len(card["inputs"]) != 1 or card["inputs"][0]["layout"] != "flat":
+    nodes = checked_template(template)["inputs"]
+    if len(nodes) != 1 or nodes[0]["layout"] != "flat":
         raise CardError(
-            f"export of {card.get('name')}: scikit-learn models take one flat input node"
+            f"export of {template.get('name')}: scikit-learn models take one flat input node"
         )
-    stem = stem or card["name"]
+    card, stem, inputs, opset, tolerance = _export_setup(template, options)
     node = card["inputs"][0]
-    inputs = (
-        dict(reference_inputs) if reference_inputs is not None else random_reference_inputs(card)
-    )
     x = np.asarray(inputs[node["name"]], dtype=np.float32)
     is_classifier = hasattr(estimator, "predict_proba")
-    options = {id(estimator): {"zipmap": False}} if is_classifier else None
+    converter = {id(estimator): {"zipmap": False}} if is_classifier else None
     onnx_model = skl2onnx.to_onnx(
         estimator,
         initial_types=[(node["name"], FloatTensorType([None, x.shape[1]]))],
         target_opset={"": opset, "ai.onnx.ml": 3},
-        options=options,
+        options=converter,
     )
     graph_outputs = [o.name for o in onnx_model.graph.output]
     if is_classifier:

@@ -129,3 +129,25 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_version_and_help() -> None:
     assert run("--version").output.startswith("recast, version ")
     assert "Network cards" in run("-h").output
+
+
+def test_a_reader_that_stops_reading_is_no_failure() -> None:
+    """`recast xsec --list | head -1`: the pipe closes before recast has written; that is an
+    exit as by SIGPIPE (141), not an "unexpected failure" on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-c", "from recast.cli import main; main()", "xsec", "--list"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert finished.returncode == 141
+    assert b"unexpected" not in finished.stderr and b"Traceback" not in finished.stderr

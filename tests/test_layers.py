@@ -44,11 +44,14 @@ ALLOWED: dict[str, set[str]] = {
     "detector": {"preserve", "events", "objects"},
     "analysis": {"preserve", "events", "objects", "detector"},
     "report": {"preserve", "analysis", "likelihood"},
-    "pipeline": {"preserve", "events", "objects", "detector", "analysis", "likelihood", "report"},
+    "model": {"events"},  # points from a model: SLHA templates, grids, processes, decays
+    "pipeline": {
+        "preserve", "events", "objects", "detector", "analysis", "likelihood", "report", "model",
+    },
     "train": {"preserve", "events", "objects", "detector", "report"},
     "commands": {
         "preserve", "events", "objects", "detector", "analysis", "likelihood", "report",
-        "pipeline", "train", "demo",
+        "pipeline", "train", "demo", "model",
     },
     "cli": {"commands"},
     "demo": {"preserve", "analysis", "report", "pipeline", "events"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,12 @@ class RecastGroup(click.Group):
                 raise
             click.echo("interrupted; nothing was written", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # `recast ... | head`: the reader stopped reading, nothing failed; exit as a
+            # process killed by SIGPIPE would, and keep Python from complaining at shutdown
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise

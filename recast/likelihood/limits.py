@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -158,6 +158,18 @@ def patched_workspace_model(spec: LikelihoodSpec, signal: Mapping[str, Any]) -> 
     )
     patched = apply_patch(ws.spec, operations, f"signal patch of {ws.source}")
     return build_model(patched, ws.source, poi=poi)
+
+
+class LimitOptions(TypedDict, total=False):
+    """How limits are computed: ``source`` (what messages call the yields; "results"),
+    ``method`` ("auto", "asymptotic", "exact", "toys"), ``negative`` ("clip" or "error"),
+    ``alpha`` (0.05), ``with_limits`` (True: μ95 besides CLs)."""
+
+    source: str
+    method: str
+    negative: str
+    alpha: float
+    with_limits: bool
 
 
 def compute_limits(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from .. import schema
 from ..analysis.bundle import Bundle, available, is_explicit_path, load_bundle
@@ -22,7 +22,7 @@ from ..arguments import entry, given
 from ..errors import UsageError
 from ..io import write_json
 from ..likelihood.errors import LikelihoodError
-from ..likelihood.limits import compute_limits, without_regions
+from ..likelihood.limits import LimitOptions, compute_limits, without_regions
 from ..likelihood.spec import (
     LikelihoodSpec,
     likelihood_from_document,
@@ -69,21 +69,19 @@ def resolve_likelihood(analysis: str | Path | Bundle | LikelihoodSpec) -> Likeli
 def limits_for_bundle(
     bundle: Bundle,
     yields: Mapping[str, Any],
-    *,
-    method: str = "auto",
-    negative: str = "clip",
-    source: str = "results",
     skipped: Collection[str] = (),
+    **options: Unpack[LimitOptions],
 ) -> dict[str, Any] | None:
     """The ``limits`` of `recast run`: None when the bundle has no ``likelihood``. Regions in
     ``skipped`` (not run) leave the likelihood, and with them the combinations and the
-    workspace that need them."""
+    workspace that need them; ``options`` as for
+    :func:`~recast.likelihood.limits.compute_limits`."""
     spec = bundle_likelihood(bundle)
     if spec is not None and skipped:
         spec = _what_ran(spec, skipped)
     if spec is None:
         return None
-    return compute_limits(spec, yields, source=source, method=method, negative=negative)
+    return compute_limits(spec, yields, **options)
 
 
 def _what_ran(spec: LikelihoodSpec, skipped: Collection[str]) -> LikelihoodSpec | None:

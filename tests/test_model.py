@@ -483,3 +483,30 @@ def test_one_parameter_may_stand_at_several_places_and_numpy_values_are_numbers(
     chosen = points(template_from_text(text), {"m_gluino": np.array([2000, 2400]), "m_lsp": 1})
     assert [_mass(p.slha, 1000006) for p in chosen] == [2000, 2400]
     assert [_mass(p.slha, 1000021) for p in chosen] == [2000, 2400]
+
+
+def test_generate_takes_the_process_by_name(tmp_path: Path) -> None:
+    """`recast generate --slha F --process gluino-pairs` is what `--slha F` alone does (the
+    same settings, so the same events); a process needs the SLHA, and a typo is named."""
+    pytest.importorskip("pythia8mc")
+    from click.testing import CliRunner
+
+    from recast.cli import cli
+    from recast.events.slha import write_gluino_slha
+
+    slha = write_gluino_slha(tmp_path / "g.slha", 1200, 100)
+    runner = CliRunner()
+    base = ["generate", "--slha", str(slha), "--events", "5", "--seed", "3", "-o"]
+    plain = runner.invoke(cli, [*base, str(tmp_path / "a.hepmc")])
+    named = runner.invoke(cli, [*base, str(tmp_path / "b.hepmc"), "--process", "gluino-pairs"])
+    assert plain.exit_code == 0 and named.exit_code == 0, (plain.output, named.output)
+    assert (tmp_path / "a.hepmc").read_bytes() == (tmp_path / "b.hepmc").read_bytes()
+    typo = runner.invoke(cli, [*base, str(tmp_path / "c.hepmc"), "--process", "gluino-pair"])
+    assert typo.exit_code == 2 and "Did you mean 'gluino-pairs'" in typo.output
+    alone = runner.invoke(
+        cli,
+        ["generate", "--settings", str(slha), "--process", "stop-pairs", "--events", "5",
+         "--seed", "3", "-o", str(tmp_path / "d.hepmc")],
+    )  # fmt: skip
+    assert alone.exit_code == 2 and "--process NAME goes with --slha FILE" in alone.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.hepmc", "b.hepmc", "g.slha"]

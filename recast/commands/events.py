@@ -38,7 +38,14 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
 @cli.command("generate")
 @path_option(
     "--slha",
-    help="SLHA spectrum: gluino-pair production at 13 TeV with its decays.",
+    help="SLHA spectrum: gluino-pair production at 13 TeV with its decays (or --process).",
+)
+@click.option(
+    "--process",
+    default=None,
+    metavar="NAME",
+    help="With --slha: the production process (gluino-pairs, squark-pairs, stop-pairs, "
+    "higgsino-n1n2, wino-c1c1, slepton-pairs, ...; `recast points --help`).",
 )
 @path_option(
     "--settings",
@@ -54,7 +61,12 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
 )
 @reports_errors
 def generate_command(
-    slha: Path | None, settings: Path | None, n_events: int, seed: int, output: Path
+    slha: Path | None,
+    process: str | None,
+    settings: Path | None,
+    n_events: int,
+    seed: int,
+    output: Path,
 ) -> None:
     """Generate events in process with Pythia8 and write a HepMC3 file.
 
@@ -66,12 +78,15 @@ def generate_command(
     Examples:
       recast generate --slha gluino.slha --events 1000 --seed 7 -o gluino.hepmc
       recast generate --slha gluino.slha --events 2000 --seed 7 -o gluino.hepmc.gz
+      recast generate --slha stop.slha --process stop-pairs --events 1000 --seed 7 -o t.hepmc
     """
     from ..events.pythia import generate_to_hepmc
     from ..io import check_output
 
     if (slha is None) == (settings is None):
         raise UsageError("give exactly one of --slha FILE or --settings FILE")
+    if process is not None and slha is None:
+        raise UsageError("--process NAME goes with --slha FILE (--settings names its own)")
     if n_events < 1:  # an empty file would only be refused later, by whatever reads it
         raise UsageError(f"--events {n_events}: give the number of events to generate, at least 1")
     if str(output) == "-":
@@ -82,6 +97,10 @@ def generate_command(
             raise UsageError(f"{option} {given}: is not a file (a folder?); give the file")
     check_output(output, inputs=[slha, settings])
     setup: Any = slha
+    if process is not None and slha is not None:
+        from ..model import process_settings
+
+        setup = process_settings(process, slha)
     if settings is not None:
         if not settings.is_file():
             raise UsageError(f"--settings {settings}: no such file")

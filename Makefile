@@ -50,7 +50,11 @@ flagship: $(VENV)/.dev
 	$(PY) -m reference_experiment.samples --what all --out $(SAMPLES) --seed 1 --workers 2
 	$(PY) -m reference_experiment.publish_detector --samples $(SAMPLES) --out $(FLAGSHIP)
 	$(PY) -m reference_experiment.publish_network --samples $(SAMPLES) --out $(FLAGSHIP)
+	# the detector files just written may differ from the committed ones (their provenance
+	# text, this machine's onnxruntime): record their digests before the results load the bundle
+	$(VENV)/bin/recast bundle stamp $(FLAGSHIP) --artefacts
 	$(PY) -m reference_experiment.publish_results --samples $(SAMPLES) --out $(FLAGSHIP)
+	$(VENV)/bin/recast bundle check $(FLAGSHIP)
 	git status --short -- $(FLAGSHIP)
 
 # The closure of the recast against the official result on every held-out and scan point:

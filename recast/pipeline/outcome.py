@@ -64,12 +64,10 @@ class _Document:
     def records(self) -> list[dict[str, Any]]:
         raise NotImplementedError(f"{type(self).__name__} has no rows")
 
-    def columns(self) -> list[str]:
-        return list(self.records()[0]) if self.records() else []
-
     def table(self) -> pyarrow.Table:
         """The rows of :meth:`records` as a pyarrow Table (``.to_pandas()`` for pandas)."""
-        return _arrow(self.records(), self.columns())
+        rows = self.records()  # built once: the columns are those of its first row
+        return _arrow(rows, list(rows[0]) if rows else [])
 
     def to_json(self, indent: int | None = 2) -> str:
         """The document as JSON text (NaN written as null, as in every file recast writes)."""

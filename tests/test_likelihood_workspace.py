@@ -339,3 +339,54 @@ def test_patched_spec_is_not_modified_in_place() -> None:
     before = copy.deepcopy(background)
     apply_patch(background, signal_patch(background, YIELDS, MAP, poi="mu_SIG"), "p")
     assert background == before
+
+
+# yields of 1000 Gtt (2100, 1) events of the flagship at σ = 1 fb, L = 139 fb⁻¹
+FLAGSHIP_YIELDS_1FB = {
+    "SR-Gtt-0L": (12.093, 1.2965),
+    "SR-Gtt-1L": (14.873, 1.4378),
+    "SR-Gbb-0L": (9.73, 1.1630),
+    "SR-4b-0L": (4.865, 0.8223),
+    "CR-ttbar-1L": (0.139, 0.139),
+    "SR-NN-Gtt-2100-1": (23.213, 1.7963),
+    "SR-NN-Gtt-2100-800": (25.854, 1.8957),
+    "SR-NN-Gbb-2100-1": (3.614, 0.7088),
+    "SR-NN-Gbb-2100-800": (3.336, 0.6810),
+}
+
+
+def _flagship_limits(scale: float) -> dict[str, Any]:
+    from recast.likelihood.limits import compute_limits
+    from recast.pipeline.limits import resolve_likelihood
+
+    spec = resolve_likelihood("DEMO_MULTIB_GLUINO")
+    yields = {
+        name: {"value": value * scale, "mc_uncertainty": error * scale}
+        for name, (value, error) in FLAGSHIP_YIELDS_1FB.items()
+    }
+    return compute_limits(spec, yields)
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+def test_a_strongly_excluded_point_gets_its_workspace_limit(scale: float) -> None:
+    """The limit search starts at μ = 1 and walks down: a fixed bracket up to μ = 16 met an
+    infeasible fit at σ ≥ 1 fb and lost the whole run."""
+    workspace = _flagship_limits(scale)["workspace"]
+    mu = workspace["mu_upper"]
+    assert workspace["cls"]["observed"] < 1e-3
+    assert 0.0 < mu["observed"] < 1.0 / scale
+    assert all(0.0 < value < 1.0 / scale for value in mu["expected"].values())
+    assert "limit_note" not in workspace
+
+
+def test_a_weak_point_keeps_the_limits_found_when_a_high_mu_fit_fails() -> None:
+    """At σ = 0.05 fb the +2σ expected CLs falls so slowly that the walk reaches μ = 1024,
+    where the fit is infeasible: that member is null with a note, the others stand."""
+    workspace = _flagship_limits(0.05)["workspace"]
+    mu = workspace["mu_upper"]
+    assert workspace["cls"]["observed"] > 0.05
+    assert mu["observed"] is not None and 1.0 < mu["observed"] < 100.0
+    assert mu["expected"]["median"] is not None
+    if mu["expected"]["plus2"] is None:  # the fit's feasibility may differ between CPUs
+        assert "plus2" in workspace["limit_note"]
+        assert "failed" in workspace["limit_note"]

@@ -190,11 +190,15 @@ def upper_limit(
     alpha: float = 0.05,
     rtol: float = 1e-3,
     guess: float = 1.0,
+    failures: list[str] | None = None,
 ) -> tuple[float, tuple[float, ...]]:
     """Upper limits on the POI, observed and expected band, where each CLs crosses ``alpha``.
 
-    A geometric scan brackets every curve, then a bracketed root finder refines all six
-    together; a curve that never falls below ``alpha`` gives ``inf``.
+    A walk by factors of 4 out of ``guess`` brackets every curve, then a bracketed root finder
+    refines all six together; a curve that never falls below ``alpha`` gives ``inf``. When a
+    fit fails while a curve is still being bracketed (a weak signal's +2σ member probed at μ
+    in the hundreds, where the model turns infeasible), that curve gives NaN and the failure
+    is appended to ``failures``: the other limits stand.
     """
     curves = 1 + len(BAND)
     cache: dict[float, np.ndarray] = {}
@@ -205,22 +209,46 @@ def upper_limit(
             cache[mu] = np.log(np.maximum([result.observed, *result.expected], 1e-300))
         return cache[mu] - np.log(alpha)
 
-    grid = guess * np.geomspace(1 / 16, 16, 9)
-    lo, hi = np.zeros(curves), np.full(curves, np.inf)
-    f_lo, f_hi = np.full(curves, -np.log(alpha)), np.zeros(curves)
-    for mu in grid:
-        f = values(float(mu))
-        above, fresh = f >= 0, np.isinf(hi) & (f < 0)
-        lo, f_lo = np.where(above & np.isinf(hi), mu, lo), np.where(above & np.isinf(hi), f, f_lo)
-        hi, f_hi = np.where(fresh, mu, hi), np.where(fresh, f, f_hi)
-    mu = grid[-1]
-    while np.isinf(hi).any() and mu < guess * 1e6:  # the limit lies above the scan
+    # walk out of the guess by factors of 4: down while a curve is still below α at the lowest
+    # μ tried, up while one is above α at the highest. A fixed bracket around the guess probed
+    # a strongly excluded point at μ = 16, where its fit is infeasible.
+    tried, mu = [guess], guess
+
+    def step(mu: float) -> np.ndarray | None:
+        try:
+            return values(mu)
+        except FitFailedError as exc:
+            if failures is not None:
+                failures.append(str(exc))
+            return None
+
+    if (values(guess) < 0).any():
+        while mu > guess * 1e-6:
+            f = step(mu / 4.0)
+            if f is None:
+                break
+            mu /= 4.0
+            tried.append(mu)
+            if not (f < 0).any():
+                break
+    mu = guess
+    failed_above = False
+    while (values(mu) >= 0).any() and mu < guess * 1e6:  # the limit lies above
+        if step(mu * 4.0) is None:
+            failed_above = True
+            break
         mu *= 4.0
-        f = values(float(mu))
-        fresh = np.isinf(hi) & (f < 0)
-        lo = np.where(np.isinf(hi) & (f >= 0), mu, lo)
-        f_lo = np.where(np.isinf(hi) & (f >= 0), f, f_lo)
-        hi, f_hi = np.where(fresh, mu, hi), np.where(fresh, f, f_hi)
+        tried.append(mu)
+    grid = np.array(sorted(tried))
+    table = np.array([values(float(m)) for m in grid])  # μ × curve, all cached
+    below = table < 0
+    # per curve: the first μ tried where CLs < α, and the μ tried just below it (or 0, CLs 1)
+    first = np.where(below.any(axis=0), below.argmax(axis=0), -1)
+    hi = np.where(first >= 0, grid[np.maximum(first, 0)], np.inf)
+    f_hi = np.where(first >= 0, table[np.maximum(first, 0), np.arange(curves)], 0.0)
+    has_lo = first > 0
+    lo = np.where(has_lo, grid[np.maximum(first - 1, 0)], 0.0)
+    f_lo = np.where(has_lo, table[np.maximum(first - 1, 0), np.arange(curves)], -np.log(alpha))
     found = np.isfinite(hi)
     column = np.arange(curves)
 
@@ -232,5 +260,5 @@ def upper_limit(
 
     safe_hi = np.where(found, hi, lo + 1.0)
     roots = bracketed_root(excess, lo, safe_hi, f_lo, np.where(found, f_hi, -1.0), rtol=rtol)
-    roots = np.where(found, roots, np.inf)
+    roots = np.where(found, roots, np.nan if failed_above else np.inf)
     return float(roots[0]), tuple(float(r) for r in roots[1:])

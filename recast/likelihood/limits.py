@@ -28,7 +28,7 @@ from .. import schema
 from ..io import write_json
 from .combination import asymptotics_hold, combined_cls, combined_upper_limits
 from .counting import cls, upper_limits
-from .document import number, observed_and_expected
+from .document import BAND_KEYS, number, observed_and_expected
 from .errors import FitFailedError
 from .fits import PyhfModel, build_model, hypotest, upper_limit
 from .simplified import (
@@ -99,7 +99,14 @@ def fitted_entry(fitted: PyhfModel, method: str, alpha: float, with_limits: bool
         status="ok",
     )
     if with_limits:
-        entry["mu_upper"] = observed_and_expected(*upper_limit(fitted, method=method, alpha=alpha))
+        failures: list[str] = []
+        limit, expected = upper_limit(fitted, method=method, alpha=alpha, failures=failures)
+        entry["mu_upper"] = observed_and_expected(limit, expected)
+        if failures:  # the limits bracketed before the failure stand; the others are null
+            members = zip(("observed", *BAND_KEYS), (limit, *expected), strict=True)
+            missing = [name for name, value in members if math.isnan(value)]
+            entry["limit_note"] = f"μ95 not found for {', '.join(missing)}: {failures[-1]}"
+            log.warning("%s", entry["limit_note"])
     if fitted.low_count_bins and entry.get("method") == "asymptotic":
         entry["note"] = (
             f"asymptotic formulae with few events in {', '.join(fitted.low_count_bins[:6])}"

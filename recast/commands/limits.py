@@ -133,12 +133,49 @@ def limits_command(
 
 
 @cli.command("scan")
-@click.argument("analysis", metavar="ANALYSIS")
+@click.argument("analyses", metavar="ANALYSIS...", nargs=-1, required=True)
 @path_option(
     "--grid",
-    required=True,
-    help="Signal points with their region yields (JSON).",
+    help="Signal points with their region yields (JSON): CLs of one analysis, no events.",
 )
+@path_option(
+    "--points",
+    help="A model's points: a folder written by `recast points`, or a JSON list of points "
+    "with an SLHA, LHE or event files each. Every point is generated once and run through "
+    "every ANALYSIS; -o names the output folder.",
+)
+@path_option("--template", help="An SLHA template (with --set): the points made on the fly.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=V1,V2,...",
+    help="With --template: values of one parameter; several --set give every combination.",
+)
+@click.option(
+    "--events",
+    "n_events",
+    type=int,
+    default=2000,
+    show_default=True,
+    help="Events generated per point (--points, --template).",
+)
+@click.option(
+    "--process",
+    default=None,
+    metavar="NAME",
+    help="The production process (see `recast xsec --list`; default: the points' own, "
+    "else gluino-pairs).",
+)
+@click.option(
+    "--xsec",
+    default=None,
+    metavar="CHOICE",
+    help="σ per point: 'table' (the process's built-in table, the default when it has one), "
+    "a table's name, 'slha' (each file's XSECTION), 'generator' (Pythia8, LO), a CSV "
+    "file (mass_gev,xsec_pb,uncertainty_pb) or a value with a unit (12fb).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of every point.")
 @click.option("--workers", type=int, default=1, show_default=True)
 @click.option(
     "--scheduler",
@@ -147,12 +184,22 @@ def limits_command(
 )
 @click.option("--method", type=_METHODS, default="auto", show_default=True)
 @negative_option("A negative signal yield is clipped to zero with a warning, or refused.")
-@output_option("Write the table as JSON (- for stdout).")
-@plot_option("Write the exclusion plot (CLs across the plane, 0.05 contour).")
+@output_option(
+    "--grid: write the table as JSON (- for stdout). --points: the output folder (a rerun "
+    "finishes only the missing points)."
+)
+@plot_option("Write the exclusion plot (CLs across the plane, 0.05 contours).")
 @reports_errors
 def scan_command(
-    analysis: str,
-    grid: Path,
+    analyses: tuple[str, ...],
+    grid: Path | None,
+    points: Path | None,
+    template: Path | None,
+    sets: tuple[str, ...],
+    n_events: int,
+    process: str | None,
+    xsec: str | None,
+    seed: int,
     workers: int,
     scheduler: str | None,
     method: str,
@@ -160,10 +207,37 @@ def scan_command(
     output: str | None,
     plot: Path | None,
 ) -> None:
-    """CLs and limits over a grid of signal points, in parallel with Dask.
+    """CLs and limits over a plane: of a model's points through several analyses (--points
+    or --template), or of signal yields under one likelihood (--grid).
 
-    Example: recast scan EXAMPLE_JETS_MET --grid grid.json --workers 2 --plot exclusion.png
+    \b
+    Examples:
+      recast points gtt.slha.in --set m_gluino=1800,2000,2200 --set m_lsp=1,600 -o gtt
+      recast scan ATLAS_SUSY_2018_30 DEMO_MULTIB_GLUINO --points gtt -o plane --plot plane.png
+      recast scan DEMO_MULTIB_GLUINO --template gtt.slha.in --set m_gluino=1800,2200 \\
+          --set m_lsp=1,600 -o plane --workers 2
+      recast scan EXAMPLE_JETS_MET --grid grid.json --workers 2 --plot exclusion.png
     """
+    modes = [name for name, given in (("--grid", grid), ("--points", points),
+                                      ("--template", template)) if given]  # fmt: skip
+    if len(modes) != 1:
+        raise UsageError(
+            "give the points with one of --points FOLDER, --template FILE --set ..., or "
+            f"--grid FILE{f' (not {chr(32).join(modes)})' if modes else ''}"
+        )
+    if sets and template is None:
+        raise UsageError("--set gives the values of --template's parameters: add --template")
+    if grid is None:
+        from .plane import model_scan
+
+        model_scan(
+            analyses, points, template, sets, n_events=n_events, process=process, xsec=xsec,
+            seed=seed, workers=workers, scheduler=scheduler, output=output, plot=plot,
+        )  # fmt: skip
+        return
+    if len(analyses) != 1:
+        raise UsageError("--grid holds the yields of one analysis: give one ANALYSIS")
+    analysis = analyses[0]
     from ..analysis.bundle import locate
     from ..io import PLOT_SUFFIXES, check_outputs
     from ..likelihood.scan import failed_points

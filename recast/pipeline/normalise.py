@@ -10,34 +10,9 @@ from typing import Any
 
 from ..arguments import arg, given
 from ..errors import UsageError
+from ..xsec.units import parse_cross_section
 
 log = logging.getLogger(__name__)
-
-#: pb per unit
-CROSS_SECTION_UNITS = {"ab": 1e-6, "fb": 1e-3, "pb": 1.0, "nb": 1e3, "ub": 1e6, "mb": 1e9}
-
-
-def parse_cross_section(text: str) -> float:
-    """``12.3fb``, ``0.046pb``, ``1.2e-3 nb`` → pb.
-
-    >>> parse_cross_section("12.3 fb")
-    0.0123
-    """
-    stripped = str(text).strip().lower().replace(" ", "")
-    for unit, factor in CROSS_SECTION_UNITS.items():
-        if stripped.endswith(unit):
-            try:
-                value = float(stripped[: -len(unit)])
-            except ValueError:
-                break
-            if not math.isfinite(value) or value <= 0:
-                break
-            return value * factor
-    raise UsageError(
-        f"{given('xsec', text, quoted=True)}: expected a positive number with a unit, e.g. 12.3fb "
-        f"(units: {', '.join(CROSS_SECTION_UNITS)})"
-    )
-
 
 #: no search sees more: σ × L beyond it is a unit slip or a typo, and its squares (the MC
 #: uncertainties) would leave float64

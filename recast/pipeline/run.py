@@ -127,6 +127,35 @@ def execute(
         check_workers(workers)  # a local cluster larger than the machine: before any work
     elif workers < 1:
         raise UsageError(f"{arg('workers')} must be at least 1, not {workers}")
+    chain_options, settings = prepare_chain(
+        bundle,
+        seed=seed,
+        chunk_size=chunk_size,
+        skip_bad=skip_bad,
+        networks=networks,
+        options=options,
+        detector=detector,
+        cross_section_given=cross_section_given,
+    )
+    units = _units(events, pythia_slha, n_events, seed, workers)
+    result = run_units(units, chain_options, workers, scheduler, progress, bundle)
+    return result, settings
+
+
+def prepare_chain(
+    bundle: Bundle,
+    *,
+    seed: int = DEFAULT_SEED,
+    chunk_size: int = 1000,
+    skip_bad: bool = False,
+    networks: Mapping[str, str | Path] | None = None,
+    options: Mapping[str, Any] | None = None,
+    detector: str | Path | None = None,
+    cross_section_given: bool = False,
+) -> tuple[ChainOptions, dict[str, Any]]:
+    """What every worker's chain of ``bundle`` needs, checked before any event: the options,
+    the detector and the network files; and the run's settings as :func:`execute` returns
+    them (a region without its network file is skipped, and said so here, once)."""
     values = option_values(bundle, options or {})
     chosen = choose_detector(bundle, detector)  # an unknown name or a bad file: before any event
     files = {name: str(path) for name, path in (networks or {}).items()}
@@ -139,7 +168,6 @@ def execute(
             len(skipped),
             ", ".join(skipped),
         )
-    units = _units(events, pythia_slha, n_events, seed, workers)
     chain_options = ChainOptions(
         str(bundle.folder.resolve()),  # workers load it by path, wherever they run
         seed=seed,
@@ -151,8 +179,7 @@ def execute(
         sqrt_s_gev=float(bundle.document["sqrt_s"]) * 1000.0,
         file_cross_sections=not cross_section_given,
     )
-    result = run_units(units, chain_options, workers, scheduler, progress, bundle)
-    settings = {
+    settings: dict[str, Any] = {
         "options": values,
         "skipped": skipped,
         "networks": {
@@ -162,7 +189,7 @@ def execute(
     }
     if chosen is not None:
         settings["detector"] = chosen.provenance()
-    return result, settings
+    return chain_options, settings
 
 
 def recast_run(
@@ -237,10 +264,12 @@ def results_document(
     *,
     seed: int = DEFAULT_SEED,
     source: str = "user",
+    with_limits: bool = True,
 ) -> dict[str, Any]:
     """The results document of an :func:`execute` run (what :func:`recast_run` returns):
     normalised at ``cross_section`` (pb; None: the generator's) and ``lumi`` (None: the
-    bundle's), with CLs and limits when the bundle carries a likelihood."""
+    bundle's), with CLs and limits when the bundle carries a likelihood (and
+    ``with_limits``)."""
     from .results import build_results
 
     luminosity = lumi if lumi is not None else float(bundle.document["luminosity"])
@@ -248,7 +277,7 @@ def results_document(
         result.sum_weights, result.events, result.cross_sections, cross_section, luminosity, source
     )
     document = build_results(bundle, result, norm, seed, settings)
-    if "likelihood" in bundle.document:  # CLs and limits when the bundle carries a likelihood
+    if with_limits and "likelihood" in bundle.document:  # when the bundle carries one
         from .limits import limits_for_bundle
 
         limits = limits_for_bundle(bundle, document["yields"], skipped=settings["skipped"])

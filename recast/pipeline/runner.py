@@ -56,6 +56,9 @@ class WorkUnit:
     byte_range: tuple[int, int] | None = None
     part: int = 0
     parts: int = 1
+    #: pythia: the Pythia settings to generate with (a process and its SLHA file, or an LHE
+    #: file to shower); empty: gluino pairs from the SLHA file ``path``
+    settings: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -214,7 +217,8 @@ def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterat
     elif unit.kind == "pythia":
         from ..events.pythia import generate
 
-        for chunk in generate(unit.path, unit.n_events, unit.seed, options.chunk_size):
+        setup = list(unit.settings) if unit.settings else unit.path
+        for chunk in generate(setup, unit.n_events, unit.seed, options.chunk_size):
             numbers = chunk["event_number"] + unit.first_event  # distinct across blocks
             chunk = checked_sqrt_s(ak.with_field(chunk, numbers, "event_number"), unit.label,
                                    options.sqrt_s_gev)  # fmt: skip
@@ -241,51 +245,71 @@ def run_unit(
     on_chunk: Progress | None = None,
 ) -> UnitResult:
     """Process one unit from start to end (the function Dask ships to workers)."""
-    chain = chain or _chain_for(options)
-    result = UnitResult(chain.analysis.empty_cutflows())
+    return run_unit_chains(unit, [options], None if chain is None else [chain], on_chunk)[0]
+
+
+def run_unit_chains(
+    unit: WorkUnit,
+    options: Sequence[ChainOptions],
+    chains: Sequence[Chain] | None = None,
+    on_chunk: Progress | None = None,
+) -> list[UnitResult]:
+    """One unit through the chains of several bundles: its events are read or generated once
+    and each chunk goes through every chain (a model scan runs all its analyses on one
+    generation). The reader's settings (chunk size, √s, cross-section checks) are those of
+    ``options[0]``; truth objects are built once per distinct object configuration."""
+    chains = list(chains) if chains is not None else [_chain_for(o) for o in options]
+    results = [UnitResult(chain.analysis.empty_cutflows()) for chain in chains]
+    reading = results[0]  # the reader counts bad and empty events into this one
     start = time.perf_counter()
     last_xs = None
-    for index, chunk in enumerate(_source(unit, options, result)):
-        first = result.events
-        result.events += len(chunk)
-        result.sum_weights_exact += exact_sum(ak.to_numpy(chunk["weight"]))
+    events_read = 0
+    for index, chunk in enumerate(_source(unit, options[0], reading)):
+        first, events_read = events_read, events_read + len(chunk)
+        weight = exact_sum(ak.to_numpy(chunk["weight"]))
         last_xs = _last_cross_section(chunk) or last_xs
-        events = chain.reconstructed(chain.objects(chunk))
-        try:
-            flows = chain.analysis.process(events)
-        except Exception as exc:  # the bundle's selection code: say where it failed
-            numbers = np.asarray(ak.to_numpy(events["event_number"]))
-            span = f", event numbers {numbers.min()}–{numbers.max()}" if len(numbers) else ""
-            raise SelectionError(
-                f"analysis {chain.bundle.id} failed on {unit.label}, chunk {index} "
-                f"(events {first}–{result.events - 1} of the input{span}): "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        result.cutflows = {k: v.merge(flows[k]) for k, v in result.cutflows.items()}
+        objects: dict[str, ak.Array] = {}
+        for chain, result in zip(chains, results, strict=True):
+            result.events += len(chunk)
+            result.sum_weights_exact += weight
+            config = repr(chain.object_config)
+            if config not in objects:
+                objects[config] = chain.objects(chunk)
+            events = chain.reconstructed(objects[config])
+            try:
+                flows = chain.analysis.process(events)
+            except Exception as exc:  # the bundle's selection code: say where it failed
+                numbers = np.asarray(ak.to_numpy(events["event_number"]))
+                span = f", event numbers {numbers.min()}–{numbers.max()}" if len(numbers) else ""
+                raise SelectionError(
+                    f"analysis {chain.bundle.id} failed on {unit.label}, chunk {index} "
+                    f"(events {first}–{events_read - 1} of the input{span}): "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            result.cutflows = {k: v.merge(flows[k]) for k, v in result.cutflows.items()}
         if on_chunk is not None:
             on_chunk(len(chunk))
-    result.seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     # of a file read in byte ranges, only the last range holds the generator's final estimate
     final_part = unit.part == unit.parts - 1
-    if last_xs is not None and final_part:
-        result.cross_sections.append((*last_xs, result.events))
     from ..io import sha256_file
 
     if unit.kind == "pythia":
-        result.generation.append(
-            {
-                "slha": unit.path,
-                "slha_sha256": sha256_file(unit.path),
-                "seed": unit.seed,
-                "first_event": unit.first_event,
-                "events": result.events,
-            }
-        )
+        record = {"slha": unit.path, "slha_sha256": sha256_file(unit.path), "seed": unit.seed,
+                  "first_event": unit.first_event, "events": events_read}  # fmt: skip
+        if unit.settings:
+            record["settings"] = list(unit.settings)
     else:
         # a file split in ranges is hashed once, by its last range
         digest = sha256_file(unit.path) if final_part else ""
-        result.inputs.append({"path": unit.path, "sha256": digest, "events": result.events})
-    return result
+        record = {"path": unit.path, "sha256": digest, "events": events_read}
+    for result in results:
+        result.seconds = seconds
+        result.bad_events, result.empty_events = reading.bad_events, reading.empty_events
+        if last_xs is not None and final_part:
+            result.cross_sections.append((*last_xs, events_read))
+        (result.generation if unit.kind == "pythia" else result.inputs).append(dict(record))
+    return results
 
 
 _CHAINS: dict[tuple[ChainOptions, str], Chain] = {}
@@ -391,8 +415,11 @@ def units_for(paths: Sequence[str | Path], workers: int = 1) -> list[WorkUnit]:
     return units
 
 
-def pythia_units(slha: str | Path, n_events: int, seed: int) -> list[WorkUnit]:
-    """Blocks of :data:`PYTHIA_BLOCK` events; block 0 has ``seed``, block *i* > 0 a seed hashed
+def pythia_units(
+    slha: str | Path, n_events: int, seed: int, settings: Sequence[str] = ()
+) -> list[WorkUnit]:
+    """Blocks of :data:`PYTHIA_BLOCK` events generated with ``settings`` (none: gluino pairs
+    from the SLHA file ``slha``); block 0 has ``seed``, block *i* > 0 a seed hashed
     from (``seed``, *i*): runs with seeds 1 and 2 share no block (with ``seed + i`` they shared
     all but one)."""
     if not 1 <= seed <= MAX_SEED:
@@ -402,7 +429,9 @@ def pythia_units(slha: str | Path, n_events: int, seed: int) -> list[WorkUnit]:
         size = min(PYTHIA_BLOCK, n_events - first)
         # block 0 keeps the seed itself: a one-block run is `recast generate --seed SEED`
         block_seed = seed if i == 0 else derived_seed(seed, "pythia block", i)
-        units.append(WorkUnit("pythia", str(slha), block_seed, size, first))
+        units.append(
+            WorkUnit("pythia", str(slha), block_seed, size, first, settings=tuple(settings))
+        )
     return units
 
 
@@ -415,6 +444,7 @@ __all__ = [
     "WorkUnit",
     "pythia_units",
     "run_unit",
+    "run_unit_chains",
     "run_units",
     "units_for",
 ]

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
         limits,
         run,
         scan,
+        scan_model,
         validate,
     )
-    from .pipeline.outcome import Band, Limits, RegionYield, RunResult, Scan, Validation
+    from .pipeline.outcome import Band, Limits, Plane, RegionYield, RunResult, Scan, Validation
     from .preserve.builder import InputBuilder
     from .preserve.card import NetworkCard
     from .preserve.session import NetworkSession
@@ -51,6 +52,7 @@ _HOMES = {
     "validate": "pipeline.api",
     "limits": "pipeline.api",
     "scan": "pipeline.api",
+    "scan_model": "pipeline.api",
     "generate": "pipeline.api",
     "cache": "pipeline.api",
     "benchmarks": "pipeline.api",
@@ -62,6 +64,7 @@ _HOMES = {
     "Limits": "pipeline.outcome",
     "Band": "pipeline.outcome",
     "Scan": "pipeline.outcome",
+    "Plane": "pipeline.outcome",
     "NetworkCard": "preserve.card",
     "NetworkSession": "preserve.session",
     "InputBuilder": "preserve.builder",
@@ -77,6 +80,7 @@ __all__ = [
     "Limits",
     "NetworkCard",
     "NetworkSession",
+    "Plane",
     "RecastError",
     "RegionYield",
     "RunResult",
@@ -93,6 +97,7 @@ __all__ = [
     "read_hepmc",
     "run",
     "scan",
+    "scan_model",
     "validate",
 ]
 

@@ -112,7 +112,10 @@ class Executor:
 
     def __enter__(self) -> Executor:
         if self.client is None and self.remote:
-            # distributed logs every worker's start and stop at INFO: only with -v (or more)
+            # distributed logs every worker's start and stop at INFO: only with -v (or more).
+            # Its import sets its loggers' levels, so it is imported before ours is set.
+            import distributed  # noqa: F401
+
             dask_log = logging.getLogger("distributed")
             self._dask_level = dask_log.level
             if log.getEffectiveLevel() > logging.INFO:

@@ -196,7 +196,7 @@ def upper_limit(
 
     A walk by factors of 4 out of ``guess`` brackets every curve, then a bracketed root finder
     refines all six together; a curve that never falls below ``alpha`` gives ``inf``. When a
-    fit fails while a curve is still being bracketed (a weak signal's +2σ member probed at μ
+    fit fails while a curve is still being bracketed or refined (a weak signal's +2σ member probed at μ
     in the hundreds, where the model turns infeasible), that curve gives NaN and the failure
     is appended to ``failures``: the other limits stand.
     """
@@ -252,13 +252,20 @@ def upper_limit(
     found = np.isfinite(hi)
     column = np.arange(curves)
 
+    lost = np.zeros(curves, dtype=bool)  # curves whose refinement met a failing fit
+
     def excess(x: np.ndarray, active: np.ndarray) -> np.ndarray:
         out = np.zeros(curves)
-        for i in np.flatnonzero(active):
-            out[i] = values(float(x[i]))[column[i]]
+        for i in np.flatnonzero(active & ~lost):
+            f = step(float(x[i]))
+            if f is None:  # 0 stops the root finder on this curve; its limit is then NaN
+                lost[i] = True
+            else:
+                out[i] = f[column[i]]
         return out
 
     safe_hi = np.where(found, hi, lo + 1.0)
     roots = bracketed_root(excess, lo, safe_hi, f_lo, np.where(found, f_hi, -1.0), rtol=rtol)
     roots = np.where(found, roots, np.nan if failed_above else np.inf)
+    roots = np.where(lost, np.nan, roots)
     return float(roots[0]), tuple(float(r) for r in roots[1:])

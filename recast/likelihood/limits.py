@@ -106,7 +106,9 @@ def fitted_entry(fitted: PyhfModel, method: str, alpha: float, with_limits: bool
             members = zip(("observed", *BAND_KEYS), (limit, *expected), strict=True)
             missing = [name for name, value in members if math.isnan(value)]
             entry["limit_note"] = f"μ95 not found for {', '.join(missing)}: {failures[-1]}"
-            log.warning("%s", entry["limit_note"])
+            log.warning(
+                "%s: μ95 not found for %s (a fit failed)", fitted.source, ", ".join(missing)
+            )
     if fitted.low_count_bins and entry.get("method") == "asymptotic":
         entry["note"] = (
             f"asymptotic formulae with few events in {', '.join(fitted.low_count_bins[:6])}"

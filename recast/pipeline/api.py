@@ -25,7 +25,7 @@ from ..analysis.bundle import Bundle, load_bundle
 from ..arguments import arg
 from ..errors import UsageError, closest
 from ..paths import inside
-from .outcome import Limits, RunResult, Scan, Validation
+from .outcome import Limits, Plane, RunResult, Scan, Validation
 from .run import DEFAULT_SEED, check_likelihood, execute, results_document
 from .scan import ScanOptions
 
@@ -347,3 +347,42 @@ def cache(
         inputs.append(folder)
     check_output(output, inputs=inputs, field=arg("output"))
     return int(write_objects_cache(events, output, config, chunk_size, skip_bad).events)
+
+
+def scan_model(
+    analyses: str | Path | Bundle | Sequence[str | Path | Bundle],
+    points: str | Path | None = None,
+    output: str | Path = "plane",
+    *,
+    template: str | Path | None = None,
+    grid: Mapping[str, Any] | Sequence[str] = (),
+    n_events: int = 2000,
+    process: str | None = None,
+    xsec: str | float | None = None,
+    seed: int = DEFAULT_SEED,
+    workers: int = 1,
+    scheduler: str | None = None,
+    client: Any = None,
+    progress: bool = False,
+) -> Plane:
+    """A model's plane through one or more ``analyses``: every point generated once with
+    Pythia8 (``n_events``), run through every analysis, normalised to its σ, CLs at σ and
+    σ ± 1σ, contours. The points are a folder written by `recast points` (or a JSON points
+    list with SLHA, LHE or event files), or ``template`` filled over ``grid`` (e.g.
+    ``{"m_gluino": [1800, 2000], "m_lsp": [1, 800]}``). ``xsec``: ``"table"`` (default when
+    the process has one), a table's name, ``"slha"``, ``"generator"``, a CSV file or a value
+    with a unit. Everything lands in the folder ``output``; called again, it runs only the
+    points that are missing or changed. ``workers`` > 1: call it under
+    ``if __name__ == "__main__":`` in a script."""
+    from .scan_model import prepare_scan, run_scan
+
+    chosen = [analyses] if isinstance(analyses, str | Path | Bundle) else list(analyses)
+    scan = prepare_scan(
+        chosen, points, output, template=template, sets=grid, n_events=n_events,
+        process=process, xsec=xsec, seed=seed,
+    )  # fmt: skip
+    document = run_scan(
+        scan, workers=_whole("workers", workers), scheduler=scheduler, client=client,
+        progress=progress,
+    )  # fmt: skip
+    return Plane(document)

@@ -141,6 +141,12 @@ def cross_sections(
     return out
 
 
+def _is_index(path: Path) -> bool:
+    """Whether ``path`` is the index `recast points` writes (else a points list)."""
+    document = load_json(path)
+    return isinstance(document, dict) and document.get("format") == "recast-points"
+
+
 def resolve_points(
     points: str | os.PathLike[str],
     *,
@@ -152,7 +158,7 @@ def resolve_points(
     by `recast points` (or its points.json), or a JSON list of points."""
     path = Path(points)
     chosen: str | None
-    if path.is_dir() or path.name == "points.json":
+    if path.is_dir() or (path.is_file() and _is_index(path)):
         parameters, found, chosen = points_from_folder(path, process, e_cm)
     elif path.is_file():
         parameters, found, chosen_or_none = points_from_list(path, process, e_cm)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.cutflow import Cutflow
+from ..errors import UsageError
 from ..io import undefined_as_null, write_json
 
 if TYPE_CHECKING:
@@ -434,3 +435,101 @@ class Scan(_Document):
         from ..report.limits_table import scan_table
 
         return _render([scan_table(self.document)])
+
+
+@dataclass(frozen=True, repr=False)
+class Plane(_Document):
+    """A model's plane (``plane.json`` of ``recast scan --points``): per point its σ, the
+    CLs of every analysis at σ and σ ± 1σ, the deciding analysis; the exclusion contours."""
+
+    document: dict[str, Any]
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.document["parameters"])
+
+    @property
+    def analyses(self) -> list[str]:
+        return list(self.document["analyses"])
+
+    @property
+    def excluded(self) -> list[str]:
+        """The names of the points excluded at 95 % CL (by the most sensitive analysis)."""
+        return [p["name"] for p in self.document["points"] if (p.get("combined") or {}).get(
+            "excluded")]  # fmt: skip
+
+    @property
+    def failed(self) -> list[str]:
+        return list(self.document["summary"]["failed"])
+
+    def contours(self, analysis: str = "combined") -> dict[str, list[list[list[float]]]]:
+        """The CLs = 0.05 lines of ``analysis`` (or of the best expected one): observed,
+        expected, expected_minus1/plus1, observed_theory_up/down; each a list of [x, y] lines."""
+        known = self.document["contours"]
+        if analysis not in known:
+            raise UsageError(f"analysis={analysis!r}: the plane has {', '.join(known)}")
+        return dict(known[analysis])
+
+    def summary(self) -> str:
+        points = len(self.document["points"])
+        return f"{len(self.excluded)} of {points} point(s) excluded ({', '.join(self.analyses)})"
+
+    def inputs(self) -> list[str]:
+        return [str(p["source"]) for p in self.document["points"] if isinstance(p["source"], str)]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One row per point: its parameters, σ, the deciding analysis, CLs and μ95, and the
+        observed CLs of every analysis."""
+        rows = []
+        for point in self.document["points"]:
+            best = point.get("combined") or {}
+            sigma = point.get("cross_section") or {}
+            row = {
+                **point["values"],
+                "status": point.get("status"),
+                "xsec_pb": sigma.get("value_pb"),
+                "analysis": best.get("analysis"),
+                "deciding": best.get("deciding"),
+                **_limit_columns(best),
+            }
+            for name in self.analyses:
+                cls = ((point.get("analyses") or {}).get(name) or {}).get("cls") or {}
+                row[f"cls_{name}"] = cls.get("observed")
+            rows.append(row)
+        return rows
+
+    def plot(self, path: str | Path | None = None, analysis: str = "combined") -> Any:
+        """The plane's figure (points coloured by CLs, contours with their bands); written to
+        ``path`` when given (which is then returned), else the matplotlib Figure."""
+        from ..report.plane_plot import draw_plane, save_plane
+
+        if path is None:
+            return draw_plane(self.document, analysis=analysis)
+        from ..io import PLOT_SUFFIXES, check_output
+
+        check_output(path, inputs=self.inputs(), field="plot", suffixes=(*PLOT_SUFFIXES, ""))
+        save_plane(self.document, Path(path), analysis=analysis)
+        return Path(path)
+
+    def __str__(self) -> str:
+        from rich.table import Table
+
+        table = Table(
+            title=f"{self.summary()}; σ from {self.document['cross_section']['description']}"
+        )
+        columns = [*self.parameters, "σ [fb]", "verdict", "by", "CLs obs", "CLs exp"]
+        for column in columns:
+            table.add_column(column)
+        for row in self.records():
+            sigma = row["xsec_pb"]
+            verdict = ("failed" if row["status"] != "ok" else
+                       "excluded" if row["excluded"] else "allowed")  # fmt: skip
+            table.add_row(
+                *(_cell(row[p]) for p in self.parameters),
+                _cell(None if sigma is None else sigma * 1000.0),
+                verdict,
+                _cell(row["analysis"]),
+                _cell(row["cls_observed"]),
+                _cell(row["cls_expected"]),
+            )
+        return _render([table])

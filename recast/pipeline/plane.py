@@ -311,8 +311,8 @@ class ModelScan:
             return None
         if summary.get("events_key") != self.keys[point.name]:
             return None
-        if summary.get("status") not in ("ok", "events"):
-            return None  # a failed point is tried again
+        if summary.get("status") not in ("ok", "events") and summary.get("stage") != "limits":
+            return None  # a point whose events failed is generated again
         if not all((self.folder(point) / f"{b.id}.json").is_file() for b in self.bundles):
             return None
         return dict(summary)
@@ -496,7 +496,7 @@ def _limits(
     tasks = []
     for point in scan.points:
         summary = summaries[point.name]
-        if summary["status"] == "failed":
+        if summary["status"] == "failed" and summary.get("stage") != "limits":
             if on_point is not None:
                 on_point(summary)
             continue
@@ -514,19 +514,21 @@ def _limits(
                 documents[point.name] = stored
         tasks.append((point.name, folders, stored, sigma))
 
-    def done(arrived: tuple[str, Any]) -> None:
-        name, outcome = arrived
+    def done(arrived: tuple[str, Any, float]) -> None:
+        name, outcome, seconds = arrived
         point = next(p for p in scan.points if p.name == name)
         summary = dict(summaries[name])
+        summary["seconds_limits"] = round(seconds, 2)
         sigma = scan.sigmas.get(name) or _generator_sigma(documents[name][0])
         summary["cross_section"] = _jsonable({"xsec": scan.xsec_record, **sigma.to_dict()})
         if isinstance(outcome, str):
-            summary.update(status="failed", error=f"limits: {outcome}")
+            summary.update(status="failed", stage="limits", error=f"limits: {outcome}")
             write_json(scan.folder(point) / POINT_FILE, summary)
         else:
             full, analyses = outcome
             summary.update(status="ok", analyses=analyses, combined=_combined(analyses))
             summary.pop("error", None)
+            summary.pop("stage", None)
             _write_point(scan.folder(point), summary, full)
         summaries[name] = summary
         if on_point is not None:
@@ -538,8 +540,10 @@ def _limits(
 
 def _limits_of_point(
     name: str, folders: Sequence[str], documents: Sequence[Mapping[str, Any]], sigma: CrossSection
-) -> tuple[str, Any]:
-    return name, _point_limits(folders, documents, sigma)
+) -> tuple[str, Any, float]:
+    started = time.perf_counter()
+    outcome = _point_limits(folders, documents, sigma)
+    return name, outcome, time.perf_counter() - started
 
 
 def _jsonable(value: Any) -> Any:

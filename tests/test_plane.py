@@ -17,7 +17,6 @@ from recast.errors import (
     GenerationError,
     OutputError,
     SchedulerUnreachableError,
-    UsageError,
 )
 from recast.events.slha import gluino_slha
 from recast.pipeline import plane as plane_module

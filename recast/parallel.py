@@ -5,6 +5,7 @@ Runs and scans share :class:`Executor`; nothing else in the package starts a clu
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -165,3 +166,27 @@ class Executor:
             if done is not None:
                 done(parts[position[future.key]])
         return [parts[i] for i in range(len(tasks))]
+
+    def flow(
+        self,
+        tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+        done: Callable[[Any], Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]],
+    ) -> None:
+        """Run ``function(*args)`` for every ``(function, args)`` of ``tasks``; ``done`` sees
+        each result as it arrives and returns follow-up tasks, which run before the tasks
+        still waiting (a model scan's limits start as soon as a point's events are in)."""
+        if self.client is None:
+            waiting = collections.deque(tasks)
+            while waiting:
+                function, args = waiting.popleft()
+                waiting.extendleft(reversed(list(done(function(*args)))))
+            return
+        from dask.distributed import as_completed
+
+        def submit(task: tuple[Callable[..., Any], tuple[Any, ...]], priority: int) -> Any:
+            return self.client.submit(task[0], *task[1], pure=False, priority=priority)
+
+        running = as_completed([submit(task, 0) for task in tasks])
+        for future in running:
+            for follow_up in done(future.result()):
+                running.add(submit(follow_up, 1))  # dask runs higher priorities first

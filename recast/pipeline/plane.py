@@ -354,25 +354,28 @@ def scan_model(
     """Run the scan (see the module): every missing point generated and run through every
     analysis, limits everywhere, ``plane.json`` written; returns the plane document.
     ``progress``: a bar of points, events/s and time left (None: on a terminal only);
-    ``on_point`` sees each point's summary as it ends."""
+    ``on_point`` sees each point's summary as it ends.
+
+    Work flows through the executor as blocks of events (a block of one point through every
+    analysis) and, as soon as a point's blocks are in, its limits, which run before the blocks
+    still waiting: points finish one after another, and an interruption loses little."""
     from ..progress import ScanProgress, scan_progress
 
     check_output(scan.output, field="-o/--output", folder=True)
     started = time.perf_counter()
-    summaries: dict[str, dict[str, Any]] = {}
-    documents: dict[str, list[dict[str, Any]]] = {}
+    state = _ScanState(scan)
     to_generate = []
     for point in scan.points:
         summary = scan.stored(point)
         if summary is None:
             to_generate.append(point)
             continue
-        summaries[point.name] = summary
-        documents[point.name] = [
+        state.summaries[point.name] = summary
+        state.documents[point.name] = [
             json.loads((scan.folder(point) / f"{b.id}.json").read_text()) for b in scan.bundles
         ]
-    if summaries:
-        log.info("%d point(s) reused from %s", len(summaries), scan.output)
+    if state.summaries:
+        log.info("%d point(s) reused from %s", len(state.summaries), scan.output)
     executor = Executor(workers, scheduler, client)
     total = len(to_generate) * scan.n_events
     bars = (
@@ -387,57 +390,108 @@ def scan_model(
             if on_point is not None:
                 on_point(summary)
 
-        _generate(scan, to_generate, executor, summaries, documents, bar.events)
-        _limits(scan, executor, summaries, documents, point_done)
-    plane = plane_document(scan, [summaries[p.name] for p in scan.points])
+        state.on_events, state.on_point = bar.events, point_done
+        tasks = [task for point in to_generate for task in state.block_tasks(point)]
+        for point in scan.points:
+            if point.name in state.summaries:
+                tasks += state.limit_tasks(point)
+        if tasks:
+            executor.flow(tasks, state.arrived)
+    plane = plane_document(scan, [state.summaries[p.name] for p in scan.points])
     plane["seconds"] = round(time.perf_counter() - started, 1)
     write_json(scan.output / PLANE_FILE, plane)
     return plane
 
 
-def _generate(
-    scan: ModelScan,
-    points: Sequence[ModelPoint],
-    executor: Executor,
-    summaries: dict[str, dict[str, Any]],
-    documents: dict[str, list[dict[str, Any]]],
-    on_events: Callable[[int], None] | None,
-) -> None:
-    """Events of every point in ``points`` through every analysis; stored as each point ends
-    (an interrupted scan keeps every point finished before the interruption)."""
-    tasks = []
-    pending: dict[str, _Pending] = {}
-    for point in points:
-        units = _point_units(point, scan.n_events, scan.seed)
-        pending[point.name] = _Pending(point, len(units))
-        tasks += [(point.name, unit, scan.chain_options) for unit in units]
+Task = tuple[Callable[..., Any], tuple[Any, ...]]
 
-    def done(arrived: tuple[str, list[UnitResult] | str]) -> None:
-        owner, result = arrived
-        state = pending[owner]
+
+class _ScanState:
+    """What a running scan knows: each point's summary and documents, the blocks pending."""
+
+    def __init__(self, scan: ModelScan) -> None:
+        self.scan = scan
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.documents: dict[str, list[dict[str, Any]]] = {}
+        self.pending: dict[str, _Pending] = {}
+        self.folders = [str(b.folder.resolve()) for b in scan.bundles]
+        self.on_events: Callable[[int], None] = lambda events: None
+        self.on_point: Callable[[Mapping[str, Any]], None] = lambda summary: None
+
+    def point(self, name: str) -> ModelPoint:
+        return next(p for p in self.scan.points if p.name == name)
+
+    def block_tasks(self, point: ModelPoint) -> list[Task]:
+        units = _point_units(point, self.scan.n_events, self.scan.seed)
+        self.pending[point.name] = _Pending(point, len(units))
+        return [(_run_block, (point.name, unit, self.scan.chain_options)) for unit in units]
+
+    def limit_tasks(self, point: ModelPoint) -> list[Task]:
+        """The limits task of a point with events (none when its summary is complete for
+        this σ choice); a stored document at another σ is rescaled first, no event rerun."""
+        summary = self.summaries[point.name]
+        if summary["status"] == "failed" and summary.get("stage") != "limits":
+            self.on_point(summary)
+            return []
+        stored = self.documents[point.name]
+        sigma = self.scan.sigmas.get(point.name) or _generator_sigma(stored[0])
+        record = _jsonable({"xsec": self.scan.xsec_record, **sigma.to_dict()})
+        if summary["status"] == "ok" and summary.get("cross_section") == record:
+            self.on_point(summary)
+            return []
+        if float(stored[0]["normalisation"]["cross_section_pb"]) != sigma.value_pb:
+            stored = [rescaled(d, sigma) for d in stored]  # a new σ choice
+            self.documents[point.name] = stored
+        return [(_limits_of_point, (point.name, self.folders, stored, sigma))]
+
+    def arrived(self, result: tuple[Any, ...]) -> list[Task]:
+        """A block's or a point's limits came back: store what is complete, say what next."""
+        if result[0] == "block":
+            return self._block(result[1], result[2])
+        self._limits(result[1], result[2], result[3])
+        return []
+
+    def _block(self, owner: str, result: list[UnitResult] | str) -> list[Task]:
+        state = self.pending[owner]
         if isinstance(result, str):
             state.errors.append(result)
             state.parts.append(None)
         else:
             state.parts.append(result)
-            if on_events is not None:
-                on_events(result[0].events)
-        if len(state.parts) == state.blocks:
-            _finish_events(scan, state, summaries, documents)
+            self.on_events(result[0].events)
+        if len(state.parts) < state.blocks:
+            return []
+        _finish_events(self.scan, state, self.summaries, self.documents)
+        return self.limit_tasks(state.point)
 
-    if tasks:
-        executor.map(_run_block, tasks, done)
+    def _limits(self, name: str, outcome: Any, seconds: float) -> None:
+        summary = dict(self.summaries[name])
+        summary["seconds_limits"] = round(seconds, 2)
+        sigma = self.scan.sigmas.get(name) or _generator_sigma(self.documents[name][0])
+        summary["cross_section"] = _jsonable({"xsec": self.scan.xsec_record, **sigma.to_dict()})
+        folder = self.scan.folder(self.point(name))
+        if isinstance(outcome, str):
+            summary.update(status="failed", stage="limits", error=f"limits: {outcome}")
+            write_json(folder / POINT_FILE, summary)
+        else:
+            full, analyses = outcome
+            summary.update(status="ok", analyses=analyses, combined=_combined(analyses))
+            summary.pop("error", None)
+            summary.pop("stage", None)
+            _write_point(folder, summary, full)
+        self.summaries[name] = summary
+        self.on_point(summary)
 
 
 def _run_block(
     owner: str, unit: WorkUnit, options: Sequence[ChainOptions]
-) -> tuple[str, list[UnitResult] | str]:
+) -> tuple[str, str, list[UnitResult] | str]:
     """One block through every analysis, with the name of its point; a failure comes back as
     its message, so that one point that cannot be generated does not stop the scan."""
     try:
-        return owner, run_unit_chains(unit, options)
+        return "block", owner, run_unit_chains(unit, options)
     except (RecastError, GenerationError) as exc:
-        return owner, f"{type(exc).__name__}: {exc}"
+        return "block", owner, f"{type(exc).__name__}: {exc}"
 
 
 def _base_summary(scan: ModelScan, point: ModelPoint) -> dict[str, Any]:
@@ -483,67 +537,12 @@ def _finish_events(
     summaries[point.name], documents[point.name] = summary, made
 
 
-def _limits(
-    scan: ModelScan,
-    executor: Executor,
-    summaries: dict[str, dict[str, Any]],
-    documents: dict[str, list[dict[str, Any]]],
-    on_point: Callable[[Mapping[str, Any]], None] | None,
-) -> None:
-    """Normalise every point to its σ (rescaling stored documents whose σ changed) and compute
-    CLs at σ and σ ± 1σ where the summary lacks them for this σ choice."""
-    folders = [str(b.folder.resolve()) for b in scan.bundles]
-    tasks = []
-    for point in scan.points:
-        summary = summaries[point.name]
-        if summary["status"] == "failed" and summary.get("stage") != "limits":
-            if on_point is not None:
-                on_point(summary)
-            continue
-        stored = documents[point.name]
-        sigma = scan.sigmas.get(point.name) or _generator_sigma(stored[0])
-        record = {"xsec": scan.xsec_record, **sigma.to_dict()}
-        if summary["status"] == "ok" and summary.get("cross_section") == _jsonable(record):
-            if on_point is not None:
-                on_point(summary)
-            continue
-        if scan.sigmas.get(point.name) is not None:
-            current = float(stored[0]["normalisation"]["cross_section_pb"])
-            if current != sigma.value_pb:  # a new σ choice: no event runs again
-                stored = [rescaled(d, sigma) for d in stored]
-                documents[point.name] = stored
-        tasks.append((point.name, folders, stored, sigma))
-
-    def done(arrived: tuple[str, Any, float]) -> None:
-        name, outcome, seconds = arrived
-        point = next(p for p in scan.points if p.name == name)
-        summary = dict(summaries[name])
-        summary["seconds_limits"] = round(seconds, 2)
-        sigma = scan.sigmas.get(name) or _generator_sigma(documents[name][0])
-        summary["cross_section"] = _jsonable({"xsec": scan.xsec_record, **sigma.to_dict()})
-        if isinstance(outcome, str):
-            summary.update(status="failed", stage="limits", error=f"limits: {outcome}")
-            write_json(scan.folder(point) / POINT_FILE, summary)
-        else:
-            full, analyses = outcome
-            summary.update(status="ok", analyses=analyses, combined=_combined(analyses))
-            summary.pop("error", None)
-            summary.pop("stage", None)
-            _write_point(scan.folder(point), summary, full)
-        summaries[name] = summary
-        if on_point is not None:
-            on_point(summary)
-
-    if tasks:
-        executor.map(_limits_of_point, tasks, done)
-
-
 def _limits_of_point(
     name: str, folders: Sequence[str], documents: Sequence[Mapping[str, Any]], sigma: CrossSection
-) -> tuple[str, Any, float]:
+) -> tuple[str, str, Any, float]:
     started = time.perf_counter()
     outcome = _point_limits(folders, documents, sigma)
-    return name, outcome, time.perf_counter() - started
+    return "limits", name, outcome, time.perf_counter() - started
 
 
 def _jsonable(value: Any) -> Any:

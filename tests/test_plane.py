@@ -267,3 +267,23 @@ def test_scan_modes_are_checked(args: list[str], message: str) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_an_interrupted_scan_says_what_it_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recast.pipeline import scan_model
+
+    def interrupted(scan: Any, *, on_point: Any, **options: Any) -> Any:
+        on_point({"name": "m_gluino_1900__m_lsp_1", "status": "failed", "error": "a test"})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scan_model, "run_scan", interrupted)
+    template = write_template(tmp_path)
+    result = CliRunner().invoke(cli, [
+        "scan", ANALYSIS, "--template", str(template), "--set", "m_gluino=1900,2500",
+        "--set", "m_lsp=1", "-o", str(tmp_path / "out"),
+    ])  # fmt: skip
+    assert result.exit_code == 130
+    assert "interrupted; the 1 point(s) finished are kept in" in result.output
+    assert "run the same command again to finish the others" in result.output

@@ -80,7 +80,9 @@ class RecastGroup(click.Group):
         except KeyboardInterrupt:
             if ctx.params.get("debug"):
                 raise
-            click.echo("interrupted; nothing was written", err=True)
+            # a command that keeps what it finished says so (a model scan keeps its points)
+            hint = getattr(sys.exc_info()[1], "recast_hint", None)
+            click.echo(hint or "interrupted; nothing was written", err=True)
             sys.exit(130)
         except BrokenPipeError:
             # `recast ... | head`: the reader stopped reading, nothing failed; exit as a

@@ -51,10 +51,20 @@ def model_scan(
         f"{scan.xsec_record['description']}; {n_events} events a point"
     )
 
+    finished = []
+
     def said(summary: Mapping[str, Any]) -> None:
+        finished.append(summary["name"])
         click.echo(describe_point(summary))
 
-    plane = run_scan(scan, workers=workers, scheduler=scheduler, on_point=said, plot=plot)
+    try:
+        plane = run_scan(scan, workers=workers, scheduler=scheduler, on_point=said, plot=plot)
+    except KeyboardInterrupt as exc:
+        exc.recast_hint = (  # type: ignore[attr-defined]
+            f"interrupted; the {len(finished)} point(s) finished are kept in "
+            f"{Path(output) / 'points'}: run the same command again to finish the others"
+        )
+        raise
     summary = plane["summary"]
     click.echo(
         f"{summary['excluded']} of {summary['points']} point(s) excluded at 95 % CL "

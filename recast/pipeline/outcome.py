@@ -517,7 +517,7 @@ class Plane(_Document):
         table = Table(
             title=f"{self.summary()}; σ from {self.document['cross_section']['description']}"
         )
-        columns = [*self.parameters, "σ [fb]", "verdict", "by", "CLs obs", "CLs exp"]
+        columns = [*self.parameters, "σ (fb)", "verdict", "by", "CLs obs", "CLs exp"]
         for column in columns:
             table.add_column(column)
         for row in self.records():

@@ -63,6 +63,16 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     assert "excluded: m_gluino_1900__m_lsp_1, m_gluino_1900__m_lsp_900" in printed
     assert "observed contour: 1 line(s)" in printed and "same plane: True" in printed
     assert (folder / "plane.png").stat().st_size > 10_000
+    # σ exactly; the CLs of the allowed points within 10 % (onnxruntime's kernels differ a
+    # little between CPUs; the excluded points' tiny CLs move by more and are left out)
+    rows = re.findall(r"│ (2500 +│ \d+ +│ [^│]+│ allowed[^\n]+)", page)
+    assert len(rows) == 2
+    for row in rows:
+        cells = [c.strip() for c in row.split("│")]
+        mine = re.search(rf"│ 2500 +│ {cells[1]} +│ ([^│]+)│ allowed +│[^│]+│ ([^│]+)│", printed)
+        assert mine is not None, row
+        assert mine.group(1).strip() == cells[2]
+        assert float(mine.group(2)) == pytest.approx(float(cells[5]), rel=0.1)
     return folder, namespace["plane"].document
 
 

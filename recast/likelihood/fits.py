@@ -196,9 +196,9 @@ def upper_limit(
 
     A walk by factors of 4 out of ``guess`` brackets every curve, then a bracketed root finder
     refines all six together; a curve that never falls below ``alpha`` gives ``inf``. When a
-    fit fails while a curve is still being bracketed or refined (a weak signal's +2σ member probed at μ
-    in the hundreds, where the model turns infeasible), that curve gives NaN and the failure
-    is appended to ``failures``: the other limits stand.
+    fit fails while a curve is still being bracketed or refined (a weak signal's +2σ member
+    probed at μ in the hundreds, where the model turns infeasible), that curve gives NaN and
+    the failure is appended to ``failures``: the other limits stand.
     """
     curves = 1 + len(BAND)
     cache: dict[float, np.ndarray] = {}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from recast.events.pythia import generate
-from recast.events.slha import gluino_slha
+from recast.events.slha import gluino_slha, gluino_template
 from recast.model import process_settings
 from recast.pipeline.scan_model import prepare_scan, run_scan
 
@@ -30,11 +30,8 @@ ANALYSES = ["ATLAS_SUSY_2018_30", "DEMO_MULTIB_GLUINO"]
 
 
 def template(folder: Path) -> Path:
-    text = gluino_slha(1800, 100)
-    text = text.replace("1.80000000E+03   # ~g", "{m_gluino}   # ~g")
-    text = text.replace("1.00000000E+02   # ~chi_10", "{m_lsp}   # ~chi_10")
     path = folder / "gtt.slha.in"
-    path.write_text(text)
+    path.write_text(gluino_template())
     return path
 
 

@@ -125,15 +125,14 @@ def test_a_model_scan_on_the_cluster_equals_the_serial_one(scheduler: str, tmp_p
     """Blocks of events and limits flow through the scheduler's workers; the points' CLs are
     those of the in-process scan (the limits of a point start as soon as its events are in)."""
     pytest.importorskip("pythia8mc")
-    from recast.events.slha import gluino_slha
+    from recast.events.slha import gluino_template
     from recast.pipeline.scan_model import prepare_scan, run_scan
 
-    text = gluino_slha(1800, 100).replace("1.80000000E+03   # ~g", "{m_gluino}   # ~g")
-    (tmp_path / "g.slha.in").write_text(text)
+    (tmp_path / "g.slha.in").write_text(gluino_template())
     planes = []
     for name, address in (("serial", None), ("cluster", scheduler)):
         scan = prepare_scan(["DEMO_MULTIB_GLUINO"], None, tmp_path / name,
-                            template=tmp_path / "g.slha.in", sets=["m_gluino=1900,2500"],
+                            template=tmp_path / "g.slha.in", sets=["m_gluino=1900,2500", "m_lsp=1"],
                             n_events=60)  # fmt: skip
         planes.append(run_scan(scan, scheduler=address, progress=False))
     serial, cluster = ([p["combined"] for p in plane["points"]] for plane in planes)

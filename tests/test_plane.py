@@ -22,7 +22,7 @@ from recast.errors import (
     OutputError,
     SchedulerUnreachableError,
 )
-from recast.events.slha import gluino_slha
+from recast.events.slha import gluino_template
 from recast.pipeline import plane as plane_module
 from recast.pipeline.plane import PLANE_FILE, POINT_FILE, rescaled
 from recast.pipeline.scan_model import prepare_scan, run_scan
@@ -38,11 +38,8 @@ EVENTS = 100
 
 
 def write_template(folder: Path) -> Path:
-    text = gluino_slha(1800, 100)
-    text = text.replace("1.80000000E+03   # ~g", "{m_gluino}   # ~g")
-    text = text.replace("1.00000000E+02   # ~chi_10", "{m_lsp}   # ~chi_10")
     path = folder / "gtt.slha.in"
-    path.write_text(text)
+    path.write_text(gluino_template())
     return path
 
 

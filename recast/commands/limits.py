@@ -230,10 +230,7 @@ def scan_command(
     if grid is None:
         from .plane import model_scan
 
-        model_scan(
-            analyses, points, template, sets, n_events=n_events, process=process, xsec=xsec,
-            seed=seed, workers=workers, scheduler=scheduler, output=output, plot=plot,
-        )  # fmt: skip
+        model_scan(analyses, points, template, sets, click.get_current_context().params)
         return
     if len(analyses) != 1:
         raise UsageError("--grid holds the yields of one analysis: give one ANALYSIS")

@@ -19,15 +19,7 @@ def model_scan(
     points: Path | None,
     template: Path | None,
     sets: Sequence[str],
-    *,
-    n_events: int,
-    process: str | None,
-    xsec: str | None,
-    seed: int,
-    workers: int,
-    scheduler: str | None,
-    output: str | None,
-    plot: Path | None,
+    options: Mapping[str, Any],
 ) -> None:
     """Resolve the points, run the scan with a progress bar and a line per point, write the
     plane and its plot; exit 1 when a point failed (everything else is kept)."""
@@ -37,6 +29,7 @@ def model_scan(
     from ..pipeline.plane import PLANE_FILE
     from ..pipeline.scan_model import prepare_scan, run_scan
 
+    n_events, output, plot = options["n_events"], options["output"], options["plot"]
     if output is None or output == "-":
         raise UsageError("a model scan writes a folder: give it with -o FOLDER")
     if n_events < 1:
@@ -44,7 +37,7 @@ def model_scan(
     check_outputs({"--plot": plot}, suffixes={"--plot": (*PLOT_SUFFIXES, "")})
     scan = prepare_scan(
         analyses, points, output, template=template, sets=sets, n_events=n_events,
-        process=process, xsec=xsec, seed=seed,
+        process=options["process"], xsec=options["xsec"], seed=options["seed"],
     )  # fmt: skip
     click.echo(
         f"{len(scan.points)} point(s) × {', '.join(b.id for b in scan.bundles)}; σ from "
@@ -58,7 +51,8 @@ def model_scan(
         click.echo(describe_point(summary))
 
     try:
-        plane = run_scan(scan, workers=workers, scheduler=scheduler, on_point=said, plot=plot)
+        plane = run_scan(scan, workers=options["workers"], scheduler=options["scheduler"],
+                         on_point=said, plot=plot)  # fmt: skip
     except KeyboardInterrupt as exc:
         exc.recast_hint = (  # type: ignore[attr-defined]
             f"interrupted; the {len(finished)} point(s) finished are kept in "

@@ -123,6 +123,16 @@ def gluino_slha(
     return "\n".join(lines) + "\n"
 
 
+def gluino_template(decay: str = "ttbar") -> str:
+    """:func:`gluino_slha` as a template of :mod:`recast.model`: the gluino and LSP masses
+    are the parameters ``{m_gluino}`` and ``{m_lsp}`` (a Gtt or Gbb plane's axes)."""
+    text = gluino_slha(1800, 100, decay)
+    for number, name, parameter in (("1.80000000E+03", "~g", "m_gluino"),
+                                    ("1.00000000E+02", "~chi_10", "m_lsp")):  # fmt: skip
+        text = text.replace(f"{number}   # {name}\n", f"{{{parameter}}}   # {name}\n", 1)
+    return text
+
+
 def write_gluino_slha(
     path: str | os.PathLike[str],
     m_gluino: float,

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ..analysis.bundle import Bundle, load_bundle
 from ..errors import GenerationError, RecastError, UsageError
@@ -342,19 +342,22 @@ def _write_point(folder: Path, summary: Mapping[str, Any], documents: Sequence[M
     write_json(folder / POINT_FILE, summary)
 
 
-def scan_model(
-    scan: ModelScan,
-    *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    client: Any = None,
-    progress: bool | None = None,
-    on_point: Callable[[Mapping[str, Any]], None] | None = None,
-) -> dict[str, Any]:
+class ScanRunOptions(TypedDict, total=False):
+    """How a model scan runs: ``workers`` > 1 a local cluster, ``scheduler`` a running one,
+    ``client`` an existing dask Client; ``progress`` a bar (None: on a terminal only);
+    ``on_point`` sees each point's summary as it ends."""
+
+    workers: int
+    scheduler: str | None
+    client: Any
+    progress: bool | None
+    on_point: Callable[[Mapping[str, Any]], None] | None
+
+
+def scan_model(scan: ModelScan, **options: Unpack[ScanRunOptions]) -> dict[str, Any]:
     """Run the scan (see the module): every missing point generated and run through every
     analysis, limits everywhere, ``plane.json`` written; returns the plane document.
-    ``progress``: a bar of points, events/s and time left (None: on a terminal only);
-    ``on_point`` sees each point's summary as it ends.
+    ``options``: :class:`ScanRunOptions`.
 
     Work flows through the executor as blocks of events (a block of one point through every
     analysis) and, as soon as a point's blocks are in, its limits, which run before the blocks
@@ -376,7 +379,8 @@ def scan_model(
         ]
     if state.summaries:
         log.info("%d point(s) reused from %s", len(state.summaries), scan.output)
-    executor = Executor(workers, scheduler, client)
+    executor = Executor(options.get("workers", 1), options.get("scheduler"), options.get("client"))
+    progress, on_point = options.get("progress"), options.get("on_point")
     total = len(to_generate) * scan.n_events
     bars = (
         contextlib.nullcontext(ScanProgress(None, None, len(scan.points)))

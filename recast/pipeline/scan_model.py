@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from ..analysis.bundle import Bundle, load_bundle
 from ..errors import OutputError, UsageError
 from ..io import check_output
 from .model_points import resolve_points
-from .plane import PLANE_FILE, ModelScan, scan_model
+from .plane import PLANE_FILE, ModelScan, ScanRunOptions, scan_model
 from .run import DEFAULT_SEED
 
 log = logging.getLogger(__name__)
@@ -105,19 +105,12 @@ def _points_from_template(
 def run_scan(
     scan: ModelScan,
     *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    client: Any = None,
-    progress: bool | None = None,
-    on_point: Callable[[Mapping[str, Any]], None] | None = None,
     plot: str | os.PathLike[str] | None = None,
+    **options: Unpack[ScanRunOptions],
 ) -> dict[str, Any]:
-    """Run ``scan`` (see :func:`recast.pipeline.plane.scan_model`) and draw its plane into
-    ``plot`` when given; returns the plane document."""
-    plane = scan_model(
-        scan, workers=workers, scheduler=scheduler, client=client, progress=progress,
-        on_point=on_point,
-    )  # fmt: skip
+    """Run ``scan`` (see :func:`recast.pipeline.plane.scan_model`, ``options`` as there) and
+    draw its plane into ``plot`` when given; returns the plane document."""
+    plane = scan_model(scan, **options)
     if plot is not None:
         from ..report.plane_plot import save_plane
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import MissingDependencyError, UsageError, closest
 from ..likelihood.contours import SMALLEST_CLS, triangles
 from .figure import save_figure
+from .scan_plot import plot_axes
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +94,9 @@ def _choices(document: Mapping[str, Any]) -> list[str]:
 
 
 def _axes(document: Mapping[str, Any], x: str | None, y: str | None) -> tuple[str, str]:
-    names = list(document.get("parameters", []))
-    x = x or document.get("x") or (names[0] if names else None)
-    y = y or document.get("y") or (names[1] if len(names) > 1 else None)
-    if x is None or y is None:
-        raise UsageError(
-            f"{_source(document)}: a plane plot needs two parameters; field 'parameters' "
-            f"holds {names}. Give x= and y=, or scan two parameters."
-        )
-    for name in (x, y):
-        if name not in names:
-            raise UsageError(
-                f"{_source(document)}: no parameter {name!r} to plot; field 'parameters' "
-                f"holds {', '.join(names)}.{closest(name, names)}"
-            )
-    return x, y
+    names = list(document.get("parameters", [])) or ["(none)"]
+    chosen_x, chosen_y = x or document.get("x"), y or document.get("y")
+    return plot_axes(names, chosen_x, chosen_y, _source(document), error=UsageError)
 
 
 def _entry(point: Mapping[str, Any], analysis: str) -> Mapping[str, Any] | None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import arg
-from ..errors import MissingDependencyError
+from ..errors import MissingDependencyError, closest
 from ..likelihood.errors import UndrawablePlotError
 from ..likelihood.scan import cls_grid
 from .figure import save_figure
@@ -31,17 +31,26 @@ def _matplotlib() -> Any:
     return matplotlib.tri
 
 
-def _axes(names: Sequence[str], x: str | None, y: str | None, source: str) -> tuple[str, str]:
+def plot_axes(
+    names: Sequence[str],
+    x: str | None,
+    y: str | None,
+    source: str,
+    error: type[Exception] = UndrawablePlotError,
+) -> tuple[str, str]:
+    """The parameters on the x and y axes (the first two unless named); ``error`` when the
+    points have one parameter or a named one is not among them."""
     x, y = x or names[0], y or (names[1] if len(names) > 1 else None)
     if y is None:
-        raise UndrawablePlotError(
+        raise error(
             f"{source}: an exclusion plot needs two parameters; the grid has one "
             f"({names[0]!r}). Leave out {arg('plot')}, or give the points a second parameter."
         )
     for name in (x, y):
         if name not in names:
-            raise UndrawablePlotError(
-                f"{source}: no parameter {name!r} to plot; the grid has {', '.join(names)}"
+            raise error(
+                f"{source}: no parameter {name!r} to plot; the grid has {', '.join(names)}."
+                f"{closest(name, names)}"
             )
     return x, y
 
@@ -83,7 +92,7 @@ def check_drawable(
     """Before a scan: refuse a ``--plot`` the grid cannot give (one parameter, fewer than three
     points, all on a line, values beyond float range), with :class:`UndrawablePlotError`."""
     _matplotlib()  # a missing extra is known before any point is computed, too
-    x, y = _axes(names, x, y, source)
+    x, y = plot_axes(names, x, y, source)
     xs = np.array([p[x] for p in points], dtype=np.float64)
     ys = np.array([p[y] for p in points], dtype=np.float64)
     why = drawable_problem(xs, ys)
@@ -106,7 +115,7 @@ def draw_exclusion(
     from matplotlib.colors import LogNorm
     from matplotlib.figure import Figure
 
-    x, y = _axes(list(document["parameters"]), x, y, str(document.get("grid", "scan")))
+    x, y = plot_axes(list(document["parameters"]), x, y, str(document.get("grid", "scan")))
     xs = np.array([row["parameters"][x] for row in document["points"]], dtype=np.float64)
     ys = np.array([row["parameters"][y] for row in document["points"]], dtype=np.float64)
     # a point whose fit failed has no CLs: it is marked, never drawn as allowed or contoured

@@ -30,6 +30,7 @@ from ..analysis.bundle import Bundle, load_bundle
 from ..errors import GenerationError, RecastError, UsageError
 from ..io import check_output, write_json
 from ..parallel import Executor
+from ..schema import load_json, loads_json
 from ..version import __version__
 from ..xsec import CrossSection
 from .run import DEFAULT_SEED, check_likelihood, prepare_chain, results_document
@@ -305,11 +306,11 @@ class ModelScan:
         if not path.is_file():
             return None
         try:
-            summary = json.loads(path.read_text())
-        except (OSError, ValueError):
+            summary = load_json(path)
+        except RecastError:
             log.warning("%s: unreadable; the point is run again", path)
             return None
-        if summary.get("events_key") != self.keys[point.name]:
+        if not isinstance(summary, dict) or summary.get("events_key") != self.keys[point.name]:
             return None
         if summary.get("status") not in ("ok", "events") and summary.get("stage") != "limits":
             return None  # a point whose events failed is generated again
@@ -375,7 +376,7 @@ def scan_model(scan: ModelScan, **options: Unpack[ScanRunOptions]) -> dict[str, 
             continue
         state.summaries[point.name] = summary
         state.documents[point.name] = [
-            json.loads((scan.folder(point) / f"{b.id}.json").read_text()) for b in scan.bundles
+            load_json(scan.folder(point) / f"{b.id}.json") for b in scan.bundles
         ]
     if state.summaries:
         log.info("%d point(s) reused from %s", len(state.summaries), scan.output)
@@ -551,7 +552,7 @@ def _limits_of_point(
 
 def _jsonable(value: Any) -> Any:
     """``value`` as it reads back from JSON (tuples become lists), for comparisons."""
-    return json.loads(json.dumps(value))
+    return loads_json(json.dumps(value), "a summary")
 
 
 def plane_document(scan: ModelScan, summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

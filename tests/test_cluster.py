@@ -132,9 +132,9 @@ def test_a_model_scan_on_the_cluster_equals_the_serial_one(scheduler: str, tmp_p
     planes = []
     for name, address in (("serial", None), ("cluster", scheduler)):
         scan = prepare_scan(["DEMO_MULTIB_GLUINO"], None, tmp_path / name,
-                            template=tmp_path / "g.slha.in", sets=["m_gluino=1900,2500", "m_lsp=1"],
+                            template=tmp_path / "g.slha.in", sets=["m_gluino=2300", "m_lsp=1"],
                             n_events=60)  # fmt: skip
         planes.append(run_scan(scan, scheduler=address, progress=False))
     serial, cluster = ([p["combined"] for p in plane["points"]] for plane in planes)
     assert serial == cluster
-    assert [p["status"] for p in planes[1]["points"]] == ["ok", "ok"]
+    assert [p["status"] for p in planes[1]["points"]] == ["ok"]

@@ -155,10 +155,14 @@ def test_another_cross_section_rescales_without_events(
 ) -> None:
     output, template = _copy(scanned, tmp_path)
     monkeypatch.setattr(plane_module, "run_unit_chains", _no_events)
-    scan = prepare_scan([ANALYSIS], None, output, template=template, sets=GRID,
-                        n_events=EVENTS, xsec="0.5fb")  # fmt: skip
+    # the two points at 1900 GeV of the stored plane (each point's limits take seconds)
+    scan = prepare_scan([ANALYSIS], None, output, template=template,
+                        sets=["m_gluino=1900", "m_lsp=1,900"], n_events=EVENTS,
+                        xsec="0.5fb")  # fmt: skip
     plane = run_scan(scan, progress=False)
-    for point, before in zip(plane["points"], scanned[1]["points"], strict=True):
+    assert len(plane["points"]) == 2
+    for point, before in zip(plane["points"], scanned[1]["points"][:2], strict=True):
+        assert point["name"] == before["name"]
         assert point["cross_section"]["value_pb"] == pytest.approx(5e-4)
         assert point["cross_section"]["xsec"]["kind"] == "fixed"
         name = f"points/{point['name']}/{ANALYSIS}.json"
@@ -237,7 +241,12 @@ def test_bad_points_are_refused_before_any_event(
     assert not (tmp_path / "out" / "points").exists()
 
 
-def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+def test_an_unreachable_scheduler_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recast.parallel
+
+    monkeypatch.setattr(recast.parallel, "CONNECT_TIMEOUT", 1)  # 10 s in use; the same path
     template = write_template(tmp_path)
     scan = prepare_scan([ANALYSIS], None, tmp_path / "out", template=template,
                         sets=["m_gluino=1900", "m_lsp=1"], n_events=10)  # fmt: skip

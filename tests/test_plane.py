@@ -282,6 +282,8 @@ def test_an_output_folder_with_other_files_is_refused(tmp_path: Path) -> None:
         (["scan", ANALYSIS], "give the points with one of"),
         (["scan", ANALYSIS, "EXAMPLE_JETS_MET", "--grid", "g.json"], "give one ANALYSIS"),
         (["scan", ANALYSIS, "--set", "m=1", "--points", "p"], "--set gives the values"),
+        (["scan", ANALYSIS, "--points", "p"], "a model scan writes a folder: give it with -o"),
+        (["scan", ANALYSIS, "--points", "p", "-o", "out", "--events", "0"], "--events 0"),
     ],
 )
 def test_scan_modes_are_checked(args: list[str], message: str) -> None:

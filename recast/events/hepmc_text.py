@@ -176,7 +176,8 @@ def _what_else(start: bytes) -> str:
     if b"<LesHouchesEvents" in start or b"<LesHouches" in start:
         return (
             "a Les Houches Event (LHE) file, not HepMC3: recast needs showered, hadronised "
-            "events; run them through a parton shower (e.g. Pythia8) that writes HepMC3"
+            "events; give it a parton shower: Pythia8 in process (recast.events.lhe, or an "
+            "'lhe' point of `recast scan --points`; see docs/generating.md)"
         )
     if b"HepMC::IO_GenEvent" in start or b"HepMC::Version 2" in start:
         return (

@@ -124,3 +124,20 @@ def test_non_degenerate_produced_particles_are_refused(tmp_path: Path) -> None:
 def test_bad_choices_are_refused(text: str, process: str | None, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         xsec_choice(text, process)
+
+
+def test_two_slepton_flavours_take_the_table_twice(tmp_path: Path) -> None:
+    """slepton-pairs selects ẽ and μ̃; the table is per flavour, so σ and its band double."""
+    import re
+
+    text = gluino_slha(1800, 100)
+    for pdg in ("1000011", "2000011", "1000013", "2000013"):
+        text = re.sub(rf"({pdg}\s+)1.00000000E\+05", r"\g<1>5.00000000E+02", text)
+    slha = tmp_path / "sleptons.slha"
+    slha.write_text(text)
+    sigma = point_cross_section(xsec_choice(None, "slepton-pairs-llrr"), slha)
+    table = cross_section("slepton-pairs-llrr", 500)
+    assert sigma is not None and table.total_up_pb is not None
+    assert sigma.value_pb == pytest.approx(2 * table.value_pb)
+    assert sigma.total_up_pb == pytest.approx(2 * table.total_up_pb)
+    assert sigma.order == table.order

@@ -17,7 +17,7 @@ import logging
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -249,10 +249,11 @@ def point_cross_section(
     factor = production(choice.process).xsec_factor
     if factor == 1.0:
         return sigma
-    scaled = {k: (v * factor if k.endswith("_pb") and v is not None else v)
-              for k, v in sigma.to_dict().items()}  # fmt: skip
-    scaled["slha_flags"], scaled["final_state"] = (), ()
-    return CrossSection(**scaled)
+    # a selection of several copies of the table's process (two slepton flavours): every
+    # number in pb scales, the band with it
+    scaled = {f.name: getattr(sigma, f.name) * factor for f in fields(sigma)
+              if f.name.endswith("_pb") and getattr(sigma, f.name) is not None}  # fmt: skip
+    return replace(sigma, **scaled)
 
 
 __all__ = [

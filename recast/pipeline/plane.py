@@ -138,9 +138,18 @@ def _source_text(sigma: CrossSection) -> str:
 
 
 def _generator_sigma(document: Mapping[str, Any]) -> CrossSection:
-    """The σ a generator-normalised document used, as a :class:`CrossSection` (no band)."""
-    norm = document["normalisation"]
-    return CrossSection("generator", "LO", float(norm["cross_section_pb"]), "the generator")
+    """The generator's σ of a point's events (its estimates in the document's provenance,
+    whatever σ the document is normalised to), as a :class:`CrossSection` (no band)."""
+    from .normalise import generator_cross_section
+
+    estimates = document["provenance"].get("generator_cross_sections_pb", [])
+    value, _ = generator_cross_section([(e["value"], e["error"], e["events"]) for e in estimates])
+    if not math.isfinite(value):
+        raise UsageError(
+            f"{document['analysis']}: the point's events carry no cross-section: give one "
+            "with --xsec (a table, slha, a CSV table or a value)"
+        )
+    return CrossSection("generator", "LO", value, "the generator")
 
 
 def _entry_of(limits: Mapping[str, Any], source: str | None) -> Mapping[str, Any] | None:
@@ -288,7 +297,7 @@ class ModelScan:
         self.output = Path(output)
         self.sigmas, self.xsec_record = dict(sigmas), dict(xsec_record)
         self.n_events, self.seed, self.chunk_size = n_events, seed, chunk_size
-        given = self.sigmas is not None and any(s is not None for s in self.sigmas.values())
+        given = any(s is not None for s in self.sigmas.values())
         prepared = [
             prepare_chain(b, seed=seed, chunk_size=chunk_size, cross_section_given=given)
             for b in self.bundles

@@ -602,5 +602,5 @@ def test_ctrl_c_while_hepmc3_reads_is_an_interrupt_not_a_corrupt_file(
 
     monkeypatch.setattr(hepmc_text.Source, "_serve", interrupted_on_the_second_block)
     with pytest.raises(KeyboardInterrupt):
-        for _ in read_hepmc(sample, chunk_size=1):
+        for _ in read_hepmc(sample, chunk_size=1, parser="pyhepmc"):
             pass

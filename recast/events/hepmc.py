@@ -27,6 +27,7 @@ and the chunks, concatenated, are the whole-file read's.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
@@ -44,7 +45,10 @@ from pyhepmc._core import ReaderAscii, pyiostream
 from ..errors import EventFileError, UsageError
 from . import sanity
 from .hepmc_columns import Flat, Pending, assemble
+from .hepmc_fast import Doubtful, ParsedEvents, header_weight_names, parse_events
+from .hepmc_stream import Block, EventBlocks
 from .hepmc_text import (
+    FOOTER,
     Header,
     Locator,
     NativeOutput,
@@ -60,6 +64,10 @@ log = logging.getLogger(__name__)
 
 _MEV, _CM = pyhepmc.Units.MEV, pyhepmc.Units.CM  # the others (GeV, mm) need no factor
 _STREAM_BUFFER = 1 << 20
+#: how the text is parsed: whole blocks at once (pyhepmc for what that parser doubts), or
+#: every event through pyhepmc
+PARSERS = ("columnar", "pyhepmc")
+_HEADER_RUN_INFO = object()  # the run information of the header, read without pyhepmc
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,10 @@ class HepMCReader:
         byte_range: tuple[int, int] | None = None,
         expected_sqrt_s: float | None = None,
         cross_sections: bool = True,
+        parser: str = "columnar",
     ) -> None:
+        if parser not in PARSERS:
+            raise UsageError(f"parser must be one of {', '.join(PARSERS)}, not {parser!r}")
         if not isinstance(chunk_size, int) or chunk_size < 1:
             raise UsageError(f"chunk_size must be a positive integer, not {chunk_size!r}")
         if byte_range is not None:
@@ -144,6 +155,7 @@ class HepMCReader:
         self.byte_range = byte_range
         self.expected_sqrt_s = expected_sqrt_s
         self.cross_sections = cross_sections
+        self.parser = parser
         self._reset()
 
     def _reset(self) -> None:
@@ -166,6 +178,9 @@ class HepMCReader:
         self._run_info: Any = None
         self._locator: Locator | None = None
         self._unread_xsec: list[tuple[int, str]] = []  # (event number, why); logged later
+        self._logged = 0  # bad events logged so far
+        #: events read by each parser (a columnar read hands what it doubts to pyhepmc)
+        self.events_by_parser = dict.fromkeys(PARSERS, 0)
 
     @property
     def n_bad(self) -> int:
@@ -203,33 +218,140 @@ class HepMCReader:
         if span.empty:
             self.complete = True
             return
-        session = _Session(self.path, header, span)
         locator = self._locator = Locator(self.path, span.begin, span.end)
+        try:
+            if self.parser == "pyhepmc" or header.text is None:
+                yield from self._read_pyhepmc(header, span, locator)
+            else:
+                yield from self._read_columnar(header, span, locator)
+        finally:
+            locator.close()
+
+    def _read_pyhepmc(self, header: Header, span: _Span, locator: Locator) -> Iterator[ak.Array]:
+        """Every event through HepMC3 (pyhepmc), one at a time."""
+        session = _Session(self.path, header, span)
         position, done = 0, False
         try:
             while not done:
                 pending = Pending()
-                logged = len(self.bad_events)
                 with NativeOutput() as native:
                     position, done, problem = self._fill(
-                        session, locator, native, pending, position
+                        session, locator, native, pending, position, self.chunk_size
                     )
                 for line in native.leftover.splitlines():
                     log.debug("HepMC3 said: %s", line)
+                self.events_by_parser["pyhepmc"] = position
                 flat = self._screen(pending, locator) if len(pending) else None
-                self.bad_events.sort(key=lambda bad: bad.index)
-                for bad in self.bad_events[logged:]:
-                    log.warning("skipped %s", bad.describe(self.path))
+                self._log_skipped()
                 if problem is not None:
                     self._raise(problem)
                 if flat is not None:
-                    chunk = assemble(flat, self.weight_names)
-                    self.n_events += len(chunk)
-                    yield chunk
-            self._finish(session, position)
+                    yield self._chunk(flat)
+            source = session.source
+            self._finish(span, header, source.error, source.at_footer(), source.exhausted, position)
         finally:
             session.close()
-            locator.close()
+
+    def _read_columnar(self, header: Header, span: _Span, locator: Locator) -> Iterator[ak.Array]:
+        """Blocks of events parsed whole (:mod:`.hepmc_fast`); a block that parser doubts goes
+        through pyhepmc, which reads (or diagnoses) it as it always did."""
+        assert header.text is not None
+        names, clean = header_weight_names(header.text)
+        blocks = EventBlocks(self.path, span.begin or len(header.text), span.end)
+        pending, position, first = Pending(), 0, True
+        try:
+            for block in blocks:
+                part = Pending()
+                parsed = self._parse(block, names) if clean or not first else None
+                first = False
+                if parsed is not None:
+                    part.add_parsed(parsed, position)
+                    position += len(parsed)
+                    self.events_by_parser["columnar"] += len(parsed)
+                else:
+                    error = blocks.error if block.final else None
+                    before = position
+                    position, problem = self._fallback(
+                        header, block, locator, part, position, error
+                    )
+                    self.events_by_parser["pyhepmc"] += position - before
+                    if problem is not None:
+                        pending.extend(part)
+                        if len(pending):  # a bad event before it is named first
+                            self._screen(pending, locator)
+                        self._log_skipped()
+                        self._raise(problem)
+                pending.extend(part)
+                while len(pending) >= self.chunk_size:
+                    head, pending = pending.split(self.chunk_size)
+                    yield from self._emit(head, locator)
+            if len(pending):
+                yield from self._emit(pending, locator)
+            footer = blocks.footer or (position == 0 and header.text.rstrip().endswith(FOOTER))
+            self._finish(span, header, blocks.error, footer, blocks.exhausted, position)
+        finally:
+            blocks.close()
+
+    def _parse(self, block: Block, names: tuple[str, ...]) -> ParsedEvents | None:
+        """The block's events by the columnar parser, or None if it doubts them."""
+        try:
+            parsed = parse_events(block.data, len(names) or self._n_weights)
+            n = parsed.weights.shape[1]
+            if self._n_weights is None:
+                self._n_weights = n
+                self.weight_names = _names_for(names, n)
+                self.momentum_unit = parsed.momentum_unit[0]
+                self.length_unit = parsed.length_unit[0]
+                self._run_info = _HEADER_RUN_INFO
+            elif n != self._n_weights:
+                raise Doubtful("another number of weights")
+        except Doubtful as why:
+            log.debug(
+                "%s: events from byte %d go through pyhepmc: %s", self.path, block.offset, why
+            )
+            return None
+        stated = np.flatnonzero(parsed.xsec[:, 0] > 0)  # NaN and ≤ 0: see Flat.problems
+        if len(stated):
+            self.cross_section, self.cross_section_error = parsed.xsec[stated[-1]].tolist()
+        return parsed
+
+    def _fallback(
+        self,
+        header: Header,
+        block: Block,
+        locator: Locator,
+        pending: Pending,
+        position: int,
+        error: BaseException | None,
+    ) -> tuple[int, BadEvent | None]:
+        """Read a block with pyhepmc; (next position, the problem that stops the read)."""
+        span = _Span(block.offset, block.offset + len(block.data), whole=False)
+        session = _MemorySession(self.path, header, span, block.data, error)
+        try:
+            with NativeOutput() as native:
+                position, _, problem = self._fill(session, locator, native, pending, position)
+            for line in native.leftover.splitlines():
+                log.debug("HepMC3 said: %s", line)
+        finally:
+            session.close()
+        return position, problem
+
+    def _emit(self, pending: Pending, locator: Locator) -> Iterator[ak.Array]:
+        flat = self._screen(pending, locator)
+        self._log_skipped()
+        if flat is not None:
+            yield self._chunk(flat)
+
+    def _chunk(self, flat: Flat) -> ak.Array:
+        chunk = assemble(flat, self.weight_names)
+        self.n_events += len(chunk)
+        return chunk
+
+    def _log_skipped(self) -> None:
+        self.bad_events.sort(key=lambda bad: bad.index)
+        for bad in self.bad_events[self._logged :]:
+            log.warning("skipped %s", bad.describe(self.path))
+        self._logged = len(self.bad_events)
 
     def _span(self, header: Header) -> _Span:
         """Where ``byte_range`` starts and stops reading, moved to event lines."""
@@ -381,33 +503,40 @@ class HepMCReader:
             f"√s = {expected:.6g} GeV (tolerance {sanity.SQRT_S_TOLERANCE:.0%}); {fix}"
         )
 
-    def _finish(self, session: _Session, position: int) -> None:
+    def _finish(
+        self,
+        span: _Span,
+        header: Header,
+        error: BaseException | None,
+        footer: bool,
+        exhausted: bool,
+        position: int,
+    ) -> None:
         """End-of-file checks: a broken compressed stream, the footer, any events at all.
 
         A byte range that ends before the end of the file has no footer to check, and may
         hold no readable event (the other ranges may).
         """
-        if session.span.end is not None:
-            self.complete = session.source.exhausted
+        if span.end is not None:
+            self.complete = exhausted
             return
-        error = session.source.error
         if error is not None:
-            bad = BadEvent(position, None, None, f"the {session.header.data} breaks off ({error})")
+            bad = BadEvent(position, None, None, f"the {header.data} breaks off ({error})")
             if not self.skip_bad:
                 raise EventFileError(
-                    f"{self.path}: the {session.header.data} is corrupt or truncated "
+                    f"{self.path}: the {header.data} is corrupt or truncated "
                     f"after {position} event(s) ({error}); nothing after that can be read"
                 )
             self.bad_events.append(bad)
             log.warning("skipped the rest of %s", bad.describe(self.path))
-        self.complete = session.source.at_footer()
+        self.complete = footer
         if not self.complete and self.n_events:
             log.warning(
                 "%s: no end-of-listing line: the file may be truncated after its event #%d",
                 self.path,
                 position,
             )
-        if self.n_events == 0 and session.span.whole:
+        if self.n_events == 0 and span.whole:
             first = self.bad_events[0].reason if self.bad_events else ""
             why = (
                 f"; all {self.n_bad} event(s) were bad, the first because {first}. {_fix(first)}"
@@ -415,7 +544,7 @@ class HepMCReader:
                 else ""
             )
             raise EventFileError(f"{self.path}: no readable events{why}")
-        self._report_empty(session.span.whole)
+        self._report_empty(span.whole)
 
     def _report_empty(self, whole: bool) -> None:
         """Say how many events have no final-state particle; refuse a file of nothing else."""
@@ -448,13 +577,15 @@ class HepMCReader:
         native: NativeOutput,
         pending: Pending,
         position: int,
+        limit: int | None = None,
     ) -> tuple[int, bool, BadEvent | None]:
-        """Read events into ``pending`` until the chunk is full; (next position, done, problem).
+        """Read events into ``pending`` until it holds ``limit`` (None: to the end of the
+        session's text); (next position, done, problem).
 
         Runs while the library's output is captured, so it must not log: problems are returned
         (or recorded in ``self.bad_events`` for the caller to log).
         """
-        while len(pending) < self.chunk_size:
+        while limit is None or len(pending) < limit:
             if session.reader.failed():
                 return position, True, None
             event = pyhepmc.GenEvent()
@@ -558,17 +689,20 @@ class HepMCReader:
         if xsec[0] > 0:  # not NaN, nor ≤ 0: those make the event bad (see Flat.problems)
             self.cross_section, self.cross_section_error = xsec
         pos = data.event_pos
-        pending.index.append(position)
-        pending.number.append(data.event_number)
-        pending.particles.append(data.particles)
-        pending.vertices.append(data.vertices)
-        pending.links.append((data.links1, data.links2))
-        pending.event_pos.append((pos.x, pos.y, pos.z, pos.t))
-        pending.weights.append(weights)
-        pending.xsec.append(xsec)
-        pending.has_xsec.append(xs is not None)
-        pending.factors.append(
-            (1e-3 if data.momentum_unit == _MEV else 1.0, 10.0 if data.length_unit == _CM else 1.0)
+        pending.add_event(
+            position,
+            data.event_number,
+            data.particles,
+            data.vertices,
+            (data.links1, data.links2),
+            (pos.x, pos.y, pos.z, pos.t),
+            weights,
+            xsec,
+            xs is not None,
+            (
+                1e-3 if data.momentum_unit == _MEV else 1.0,
+                10.0 if data.length_unit == _CM else 1.0,
+            ),
         )
         return None
 
@@ -598,13 +732,16 @@ def read_hepmc(
     chunk_size: int = 1000,
     skip_bad: bool = False,
     byte_range: tuple[int, int] | None = None,
+    parser: str = "columnar",
 ) -> Iterator[ak.Array]:
     """Chunks of ``chunk_size`` events from a HepMC3 ASCII file (or from the ``byte_range`` of
     it); see :class:`HepMCReader`.
 
     A missing file or one in another format raises here, not at the first chunk.
     """
-    reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad, byte_range=byte_range)
+    reader = HepMCReader(
+        path, chunk_size=chunk_size, skip_bad=skip_bad, byte_range=byte_range, parser=parser
+    )
     sniff(reader.path)
     return iter(reader)
 
@@ -694,7 +831,12 @@ def _header_weight_names(event: Any) -> tuple[str, ...]:
 
 
 def _weight_names(event: Any, n: int) -> tuple[str, ...]:
-    names = _header_weight_names(event)
+    return _names_for(_header_weight_names(event), n)
+
+
+def _names_for(names: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The header's weight names if there is one for each of the ``n`` weights, else
+    ``nominal`` (one weight) or ``w0, w1, ...``."""
     if len(names) == n:
         return names
     return ("nominal",) if n <= 1 else tuple(f"w{i}" for i in range(n))
@@ -743,3 +885,29 @@ class _Session:
     def close(self) -> None:
         self.reader.close()
         self.source.close()
+
+
+class _MemorySession(_Session):
+    """pyhepmc over a block of the file already in memory, the file's header replayed before
+    it; ``error``: the stream broke after this block (messages say so)."""
+
+    def __init__(
+        self, path: Path, header: Header, span: _Span, data: bytes, error: BaseException | None
+    ) -> None:
+        self._data = data
+        self._error = error
+        super().__init__(path, header, span)
+
+    def _start(self, offset: int, failure: str) -> None:
+        self.source = Source(
+            io.BytesIO(self._data[offset - self.span.begin :]), self.header.text or b""
+        )
+        self.source.error = self._error
+        self.reads = 0
+        self._stream = pyiostream(self.source, _STREAM_BUFFER)
+        self.reader = ReaderAscii(self._stream)
+
+    def resume(self, offset: int | None) -> bool:
+        if offset is not None and self.span.end is not None and offset >= self.span.end:
+            offset = None  # the next event is in the next block
+        return super().resume(offset)

@@ -8,24 +8,32 @@ as HepMC3 reports them, and the search for NaN or infinite numbers and broken li
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import awkward as ak
 import numpy as np
 
 from . import sanity
 from .chunk import make_chunk
+from .hepmc_fast import ParsedEvents
 
 
 @dataclass
 class Pending:
-    """Flat pieces of the events read for the current chunk, in file order."""
+    """The events read for the current chunk, in file order: per-event lists, and the rows of
+    particles, vertices and links as arrays that each hold consecutive events (one event's
+    from pyhepmc, a whole block's from the columnar parser)."""
 
-    index: list[int] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)  # position among the events read
     number: list[int] = field(default_factory=list)
+    n_particles: list[int] = field(default_factory=list)
+    n_vertices: list[int] = field(default_factory=list)
+    n_links: list[int] = field(default_factory=list)
     particles: list[np.ndarray] = field(default_factory=list)
     vertices: list[np.ndarray] = field(default_factory=list)
-    links: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    event_pos: list[tuple[float, float, float, float]] = field(default_factory=list)
+    links1: list[np.ndarray] = field(default_factory=list)
+    links2: list[np.ndarray] = field(default_factory=list)
+    event_pos: list[tuple[float, ...]] = field(default_factory=list)
     weights: list[np.ndarray] = field(default_factory=list)
     xsec: list[tuple[float, float]] = field(default_factory=list)
     has_xsec: list[bool] = field(default_factory=list)
@@ -34,10 +42,101 @@ class Pending:
     def __len__(self) -> int:
         return len(self.index)
 
+    def add_event(
+        self,
+        position: int,
+        number: int,
+        particles: np.ndarray,
+        vertices: np.ndarray,
+        links: tuple[np.ndarray, np.ndarray],
+        event_pos: tuple[float, ...],
+        weights: np.ndarray,
+        xsec: tuple[float, float],
+        has_xsec: bool,
+        factors: tuple[float, float],
+    ) -> None:
+        """One event as pyhepmc's ``GenEventData`` gives it."""
+        self.index.append(position)
+        self.number.append(number)
+        self.n_particles.append(len(particles))
+        self.n_vertices.append(len(vertices))
+        self.n_links.append(len(links[0]))
+        self.particles.append(particles)
+        self.vertices.append(vertices)
+        self.links1.append(links[0])
+        self.links2.append(links[1])
+        self.event_pos.append(event_pos)
+        self.weights.append(weights)
+        self.xsec.append(xsec)
+        self.has_xsec.append(has_xsec)
+        self.factors.append(factors)
+
+    def add_parsed(self, parsed: ParsedEvents, first_position: int) -> None:
+        """A block of events from the columnar parser, the first at ``first_position``."""
+        n = len(parsed)
+        self.index.extend(range(first_position, first_position + n))
+        self.number.extend(parsed.number.tolist())
+        self.n_particles.extend(parsed.n_particles.tolist())
+        self.n_vertices.extend(parsed.n_vertices.tolist())
+        self.n_links.extend(parsed.n_links.tolist())
+        self.particles.append(parsed.particles)
+        self.vertices.append(parsed.vertices)
+        self.links1.append(parsed.links1)
+        self.links2.append(parsed.links2)
+        self.event_pos.extend(map(tuple, parsed.event_pos.tolist()))
+        self.weights.extend(list(parsed.weights))
+        self.xsec.extend(map(tuple, parsed.xsec.tolist()))  # type: ignore[arg-type]
+        self.has_xsec.extend(parsed.has_xsec.tolist())
+        self.factors.extend(
+            (1e-3 if momentum == "MEV" else 1.0, 10.0 if length == "CM" else 1.0)
+            for momentum, length in zip(parsed.momentum_unit, parsed.length_unit, strict=True)
+        )
+
+    def extend(self, other: Pending) -> None:
+        for name, values in vars(other).items():
+            getattr(self, name).extend(values)
+
+    def _rows(self) -> tuple[np.ndarray, ...]:
+        return tuple(
+            _join(arrays) if arrays else np.zeros(0)
+            for arrays in (self.particles, self.vertices, self.links1, self.links2)
+        )
+
+    def _events(self, chosen: np.ndarray | slice) -> dict[str, list[Any]]:
+        if isinstance(chosen, slice):
+            return {name: getattr(self, name)[chosen] for name in _PER_EVENT}
+        return {name: [v for v, k in zip(getattr(self, name), chosen, strict=True) if k]
+                for name in _PER_EVENT}  # fmt: skip
+
+    def split(self, k: int) -> tuple[Pending, Pending]:
+        """The first ``k`` events, and the rest (views of the same rows)."""
+        rows = self._rows()
+        cuts = [
+            int(np.sum(counts[:k], dtype=np.int64))
+            for counts in (self.n_particles, self.n_vertices, self.n_links, self.n_links)
+        ]
+        head = Pending(**self._events(slice(None, k)))
+        tail = Pending(**self._events(slice(k, None)))
+        for name, array, cut in zip(_ROWS, rows, cuts, strict=True):
+            getattr(head, name).append(array[:cut])
+            getattr(tail, name).append(array[cut:])
+        return head, tail
+
     def drop(self, positions: set[int]) -> Pending:
         """A copy without the events at these file positions."""
-        keep = [i for i, index in enumerate(self.index) if index not in positions]
-        return Pending(**{k: [v[i] for i in keep] for k, v in vars(self).items()})
+        keep = np.array([index not in positions for index in self.index], dtype=bool)
+        rows = self._rows()
+        kept = Pending(**self._events(keep))
+        for name, array, counts in zip(
+            _ROWS, rows, (self.n_particles, self.n_vertices, self.n_links, self.n_links),
+            strict=True,
+        ):  # fmt: skip
+            getattr(kept, name).append(array[np.repeat(keep, np.asarray(counts, dtype=np.int64))])
+        return kept
+
+
+_ROWS = ("particles", "vertices", "links1", "links2")
+_PER_EVENT = tuple(name for name in Pending.__dataclass_fields__ if name not in _ROWS)
 
 
 def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
@@ -45,8 +144,18 @@ def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
 
 
 def _join(arrays: list[np.ndarray]) -> np.ndarray:
-    """Concatenate same-dtype structured arrays (np.concatenate promotes fields per array)."""
-    return np.frombuffer(b"".join(a.tobytes() for a in arrays), dtype=arrays[0].dtype)
+    """Concatenate arrays of one kind; structured ones keep their layout (np.concatenate
+    would pack it)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    if arrays[0].dtype.names is None:
+        return np.concatenate(arrays)
+    out = np.empty(sum(len(a) for a in arrays), dtype=arrays[0].dtype)
+    at = 0
+    for array in arrays:
+        out[at : at + len(array)] = array
+        at += len(array)
+    return out
 
 
 class Flat:
@@ -55,17 +164,17 @@ class Flat:
     def __init__(self, pending: Pending) -> None:
         self.pending = pending
         n = len(pending)
-        self.n_particles = np.array([len(p) for p in pending.particles], dtype=np.int64)
-        self.n_vertices = np.array([len(v) for v in pending.vertices], dtype=np.int64)
+        self.n_particles = np.array(pending.n_particles, dtype=np.int64)
+        self.n_vertices = np.array(pending.n_vertices, dtype=np.int64)
         self.p_start = _exclusive_cumsum(self.n_particles)
         self.v_start = _exclusive_cumsum(self.n_vertices)
         self.particles = _join(pending.particles)
         self.vertices = _join(pending.vertices)
         self.weights = np.array(pending.weights, dtype=np.float64).reshape(n, -1)
         # links: (particle > 0, vertex < 0) = particle enters vertex; (vertex, particle) = made
-        n_links = np.array([len(a) for a, _ in pending.links], dtype=np.int64)
-        self.first = np.concatenate([a for a, _ in pending.links]).astype(np.int64)
-        self.second = np.concatenate([b for _, b in pending.links]).astype(np.int64)
+        n_links = np.array(pending.n_links, dtype=np.int64)
+        self.first = _join(pending.links1).astype(np.int64)
+        self.second = _join(pending.links2).astype(np.int64)
         self.link_event = np.repeat(np.arange(n), n_links)
         self._momenta: sanity.Momenta | None = None
         self._history: tuple[np.ndarray, np.ndarray] | None = None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from ..errors import UsageError
 from .group import (
+    F,
     cli,
     negative_option,
     output_option,
@@ -18,6 +20,11 @@ from .group import (
 )
 
 _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
+
+
+def mu95_option(help_text: str) -> Callable[[F], F]:
+    """``--mu95/--no-mu95``: None when not given, so that a form without μ95 can refuse it."""
+    return click.option("--mu95/--no-mu95", "mu95", default=None, help=help_text)
 
 
 @cli.command("limits")
@@ -63,6 +70,10 @@ _METHODS = click.Choice(["auto", "asymptotic", "exact", "toys"])
     help="auto picks exact counting where counts are low, asymptotics elsewhere; above 1000 "
     "events exact gives way to asymptotics (bounded memory), as the 'calculator' field says.",
 )
+@mu95_option(
+    "With RESULTS or --workspace: compute the upper limit μ95 (observed and expected band) "
+    "besides CLs at μ = 1 (the default), or not: --no-mu95 gives CLs alone, a few fits."
+)
 @output_option("Write JSON (- for stdout).")
 @reports_errors
 def limits_command(
@@ -75,6 +86,7 @@ def limits_command(
     likelihood: Path | None,
     negative: str,
     method: str,
+    mu95: bool | None,
     output: str | None,
 ) -> None:
     """CLs and upper limits: of a run's RESULTS, of a region table, or of a workspace + patch.
@@ -85,6 +97,7 @@ def limits_command(
       recast limits --regions signal_regions.json -o s95.json
       recast limits --workspace BkgOnly.json --patch patch.json
       recast limits --workspace BkgOnly.json --patch patchset.json --patch-name Gtt_2100_1
+      recast limits --workspace BkgOnly.json --patch patch.json --no-mu95
     """
     from ..io import check_output
     from ..likelihood.limits import limits_for_regions, limits_for_workspace
@@ -101,6 +114,13 @@ def limits_command(
         raise UsageError("--patch-name selects patches of --patch PATCHSET; give --patch too")
     if poi is not None and workspace is None:
         raise UsageError("--poi names the parameter of interest of --workspace; give it too")
+    if regions is not None and mu95 is not None:
+        raise UsageError(
+            f"--{'' if mu95 else 'no-'}mu95 applies to RESULTS and --workspace (μ95 is the "
+            "upper limit on a signal's strength); --regions gives each region's S95, which "
+            "has no signal to scale: drop the option"
+        )
+    with_limits = True if mu95 is None else mu95
     console = stdout_console()
     if regions is not None:
         document = limits_for_regions(regions, method=method, output=output)
@@ -114,13 +134,19 @@ def limits_command(
             patch_names=list(patch_names) or None,
             poi=poi,
             method=method,
+            with_limits=with_limits,
             output=output,
         )
         tables = [limits_table.workspace_table(document)]
     else:
         assert results is not None
         document = limits_for_results(
-            results, likelihood=likelihood, method=method, negative=negative, output=output
+            results,
+            likelihood=likelihood,
+            method=method,
+            negative=negative,
+            with_limits=with_limits,
+            output=output,
         )
         tables = limits_table.limits_tables(document["limits"])
     if output != "-":
@@ -183,6 +209,10 @@ def limits_command(
     help="Address of a running Dask scheduler (tcp://HOST:PORT); it must answer in ten seconds.",
 )
 @click.option("--method", type=_METHODS, default="auto", show_default=True)
+@mu95_option(
+    "Compute μ95 (observed and expected band) at every point besides CLs (the default), or "
+    "not: the verdicts and contours need CLs alone."
+)
 @negative_option("A negative signal yield is clipped to zero with a warning, or refused.")
 @output_option(
     "--grid: write the table as JSON (- for stdout). --points: the output folder (a rerun "
@@ -203,6 +233,7 @@ def scan_command(
     workers: int,
     scheduler: str | None,
     method: str,
+    mu95: bool | None,
     negative: str,
     output: str | None,
     plot: Path | None,
@@ -254,6 +285,7 @@ def scan_command(
         scheduler=scheduler,
         method=method,
         negative=negative,
+        with_limits=True if mu95 is None else mu95,
         output=output,
         plot=plot,
     )

@@ -52,7 +52,8 @@ def model_scan(
 
     try:
         plane = run_scan(scan, workers=options["workers"], scheduler=options["scheduler"],
-                         on_point=said, plot=plot)  # fmt: skip
+                         on_point=said, plot=plot,
+                         mu95=options.get("mu95") is not False)  # fmt: skip
     except KeyboardInterrupt as exc:
         exc.recast_hint = (  # type: ignore[attr-defined]
             f"interrupted; the {len(finished)} point(s) finished are kept in "

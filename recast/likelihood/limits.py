@@ -26,11 +26,13 @@ import numpy as np
 
 from .. import schema
 from ..io import write_json
+from .asymptotics import Asymptotics, describe
 from .combination import asymptotics_hold, combined_cls, combined_upper_limits
 from .counting import cls, upper_limits
 from .document import BAND_KEYS, number, observed_and_expected
 from .errors import FitFailedError
 from .fits import PyhfModel, build_model, hypotest, upper_limit
+from .reuse import ModelCache
 from .simplified import (
     SignalYield,
     clip_signal,
@@ -88,17 +90,33 @@ def _region_limits(
 def fitted_entry(fitted: PyhfModel, method: str, alpha: float, with_limits: bool) -> dict:
     """CLs and limits of a pyhf model; the one-bin ``exact`` calculator does not apply, so a
     request for it falls back to ``auto``. A fit that fails raises :class:`FitFailedError`:
-    a likelihood that cannot be computed gives no number."""
+    a likelihood that cannot be computed gives no number.
+
+    Asymptotic results come from :class:`.asymptotics.Asymptotics` (the μ-independent fits
+    made once, two fits per μ, μ95 by root finding); should one of its fits fail, pyhf's own
+    ``hypotest`` with its retries takes over (:mod:`.fits`)."""
     method = "auto" if method == "exact" else method
     entry: dict[str, Any] = {"poi": fitted.poi}
-    result = hypotest(fitted, 1.0, method=method)
-    entry.update(
-        cls=observed_and_expected(result.observed, result.expected),
-        excluded=bool(result.observed < alpha),
-        method=result.method,
-        status="ok",
-    )
-    if with_limits:
+    fast = _reused_fits(fitted, alpha, with_limits) if method != "toys" else None
+    if fast is not None:
+        observed, expected, limits = fast
+        entry.update(
+            cls=observed_and_expected(observed, expected),
+            excluded=bool(observed < alpha),
+            method="asymptotic",
+            status="ok",
+        )
+        if limits is not None:
+            entry["mu_upper"] = observed_and_expected(limits[0], limits[1])
+    else:
+        result = hypotest(fitted, 1.0, method=method)
+        entry.update(
+            cls=observed_and_expected(result.observed, result.expected),
+            excluded=bool(result.observed < alpha),
+            method=result.method,
+            status="ok",
+        )
+    if with_limits and "mu_upper" not in entry:
         failures: list[str] = []
         limit, expected = upper_limit(fitted, method=method, alpha=alpha, failures=failures)
         entry["mu_upper"] = observed_and_expected(limit, expected)
@@ -116,6 +134,28 @@ def fitted_entry(fitted: PyhfModel, method: str, alpha: float, with_limits: bool
             "method='toys' is exact but slow"
         )
     return entry
+
+
+def _reused_fits(
+    fitted: PyhfModel, alpha: float, with_limits: bool
+) -> tuple[float, tuple[float, ...], tuple[float, tuple[float, ...]] | None] | None:
+    """CLs at μ = 1 (and μ95 when asked) from reused fits; None when a fit failed, so that
+    pyhf's fits with their retries decide. μ95 failing alone keeps the CLs (``limits`` None
+    is then filled by the caller from pyhf's scan)."""
+    try:
+        engine = Asymptotics(fitted)
+        observed, expected = engine.cls(1.0)
+    except FitFailedError as exc:
+        log.info("%s; pyhf's hypotest takes over", exc)
+        return None
+    limits = None
+    if with_limits:
+        try:
+            limits = engine.upper_limits(alpha)
+        except FitFailedError as exc:
+            log.info("%s; pyhf's fits scan for μ95 instead", exc)
+    log.debug("%s: %s", fitted.source, describe(engine))
+    return observed, expected, limits
 
 
 def _combined_entry(
@@ -342,9 +382,10 @@ def limits_for_workspace(
         spec = apply_patch(background, operations, source)
         check_values(spec, source, poi=parameter_of_interest(spec, source, poi))
     results, failed = [], []
+    models = ModelCache()  # a patchset's patches share a structure: one build, swapped rates
     for name, operations in patches.items():
         source = f"{patch} (patch {name!r})"
-        fitted = build_model(apply_patch(background, operations, source), source, poi=poi)
+        fitted = models.model(apply_patch(background, operations, source), source, poi=poi)
         try:
             results.append({"patch": name, **fitted_entry(fitted, method, 0.05, with_limits)})
         except FitFailedError as exc:

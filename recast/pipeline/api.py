@@ -279,10 +279,12 @@ def limits(
     likelihood: str | Path | Bundle | None = None,
     method: str = "auto",
     negative: str = "clip",
+    mu95: bool = True,
 ) -> Limits:
     """CLs, μ95 and the verdict of a run (a :class:`RunResult`, its document, or a results
     file), under the bundle's likelihood or ``likelihood`` (a likelihood file, a region table
-    or a bundle)."""
+    or a bundle). ``mu95=False``: CLs at μ = 1 alone (``Limits.mu95`` is then None), which
+    spares a full likelihood's limit search."""
     from .limits import limits_for_results
 
     if isinstance(results, RunResult):  # its own bundle, shipped or not
@@ -294,7 +296,11 @@ def limits(
         raise UsageError(
             f"results={results!r}: give what recast.run returned, its document, or a results file"
         )
-    filled = limits_for_results(document, likelihood=likelihood, method=method, negative=negative)
+    if not isinstance(mu95, bool):
+        raise UsageError(f"mu95={mu95!r}: give True (μ95 besides CLs) or False (CLs alone)")
+    filled = limits_for_results(
+        document, likelihood=likelihood, method=method, negative=negative, with_limits=mu95
+    )
     return Limits(filled["limits"])
 
 
@@ -364,6 +370,7 @@ def scan_model(
     scheduler: str | None = None,
     client: Any = None,
     progress: bool = False,
+    mu95: bool = True,
 ) -> Plane:
     """A model's plane through one or more ``analyses``: every point generated once with
     Pythia8 (``n_events``), run through every analysis, normalised to its σ, CLs at σ and
@@ -373,9 +380,12 @@ def scan_model(
     the process has one), a table's name, ``"slha"``, ``"generator"``, a CSV file or a value
     with a unit. Everything lands in the folder ``output``; called again, it runs only the
     points that are missing or changed. ``workers`` > 1: call it under
-    ``if __name__ == "__main__":`` in a script."""
+    ``if __name__ == "__main__":`` in a script. ``mu95=False``: CLs alone at every point
+    (the contours and verdicts need no more), no upper-limit search."""
     from .scan_model import prepare_scan, run_scan
 
+    if not isinstance(mu95, bool):
+        raise UsageError(f"mu95={mu95!r}: give True (μ95 besides CLs) or False (CLs alone)")
     chosen = [analyses] if isinstance(analyses, str | Path | Bundle) else list(analyses)
     scan = prepare_scan(
         chosen, points, output, template=template, sets=grid, n_events=n_events,
@@ -383,6 +393,6 @@ def scan_model(
     )  # fmt: skip
     document = run_scan(
         scan, workers=_whole("workers", workers), scheduler=scheduler, client=client,
-        progress=progress,
+        progress=progress, mu95=mu95,
     )  # fmt: skip
     return Plane(document)

@@ -98,10 +98,12 @@ def limits_for_results(
     likelihood: str | Path | Bundle | LikelihoodSpec | None = None,
     method: str = "auto",
     negative: str = "clip",
+    with_limits: bool = True,
     output: str | Path | None = None,
 ) -> dict[str, Any]:
     """A results document (a file, or the document :func:`recast.run` returned) with its
-    ``limits`` filled in; written to ``output`` only when given.
+    ``limits`` filled in (μ95 besides CLs unless ``with_limits`` is False); written to
+    ``output`` only when given.
 
     The likelihood is the bundle's (found by the results' ``analysis``) unless
     ``likelihood`` names a likelihood file, a bundle (id, folder or loaded) or a region table.
@@ -139,7 +141,12 @@ def limits_for_results(
             )
         spec = ran
     document["limits"] = compute_limits(
-        spec, document["yields"], source=where, method=method, negative=negative
+        spec,
+        document["yields"],
+        source=where,
+        method=method,
+        negative=negative,
+        with_limits=with_limits,
     )
     schema.validate(document, "results", f"{where} with limits")
     if output is not None:

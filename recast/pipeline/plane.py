@@ -169,16 +169,19 @@ def _entry_of(limits: Mapping[str, Any], source: str | None) -> Mapping[str, Any
 
 
 def _limits_task(
-    bundle_folder: str, document: Mapping[str, Any], variants: Sequence[CrossSection]
+    bundle_folder: str,
+    document: Mapping[str, Any],
+    variants: Sequence[CrossSection],
+    mu95: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Limits of one analysis at one point: the document with its limits at σ, and the
-    CLs-only limits at each σ of ``variants`` (σ_theory ± 1σ)."""
+    """Limits of one analysis at one point: the document with its limits at σ (μ95 besides
+    CLs when ``mu95``), and the CLs-only limits at each σ of ``variants`` (σ_theory ± 1σ)."""
     from .limits import limits_for_bundle
 
     bundle = load_bundle(bundle_folder)
     skipped = document.get("skipped", {})
     nominal = dict(document)
-    limits = limits_for_bundle(bundle, nominal["yields"], skipped=skipped)
+    limits = limits_for_bundle(bundle, nominal["yields"], skipped=skipped, with_limits=mu95)
     if limits is not None:
         nominal["limits"] = limits
     shifted = []
@@ -194,6 +197,7 @@ def _point_limits(
     folders: Sequence[str],
     documents: Sequence[Mapping[str, Any]],
     sigma: CrossSection,
+    mu95: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]] | str:
     """Every analysis's limits at one point and their summary; a failure as its message."""
     variants = [
@@ -204,7 +208,7 @@ def _point_limits(
     try:
         full, summaries = [], {}
         for folder, document in zip(folders, documents, strict=True):
-            nominal, shifted = _limits_task(folder, document, variants)
+            nominal, shifted = _limits_task(folder, document, variants, mu95)
             full.append(nominal)
             summaries[nominal["analysis"]] = _analysis_summary(nominal, shifted)
     except (RecastError, ValueError) as exc:
@@ -355,13 +359,15 @@ def _write_point(folder: Path, summary: Mapping[str, Any], documents: Sequence[M
 class ScanRunOptions(TypedDict, total=False):
     """How a model scan runs: ``workers`` > 1 a local cluster, ``scheduler`` a running one,
     ``client`` an existing dask Client; ``progress`` a bar (None: on a terminal only);
-    ``on_point`` sees each point's summary as it ends."""
+    ``on_point`` sees each point's summary as it ends; ``mu95`` (True) computes the upper
+    limit μ95 at σ besides CLs (the contours need CLs alone)."""
 
     workers: int
     scheduler: str | None
     client: Any
     progress: bool | None
     on_point: Callable[[Mapping[str, Any]], None] | None
+    mu95: bool
 
 
 def scan_model(scan: ModelScan, **options: Unpack[ScanRunOptions]) -> dict[str, Any]:
@@ -376,7 +382,7 @@ def scan_model(scan: ModelScan, **options: Unpack[ScanRunOptions]) -> dict[str, 
 
     check_output(scan.output, field="-o/--output", folder=True)
     started = time.perf_counter()
-    state = _ScanState(scan)
+    state = _ScanState(scan, mu95=options.get("mu95", True))
     to_generate = []
     for point in scan.points:
         summary = scan.stored(point)
@@ -423,8 +429,9 @@ Task = tuple[Callable[..., Any], tuple[Any, ...]]
 class _ScanState:
     """What a running scan knows: each point's summary and documents, the blocks pending."""
 
-    def __init__(self, scan: ModelScan) -> None:
+    def __init__(self, scan: ModelScan, *, mu95: bool = True) -> None:
         self.scan = scan
+        self.mu95 = mu95
         self.summaries: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, list[dict[str, Any]]] = {}
         self.pending: dict[str, _Pending] = {}
@@ -450,13 +457,15 @@ class _ScanState:
         stored = self.documents[point.name]
         sigma = self.scan.sigmas.get(point.name) or _generator_sigma(stored[0])
         record = _jsonable({"xsec": self.scan.xsec_record, **sigma.to_dict()})
-        if summary["status"] == "ok" and summary.get("cross_section") == record:
+        # limits without μ95 do not answer a scan that asks for it (with μ95 answer both)
+        complete = summary.get("mu95", True) or not self.mu95
+        if summary["status"] == "ok" and summary.get("cross_section") == record and complete:
             self.on_point(summary)
             return []
         if float(stored[0]["normalisation"]["cross_section_pb"]) != sigma.value_pb:
             stored = [rescaled(d, sigma) for d in stored]  # a new σ choice
             self.documents[point.name] = stored
-        return [(_limits_of_point, (point.name, self.folders, stored, sigma))]
+        return [(_limits_of_point, (point.name, self.folders, stored, sigma, self.mu95))]
 
     def arrived(self, result: tuple[Any, ...]) -> list[Task]:
         """A block's or a point's limits came back: store what is complete, say what next."""
@@ -483,6 +492,7 @@ class _ScanState:
         summary["seconds_limits"] = round(seconds, 2)
         sigma = self.scan.sigmas.get(name) or _generator_sigma(self.documents[name][0])
         summary["cross_section"] = _jsonable({"xsec": self.scan.xsec_record, **sigma.to_dict()})
+        summary["mu95"] = self.mu95
         folder = self.scan.folder(self.point(name))
         if isinstance(outcome, str):
             summary.update(status="failed", stage="limits", error=f"limits: {outcome}")
@@ -552,10 +562,14 @@ def _finish_events(
 
 
 def _limits_of_point(
-    name: str, folders: Sequence[str], documents: Sequence[Mapping[str, Any]], sigma: CrossSection
+    name: str,
+    folders: Sequence[str],
+    documents: Sequence[Mapping[str, Any]],
+    sigma: CrossSection,
+    mu95: bool = True,
 ) -> tuple[str, str, Any, float]:
     started = time.perf_counter()
-    outcome = _point_limits(folders, documents, sigma)
+    outcome = _point_limits(folders, documents, sigma, mu95)
     return "limits", name, outcome, time.perf_counter() - started
 
 

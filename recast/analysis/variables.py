@@ -20,7 +20,7 @@ import numpy as np
 
 from ..angles import delta_phi
 from ..objects import jets as jet_tools
-from ..objects.kinematics import collection, kinematics
+from ..objects.kinematics import collection, event_pairs, kinematics
 
 Array: TypeAlias = ak.Array | np.ndarray
 
@@ -40,11 +40,71 @@ def near(
     objects: ak.Array, others: ak.Array, cone: float, *, use_rapidity: bool = True
 ) -> ak.Array:
     """Per object: is any of ``others`` within ΔR < ``cone``? ΔR in (y, φ), or (η, φ)."""
+    mine, theirs = _flat_angles(objects, use_rapidity), _flat_angles(others, use_rapidity)
+    if mine is None or theirs is None or len(mine[0]) != len(theirs[0]):
+        return _near_nested(objects, others, cone, use_rapidity=use_rapidity)
+    # the pairs of each event as flat numpy arrays: awkward's nested cartesian product costs
+    # a broadcast per operation, and an analysis calls this a few times per chunk
+    counts, y1, p1 = mine
+    other_counts, y2, p2 = theirs
+    n = len(counts)
+    event = np.repeat(np.arange(n), counts)
+    i, j = event_pairs(event, np.repeat(np.arange(n), other_counts), n)
+    dr = np.sqrt((y1[i] - y2[j]) ** 2 + delta_phi(p1[i], p2[j]) ** 2)  # the sign squares away
+    hit = np.zeros(len(y1), dtype=bool)
+    hit[i[dr < cone]] = True
+    return ak.unflatten(hit, counts)
+
+
+def _near_nested(
+    objects: ak.Array, others: ak.Array, cone: float, *, use_rapidity: bool = True
+) -> ak.Array:
+    """:func:`near` through awkward's nested pairs: any layout (missing events or objects)."""
     rap = rapidity if use_rapidity else (lambda o: o.eta)
     y1, y2 = ak.unzip(ak.cartesian([rap(objects), rap(others)], nested=True))
     p1, p2 = ak.unzip(ak.cartesian([objects.phi, others.phi], nested=True))
     dr = np.sqrt((y1 - y2) ** 2 + delta_phi(p1, p2) ** 2)  # the sign squares away
     return ak.any(dr < cone, axis=2)
+
+
+def _flat_angles(
+    objects: ak.Array, use_rapidity: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(objects per event, y or η, φ) as flat numpy arrays, with y computed as
+    :func:`rapidity` does, value for value; None unless ``objects`` is a plain list of
+    objects per event (no missing event or value)."""
+    if not _plain_lists(objects):
+        return None
+    fields = ("pt", "eta", "phi", "mass") if use_rapidity else ("eta", "phi")
+    values = {}
+    for name in fields:
+        column = getattr(objects, name)  # as the nested version reads it (vector's properties)
+        if not _plain_lists(column):
+            return None
+        values[name] = ak.to_numpy(ak.flatten(column, axis=1))
+    counts = ak.to_numpy(ak.num(objects, axis=1)).astype(np.int64)
+    if use_rapidity:
+        pt = values["pt"]
+        mt = np.sqrt(pt**2 + values["mass"] ** 2)
+        rap = np.arcsinh(pt * np.sinh(values["eta"]) / mt)
+    else:
+        rap = values["eta"]
+    return counts, rap, values["phi"]
+
+
+def _plain_lists(array: ak.Array) -> bool:
+    """A list per event of non-missing records or float64 numbers (``n * var * ...``, no
+    option; float32 stays nested: delta_phi computes numpy's in float64, awkward's not)."""
+    kind = array.type
+    if not isinstance(kind, ak.types.ArrayType):
+        return False
+    outer = kind.content
+    if not isinstance(outer, ak.types.ListType | ak.types.RegularType):
+        return False
+    inner = outer.content
+    if isinstance(inner, ak.types.NumpyType):
+        return inner.primitive == "float64"
+    return isinstance(inner, ak.types.RecordType)
 
 
 def transverse_mass(pt: Array, phi: Array, met_pt: Array, met_phi: Array) -> Array:

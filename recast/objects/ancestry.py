@@ -17,6 +17,9 @@ from .kinematics import FlatChunk, offsets
 
 log = logging.getLogger(__name__)
 
+#: a generation of at least 1/_MARK_FRACTION of the chunk's particles is marked, not sorted
+_MARK_FRACTION = 64
+
 
 class History:
     """Children lookup of a :class:`FlatChunk`, by global vertex index."""
@@ -62,13 +65,33 @@ class History:
             kids, which = self.children(vertices[decayed])
             kid_label = handed[decayed][which]
             fresh = label[kids] < 0
-            kids, first = np.unique(kids[fresh], return_index=True)
+            kids, first = self._first_reached(kids[fresh])
             label[kids] = kid_label[fresh][first]
             frontier = kids
             handed = np.where(seed[kids], kids, label[kids])
             generations += 1
         log.debug("nearest_ancestor: %d generations", generations)
         return label
+
+    def _first_reached(self, kids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(kids, return_index=True)``: the distinct particles, sorted, and where
+        each first occurs in ``kids``.
+
+        The first generations below the seeds (every hadron of the chunk) are large and
+        mostly free of repeats: particles are then marked in a table of the chunk's particles
+        instead of sorted, and the sort is kept for repeats and small generations.
+        """
+        n = self.flat.n_particles
+        if len(kids) * _MARK_FRACTION < n:
+            return np.unique(kids, return_index=True)  # type: ignore[no-any-return]
+        marked = np.zeros(n, dtype=bool)
+        marked[kids] = True
+        distinct = np.flatnonzero(marked)
+        if len(distinct) != len(kids):  # a particle reached from two parents
+            return np.unique(kids, return_index=True)  # type: ignore[no-any-return]
+        position = np.empty(n, dtype=np.intp)
+        position[kids] = np.arange(len(kids))
+        return distinct, position[distinct]
 
     def descends_from(self, seed: np.ndarray) -> np.ndarray:
         """True for particles with at least one ancestor for which ``seed`` is True."""

@@ -30,10 +30,20 @@ def kinematics(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         pt = np.hypot(px, py)
         eta = np.where(pt > 0, np.arcsinh(pz / pt), np.copysign(MAX_RAPIDITY, pz))
-        phi = wrap_phi(np.arctan2(py, px))
+        phi = _arctan2_phi(py, px)
         m2 = (energy + pz) * (energy - pz) - pt * pt
         mass = np.copysign(np.sqrt(np.abs(m2)), m2)
     return pt, eta, phi, mass
+
+
+def _arctan2_phi(py: np.ndarray, px: np.ndarray) -> np.ndarray:
+    """``wrap_phi(np.arctan2(py, px))``, the same values: arctan2 is already in [−π, π] and
+    only −π (py = −0, px < 0) moves, to π; this skips wrap_phi's modulo of every particle."""
+    phi = np.arctan2(py, px)
+    if isinstance(phi, np.ndarray) and phi.dtype == np.float64:
+        phi[phi == -np.pi] = np.pi
+        return phi
+    return wrap_phi(phi)  # type: ignore[no-any-return]
 
 
 def delta_r(eta1: np.ndarray, phi1: np.ndarray, eta2: np.ndarray, phi2: np.ndarray) -> np.ndarray:

@@ -32,7 +32,9 @@ import logging
 import math
 import os
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ from pyhepmc._core import ReaderAscii, pyiostream
 
 from ..errors import EventFileError, UsageError
 from . import sanity
-from .hepmc_columns import Flat, Pending, assemble
+from .hepmc_columns import Flat, Pending, assemble, history_of_links
 from .hepmc_fast import Doubtful, ParsedEvents, header_weight_names, parse_events
 from .hepmc_stream import Block, EventBlocks
 from .hepmc_text import (
@@ -68,6 +70,7 @@ _STREAM_BUFFER = 1 << 20
 #: every event through pyhepmc
 PARSERS = ("columnar", "pyhepmc")
 _HEADER_RUN_INFO = object()  # the run information of the header, read without pyhepmc
+_PARSE_AHEAD = 2  # blocks parsed ahead of the one being taken
 
 
 @dataclass(frozen=True)
@@ -253,35 +256,33 @@ class HepMCReader:
             session.close()
 
     def _read_columnar(self, header: Header, span: _Span, locator: Locator) -> Iterator[ak.Array]:
-        """Blocks of events parsed whole (:mod:`.hepmc_fast`); a block that parser doubts goes
-        through pyhepmc, which reads (or diagnoses) it as it always did."""
+        """Blocks of events parsed whole (:mod:`.hepmc_fast`) in a thread, a few blocks ahead
+        of the caller; a block that parser doubts goes through pyhepmc, which reads (or
+        diagnoses) it as it always did."""
         assert header.text is not None
         names, clean = header_weight_names(header.text)
         blocks = EventBlocks(self.path, span.begin or len(header.text), span.end)
-        pending, position, first = Pending(), 0, True
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepmc-parse")
+        ahead: deque[tuple[Block, Future[ParsedEvents | Doubtful] | None]] = deque()
+        pending, position = Pending(), 0
         try:
-            for block in blocks:
-                part = Pending()
-                parsed = self._parse(block, names) if clean or not first else None
-                first = False
-                if parsed is not None:
-                    part.add_parsed(parsed, position)
-                    position += len(parsed)
-                    self.events_by_parser["columnar"] += len(parsed)
-                else:
-                    error = blocks.error if block.final else None
-                    before = position
-                    position, problem = self._fallback(
-                        header, block, locator, part, position, error
-                    )
-                    self.events_by_parser["pyhepmc"] += position - before
-                    if problem is not None:
-                        pending.extend(part)
-                        if len(pending):  # a bad event before it is named first
-                            self._screen(pending, locator)
-                        self._log_skipped()
-                        self._raise(problem)
-                pending.extend(part)
+            for index, block in enumerate(blocks):
+                # HepMC3 speaks about an odd header while reading the first event: pyhepmc's
+                parse = clean or index > 0
+                future = pool.submit(_parse_block, block, len(names) or None) if parse else None
+                ahead.append((block, future))
+                if len(ahead) <= _PARSE_AHEAD:
+                    continue
+                block, future = ahead.popleft()
+                position = self._take_block(block, future, names, header, blocks, locator,
+                                            pending, position)  # fmt: skip
+                while len(pending) >= self.chunk_size:
+                    head, pending = pending.split(self.chunk_size)
+                    yield from self._emit(head, locator)
+            while ahead:
+                block, future = ahead.popleft()
+                position = self._take_block(block, future, names, header, blocks, locator,
+                                            pending, position)  # fmt: skip
                 while len(pending) >= self.chunk_size:
                     head, pending = pending.split(self.chunk_size)
                     yield from self._emit(head, locator)
@@ -290,12 +291,52 @@ class HepMCReader:
             footer = blocks.footer or (position == 0 and header.text.rstrip().endswith(FOOTER))
             self._finish(span, header, blocks.error, footer, blocks.exhausted, position)
         finally:
+            for _, future in ahead:
+                if future is not None:
+                    future.cancel()
+            pool.shutdown(wait=True)
             blocks.close()
 
-    def _parse(self, block: Block, names: tuple[str, ...]) -> ParsedEvents | None:
-        """The block's events by the columnar parser, or None if it doubts them."""
+    def _take_block(
+        self,
+        block: Block,
+        future: Future[ParsedEvents | Doubtful] | None,
+        names: tuple[str, ...],
+        header: Header,
+        blocks: EventBlocks,
+        locator: Locator,
+        pending: Pending,
+        position: int,
+    ) -> int:
+        """Add a block's events to ``pending`` (raise at a bad one); the next position."""
+        part = Pending()
+        parsed = self._adopt(block, future.result(), names) if future is not None else None
+        if parsed is not None:
+            part.add_parsed(parsed, position)
+            position += len(parsed)
+            self.events_by_parser["columnar"] += len(parsed)
+        else:
+            error = blocks.error if block.final else None
+            before = position
+            position, problem = self._fallback(header, block, locator, part, position, error)
+            self.events_by_parser["pyhepmc"] += position - before
+            if problem is not None:
+                pending.extend(part)
+                if len(pending):  # a bad event before it is named first
+                    self._screen(pending, locator)
+                self._log_skipped()
+                self._raise(problem)
+        pending.extend(part)
+        return position
+
+    def _adopt(
+        self, block: Block, parsed: ParsedEvents | Doubtful, names: tuple[str, ...]
+    ) -> ParsedEvents | None:
+        """The block's events as the columnar parser read them, if they agree with the file's
+        so far; None (pyhepmc reads them) if it doubts them."""
         try:
-            parsed = parse_events(block.data, len(names) or self._n_weights)
+            if isinstance(parsed, Doubtful):
+                raise parsed
             n = parsed.weights.shape[1]
             if self._n_weights is None:
                 self._n_weights = n
@@ -325,8 +366,8 @@ class HepMCReader:
         error: BaseException | None,
     ) -> tuple[int, BadEvent | None]:
         """Read a block with pyhepmc; (next position, the problem that stops the read)."""
-        span = _Span(block.offset, block.offset + len(block.data), whole=False)
-        session = _MemorySession(self.path, header, span, block.data, error)
+        span = _Span(block.offset, block.offset + block.stop, whole=False)
+        session = _MemorySession(self.path, header, span, block.data[: block.stop], error)
         try:
             with NativeOutput() as native:
                 position, _, problem = self._fill(session, locator, native, pending, position)
@@ -688,13 +729,19 @@ class HepMCReader:
         xsec = (xs.xsec(), xs.xsec_err()) if xs is not None else (math.nan, math.nan)
         if xsec[0] > 0:  # not NaN, nor ≤ 0: those make the event bad (see Flat.problems)
             self.cross_section, self.cross_section_error = xsec
+        history = history_of_links(
+            data.links1, data.links2, len(data.particles), len(data.vertices)
+        )
+        if isinstance(history, str):
+            return history
+        particles = {name: data.particles[name] for name in data.particles.dtype.names}
+        particles["production"], particles["end"] = history
         pos = data.event_pos
         pending.add_event(
             position,
             data.event_number,
-            data.particles,
+            particles,
             data.vertices,
-            (data.links1, data.links2),
             (pos.x, pos.y, pos.z, pos.t),
             weights,
             xsec,
@@ -725,6 +772,14 @@ class HepMCReader:
                 "one run per file: split the file where its header repeats"
             )
         self._run_info = run_info
+
+
+def _parse_block(block: Block, n_weights: int | None) -> ParsedEvents | Doubtful:
+    """The columnar parser on one block, in the parsing thread: doubts are returned."""
+    try:
+        return parse_events(block.data, block.stop, n_weights)
+    except Doubtful as why:
+        return why
 
 
 def read_hepmc(

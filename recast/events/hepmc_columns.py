@@ -1,8 +1,10 @@
 """Columnar assembly of a HepMC3 chunk: from per-event ``GenEventData`` arrays to the chunk.
 
-Vectorised over the whole chunk: unit factors, the particle ↔ vertex links turned into the
-``production_vertex`` / ``end_vertex`` indices of :mod:`~recast.events.chunk`, vertex positions
-as HepMC3 reports them, and the search for NaN or infinite numbers and broken links.
+Vectorised over the whole chunk: unit factors, vertex positions as HepMC3 reports them, and
+the search for NaN or infinite numbers, unphysical momenta and links HepMC3 dropped. Each
+particle comes with its ``production`` and ``end`` vertex (the ``production_vertex`` /
+``end_vertex`` indices of :mod:`~recast.events.chunk`): from the columnar parser directly, from
+an event's ``GenEventData`` links by :func:`history_of_links`.
 """
 
 from __future__ import annotations
@@ -21,23 +23,22 @@ from .hepmc_fast import ParsedEvents
 @dataclass
 class Pending:
     """The events read for the current chunk, in file order: per-event lists, and the rows of
-    particles, vertices and links as arrays that each hold consecutive events (one event's
+    particles and vertices as columns that each hold consecutive events (one event's
     from pyhepmc, a whole block's from the columnar parser)."""
 
     index: list[int] = field(default_factory=list)  # position among the events read
     number: list[int] = field(default_factory=list)
     n_particles: list[int] = field(default_factory=list)
     n_vertices: list[int] = field(default_factory=list)
-    n_links: list[int] = field(default_factory=list)
-    particles: list[np.ndarray] = field(default_factory=list)
-    vertices: list[np.ndarray] = field(default_factory=list)
-    links1: list[np.ndarray] = field(default_factory=list)
-    links2: list[np.ndarray] = field(default_factory=list)
+    particles: list[Any] = field(default_factory=list)  # structured arrays or Columns
+    vertices: list[Any] = field(default_factory=list)
     event_pos: list[tuple[float, ...]] = field(default_factory=list)
     weights: list[np.ndarray] = field(default_factory=list)
     xsec: list[tuple[float, float]] = field(default_factory=list)
     has_xsec: list[bool] = field(default_factory=list)
     factors: list[tuple[float, float]] = field(default_factory=list)
+    #: the events of each entry of the row lists (particles, vertices)
+    parts: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -46,30 +47,28 @@ class Pending:
         self,
         position: int,
         number: int,
-        particles: np.ndarray,
+        particles: Columns,
         vertices: np.ndarray,
-        links: tuple[np.ndarray, np.ndarray],
         event_pos: tuple[float, ...],
         weights: np.ndarray,
         xsec: tuple[float, float],
         has_xsec: bool,
         factors: tuple[float, float],
     ) -> None:
-        """One event as pyhepmc's ``GenEventData`` gives it."""
+        """One event as pyhepmc's ``GenEventData`` gives it, its particles' columns with their
+        ``production`` and ``end`` vertices (see :func:`history_of_links`)."""
         self.index.append(position)
         self.number.append(number)
-        self.n_particles.append(len(particles))
+        self.n_particles.append(len(particles["pid"]))
         self.n_vertices.append(len(vertices))
-        self.n_links.append(len(links[0]))
         self.particles.append(particles)
         self.vertices.append(vertices)
-        self.links1.append(links[0])
-        self.links2.append(links[1])
         self.event_pos.append(event_pos)
         self.weights.append(weights)
         self.xsec.append(xsec)
         self.has_xsec.append(has_xsec)
         self.factors.append(factors)
+        self.parts.append(1)
 
     def add_parsed(self, parsed: ParsedEvents, first_position: int) -> None:
         """A block of events from the columnar parser, the first at ``first_position``."""
@@ -78,11 +77,9 @@ class Pending:
         self.number.extend(parsed.number.tolist())
         self.n_particles.extend(parsed.n_particles.tolist())
         self.n_vertices.extend(parsed.n_vertices.tolist())
-        self.n_links.extend(parsed.n_links.tolist())
+        self.parts.append(n)
         self.particles.append(parsed.particles)
         self.vertices.append(parsed.vertices)
-        self.links1.append(parsed.links1)
-        self.links2.append(parsed.links2)
         self.event_pos.extend(map(tuple, parsed.event_pos.tolist()))
         self.weights.extend(list(parsed.weights))
         self.xsec.extend(map(tuple, parsed.xsec.tolist()))  # type: ignore[arg-type]
@@ -96,10 +93,10 @@ class Pending:
         for name, values in vars(other).items():
             getattr(self, name).extend(values)
 
-    def _rows(self) -> tuple[np.ndarray, ...]:
-        return tuple(
-            _join(arrays) if arrays else np.zeros(0)
-            for arrays in (self.particles, self.vertices, self.links1, self.links2)
+    def _rows(self) -> tuple[Any, ...]:
+        return (
+            join_columns(self.particles, PARTICLE_COLUMNS),
+            join_columns(self.vertices, VERTEX_COLUMNS),
         )
 
     def _events(self, chosen: np.ndarray | slice) -> dict[str, list[Any]]:
@@ -109,53 +106,110 @@ class Pending:
                 for name in _PER_EVENT}  # fmt: skip
 
     def split(self, k: int) -> tuple[Pending, Pending]:
-        """The first ``k`` events, and the rest (views of the same rows)."""
-        rows = self._rows()
-        cuts = [
-            int(np.sum(counts[:k], dtype=np.int64))
-            for counts in (self.n_particles, self.n_vertices, self.n_links, self.n_links)
-        ]
+        """The first ``k`` events, and the rest: only the part that holds event ``k`` is cut
+        (into views), nothing is copied."""
         head = Pending(**self._events(slice(None, k)))
         tail = Pending(**self._events(slice(k, None)))
-        for name, array, cut in zip(_ROWS, rows, cuts, strict=True):
-            getattr(head, name).append(array[:cut])
-            getattr(tail, name).append(array[cut:])
+        first = 0  # the part's first event
+        for i, size in enumerate(self.parts):
+            rows = [getattr(self, name)[i] for name in _ROWS]
+            if first + size <= k:
+                head._append_part(rows, size)
+            elif first >= k:
+                tail._append_part(rows, size)
+            else:
+                cut = k - first
+                sizes = [
+                    int(np.sum(counts[first : first + cut], dtype=np.int64))
+                    for counts in (self.n_particles, self.n_vertices)
+                ]
+                head._append_part(
+                    [_take(r, slice(None, c)) for r, c in zip(rows, sizes, strict=True)], cut
+                )
+                tail._append_part(
+                    [_take(r, slice(c, None)) for r, c in zip(rows, sizes, strict=True)], size - cut
+                )
+            first += size
         return head, tail
+
+    def _append_part(self, rows: list[Any], size: int) -> None:
+        for name, part in zip(_ROWS, rows, strict=True):
+            getattr(self, name).append(part)
+        self.parts.append(size)
 
     def drop(self, positions: set[int]) -> Pending:
         """A copy without the events at these file positions."""
         keep = np.array([index not in positions for index in self.index], dtype=bool)
         rows = self._rows()
         kept = Pending(**self._events(keep))
+        kept.parts = [int(keep.sum())]
         for name, array, counts in zip(
-            _ROWS, rows, (self.n_particles, self.n_vertices, self.n_links, self.n_links),
+            _ROWS, rows, (self.n_particles, self.n_vertices),
             strict=True,
         ):  # fmt: skip
-            getattr(kept, name).append(array[np.repeat(keep, np.asarray(counts, dtype=np.int64))])
+            rows_kept = np.repeat(keep, np.asarray(counts, dtype=np.int64))
+            getattr(kept, name).append(_take(array, rows_kept))
         return kept
 
 
-_ROWS = ("particles", "vertices", "links1", "links2")
-_PER_EVENT = tuple(name for name in Pending.__dataclass_fields__ if name not in _ROWS)
+_ROWS = ("particles", "vertices")
+_PER_EVENT = tuple(n for n in Pending.__dataclass_fields__ if n not in (*_ROWS, "parts"))
+
+
+def history_of_links(
+    links1: np.ndarray, links2: np.ndarray, n_particles: int, n_vertices: int
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """(production, end) vertex index of each particle of one event from its ``GenEventData``
+    links ((particle, -vertex): enters; (-vertex, particle): made), or why the links are
+    broken (an id beyond the event's own counts: a corrupt V or P line)."""
+    first, second = links1.astype(np.int64), links2.astype(np.int64)
+    particle = np.where(first > 0, first, second)
+    vertex = np.where(first < 0, -first, -second)
+    broken = (np.sign(first) == np.sign(second)) | (particle < 1) | (vertex < 1)
+    broken |= (particle > n_particles) | (vertex > n_vertices)
+    if broken.any():
+        i = int(np.flatnonzero(broken)[0])
+        return (
+            f"it links particle {particle[i]} and vertex {-vertex[i]}, but declares "
+            f"{n_particles} particles and {n_vertices} vertices"
+        )
+    entering = (first > 0) & (second < 0)
+    leaving = (first < 0) & (second > 0)
+    production = np.full(n_particles, -1, dtype=np.int64)
+    end = np.full(n_particles, -1, dtype=np.int64)
+    end[first[entering] - 1] = -second[entering] - 1
+    production[second[leaving] - 1] = -first[leaving] - 1
+    return production, end
 
 
 def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
 
 
+#: the columns of particles and vertices: pyhepmc's ``GenEventData`` fields, and each
+#: particle's production and end vertex (the event's vertex index, -1 for none)
+PARTICLE_COLUMNS = ("pid", "status", "is_mass_set", "mass", "px", "py", "pz", "e",
+                    "production", "end")  # fmt: skip
+VERTEX_COLUMNS = ("status", "x", "y", "z", "t")
+Columns = dict[str, np.ndarray]
+
+
 def _join(arrays: list[np.ndarray]) -> np.ndarray:
-    """Concatenate arrays of one kind; structured ones keep their layout (np.concatenate
-    would pack it)."""
-    if len(arrays) == 1:
-        return arrays[0]
-    if arrays[0].dtype.names is None:
-        return np.concatenate(arrays)
-    out = np.empty(sum(len(a) for a in arrays), dtype=arrays[0].dtype)
-    at = 0
-    for array in arrays:
-        out[at : at + len(array)] = array
-        at += len(array)
-    return out
+    if not arrays:
+        return np.zeros(0, dtype=np.int32)
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def join_columns(parts: list[Any], names: tuple[str, ...]) -> Columns:
+    """One contiguous array per column from parts that are column dicts (the columnar
+    parser's) or structured arrays (pyhepmc's, whose fields are strided)."""
+    return {name: np.ascontiguousarray(_join([part[name] for part in parts])) for name in names}
+
+
+def _take(rows: Any, chosen: Any) -> Any:
+    if isinstance(rows, dict):
+        return {name: column[chosen] for name, column in rows.items()}
+    return rows[chosen]
 
 
 class Flat:
@@ -168,16 +222,10 @@ class Flat:
         self.n_vertices = np.array(pending.n_vertices, dtype=np.int64)
         self.p_start = _exclusive_cumsum(self.n_particles)
         self.v_start = _exclusive_cumsum(self.n_vertices)
-        self.particles = _join(pending.particles)
-        self.vertices = _join(pending.vertices)
+        self.particles = join_columns(pending.particles, PARTICLE_COLUMNS)
+        self.vertices = join_columns(pending.vertices, VERTEX_COLUMNS)
         self.weights = np.array(pending.weights, dtype=np.float64).reshape(n, -1)
-        # links: (particle > 0, vertex < 0) = particle enters vertex; (vertex, particle) = made
-        n_links = np.array(pending.n_links, dtype=np.int64)
-        self.first = _join(pending.links1).astype(np.int64)
-        self.second = _join(pending.links2).astype(np.int64)
-        self.link_event = np.repeat(np.arange(n), n_links)
         self._momenta: sanity.Momenta | None = None
-        self._history: tuple[np.ndarray, np.ndarray] | None = None
         self._beams: tuple[np.ndarray, np.ndarray] | None = None
 
     def beams(self) -> tuple[np.ndarray, np.ndarray]:
@@ -198,17 +246,7 @@ class Flat:
 
     def history(self) -> tuple[np.ndarray, np.ndarray]:
         """(production vertex, end vertex) of every particle: the event's vertex index, or -1."""
-        if self._history is not None:
-            return self._history
-        first, second, link_event = self.first, self.second, self.link_event
-        entering = (first > 0) & (second < 0)
-        leaving = (first < 0) & (second > 0)
-        production = np.full(len(self.particles), -1, dtype=np.int64)
-        end = np.full(len(self.particles), -1, dtype=np.int64)
-        end[self.p_start[link_event[entering]] + first[entering] - 1] = -second[entering] - 1
-        production[self.p_start[link_event[leaving]] + second[leaving] - 1] = -first[leaving] - 1
-        self._history = (production, end)
-        return self._history
+        return self.particles["production"], self.particles["end"]
 
     def problems(self, cross_sections: bool = True) -> dict[int, str]:
         """{file position: why} for events with NaN or infinite numbers, broken links,
@@ -218,7 +256,12 @@ class Flat:
             ("particle", self.particles, self.n_particles, ("px", "py", "pz", "e", "mass")),
             ("vertex", self.vertices, self.n_vertices, ("x", "y", "z", "t")),
         ):
-            bad = np.zeros(len(table), dtype=bool)
+            total = table[fields[0]].copy()
+            for name in fields[1:]:
+                total += table[name]  # NaN and infinities survive a sum: one test for all
+            if np.isfinite(total).all():
+                continue
+            bad = np.zeros(int(counts.sum()), dtype=bool)
             for name in fields:
                 bad |= ~np.isfinite(table[name])
             start = _exclusive_cumsum(counts)
@@ -238,20 +281,8 @@ class Flat:
             found[self.pending.index[int(k)]] = sanity.weight_problem(
                 int(j), float(self.weights[k, j])
             )
-        # a vertex or particle id beyond the event's own counts (a corrupt V or P line)
-        particle = np.where(self.first > 0, self.first, self.second)
-        vertex = np.where(self.first < 0, -self.first, -self.second)
-        event = self.link_event
-        broken = (np.sign(self.first) == np.sign(self.second)) | (particle < 1) | (vertex < 1)
-        broken |= (particle > self.n_particles[event]) | (vertex > self.n_vertices[event])
-        for i in np.flatnonzero(broken)[::-1]:
-            k = int(event[i])
-            found[self.pending.index[k]] = (
-                f"it links particle {particle[i]} and vertex {-vertex[i]}, but declares "
-                f"{self.n_particles[k]} particles and {self.n_vertices[k]} vertices"
-            )
         if found:
-            return found  # the checks below need in-range links and finite numbers
+            return found  # the checks below need finite numbers
         self._physics(found, cross_sections)
         return found
 
@@ -306,8 +337,8 @@ class Flat:
                 )
             found[k] = f"a broken link: {why}"
         vertex_event = sanity.event_of(self.n_vertices)
-        incoming = np.zeros(len(self.vertices), dtype=bool)
-        outgoing = np.zeros(len(self.vertices), dtype=bool)
+        incoming = np.zeros(int(self.n_vertices.sum()), dtype=bool)
+        outgoing = np.zeros(int(self.n_vertices.sum()), dtype=bool)
         ends, made = end >= 0, production >= 0
         incoming[self.v_start[event[ends]] + end[ends]] = True
         outgoing[self.v_start[event[made]] + production[made]] = True
@@ -330,12 +361,8 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
     mom = np.repeat(factors[:, 0], n_particles)
     length = np.repeat(factors[:, 1], n_vertices)
 
-    first, second, link_event = flat.first, flat.second, flat.link_event
-    entering = (first > 0) & (second < 0)
     production, end = flat.history()
-
-    positions = _vertex_positions(flat, link_event[entering], first[entering], second[entering],
-                                  production)  # fmt: skip
+    positions = _vertex_positions(flat, production, end)
     positions *= length[:, None]
 
     px, py, pz, energy = flat.momenta()
@@ -357,8 +384,8 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
             "py": py,
             "pz": pz,
             "E": energy,
-            "pid": np.ascontiguousarray(particles["pid"]),  # a field of a record: strided
-            "status": np.ascontiguousarray(particles["status"]),
+            "pid": particles["pid"],
+            "status": particles["status"],
             "generated_mass": mass,
             "production_vertex": production,
             "end_vertex": end,
@@ -370,39 +397,43 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
     )
 
 
-def _vertex_positions(
-    flat: Flat,
-    entering_event: np.ndarray,
-    entering_particle: np.ndarray,
-    entering_vertex: np.ndarray,
-    production: np.ndarray,
-) -> np.ndarray:
+def _vertex_positions(flat: Flat, production: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Vertex positions as HepMC3's ``GenVertex.position`` gives them, in the file's unit.
 
     A vertex stored without a position (all four zero) takes the position of the production
-    vertex of its first incoming particle that has one, recursively; failing that, the
-    event's position (``@`` on the ``E`` line, usually zero).
+    vertex of its first incoming particle (the lowest id: HepMC3 keeps them in order) that has
+    one, recursively; failing that, the event's position (``@`` on the ``E`` line, usually
+    zero).
     """
     raw = np.stack([flat.vertices[f] for f in ("x", "y", "z", "t")], axis=1).astype(np.float64)
     unset = np.asarray(~raw.any(axis=1))
     if not unset.any():
         return raw
-    p_start, v_start, n_vertices = flat.p_start, flat.v_start, flat.n_vertices
+    v_start, n_vertices = flat.v_start, flat.n_vertices
     event_of_vertex = np.repeat(np.arange(len(n_vertices)), n_vertices)
     event_pos = np.array(flat.pending.event_pos, dtype=np.float64).reshape(-1, 4)
+    event_of_particle = np.repeat(np.arange(len(n_vertices)), flat.n_particles)
+    entering = np.flatnonzero(end >= 0)
+    target = v_start[event_of_particle[entering]] + end[entering]
+    first = np.full(len(raw), len(end), dtype=np.int64)
+    np.minimum.at(first, target, entering)
     parent = np.full(len(raw), -1, dtype=np.int64)
-    local = production[p_start[entering_event] + entering_particle - 1]
-    has = local >= 0
-    target = v_start[entering_event[has]] + (-entering_vertex[has] - 1)
-    source = v_start[entering_event[has]] + local[has]
-    target, first = np.unique(target, return_index=True)  # the first incoming particle wins
-    parent[target] = source[first]
+    linked = first < len(end)
+    made = production[first[linked]]
+    parent[linked] = np.where(made >= 0, v_start[event_of_vertex[linked]] + made, -1)
     positions = np.where(unset[:, None], event_pos[event_of_vertex], raw)
-    todo = unset & (parent >= 0)
-    while todo.any():  # resolve from the top of each chain down; depth-many passes
-        ready = todo & ~todo[np.where(parent >= 0, parent, 0)]
-        if not ready.any():
-            break  # a cycle: HepMC3 would recurse forever; keep the event position
-        positions[ready] = positions[parent[ready]]
-        todo &= ~ready
+    # each unset vertex with a parent takes the position at the end of its chain of parents
+    # (a vertex with a position, or one without parent, which holds the event's): pointers
+    # doubled until they stop moving, log(depth) passes
+    pointer = np.arange(len(raw))
+    follow = unset & (parent >= 0)
+    pointer[follow] = parent[follow]
+    for _ in range(64):
+        further = pointer[pointer]
+        if np.array_equal(further, pointer):
+            break
+        pointer = further
+    settled = pointer[pointer] == pointer  # not in (or below) a cycle, where HepMC3 would
+    take = follow & settled  # recurse forever: those keep the event position
+    positions[take] = positions[pointer[take]]
     return positions

@@ -29,10 +29,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyhepmc
-
-PARTICLE_DTYPE = pyhepmc.GenEventData().particles.dtype
-VERTEX_DTYPE = pyhepmc.GenEventData().vertices.dtype
 
 _E, _U, _W, _A, _P, _V = (ord(c) for c in "EUWAPV")
 _NEWLINE = 10
@@ -79,11 +75,10 @@ class ParsedEvents:
     number: np.ndarray  # int64, per event
     n_particles: np.ndarray  # int64, per event
     n_vertices: np.ndarray
-    particles: np.ndarray  # PARTICLE_DTYPE, per particle
-    vertices: np.ndarray  # VERTEX_DTYPE, per vertex
-    n_links: np.ndarray  # per event
-    links1: np.ndarray  # int32, per link: (particle, -vertex) enters, (-vertex, particle) made
-    links2: np.ndarray
+    #: columns of pyhepmc's GenEventData.particles, and ``production`` and ``end``: the
+    #: event's vertex index where the particle is made and where it ends (-1: none)
+    particles: dict[str, np.ndarray]
+    vertices: dict[str, np.ndarray]  # and of its vertices
     event_pos: np.ndarray  # (n, 4)
     weights: np.ndarray  # (n, number of weights)
     xsec: np.ndarray  # (n, 2): cross-section and its error in pb, NaN without
@@ -125,21 +120,18 @@ def _unescape(raw: bytes) -> str:
     return "".join(out)
 
 
-def parse_events(
-    block: bytes,
-    n_weights: int | None,
-) -> ParsedEvents:
-    """Parse a block of whole events (it starts at an ``E`` line and ends with a newline).
+def parse_events(data: bytes, stop: int, n_weights: int | None) -> ParsedEvents:
+    """Parse the whole events of ``data[:stop]`` (it starts at an ``E`` line and ends with a
+    newline).
 
     ``n_weights``: the number of weights every event must have (the header names them), or
-    None.
-    Raises :class:`Doubtful`.
+    None. Raises :class:`Doubtful`.
     """
-    if not block or block[0] != _E or block[-1] != _NEWLINE:
+    if not stop or data[0] != _E or data[stop - 1] != _NEWLINE:
         raise Doubtful("the block does not hold whole events")
-    if block.find(b"\r") >= 0 or block.find(b"\t") >= 0:
+    if data.find(b"\r", 0, stop) >= 0 or data.find(b"\t", 0, stop) >= 0:
         raise Doubtful("carriage returns or tabs")
-    buffer = np.frombuffer(block, dtype=np.uint8)
+    buffer = np.frombuffer(data, dtype=np.uint8, count=stop)
     ends = np.flatnonzero(buffer == _NEWLINE)
     starts = np.empty_like(ends)
     starts[0] = 0
@@ -159,9 +151,9 @@ def parse_events(
     if np.any(body_before[is_header] != body_before[is_event][event_of_line[is_header]]):
         raise Doubtful("an event-level line after particle or vertex lines")
     lines = (starts[is_header], ends[is_header], kind[is_header], event_of_line[is_header])
-    header = _event_headers(block, *lines, n_events, n_weights)
-    offsets = np.append(starts, len(block)).astype(np.int32)
-    all_lines = pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(block))
+    header = _event_headers(data, *lines, n_events, n_weights)
+    offsets = np.append(starts, stop).astype(np.int32)
+    all_lines = pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
     vertex_text = pc.filter(all_lines, pa.array(is_vertex))
     particles = _particle_columns(pc.filter(all_lines, pa.array(is_particle)))
     n_particles = np.bincount(event_of_line[is_particle], minlength=n_events).astype(np.int64)
@@ -450,7 +442,10 @@ def _assemble(
     # parent): an event with free ids above it would lose vertices
     roots = np.bincount(event[mother == 0], minlength=n_events) > 0
     lowest = np.full(n_events, np.iinfo(np.int64).max)
-    np.minimum.at(lowest, event[named], -mother[named] - 1)
+    named_event = event[named]  # in event order
+    if len(named_event):
+        starts = np.flatnonzero(np.diff(named_event, prepend=-1))
+        lowest[named_event[starts]] = np.minimum.reduceat(-mother[named] - 1, starts)
     free_local = free - v_start[vertex_event[free]]
     if np.any(~roots[vertex_event[free]] & (free_local < lowest[vertex_event[free]])):
         raise Doubtful("implicit vertices above the explicit ones")
@@ -474,24 +469,22 @@ def _assemble(
     if np.any(end[in_row] >= 0) or len(np.unique(in_row)) != len(in_row):
         raise Doubtful("a particle entering two vertices")
     end[in_row] = line_row[lines.incoming_line]
-    vertices = np.zeros(len(explicit), dtype=VERTEX_DTYPE)
+    vertices: dict[str, np.ndarray] = {"status": np.zeros(len(explicit), dtype=np.int32)}
     vertices["status"][line_row] = lines.status
     for k, name in enumerate("xyzt"):
+        vertices[name] = np.zeros(len(explicit))
         vertices[name][line_row] = lines.position[:, k]
-    particles = np.empty(len(ids), dtype=PARTICLE_DTYPE)
-    for name in ("pid", "status", "px", "py", "pz", "e", "mass"):
-        particles[name] = columns[name]
-    particles["is_mass_set"] = True
-    links1, links2, n_links = _links(event, local, production, end, v_start, n_events)
+    particles = {name: columns[name] for name in ("pid", "status", "mass", "px", "py", "pz", "e")}
+    particles["is_mass_set"] = np.ones(len(ids), dtype=bool)  # a P line always gives the mass
+    own_start = v_start[event]
+    particles["production"] = np.where(production >= 0, production - own_start, -1)
+    particles["end"] = np.where(end >= 0, end - own_start, -1)
     return ParsedEvents(
         number=header.number,
         n_particles=n_particles,
         n_vertices=n_vertices,
         particles=particles,
         vertices=vertices,
-        n_links=n_links,
-        links1=links1,
-        links2=links2,
         event_pos=header.event_pos,
         weights=header.weights,
         xsec=header.xsec,
@@ -499,35 +492,3 @@ def _assemble(
         momentum_unit=header.momentum_unit,
         length_unit=header.length_unit,
     )
-
-
-def _links(
-    event: np.ndarray,
-    local: np.ndarray,
-    production: np.ndarray,
-    end: np.ndarray,
-    v_start: np.ndarray,
-    n_events: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """HepMC3's link pairs, grouped by event: (-vertex id, particle id) for a particle made at
-    a vertex, (particle id, -vertex id) for one entering it."""
-    made, enters = production >= 0, end >= 0
-    n_made = np.bincount(event[made], minlength=n_events)
-    n_enters = np.bincount(event[enters], minlength=n_events)
-    n_links = n_made + n_enters
-    start = _exclusive_cumsum(n_links)
-    links1 = np.empty(int(n_links.sum()), dtype=np.int32)
-    links2 = np.empty_like(links1)
-    for rows, base, vertex, particle_first in (
-        (np.flatnonzero(made), start, production, False),
-        (np.flatnonzero(enters), start + n_made, end, True),
-    ):
-        owner = event[rows]
-        counts = np.bincount(owner, minlength=n_events)
-        rank = np.arange(len(rows)) - _exclusive_cumsum(counts)[owner]
-        at = base[owner] + rank
-        vertex_id = -(vertex[rows] - v_start[owner] + 1)
-        particle_id = local[rows] + 1
-        links1[at] = particle_id if particle_first else vertex_id
-        links2[at] = vertex_id if particle_first else particle_id
-    return links1, links2, n_links

@@ -2,8 +2,8 @@
 
 A block starts at an event line (``E`` at the start of a line) and ends just before the next
 block's, so each can be parsed alone; an event longer than the block size makes its block
-longer. Decompression (zlib, bz2, lzma and zstd release the GIL) and the disk overlap with the
-parsing of the previous block.
+longer. The thread reads, decompresses (zlib, bz2, lzma and zstd release the GIL) and cuts the
+blocks while the caller parses the previous one.
 """
 
 from __future__ import annotations
@@ -21,16 +21,22 @@ log = logging.getLogger(__name__)
 
 BLOCK_SIZE = 8 << 20
 _AHEAD = 2  # blocks read ahead: bounded memory
-_STEP = 1 << 20
+_STEP = 1 << 20  # a broken compressed stream loses only the step it breaks in
 
 
 @dataclass(frozen=True)
 class Block:
-    """Whole events: ``data`` starts at byte ``offset`` of the decompressed file."""
+    """Whole events: ``data[:stop]``, which starts at byte ``offset`` of the decompressed
+    text (``data`` may go on: the start of the next block, not copied apart)."""
 
     offset: int
     data: bytes
+    stop: int
     final: bool  # the last block of the span
+
+    @property
+    def text(self) -> memoryview:
+        return memoryview(self.data)[: self.stop]
 
 
 class EventBlocks:
@@ -52,15 +58,41 @@ class EventBlocks:
         self.error: BaseException | None = None
         self.footer = False
         self.exhausted = False
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_AHEAD)
+        self._queue: queue.Queue[Block | None] = queue.Queue(maxsize=_AHEAD)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _read(self) -> None:
-        """The reading thread: pieces of about a block into the queue, None at the end.
+    def __iter__(self) -> Iterator[Block]:
+        self._thread = threading.Thread(target=self._read, name="hepmc-blocks", daemon=True)
+        self._thread.start()
+        while (block := self._queue.get()) is not None:
+            yield block
 
-        Read in steps of 1 MB: a broken compressed stream loses only the step it breaks in.
-        """
+    def _read(self) -> None:
+        """The reading thread: blocks into the queue, then None."""
+        offset, carry = self.begin, b""
+        try:
+            for piece in self._pieces():
+                data = carry + piece if carry else piece
+                cut = data.rfind(b"\nE") + 1  # the last event line: it may go on
+                if cut <= 0:
+                    carry = data
+                    continue
+                self._put(Block(offset, data, cut, final=False))
+                offset, carry = offset + cut, data[cut:]
+            tail = carry.rstrip()
+            if tail.endswith(FOOTER) and self.error is None:
+                at = tail.rfind(b"\n" + FOOTER)
+                self.footer = True
+                carry = carry[: at + 1] if at >= 0 else b""
+            if carry.strip():
+                data = carry if carry.endswith(b"\n") else carry + b"\n"
+                self._put(Block(offset, data, len(data), final=True))
+        finally:
+            self._put(None)
+
+    def _pieces(self) -> Iterator[bytes]:
+        """About a block of bytes at a time, until the end (or a broken stream)."""
         gathered: list[bytes] = []
         size = 0
         try:
@@ -79,46 +111,20 @@ class EventBlocks:
                     gathered.append(piece)
                     size += len(piece)
                     if size >= self.block_size:
-                        self._put(b"".join(gathered))
+                        yield b"".join(gathered)
                         gathered, size = [], 0
         except Exception as exc:  # a broken compressed stream: served up to here, reported
             self.error = exc
-        finally:
-            if gathered:
-                self._put(b"".join(gathered))
-            self._put(None)
+        if gathered:
+            yield b"".join(gathered)
 
-    def _put(self, item: bytes | None) -> None:
+    def _put(self, item: Block | None) -> None:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
                 return
             except queue.Full:
                 continue
-
-    def __iter__(self) -> Iterator[Block]:
-        self._thread = threading.Thread(target=self._read, name="hepmc-blocks", daemon=True)
-        self._thread.start()
-        offset, carry = self.begin, b""
-        while True:
-            piece = self._queue.get()
-            if piece is None:
-                break
-            data = carry + piece if carry else piece
-            cut = data.rfind(b"\nE") + 1  # the last event line: it may go on in the next piece
-            if cut <= 0:
-                carry = data
-                continue
-            yield Block(offset, data[:cut], final=False)
-            offset, carry = offset + cut, data[cut:]
-        tail = carry.rstrip()
-        if tail.endswith(FOOTER) and self.error is None:
-            at = tail.rfind(b"\n" + FOOTER)
-            if at >= 0 or tail == FOOTER:
-                self.footer = True
-                carry = carry[: at + 1] if at >= 0 else b""
-        if carry.strip():
-            yield Block(offset, carry if carry.endswith(b"\n") else carry + b"\n", final=True)
 
     def close(self) -> None:
         self._stop.set()

@@ -280,3 +280,33 @@ def test_a_truncated_gzip_stream(pythia_files: list[Path], tmp_path: Path) -> No
     reference, _ = read(path, "pyhepmc", skip_bad=True)
     assert ak.array_equal(ak.concatenate(columnar), ak.concatenate(reference), equal_nan=True)
     assert reader.bad_events[-1].reason.startswith("the gzip data breaks off")
+
+
+def test_a_run_is_the_same_with_either_parser(gtt: GttSample) -> None:
+    from recast.pipeline.run import recast_run
+
+    documents = [
+        recast_run("EXAMPLE_JETS_MET", [gtt.small], hepmc_parser=parser)
+        for parser in ("columnar", "pyhepmc")
+    ]
+    for key in ("yields", "cutflows"):
+        assert documents[0][key] == documents[1][key], key
+    assert documents[0]["provenance"]["inputs"] == documents[1]["provenance"]["inputs"]
+
+
+def test_the_parser_options(gtt: GttSample) -> None:
+    from click.testing import CliRunner
+
+    from recast.cli import cli
+    from recast.errors import UsageError
+    from recast.pipeline.run import recast_run
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["inspect", "--hepmc-parser", "pyhepmc", str(gtt.tiny_a)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["inspect", "--hepmc-parser", "fast", str(gtt.tiny_a)])
+    assert result.exit_code == 2 and "'fast' is not one of 'columnar', 'pyhepmc'" in result.output
+    with pytest.raises(UsageError, match="hepmc_parser must be one of columnar, pyhepmc"):
+        recast_run("EXAMPLE_JETS_MET", [gtt.tiny_a], hepmc_parser="fast")
+    with pytest.raises(UsageError, match="parser must be one of columnar, pyhepmc, not 'fast'"):
+        HepMCReader(gtt.tiny_a, parser="fast")

@@ -100,6 +100,7 @@ _RUN_KEYS = (
     "workers",
     "scheduler",
     "skip_bad",
+    "hepmc_parser",
     "pythia_slha",
     "n_events",
     "detector",
@@ -150,6 +151,14 @@ def _run_options(function: F) -> F:
         ),
         click.option("--scheduler", default=None, help="Address of a running Dask scheduler."),
         click.option("--skip-bad", is_flag=True, help="Skip and count bad events."),
+        click.option(
+            "--hepmc-parser",
+            type=click.Choice(["columnar", "pyhepmc"]),
+            default="columnar",
+            metavar="PARSER",
+            help="How HepMC3 files are parsed: columnar (the default: whole blocks at once, "
+            "pyhepmc for any text it doubts) or pyhepmc (every event through it).",
+        ),
         path_option(
             "--pythia-slha",
             help="Generate the events in process from this SLHA instead (with --events).",

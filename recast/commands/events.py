@@ -15,9 +15,19 @@ from .group import cli, output_option, path_option, reports_errors
 @cli.command("inspect")
 @click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Skip and count bad events instead of stopping.")
+@click.option(
+    "--hepmc-parser",
+    type=click.Choice(["columnar", "pyhepmc"]),
+    default="columnar",
+    metavar="PARSER",
+    help="How the text is parsed: columnar (the default: whole blocks at once, pyhepmc for "
+    "any text it doubts) or pyhepmc (every event through it).",
+)
 @output_option("Also write the summary as JSON (- for stdout).")
 @reports_errors
-def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> None:
+def inspect_command(
+    event_file: Path, skip_bad: bool, hepmc_parser: str, output: str | None
+) -> None:
     """Summarise an event file: format, units, events, particles, weights, cross-section.
 
     Example: recast inspect events.hepmc.gz
@@ -28,7 +38,7 @@ def inspect_command(event_file: Path, skip_bad: bool, output: str | None) -> Non
     from ..io import check_output, write_json
 
     check_output(output, inputs=[event_file])
-    summary = inspect_file(event_file, skip_bad=skip_bad)
+    summary = inspect_file(event_file, skip_bad=skip_bad, parser=hepmc_parser)
     if output:
         write_json(output, summary)
     if output != "-":

@@ -70,7 +70,8 @@ _STREAM_BUFFER = 1 << 20
 #: every event through pyhepmc
 PARSERS = ("columnar", "pyhepmc")
 _HEADER_RUN_INFO = object()  # the run information of the header, read without pyhepmc
-_PARSE_AHEAD = 2  # blocks parsed ahead of the one being taken
+_PARSE_AHEAD = 3  # blocks parsed ahead of the one being taken
+_PARSERS = 2  # threads parsing blocks (numpy and pyarrow release the GIL)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ class HepMCReader:
         assert header.text is not None
         names, clean = header_weight_names(header.text)
         blocks = EventBlocks(self.path, span.begin or len(header.text), span.end)
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepmc-parse")
+        pool = ThreadPoolExecutor(max_workers=_PARSERS, thread_name_prefix="hepmc-parse")
         ahead: deque[tuple[Block, Future[ParsedEvents | Doubtful] | None]] = deque()
         pending, position = Pending(), 0
         try:

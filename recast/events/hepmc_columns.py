@@ -239,8 +239,10 @@ class Flat:
         """(px, py, pz, E) of every particle in GeV."""
         if self._momenta is None:
             factors = np.array(self.pending.factors, dtype=np.float64).reshape(-1, 2)
-            mom = np.repeat(factors[:, 0], self.n_particles)
-            px, py, pz, e = (self.particles[f] * mom for f in ("px", "py", "pz", "e"))
+            px, py, pz, e = (self.particles[f] for f in ("px", "py", "pz", "e"))
+            if not np.all(factors[:, 0] == 1.0):  # else GeV already: no copies
+                mom = np.repeat(factors[:, 0], self.n_particles)
+                px, py, pz, e = px * mom, py * mom, pz * mom, e * mom
             self._momenta = (px, py, pz, e)
         return self._momenta
 
@@ -363,12 +365,15 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
 
     production, end = flat.history()
     positions = _vertex_positions(flat, production, end)
-    positions *= length[:, None]
+    if np.any(factors[:, 1] != 1.0):
+        positions *= length[:, None]
 
     px, py, pz, energy = flat.momenta()
-    m2 = energy**2 - px**2 - py**2 - pz**2
-    computed = np.sign(m2) * np.sqrt(np.abs(m2))  # HepMC3's m(): negative for spacelike
-    mass = np.where(particles["is_mass_set"], particles["mass"] * mom, computed)
+    mass = particles["mass"] * mom
+    unset = ~particles["is_mass_set"]
+    if unset.any():
+        m2 = energy[unset] ** 2 - px[unset] ** 2 - py[unset] ** 2 - pz[unset] ** 2
+        mass[unset] = np.sign(m2) * np.sqrt(np.abs(m2))  # HepMC3's m(): negative if spacelike
     xsec = np.array(pending.xsec, dtype=np.float64).reshape(n, 2).T.copy()  # two contiguous rows
     return make_chunk(
         event_number=np.array(pending.number, dtype=np.int64),

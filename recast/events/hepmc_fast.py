@@ -33,10 +33,9 @@ import pyarrow.csv as pcsv
 _E, _U, _W, _A, _P, _V = (ord(c) for c in "EUWAPV")
 _NEWLINE = 10
 _COLUMNS = ["kind", "id", "mother", "pid", "px", "py", "pz", "e", "mass", "status"]
-_CSV_READ = pcsv.ReadOptions(column_names=_COLUMNS, block_size=1 << 22)
 _CSV_PARSE = pcsv.ParseOptions(
     delimiter=" ", quote_char=False, double_quote=False, escape_char=False,
-    newlines_in_values=False, ignore_empty_lines=True,
+    newlines_in_values=False, ignore_empty_lines=False,
 )  # fmt: skip
 _CSV_CONVERT = pcsv.ConvertOptions(
     column_types={
@@ -264,19 +263,25 @@ def _particle_columns(lines: pa.StringArray) -> dict[str, np.ndarray]:
     """The particle lines' fields, by pyarrow's CSV reader."""
     if len(lines) == 0:
         return {name: np.zeros(0, dtype=_NUMPY_TYPES[name]) for name in _COLUMNS[1:]}
+    table = _read_csv(lines, _COLUMNS, _CSV_CONVERT)
+    return {name: table.column(name).to_numpy() for name in _COLUMNS[1:]}
+
+
+def _read_csv(lines: pa.StringArray, names: list[str], convert: pcsv.ConvertOptions) -> pa.Table:
+    """Lines (each with its newline) of space-separated fields, all of them, strictly."""
     text, _ = _text(lines)
     try:
         table = pcsv.read_csv(
             pa.py_buffer(text),
-            read_options=_CSV_READ,
+            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
             parse_options=_CSV_PARSE,
-            convert_options=_CSV_CONVERT,
+            convert_options=convert,
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise Doubtful(f"particle lines: {exc}") from None
+        raise Doubtful(f"{names[0]} lines: {exc}") from None
     if table.num_rows != len(lines):
-        raise Doubtful("particle lines the CSV reader did not count")
-    return {name: table.column(name).to_numpy() for name in _COLUMNS[1:]}
+        raise Doubtful("lines the CSV reader did not count")
+    return table
 
 
 def _text(lines: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,113 +304,68 @@ class _VertexLines:
     incoming_line: np.ndarray  # the V line of each
 
 
-# vertex lines: the bytes they may hold, and those around their numbers
-_VERTEX_BYTES = np.zeros(256, dtype=bool)
-_VERTEX_BYTES[list(b"0123456789-+.eE []@,V\n")] = True
-_SEPARATORS = np.zeros(256, dtype=bool)
-_SEPARATORS[list(b" [],\n")] = True
-_DIGIT = np.zeros(256, dtype=bool)
-_DIGIT[list(b"0123456789")] = True
+_VERTEX_COLUMNS = ["kind", "id", "status", "incoming", "at", "x", "y", "z", "t"]
+_VERTEX_CONVERT = {
+    n: pcsv.ConvertOptions(
+        column_types={
+            "kind": pa.string(), "id": pa.int64(), "status": pa.int64(),
+            "incoming": pa.string(), "at": pa.string(),
+            **{name: pa.float64() for name in "xyzt"},
+        },
+        null_values=[],
+    )
+    for n in (4, 9)
+}  # fmt: skip
 
 
 def _vertex_lines(lines: pa.StringArray, events: np.ndarray) -> _VertexLines:
-    """The vertex lines ``V id status [in,in,...] @ x y z t`` (position optional), each with
-    its newline, tokenised over the block. Any other form, which HepMC3 might read otherwise
-    (it finds its fields with ``strchr``), is Doubtful."""
+    """The vertex lines ``V id status [in,in,...]`` and ``V id status [in,...] @ x y z t``,
+    each with its newline, by pyarrow's CSV reader (the two forms apart). Any other form,
+    which HepMC3 might read otherwise (it finds its fields with ``strchr``), is Doubtful."""
     n_lines = len(lines)
+    ids = np.zeros(n_lines, dtype=np.int64)
+    status = np.zeros(n_lines, dtype=np.int64)
+    position = np.zeros((n_lines, 4))
     if n_lines == 0:
         none = np.zeros(0, dtype=np.int64)
-        return _VertexLines(none, none, none, np.zeros((0, 4)), none, none)
-    _, offsets_buffer, data_buffer = lines.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
-        lines.offset : lines.offset + n_lines + 1
-    ]
-    text = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    line_start = (offsets[:-1] - offsets[0]).astype(np.int64)
-    line_end = (offsets[1:] - offsets[0] - 1).astype(np.int64)  # the newline
-    if not _VERTEX_BYTES[text].all() or np.any((text[:-1] == 32) & (text[1:] == 32)):
-        raise Doubtful("a vertex line with other characters or two spaces")
-    separator = _SEPARATORS[text]
-    before = np.ones(len(text), dtype=bool)
-    before[1:] = separator[:-1]
-    token_start = np.flatnonzero(~separator & before)
-    first = np.searchsorted(token_start, line_start)
-    n_tokens = np.diff(np.append(first, len(token_start)))
-    opening = _one_per_line(text, ord("["), line_end)
-    closing = _one_per_line(text, ord("]"), line_end)
-    at = np.flatnonzero(text == ord("@"))
-    positioned = np.zeros(n_lines, dtype=bool)
-    positioned[np.searchsorted(line_end, at)] = True
-    n_incoming = n_tokens - 3 - 5 * positioned
-    ok = (n_incoming >= 1) & (text[line_start + 1] == 32) & (text[opening - 1] == 32)
-    in_brackets = np.searchsorted(token_start, opening)
-    ok &= in_brackets - first == 3  # V, id, status before '['
-    ok &= np.searchsorted(token_start, closing) - in_brackets == n_incoming
-    ok &= _DIGIT[text[opening + 1]] & _DIGIT[text[closing - 1]]
-    after = text[np.minimum(closing + 1, len(text) - 1)]
-    ok &= np.where(positioned, after == 32, closing + 1 == line_end)
-    if len(at):  # "] @ x y z t": the '@' alone, right after the list
-        at_line = np.searchsorted(line_end, at)
-        if len(at) != positioned.sum() or np.any(at != closing[at_line] + 2):
-            raise Doubtful("a vertex position")
-        ok[at_line] &= text[at + 1] == 32
-    if not ok.all():
-        raise Doubtful("a vertex line in another form")
-    comma = np.flatnonzero(text == ord(","))
-    comma_line = np.searchsorted(line_end, comma)
-    if np.any((comma < opening[comma_line]) | (comma > closing[comma_line])) or not (
-        _DIGIT[text[comma - 1]].all() and _DIGIT[text[comma + 1]].all()
-    ):
-        raise Doubtful("a vertex line's list")
-    # every token as a string up to the next token; trimmed of separators and converted
-    ends = np.append(token_start, len(text)).astype(np.int32)
-    tokens = pa.StringArray.from_buffers(len(token_start), pa.py_buffer(ends), pa.py_buffer(text))
-    integers = np.ones(len(token_start), dtype=bool)
-    integers[first] = False  # the V
-    stop = first[positioned] + n_tokens[positioned]
-    integers[stop - 5] = False  # the '@'
-    coordinates = np.zeros(len(token_start), dtype=bool)
-    coordinates[_ranges(stop - 4, stop)] = True
-    integers &= ~coordinates
+        return _VertexLines(none, ids, status, position, none, none)
+    positioned = pc.match_substring(lines, "@").to_numpy(zero_copy_only=False)
+    lists, rows = [], []
+    for chosen, n_columns in ((positioned, 9), (~positioned, 4)):
+        if not chosen.any():
+            continue
+        where = np.flatnonzero(chosen)
+        table = _read_csv(pc.filter(lines, pa.array(chosen)), _VERTEX_COLUMNS[:n_columns],
+                          _VERTEX_CONVERT[n_columns])  # fmt: skip
+        if not pc.all(pc.equal(table.column("kind"), "V")).as_py() or (
+            n_columns == 9 and not pc.all(pc.equal(table.column("at"), "@")).as_py()
+        ):
+            raise Doubtful("a vertex line in another form")
+        ids[where] = table.column("id").to_numpy()
+        status[where] = table.column("status").to_numpy()
+        if n_columns == 9:
+            position[where] = np.stack([table.column(k).to_numpy() for k in "xyzt"], axis=1)
+        lists += table.column("incoming").chunks
+        rows.append(where)
+    order = np.concatenate(rows)
+    in_order = pc.take(pa.chunked_array(lists).combine_chunks(), pa.array(np.argsort(order)))
+    bracketed = pc.and_(pc.starts_with(in_order, "["), pc.ends_with(in_order, "]"))
+    if not pc.all(bracketed).as_py():
+        raise Doubtful("a vertex line's list of particles")
+    split = pc.split_pattern(pc.utf8_slice_codeunits(in_order, 1, -1), ",")
     try:
-        numbers = _convert(tokens, integers, pa.int64())
-        position_values = _convert(tokens, coordinates, pa.float64())
+        incoming = pc.cast(pc.list_flatten(split), pa.int64()).to_numpy()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise Doubtful(f"a vertex line's number: {exc}") from None
-    head = _exclusive_cumsum(2 + n_incoming)  # each line's id; its status follows
-    in_list = np.ones(len(numbers), dtype=bool)
-    in_list[head] = False
-    in_list[head + 1] = False
-    if np.any(text[token_start[integers][in_list]] == ord("-")):
-        raise Doubtful("a negative particle id in a vertex line")
-    position = np.zeros((n_lines, 4))
-    position[positioned] = position_values.reshape(-1, 4)
+        raise Doubtful(f"a vertex line's list of particles: {exc}") from None
+    n_incoming = pc.list_value_length(split).to_numpy()
     return _VertexLines(
         event=np.asarray(events, dtype=np.int64),
-        id=numbers[head],
-        status=numbers[head + 1],
+        id=ids,
+        status=status,
         position=position,
-        incoming=numbers[in_list],
+        incoming=incoming,
         incoming_line=np.repeat(np.arange(n_lines), n_incoming),
     )
-
-
-def _one_per_line(text: np.ndarray, char: int, line_end: np.ndarray) -> np.ndarray:
-    """Where ``char`` stands in each line, which must hold exactly one."""
-    where = np.flatnonzero(text == char)
-    if len(where) != len(line_end) or np.any(
-        np.searchsorted(line_end, where) != np.arange(len(where))
-    ):
-        raise Doubtful(f"a vertex line without exactly one {chr(char)!r}")
-    return where
-
-
-def _convert(tokens: pa.StringArray, chosen: np.ndarray, kind: pa.DataType) -> np.ndarray:
-    """The chosen tokens, trimmed of their separators, converted by pyarrow (strictly)."""
-    if not chosen.any():
-        return np.zeros(0, dtype=kind.to_pandas_dtype())
-    picked = pc.filter(tokens, pa.array(chosen))
-    return pc.cast(pc.utf8_trim(picked, " [],\n"), kind).to_numpy()  # type: ignore[no-any-return]
 
 
 def _assemble(

@@ -23,7 +23,10 @@ from .hepmc_text import compression
 
 
 def inspect_file(
-    path: str | os.PathLike[str], skip_bad: bool = False, chunk_size: int = 10_000
+    path: str | os.PathLike[str],
+    skip_bad: bool = False,
+    chunk_size: int = 10_000,
+    parser: str = "columnar",
 ) -> dict[str, Any]:
     """Summarise a HepMC3 file: format, units, events, particles, weights, cross-section,
     the beams' √s (GeV, lowest and highest over the events; None without beam particles) and
@@ -31,9 +34,10 @@ def inspect_file(
 
     Weight sums are Σw, Σw² and the number of negative weights, per named weight, over the
     events read. With ``skip_bad`` bad events are skipped and listed; otherwise the first one
-    raises :class:`~recast.errors.EventFileError`.
+    raises :class:`~recast.errors.EventFileError`. ``parser``: see
+    :class:`~recast.events.hepmc.HepMCReader`.
     """
-    reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad)
+    reader = HepMCReader(path, chunk_size=chunk_size, skip_bad=skip_bad, parser=parser)
     n_particles: list[np.ndarray] = []
     sums: dict[str, list[float]] = {}
     first = last = None

@@ -61,9 +61,9 @@ def _summed_mass(
     momenta: Momenta, chosen: np.ndarray, counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(invariant mass, energy) in GeV of each event's ``chosen`` particles summed."""
-    event, n = event_of(counts), len(counts)
-    weight = chosen.astype(np.float64)
-    px, py, pz, e = (per_event_sum(x * weight, event, n) for x in momenta)
+    rows, n = np.flatnonzero(chosen), len(counts)
+    event = event_of(counts)[rows]
+    px, py, pz, e = (per_event_sum(x[rows], event, n) for x in momenta)
     with np.errstate(over="ignore", invalid="ignore"):  # absurd momenta are refused elsewhere
         s = e**2 - px**2 - py**2 - pz**2
     return np.sqrt(np.maximum(s, 0.0)), e

@@ -176,6 +176,7 @@ def run(
     options: Mapping[str, Any] | None = None,
     detector: str | Path | None = None,
     progress: bool | ProgressCallback = False,
+    hepmc_parser: str = "columnar",
 ) -> RunResult:
     """Run a bundle on truth events: yields and cutflows of every region at σ × L, and CLs
     and μ95 when the bundle carries a likelihood.
@@ -192,7 +193,8 @@ def run(
     every stochastic step (and Pythia8), ``chunk_size`` is the events per chunk, ``skip_bad``
     skips and counts unreadable events, ``networks`` maps a network name to a model file the
     bundle cannot ship, ``options`` sets the bundle's options, ``detector`` names one of its
-    detector descriptions or a detector file.
+    detector descriptions or a detector file. ``hepmc_parser``: ``columnar`` (the default:
+    whole blocks at once, pyhepmc for any text it doubts) or ``pyhepmc`` (every event).
     ``progress``: True for a progress bar, or a function given the events just processed.
     """
     bundle = _bundle(analysis)
@@ -229,6 +231,7 @@ def run(
             workers=workers,
             scheduler=scheduler,
             skip_bad=skip_bad,
+            hepmc_parser=hepmc_parser,
             pythia_slha=slha,
             n_events=n_events,
             networks=networks,

@@ -51,6 +51,7 @@ class RunOptions(TypedDict, total=False):
     workers: int
     scheduler: str | None
     skip_bad: bool
+    hepmc_parser: str
     pythia_slha: str | Path | None
     n_events: int | None
     networks: Mapping[str, str | Path] | None
@@ -104,6 +105,7 @@ def execute(
     workers: int = 1,
     scheduler: str | None = None,
     skip_bad: bool = False,
+    hepmc_parser: str = "columnar",
     pythia_slha: str | Path | None = None,
     n_events: int | None = None,
     networks: Mapping[str, str | Path] | None = None,
@@ -116,6 +118,9 @@ def execute(
     run's settings (option values, regions skipped for want of a network, network files used,
     the detector description used).
 
+    ``hepmc_parser``: how HepMC3 files are parsed (:data:`recast.events.hepmc.PARSERS`):
+    ``columnar`` (whole blocks at once; pyhepmc for what it doubts) or ``pyhepmc``.
+
     ``detector`` is a name from the bundle's ``detectors`` (or ``default``), or the path of a
     detector description file; None uses the bundle's ``detector``.
     ``cross_section_given``: the caller normalises with its own cross-section, so the one
@@ -127,11 +132,18 @@ def execute(
         check_workers(workers)  # a local cluster larger than the machine: before any work
     elif workers < 1:
         raise UsageError(f"{arg('workers')} must be at least 1, not {workers}")
+    from ..events.hepmc import PARSERS
+
+    if hepmc_parser not in PARSERS:
+        raise UsageError(
+            f"{arg('hepmc_parser')} must be one of {', '.join(PARSERS)}, not {hepmc_parser!r}"
+        )
     chain_options, settings = prepare_chain(
         bundle,
         seed=seed,
         chunk_size=chunk_size,
         skip_bad=skip_bad,
+        hepmc_parser=hepmc_parser,
         networks=networks,
         options=options,
         detector=detector,
@@ -148,6 +160,7 @@ def prepare_chain(
     seed: int = DEFAULT_SEED,
     chunk_size: int = 1000,
     skip_bad: bool = False,
+    hepmc_parser: str = "columnar",
     networks: Mapping[str, str | Path] | None = None,
     options: Mapping[str, Any] | None = None,
     detector: str | Path | None = None,
@@ -173,6 +186,7 @@ def prepare_chain(
         seed=seed,
         chunk_size=chunk_size,
         skip_bad=skip_bad,
+        hepmc_parser=hepmc_parser,
         networks=tuple(sorted(files.items())),
         options=tuple(sorted(values.items())),
         detector="" if chosen is None else str(chosen.path),
@@ -204,7 +218,7 @@ def recast_run(
     """Yields and cutflows of every region at σ × L, as a validated results document.
 
     ``run`` says how the events are run (:class:`RunOptions`): ``seed``, ``chunk_size``,
-    ``workers``, ``scheduler``, ``skip_bad``, ``pythia_slha`` with ``n_events``,
+    ``workers``, ``scheduler``, ``skip_bad``, ``hepmc_parser``, ``pythia_slha`` with ``n_events``,
     ``networks`` (model files by network name, for networks a bundle cannot ship),
     ``options`` (the bundle's options, see :mod:`recast.analysis.settings`), ``detector``
     (a name from the bundle's ``detectors``, ``default``, or a detector description file),

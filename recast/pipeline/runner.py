@@ -130,6 +130,8 @@ class ChainOptions:
     seed: int = 0
     chunk_size: int = 1000
     skip_bad: bool = False
+    #: how HepMC3 files are parsed: "columnar" or "pyhepmc" (recast.events.hepmc.PARSERS)
+    hepmc_parser: str = "columnar"
     #: (network name, user-given model file or folder) pairs: ``--network NAME=PATH``
     networks: tuple[tuple[str, str], ...] = ()
     #: (option name, value) pairs, already checked against the bundle (``--option``)
@@ -199,6 +201,7 @@ def _source(unit: WorkUnit, options: ChainOptions, result: UnitResult) -> Iterat
             unit.path,
             chunk_size=options.chunk_size,
             skip_bad=options.skip_bad,
+            parser=options.hepmc_parser,
             expected_sqrt_s=options.sqrt_s_gev,
             cross_sections=options.file_cross_sections,
             **({} if unit.byte_range is None else {"byte_range": unit.byte_range}),

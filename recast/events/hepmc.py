@@ -61,6 +61,7 @@ from .hepmc_text import (
     sniff,
     weight_line,
 )
+from .hepmc_vertices import resolved_positions
 
 log = logging.getLogger(__name__)
 
@@ -738,12 +739,20 @@ class HepMCReader:
         particles = {name: data.particles[name] for name in data.particles.dtype.names}
         particles["production"], particles["end"] = history
         pos = data.event_pos
+        event_pos = (pos.x, pos.y, pos.z, pos.t)
+        vertices = {name: data.vertices[name] for name in data.vertices.dtype.names}
+        resolved = resolved_positions(
+            vertices, *history, np.array([len(data.particles)]), np.array([len(data.vertices)]),
+            np.array([event_pos]),
+        )  # fmt: skip
+        for k, name in enumerate("xyzt"):
+            vertices[f"position_{name}"] = resolved[:, k]
         pending.add_event(
             position,
             data.event_number,
             particles,
-            data.vertices,
-            (pos.x, pos.y, pos.z, pos.t),
+            vertices,
+            event_pos,
             weights,
             xsec,
             xs is not None,
@@ -776,11 +785,16 @@ class HepMCReader:
 
 
 def _parse_block(block: Block, n_weights: int | None) -> ParsedEvents | Doubtful:
-    """The columnar parser on one block, in the parsing thread: doubts are returned."""
+    """The columnar parser on one block, in a parsing thread, and the block's checks (those
+    that need no state of the reader); doubts are returned."""
     try:
-        return parse_events(block.data, block.stop, n_weights)
+        parsed = parse_events(block.data, block.stop, n_weights)
     except Doubtful as why:
         return why
+    alone = Pending()
+    alone.add_parsed(parsed, 0)
+    parsed.checked = not Flat(alone).problems(cross_sections=False)  # the main thread is spared
+    return parsed
 
 
 def read_hepmc(

@@ -9,6 +9,7 @@ an event's ``GenEventData`` links by :func:`history_of_links`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,8 @@ class Pending:
     xsec: list[tuple[float, float]] = field(default_factory=list)
     has_xsec: list[bool] = field(default_factory=list)
     factors: list[tuple[float, float]] = field(default_factory=list)
+    #: per event: already found free of every problem but its cross-section's
+    checked: list[bool] = field(default_factory=list)
     #: the events of each entry of the row lists (particles, vertices)
     parts: list[int] = field(default_factory=list)
 
@@ -48,7 +51,7 @@ class Pending:
         position: int,
         number: int,
         particles: Columns,
-        vertices: np.ndarray,
+        vertices: Columns,
         event_pos: tuple[float, ...],
         weights: np.ndarray,
         xsec: tuple[float, float],
@@ -56,11 +59,12 @@ class Pending:
         factors: tuple[float, float],
     ) -> None:
         """One event as pyhepmc's ``GenEventData`` gives it, its particles' columns with their
-        ``production`` and ``end`` vertices (see :func:`history_of_links`)."""
+        ``production`` and ``end`` vertices (see :func:`history_of_links`), its vertices' with
+        their ``position_*``."""
         self.index.append(position)
         self.number.append(number)
         self.n_particles.append(len(particles["pid"]))
-        self.n_vertices.append(len(vertices))
+        self.n_vertices.append(len(vertices["x"]))
         self.particles.append(particles)
         self.vertices.append(vertices)
         self.event_pos.append(event_pos)
@@ -68,6 +72,7 @@ class Pending:
         self.xsec.append(xsec)
         self.has_xsec.append(has_xsec)
         self.factors.append(factors)
+        self.checked.append(False)
         self.parts.append(1)
 
     def add_parsed(self, parsed: ParsedEvents, first_position: int) -> None:
@@ -84,6 +89,7 @@ class Pending:
         self.weights.extend(list(parsed.weights))
         self.xsec.extend(map(tuple, parsed.xsec.tolist()))  # type: ignore[arg-type]
         self.has_xsec.extend(parsed.has_xsec.tolist())
+        self.checked.extend([parsed.checked] * n)
         self.factors.extend(
             (1e-3 if momentum == "MEV" else 1.0, 10.0 if length == "CM" else 1.0)
             for momentum, length in zip(parsed.momentum_unit, parsed.length_unit, strict=True)
@@ -187,10 +193,12 @@ def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
 
 
 #: the columns of particles and vertices: pyhepmc's ``GenEventData`` fields, and each
-#: particle's production and end vertex (the event's vertex index, -1 for none)
+#: particle's production and end vertex (the event's vertex index, -1 for none), each
+#: vertex's position as HepMC3 reports it (:mod:`.hepmc_vertices`)
 PARTICLE_COLUMNS = ("pid", "status", "is_mass_set", "mass", "px", "py", "pz", "e",
                     "production", "end")  # fmt: skip
-VERTEX_COLUMNS = ("status", "x", "y", "z", "t")
+VERTEX_COLUMNS = ("status", "x", "y", "z", "t",
+                  "position_x", "position_y", "position_z", "position_t")  # fmt: skip
 Columns = dict[str, np.ndarray]
 
 
@@ -204,6 +212,27 @@ def join_columns(parts: list[Any], names: tuple[str, ...]) -> Columns:
     """One contiguous array per column from parts that are column dicts (the columnar
     parser's) or structured arrays (pyhepmc's, whose fields are strided)."""
     return {name: np.ascontiguousarray(_join([part[name] for part in parts])) for name in names}
+
+
+class JoinedColumns(Mapping[str, np.ndarray]):
+    """The columns of several parts, each joined into one contiguous array when first asked
+    for (a chunk whose checks were made while parsing never needs some of them)."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self._parts = parts
+        self._joined: Columns = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._joined:
+            self._joined[name] = np.ascontiguousarray(_join([part[name] for part in self._parts]))
+        return self._joined[name]
+
+    def __iter__(self) -> Iterator[str]:
+        first = self._parts[0] if self._parts else {}
+        return iter(first.dtype.names if isinstance(first, np.ndarray) else first)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _take(rows: Any, chosen: Any) -> Any:
@@ -222,8 +251,8 @@ class Flat:
         self.n_vertices = np.array(pending.n_vertices, dtype=np.int64)
         self.p_start = _exclusive_cumsum(self.n_particles)
         self.v_start = _exclusive_cumsum(self.n_vertices)
-        self.particles = join_columns(pending.particles, PARTICLE_COLUMNS)
-        self.vertices = join_columns(pending.vertices, VERTEX_COLUMNS)
+        self.particles = JoinedColumns(pending.particles)
+        self.vertices = JoinedColumns(pending.vertices)
         self.weights = np.array(pending.weights, dtype=np.float64).reshape(n, -1)
         self._momenta: sanity.Momenta | None = None
         self._beams: tuple[np.ndarray, np.ndarray] | None = None
@@ -254,6 +283,10 @@ class Flat:
         """{file position: why} for events with NaN or infinite numbers, broken links,
         unphysical momenta or (if ``cross_sections``) a cross-section that is not > 0."""
         found: dict[int, str] = {}
+        if all(self.pending.checked):  # by the parsing threads: only the cross-sections left
+            if cross_sections:
+                self._cross_section_problems(found)
+            return found
         for what, table, counts, fields in (
             ("particle", self.particles, self.n_particles, ("px", "py", "pz", "e", "mass")),
             ("vertex", self.vertices, self.n_vertices, ("x", "y", "z", "t")),
@@ -301,10 +334,13 @@ class Flat:
         for k, why in self.orphans().items():
             found.setdefault(index[k], why)
         if cross_sections:
-            xsec = np.array(self.pending.xsec, dtype=np.float64).reshape(-1, 2)[:, 0]
-            present = np.array(self.pending.has_xsec, dtype=bool)
-            for k, why in sanity.cross_section_problems(xsec, present).items():
-                found.setdefault(index[k], why)
+            self._cross_section_problems(found)
+
+    def _cross_section_problems(self, found: dict[int, str]) -> None:
+        xsec = np.array(self.pending.xsec, dtype=np.float64).reshape(-1, 2)[:, 0]
+        present = np.array(self.pending.has_xsec, dtype=bool)
+        for k, why in sanity.cross_section_problems(xsec, present).items():
+            found.setdefault(self.pending.index[k], why)
 
     def orphans(self) -> dict[int, str]:
         """{event index: why} for links HepMC3 dropped while parsing.
@@ -364,7 +400,7 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
     length = np.repeat(factors[:, 1], n_vertices)
 
     production, end = flat.history()
-    positions = _vertex_positions(flat, production, end)
+    positions = np.stack([flat.vertices[f"position_{k}"] for k in "xyzt"], axis=1)
     if np.any(factors[:, 1] != 1.0):
         positions *= length[:, None]
 
@@ -400,45 +436,3 @@ def assemble(flat: Flat, weight_names: tuple[str, ...]) -> ak.Array:
             name: np.ascontiguousarray(c) for name, c in zip("xyzt", positions.T, strict=True)
         },
     )
-
-
-def _vertex_positions(flat: Flat, production: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Vertex positions as HepMC3's ``GenVertex.position`` gives them, in the file's unit.
-
-    A vertex stored without a position (all four zero) takes the position of the production
-    vertex of its first incoming particle (the lowest id: HepMC3 keeps them in order) that has
-    one, recursively; failing that, the event's position (``@`` on the ``E`` line, usually
-    zero).
-    """
-    raw = np.stack([flat.vertices[f] for f in ("x", "y", "z", "t")], axis=1).astype(np.float64)
-    unset = np.asarray(~raw.any(axis=1))
-    if not unset.any():
-        return raw
-    v_start, n_vertices = flat.v_start, flat.n_vertices
-    event_of_vertex = np.repeat(np.arange(len(n_vertices)), n_vertices)
-    event_pos = np.array(flat.pending.event_pos, dtype=np.float64).reshape(-1, 4)
-    event_of_particle = np.repeat(np.arange(len(n_vertices)), flat.n_particles)
-    entering = np.flatnonzero(end >= 0)
-    target = v_start[event_of_particle[entering]] + end[entering]
-    first = np.full(len(raw), len(end), dtype=np.int64)
-    np.minimum.at(first, target, entering)
-    parent = np.full(len(raw), -1, dtype=np.int64)
-    linked = first < len(end)
-    made = production[first[linked]]
-    parent[linked] = np.where(made >= 0, v_start[event_of_vertex[linked]] + made, -1)
-    positions = np.where(unset[:, None], event_pos[event_of_vertex], raw)
-    # each unset vertex with a parent takes the position at the end of its chain of parents
-    # (a vertex with a position, or one without parent, which holds the event's): pointers
-    # doubled until they stop moving, log(depth) passes
-    pointer = np.arange(len(raw))
-    follow = unset & (parent >= 0)
-    pointer[follow] = parent[follow]
-    for _ in range(64):
-        further = pointer[pointer]
-        if np.array_equal(further, pointer):
-            break
-        pointer = further
-    settled = pointer[pointer] == pointer  # not in (or below) a cycle, where HepMC3 would
-    take = follow & settled  # recurse forever: those keep the event position
-    positions[take] = positions[pointer[take]]
-    return positions

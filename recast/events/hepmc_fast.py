@@ -30,6 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from .hepmc_vertices import resolved_positions
+
 _E, _U, _W, _A, _P, _V = (ord(c) for c in "EUWAPV")
 _NEWLINE = 10
 _COLUMNS = ["kind", "id", "mother", "pid", "px", "py", "pz", "e", "mass", "status"]
@@ -84,6 +86,8 @@ class ParsedEvents:
     has_xsec: np.ndarray  # bool, per event
     momentum_unit: list[str]  # per event: GEV or MEV
     length_unit: list[str]  # MM or CM
+    #: found free of every problem but the cross-section's (by the reader's checks)
+    checked: bool = False
 
     def __len__(self) -> int:
         return len(self.number)
@@ -439,6 +443,10 @@ def _assemble(
     own_start = v_start[event]
     particles["production"] = np.where(production >= 0, production - own_start, -1)
     particles["end"] = np.where(end >= 0, end - own_start, -1)
+    resolved = resolved_positions(vertices, particles["production"], particles["end"],
+                                  n_particles, n_vertices, header.event_pos)  # fmt: skip
+    for k, name in enumerate("xyzt"):
+        vertices[f"position_{name}"] = resolved[:, k]
     return ParsedEvents(
         number=header.number,
         n_particles=n_particles,

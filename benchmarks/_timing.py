@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -25,3 +27,14 @@ def median_seconds(
         func()
         times.append(clock() - start)
     return statistics.median(times)
+
+
+def fresh_process_peak_mb(code: str) -> float:
+    """Peak resident memory (VmHWM, MB) of a fresh Python process running ``code``.
+
+    Not ``ru_maxrss``: a child started from a big process inherits its high-water mark."""
+    probe = "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{probe}"], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.split()[-1]) / 1024

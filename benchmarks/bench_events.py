@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import sys
 from pathlib import Path
 
-from _timing import median_seconds
+from _timing import fresh_process_peak_mb, median_seconds
 
 DATA = Path(__file__).resolve().parent / "_data"
 TTBAR = ["Beams:eCM = 13000", "Top:gg2ttbar = on", "Top:qqbar2ttbar = on"]
@@ -72,15 +71,11 @@ def pythia_objects(n_events: int) -> int:
 
 
 def peak_memory_mb(path: Path) -> float:
-    """Max RSS of a fresh process reading ``path`` in chunks of 1000 and building objects."""
-    here, target = str(Path(__file__).parent), str(path)
-    code = (
-        f"import sys, resource, pathlib; sys.path.insert(0, {here!r});"
-        f"from bench_events import recast_read; recast_read(pathlib.Path({target!r}), True);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak memory of a fresh process reading ``path`` in chunks of 1000 and building objects."""
+    return fresh_process_peak_mb(
+        f"import sys, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"from bench_events import recast_read; recast_read(pathlib.Path({str(path)!r}), True)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1]) / 1024
 
 
 def main() -> None:

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import median_seconds
+from _timing import fresh_process_peak_mb, median_seconds
 from bench_events import bare_pyhepmc
 from bench_stages import sample
 
@@ -38,15 +37,11 @@ def read(path: Path, parser: str) -> dict[str, int]:
 
 
 def peak_memory_mb(path: Path, parser: str) -> float:
-    """Max RSS of a fresh process reading ``path`` in chunks of 1000."""
-    here, target = str(Path(__file__).parent), str(path)
-    code = (
-        f"import sys, resource, pathlib; sys.path.insert(0, {here!r});"
-        f"from bench_reader import read; read(pathlib.Path({target!r}), {parser!r});"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak memory of a fresh process reading ``path`` in chunks of 1000."""
+    return fresh_process_peak_mb(
+        f"import sys, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"from bench_reader import read; read(pathlib.Path({str(path)!r}), {parser!r})"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1]) / 1024
 
 
 def main() -> None:

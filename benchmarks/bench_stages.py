@@ -37,7 +37,6 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import fresh_process_peak_mb
 from bench_events import bare_pyhepmc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,15 +203,12 @@ def timed_floor(path: Path) -> tuple[float, float, int]:
 
 
 def peak_memory_mb(path: Path, analysis: str, parser: str | None) -> float:
-    """Max RSS of a fresh process running the whole run at the default chunk size."""
-    code = (
-        f"import sys, resource, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r});"
-        f"import bench_stages as b; b.use_parser({parser!r});"
-        f"b.whole_run(pathlib.Path({str(path)!r}), {analysis!r}, 1000);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak memory of a fresh process running the whole run at the default chunk size."""
+    return fresh_process_peak_mb(
+        f"import sys, pathlib; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"import bench_stages as b; b.use_parser({parser!r})\n"
+        f"b.whole_run(pathlib.Path({str(path)!r}), {analysis!r}, 1000)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1]) / 1024
 
 
 def measure(path: Path, args: argparse.Namespace) -> None:

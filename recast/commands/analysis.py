@@ -10,7 +10,16 @@ from typing import Any
 import click
 
 from ..progress import events_progress
-from .group import F, cli, output_option, path_option, plot_option, reports_errors, stdout_console
+from .group import (
+    F,
+    cli,
+    hepmc_parser_option,
+    output_option,
+    path_option,
+    plot_option,
+    reports_errors,
+    stdout_console,
+)
 
 
 # -- analyses -------------------------------------------------------------------------------
@@ -151,14 +160,7 @@ def _run_options(function: F) -> F:
         ),
         click.option("--scheduler", default=None, help="Address of a running Dask scheduler."),
         click.option("--skip-bad", is_flag=True, help="Skip and count bad events."),
-        click.option(
-            "--hepmc-parser",
-            type=click.Choice(["columnar", "pyhepmc"]),
-            default="columnar",
-            metavar="PARSER",
-            help="How HepMC3 files are parsed: columnar (the default: whole blocks at once, "
-            "pyhepmc for any text it doubts) or pyhepmc (every event through it).",
-        ),
+        hepmc_parser_option(),
         path_option(
             "--pythia-slha",
             help="Generate the events in process from this SLHA instead (with --events).",

@@ -8,21 +8,14 @@ from typing import Any
 import click
 
 from ..errors import UsageError
-from .group import cli, output_option, path_option, reports_errors
+from .group import cli, hepmc_parser_option, output_option, path_option, reports_errors
 
 
 # -- events ---------------------------------------------------------------------------------
 @cli.command("inspect")
 @click.argument("event_file", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Skip and count bad events instead of stopping.")
-@click.option(
-    "--hepmc-parser",
-    type=click.Choice(["columnar", "pyhepmc"]),
-    default="columnar",
-    metavar="PARSER",
-    help="How the text is parsed: columnar (the default: whole blocks at once, pyhepmc for "
-    "any text it doubts) or pyhepmc (every event through it).",
-)
+@hepmc_parser_option("the text is")
 @output_option("Also write the summary as JSON (- for stdout).")
 @reports_errors
 def inspect_command(

@@ -146,6 +146,18 @@ def plot_option(help: str) -> Callable[[F], F]:
     return path_option("--plot", help=help)
 
 
+def hepmc_parser_option(what: str = "HepMC3 files are") -> Callable[[F], F]:
+    """``--hepmc-parser columnar|pyhepmc`` (recast.events.hepmc.PARSERS)."""
+    return click.option(
+        "--hepmc-parser",
+        type=click.Choice(["columnar", "pyhepmc"]),
+        default="columnar",
+        metavar="PARSER",
+        help=f"How {what} parsed: columnar (the default: whole blocks at once, pyhepmc for "
+        "any text it doubts) or pyhepmc (every event through it).",
+    )
+
+
 def output_option(help: str) -> Callable[[F], F]:
     """``-o/--output FILE``: the JSON document to write (``-`` for stdout)."""
     return click.option("-o", "--output", default=None, help=help)

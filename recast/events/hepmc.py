@@ -268,21 +268,7 @@ class HepMCReader:
         ahead: deque[tuple[Block, Future[ParsedEvents | Doubtful] | None]] = deque()
         pending, position = Pending(), 0
         try:
-            for index, block in enumerate(blocks):
-                # HepMC3 speaks about an odd header while reading the first event: pyhepmc's
-                parse = clean or index > 0
-                future = pool.submit(_parse_block, block, len(names) or None) if parse else None
-                ahead.append((block, future))
-                if len(ahead) <= _PARSE_AHEAD:
-                    continue
-                block, future = ahead.popleft()
-                position = self._take_block(block, future, names, header, blocks, locator,
-                                            pending, position)  # fmt: skip
-                while len(pending) >= self.chunk_size:
-                    head, pending = pending.split(self.chunk_size)
-                    yield from self._emit(head, locator)
-            while ahead:
-                block, future = ahead.popleft()
+            for block, future in _parsed_ahead(blocks, ahead, pool, clean, len(names) or None):
                 position = self._take_block(block, future, names, header, blocks, locator,
                                             pending, position)  # fmt: skip
                 while len(pending) >= self.chunk_size:
@@ -782,6 +768,24 @@ class HepMCReader:
                 "one run per file: split the file where its header repeats"
             )
         self._run_info = run_info
+
+
+def _parsed_ahead(
+    blocks: EventBlocks,
+    ahead: deque[tuple[Block, Future[ParsedEvents | Doubtful] | None]],
+    pool: ThreadPoolExecutor,
+    clean: bool,
+    n_weights: int | None,
+) -> Iterator[tuple[Block, Future[ParsedEvents | Doubtful] | None]]:
+    """The blocks in order, each with its parse started a few blocks earlier (None: the first
+    block of a file whose header HepMC3 would speak about goes to pyhepmc)."""
+    for index, block in enumerate(blocks):
+        parse = clean or index > 0
+        ahead.append((block, pool.submit(_parse_block, block, n_weights) if parse else None))
+        if len(ahead) > _PARSE_AHEAD:
+            yield ahead.popleft()
+    while ahead:
+        yield ahead.popleft()
 
 
 def _parse_block(block: Block, n_weights: int | None) -> ParsedEvents | Doubtful:

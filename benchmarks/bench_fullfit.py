@@ -11,7 +11,9 @@ signal regions, prints medians and ratios to the floor, pyhf's own call on the s
   hypotest; pyhf's upper_limit is timed on the first ``--pyhf-limit-points`` points and
   extrapolated to 100 (it says so);
 * ``--large``: a synthetic likelihood of the issue's size (three channels of twelve bins,
-  94 parameters), CLs and μ95 once each, against one pyhf hypotest.
+  94 parameters; :mod:`recast.likelihood.synthetic`), CLs and CLs + μ95 (targets 5 s and
+  15 s), against one pyhf hypotest and the former fits with numerical gradients;
+  ``--pyhf-large-limit`` adds pyhf's upper_limit there (minutes).
 
     python benchmarks/bench_fullfit.py [--repeats 5] [--pyhf-limit-points 10] [--large]
 """
@@ -29,9 +31,10 @@ from typing import Any
 import numpy as np
 from _timing import median_seconds
 
-from recast.likelihood.asymptotics import Asymptotics
+from recast.likelihood.asymptotics import Asymptotics, describe
 from recast.likelihood.fits import build_model, upper_limit
 from recast.likelihood.reuse import ModelCache
+from recast.likelihood.synthetic import synthetic_patch, synthetic_workspace
 from recast.likelihood.workspace import apply_patch, quiet_pyhf
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -163,95 +166,56 @@ def scan(background: dict[str, Any], points: int, pyhf_limit_points: int) -> Non
     )
 
 
-def synthetic_workspace(channels: int = 3, bins: int = 12, seed: int = 3) -> dict[str, Any]:
-    """A likelihood of the issue's size: two signal regions and a control region of twelve
-    bins, a background with a staterror per bin, ~30 normsys and ~8 histosys, another with a
-    free normalisation; pseudo-data drawn from it."""
-    rng = np.random.default_rng(seed)
-    out: dict[str, Any] = {"channels": [], "observations": [], "version": "1.0.0"}
-    for c in range(channels):
-        name = f"SR{c}" if c < channels - 1 else "CR"
-        main = (2000.0 if name == "CR" else 20.0) * np.exp(-np.arange(bins) / 4.0) + 1.0
-        other = 0.3 * main[::-1] + 0.5
-        modifiers: list[dict[str, Any]] = [
-            {"name": "lumi", "type": "lumi", "data": None},
-            {"name": f"staterror_{name}", "type": "staterror", "data": list(0.05 * main + 0.2)},
-        ]
-        for k in range(50):
-            if rng.random() < 0.6:
-                d = rng.uniform(0.005, 0.08)
-                modifiers.append(
-                    {"name": f"norm_{k}", "type": "normsys", "data": {"hi": 1 + d, "lo": 1 - d}}
-                )
-        for k in range(12):
-            if rng.random() < 0.7:
-                slope = rng.uniform(-0.05, 0.05) * np.linspace(-1, 1, bins)
-                modifiers.append(
-                    {
-                        "name": f"shape_{k}",
-                        "type": "histosys",
-                        "data": {
-                            "hi_data": list(main * (1 + slope)),
-                            "lo_data": list(main * (1 - slope)),
-                        },
-                    }
-                )
-        free = [
-            {"name": "mu_other", "type": "normfactor", "data": None},
-            {"name": "lumi", "type": "lumi", "data": None},
-        ]
-        out["channels"].append(
-            {
-                "name": name,
-                "samples": [
-                    {"name": "main", "data": list(main), "modifiers": modifiers},
-                    {"name": "other", "data": list(other), "modifiers": free},
-                ],
-            }
-        )
-        observed = [float(x) for x in rng.poisson(main + other)]
-        out["observations"].append({"name": name, "data": observed})
-    lumi = {"name": "lumi", "auxdata": [1.0], "sigmas": [0.017], "bounds": [[0.9, 1.1]],
-            "inits": [1.0]}  # fmt: skip
-    out["measurements"] = [{"name": "meas", "config": {"poi": "mu_SIG", "parameters": [lumi]}}]
-    return out
-
-
-def synthetic_patch(scale: float, bins: int = 12) -> list[dict[str, Any]]:
-    peak = scale * 2.0 * np.exp(-(((np.arange(bins) - 8) / 2.0) ** 2))
-    return [
-        {
-            "op": "add",
-            "path": f"/channels/{c}/samples/-",
-            "value": {
-                "name": "signal",
-                "data": list(peak * (1.0 if c == 0 else 0.5)),
-                "modifiers": [{"name": "mu_SIG", "type": "normfactor", "data": None}],
-            },
-        }
-        for c in range(2)
-    ]
-
-
-def large() -> None:
+def large(repeats: int, pyhf_limit: bool) -> None:
     spec = apply_patch(synthetic_workspace(), synthetic_patch(1.0), "synthetic patch")
     fitted = build_model(spec, "synthetic")
-    print(f"synthetic likelihood, 3 channels × 12 bins, {fitted.model.config.npars} parameters:")
-    started = time.perf_counter()
-    engine = Asymptotics(fitted)
-    engine.cls(1.0)
-    t_cls = time.perf_counter() - started
-    started = time.perf_counter()
-    pyhf_hypotest(fitted)
-    t_floor = time.perf_counter() - started
-    line("CLs obs + exp at μ = 1 (once)", t_cls, t_floor, "pyhf hypotest")
-    started = time.perf_counter()
-    engine.upper_limits(0.05)
-    t_limit = time.perf_counter() - started + t_cls
     print(
-        f"  CLs + μ95 obs + exp band (once)    {t_limit:8.3f} s   (pyhf's upper_limit: about "
-        f"{t_floor:.0f} s a hypotest × its 10-20 evaluations, not run)"
+        f"synthetic likelihood, 3 channels × 12 bins, {fitted.model.config.npars} parameters "
+        f"(median of {repeats}, a new engine each time):"
     )
+
+    def ours_cls() -> Asymptotics:
+        engine = Asymptotics(fitted)
+        engine.cls(1.0)
+        return engine
+
+    def ours_limit() -> Asymptotics:
+        engine = ours_cls()
+        engine.upper_limits(0.05)
+        return engine
+
+    t_cls = median_seconds(ours_cls, repeats)
+    t_limit = median_seconds(ours_limit, repeats)
+    started = time.perf_counter()
+    observed, expected = pyhf_hypotest(fitted)
+    t_floor = time.perf_counter() - started
+    line("CLs obs + exp at μ = 1", t_cls, t_floor, "pyhf hypotest")
+    engine = ours_limit()
+    cls = np.array([*engine.cls(1.0)[:1], *engine.cls(1.0)[1]])
+    reference = np.array([float(observed), *(float(e) for e in expected)])
+    print(f"  CLs + μ95 obs + exp band           {t_limit:8.3f} s")
+    print(
+        f"  CLs relative to pyhf's (default tolerance): {np.max(np.abs(cls / reference - 1)):.1e};"
+        f" {describe(engine)}"
+    )
+    started = time.perf_counter()
+    before = Asymptotics(fitted, exact_gradients=False)
+    before.cls(1.0)
+    t_before_cls = time.perf_counter() - started
+    before.upper_limits(0.05)
+    t_before = time.perf_counter() - started
+    print(
+        f"  before (numerical gradients of pyhf's logpdf, once): CLs {t_before_cls:.1f} s, "
+        f"CLs + μ95 {t_before:.1f} s"
+    )
+    if pyhf_limit:
+        started = time.perf_counter()
+        limit, band = pyhf_upper_limit(fitted)
+        t_pyhf = time.perf_counter() - started
+        ours = np.array([*engine.upper_limits(0.05)[:1], *engine.upper_limits(0.05)[1]])
+        theirs = np.array([float(limit), *(float(b) for b in band)])
+        line("μ95 obs + exp band", t_limit, t_pyhf, "pyhf upper_limit")
+        print(f"  μ95 relative to pyhf's: {np.max(np.abs(ours / theirs - 1)):.1e}")
 
 
 def main() -> None:
@@ -260,6 +224,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--pyhf-limit-points", type=int, default=10)
     parser.add_argument("--large", action="store_true")
+    parser.add_argument(
+        "--pyhf-large-limit", action="store_true", help="with --large: pyhf's upper_limit too"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", DeprecationWarning)  # pyhf's jsonschema use, not ours
     if not WORKSPACE.is_file():
@@ -269,7 +236,7 @@ def main() -> None:
         single(copy.deepcopy(background), args.repeats)
         scan(background, args.points, args.pyhf_limit_points)
     if args.large:
-        large()
+        large(args.repeats, args.pyhf_large_limit)
 
 
 if __name__ == "__main__":

@@ -322,3 +322,30 @@ def test_model_scan_limits_without_mu95() -> None:
     assert quick["limits"]["verdict"]["cls"] == full["limits"]["verdict"]["cls"]
     summary = _analysis_summary(quick, [])
     assert summary["mu_upper"] is None and summary["cls"] == quick["limits"]["verdict"]["cls"]
+
+
+# -- a likelihood of the size (94 parameters) ---------------------------------------------
+#: pyhf's own numbers on recast.likelihood.synthetic's workspace with synthetic_patch(1.0),
+#: computed once (pyhf 0.7.6, numpy backend, scipy optimizer at tolerance 1e-10, POI bounds
+#: (0, 100)): CLs from pyhf.infer.hypotest at μ = 1; μ95 from hypotest at two μ 0.2 % apart
+#: around each crossing, interpolated to CLs = 0.05 (pyhf's upper_limit takes half an hour
+#: there). Observed, then the expected band from −2σ to +2σ.
+SYNTHETIC_PYHF_CLS = [0.10163233597, 0.03818807671, 0.10408061562, 0.25773172615, 0.53198603572,
+                      0.82616144404]  # fmt: skip
+SYNTHETIC_PYHF_MU95 = [1.2524674, 0.9263228, 1.2617004, 1.7899402, 2.5666765, 3.5658260]
+#: the pseudo-data those numbers belong to (numpy's default_rng streams may change)
+SYNTHETIC_OBSERVED_SUMS = [136.0, 129.0, 11256.0]
+
+
+def test_94_parameter_likelihood_agrees_with_pyhf() -> None:
+    from recast.likelihood.synthetic import synthetic_patch, synthetic_workspace
+
+    background = synthetic_workspace()
+    sums = [sum(o["data"]) for o in background["observations"]]
+    if sums != SYNTHETIC_OBSERVED_SUMS:
+        pytest.skip(f"this numpy draws other pseudo-data ({sums}) than the pinned pyhf numbers")
+    fitted = build_model(apply_patch(background, synthetic_patch(1.0), "patch"), "synthetic")
+    assert fitted.model.config.npars == 94
+    cls, limits = ours(fitted)
+    np.testing.assert_allclose(cls, SYNTHETIC_PYHF_CLS, rtol=1e-4)
+    np.testing.assert_allclose(limits, SYNTHETIC_PYHF_MU95, rtol=1e-3)

@@ -14,8 +14,13 @@ Asimov data); a limit scan asks about dozens of μ. The q̃_μ formulae need far
 
 μ95 is then found by root finding on Φ⁻¹(CLs(μ)) − Φ⁻¹(α), nearly linear in μ, from guesses
 that the Gaussian (Wald) approximation gives from one Asimov fit. The formulae are pyhf's
-(``test_stat="qtilde"``, ``calc_base_dist="normal"``), the model's ``logpdf`` is pyhf's (numpy
-backend): the numbers agree with ``pyhf.infer.hypotest`` to the fits' precision.
+(``test_stat="qtilde"``, ``calc_base_dist="normal"``): the numbers agree with
+``pyhf.infer.hypotest`` to the fits' precision.
+
+The fits minimise −2 ln L of the model pyhf built with its exact gradient
+(:mod:`.histfactory`, checked against pyhf's ``logpdf`` when the engine is made) by projected
+Gauss–Newton steps: a handful of evaluations a fit. A model using something that module does
+not compute keeps pyhf's ``logpdf`` with finite-difference derivatives.
 
 A fit that cannot be made raises :class:`~.errors.FitFailedError`; the callers then fall back
 to pyhf's own fits with their retries (:mod:`.fits`).
@@ -37,6 +42,7 @@ from scipy.special import log_ndtr, ndtri
 
 from .errors import FitFailedError
 from .fits import PyhfModel
+from .histfactory import HistFactoryLikelihood
 from .workspace import quiet_pyhf
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,11 @@ _FAR = 1e6
 _OUTSIDE = 1e10
 #: up to this many moving parameters a fit ends with Newton steps (a Hessian costs n²/2 calls)
 _NEWTON_MAX = 30
+#: a fit with the exact gradient stops when the Newton decrement gᵀH⁻¹g (twice the predicted
+#: gain in −2 ln L) falls below this: q̃_μ is a difference of two minima, CLs needs ~1e-6
+_DECREMENT = 1e-10
+#: Gauss–Newton steps before a fit with the exact gradient hands over to L-BFGS-B
+_GAUSS_NEWTON_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ class Asymptotics:
     :data:`.closed_form.BAND`); ``upper_limits(alpha)`` the μ where each crosses ``alpha``.
     """
 
-    def __init__(self, fitted: PyhfModel) -> None:
+    def __init__(self, fitted: PyhfModel, *, exact_gradients: bool = True) -> None:
         self.fitted = fitted
         model = fitted.model
         config = model.config
@@ -84,8 +95,11 @@ class Asymptotics:
         self.data = np.asarray(fitted.data, dtype=float)
         self._data_fits: dict[float, Fitted] = {}
         self._asimov_fits: dict[float, Fitted] = {}
-        self.evaluations = 0  # logpdf calls, for benchmarks and logs
-        self.scale = self._scales()
+        self.evaluations = 0  # pyhf logpdf calls, for benchmarks and logs
+        # −2 ln L with its exact gradient when every modifier is one written there (checked
+        # against pyhf's logpdf); None: pyhf's logpdf with finite differences
+        self.exact = HistFactoryLikelihood.from_model(model, self.data) if exact_gradients else None
+        self._scale: Array | None = None
         self.free_fit = self._fit(self.data, self.init, None)
         background = self.free_fit.pars.copy()  # the nuisances rarely move far from there
         background[self.poi] = 0.0
@@ -103,7 +117,19 @@ class Asymptotics:
     def muhat(self) -> float:
         return float(self.free_fit.pars[self.poi])
 
+    @property
+    def scale(self) -> Array:
+        """1/√curvature per parameter, for the fits with numerical gradients (made once)."""
+        if self._scale is None:
+            self._scale = self._scales()
+        return self._scale
+
     def _twice_nll(self, pars: Array, data: Array) -> float:
+        if self.exact is not None:
+            return self.exact.twice_nll(pars, data)
+        return self._pyhf_twice_nll(pars, data)
+
+    def _pyhf_twice_nll(self, pars: Array, data: Array) -> float:
         self.evaluations += 1
         value = -2.0 * float(self.fitted.model.logpdf(pars, data)[0])
         return value
@@ -145,6 +171,64 @@ class Asymptotics:
     def _minimize(
         self, data: Array, x0: Array, box: Array, moving: NDArray[np.intp]
     ) -> Fitted | None:
+        if self.exact is not None:
+            fitted = self._minimize_exact(data, x0, box, moving)
+            if fitted is not None:
+                return fitted
+            log.debug("%s: the fit with exact gradients did not converge", self.fitted.source)
+        return self._minimize_numerical(data, x0, box, moving)
+
+    def _minimize_exact(
+        self, data: Array, x0: Array, box: Array, moving: NDArray[np.intp]
+    ) -> Fitted | None:
+        """Projected Gauss–Newton steps with the exact gradient and a backtracking line
+        search; L-BFGS-B with the exact gradient, then Newton again, when they stall. None when
+        no converged minimum is found (the caller then fits with numerical gradients)."""
+        assert self.exact is not None
+        exact = self.exact
+        full = x0.copy()
+        low, high = box[moving, 0], box[moving, 1]
+
+        def value_and_gradient(z: Array) -> tuple[float, Array]:
+            full[moving] = z
+            value, gradient = exact.value_and_gradient(full, data)
+            return value, gradient[moving]
+
+        def hessian(z: Array) -> Array:
+            full[moving] = z
+            return exact.gauss_newton(full, data)[np.ix_(moving, moving)]
+
+        z = np.clip(x0[moving], low, high)
+        z, value, converged = _projected_newton(
+            value_and_gradient, hessian, z, low, high, _GAUSS_NEWTON_STEPS
+        )
+        if not converged and math.isfinite(value):
+
+            def objective(z: Array) -> tuple[float, Array]:
+                value, gradient = value_and_gradient(z)
+                if not math.isfinite(value):  # a negative yield: steep, the search backs off
+                    return _OUTSIDE, np.zeros_like(z)
+                return value, gradient
+
+            result = minimize(
+                objective,
+                z,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=list(zip(low, high, strict=True)),
+                options={"ftol": 1e-14, "gtol": 1e-8, "maxiter": 5000, "maxls": 50},
+            )
+            if float(result.fun) < _OUTSIDE:
+                z, value, converged = _projected_newton(
+                    value_and_gradient, hessian, np.asarray(result.x, dtype=float), low, high, 20
+                )
+        if not converged or not math.isfinite(value):
+            return None
+        return self._fitted(x0, moving, z, value)
+
+    def _minimize_numerical(
+        self, data: Array, x0: Array, box: Array, moving: NDArray[np.intp]
+    ) -> Fitted | None:
         full = x0.copy()
         # the minimiser moves z = x / scale: every direction about equally curved, which
         # spares quasi-Newton most of its iterations (a CR's γ and a normsys differ by 10⁴)
@@ -154,7 +238,7 @@ class Asymptotics:
 
         def objective(z: Array) -> float:
             full[moving] = z * scale
-            value = self._twice_nll(full, data)
+            value = self._pyhf_twice_nll(full, data)
             # outside the model's domain (a negative yield): steep, so the line search backs off
             return value if math.isfinite(value) else _OUTSIDE
 
@@ -248,7 +332,7 @@ class Asymptotics:
     def _scales(self) -> Array:
         """1/√(∂²(−2 ln L)/∂x²) at the start, per parameter (central differences, once)."""
         x = self.init.copy()
-        centre = self._twice_nll(x, self.data)
+        centre = self._pyhf_twice_nll(x, self.data)
         scale = np.ones(len(x))
         for i in self.free:
             step = 1e-3 * max(1.0, abs(x[i]))
@@ -256,7 +340,7 @@ class Asymptotics:
             for shift in (step, -step):
                 moved = x.copy()
                 moved[i] = np.clip(x[i] + shift, *self.bounds[i])
-                values.append(self._twice_nll(moved, self.data))
+                values.append(self._pyhf_twice_nll(moved, self.data))
             curvature = (values[0] + values[1] - 2.0 * centre) / step**2
             if math.isfinite(curvature) and curvature > 0:
                 scale[i] = min(max(1.0 / math.sqrt(curvature), 1e-6), 1e3)
@@ -418,9 +502,59 @@ class Asymptotics:
         return None
 
 
+def _projected_newton(
+    value_and_gradient: Callable[[Array], tuple[float, Array]],
+    hessian: Callable[[Array], Array],
+    z: Array,
+    low: Array,
+    high: Array,
+    steps: int,
+) -> tuple[Array, float, bool]:
+    """Newton steps on the parameters not held at a bound (a bound holds one whose gradient
+    points out of the box), with a backtracking (Armijo) line search; returns the point, its
+    value and whether the Newton decrement fell below :data:`_DECREMENT`."""
+    value, gradient = value_and_gradient(z)
+    if not math.isfinite(value):
+        return z, value, False
+    for _ in range(steps):
+        held = ((z <= low) & (gradient > 0)) | ((z >= high) & (gradient < 0))
+        free = ~held
+        if not free.any():
+            return z, value, True
+        sub = hessian(z)[np.ix_(free, free)]
+        if not np.isfinite(sub).all() or not np.isfinite(gradient).all():
+            return z, value, False
+        try:
+            factor = np.linalg.cholesky(sub)
+        except np.linalg.LinAlgError:  # not positive definite: damp towards a gradient step
+            lowest = float(np.linalg.eigvalsh(sub).min())
+            factor = np.linalg.cholesky(sub + (abs(lowest) + 1e-6) * np.eye(len(sub)))
+        direction = -np.linalg.solve(factor.T, np.linalg.solve(factor, gradient[free]))
+        decrement = -float(gradient[free] @ direction)
+        if decrement < _DECREMENT:
+            return z, value, True
+        step = np.zeros_like(z)
+        step[free] = direction
+        t = 1.0
+        for _ in range(40):
+            trial = np.clip(z + t * step, low, high)
+            trial_value, trial_gradient = value_and_gradient(trial)
+            if math.isfinite(trial_value) and trial_value <= value + 1e-4 * float(
+                gradient @ (trial - z)
+            ):
+                break
+            t *= 0.5
+        else:  # no descent along the step: converged only if it was already negligible
+            return z, value, decrement < 1e3 * _DECREMENT
+        z, value, gradient = trial, trial_value, trial_gradient
+    return z, value, False
+
+
 def describe(engine: Asymptotics) -> dict[str, Any]:
     """What the engine did, for logs and benchmarks."""
     return {
+        "exact_gradients": engine.exact is not None,
+        "exact_evaluations": engine.exact.evaluations if engine.exact is not None else 0,
         "logpdf_calls": engine.evaluations,
         "data_fits": len(engine._data_fits) + 1,
         "asimov_fits": len(engine._asimov_fits) - 1,

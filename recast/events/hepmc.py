@@ -71,7 +71,7 @@ _STREAM_BUFFER = 1 << 20
 #: every event through pyhepmc
 PARSERS = ("columnar", "pyhepmc")
 _HEADER_RUN_INFO = object()  # the run information of the header, read without pyhepmc
-_PARSE_AHEAD = 3  # blocks parsed ahead of the one being taken
+_PARSE_AHEAD = 2  # blocks parsed ahead of the one being taken
 _PARSERS = 2  # threads parsing blocks (numpy and pyarrow release the GIL)
 
 
@@ -251,7 +251,10 @@ class HepMCReader:
                 if problem is not None:
                     self._raise(problem)
                 if flat is not None:
-                    yield self._chunk(flat)
+                    chunk = self._chunk(flat)
+                    del flat
+                    pending.release()  # see _emit
+                    yield chunk
             source = session.source
             self._finish(span, header, source.error, source.at_footer(), source.exhausted, position)
         finally:
@@ -369,7 +372,12 @@ class HepMCReader:
         flat = self._screen(pending, locator)
         self._log_skipped()
         if flat is not None:
-            yield self._chunk(flat)
+            chunk = self._chunk(flat)
+            # the chunk holds the joined columns; the parts they were joined from go now,
+            # not after the caller has worked on the chunk (the peak of a run)
+            del flat
+            pending.release()
+            yield chunk
 
     def _chunk(self, flat: Flat) -> ak.Array:
         chunk = assemble(flat, self.weight_names)

@@ -95,6 +95,12 @@ class Pending:
             for momentum, length in zip(parsed.momentum_unit, parsed.length_unit, strict=True)
         )
 
+    def release(self) -> None:
+        """Forget the rows (their columns live on in the chunk made from them)."""
+        for name in _ROWS:
+            getattr(self, name).clear()
+        self.parts.clear()
+
     def extend(self, other: Pending) -> None:
         for name, values in vars(other).items():
             getattr(self, name).extend(values)

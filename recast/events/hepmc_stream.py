@@ -19,8 +19,8 @@ from .hepmc_text import FOOTER, open_binary
 
 log = logging.getLogger(__name__)
 
-BLOCK_SIZE = 8 << 20
-_AHEAD = 2  # blocks read ahead: bounded memory
+BLOCK_SIZE = 4 << 20
+_AHEAD = 1  # blocks read ahead (more wait in the parsing threads): bounded memory
 _STEP = 1 << 20  # a broken compressed stream loses only the step it breaks in
 
 

@@ -7,7 +7,7 @@ HepMC3 files, then prints, medians of several repeats on one core:
 - recast's reader (chunks of the columnar layout) and reader + objects (FastJet jets, labels,
   leptons, MET), as events/s and as a ratio to the floor;
 - Pythia8 in process → objects, with no file in between;
-- peak memory (max RSS of a fresh process) reading 1k and 10k events.
+- peak memory (VmHWM of a fresh process) reading 1k and 10k events.
 
     python benchmarks/bench_events.py [--events 2000] [--repeats 3]
 """

@@ -9,7 +9,8 @@ repeats:
   both yielding the same chunks (particles, vertices, links, weights, checks), as events/s and
   as the speed-up over the floor (target of issue 17: ≥ 8 for the columnar reader, plain file);
 - how many events each parser read (the columnar reader hands what it doubts to pyhepmc);
-- peak memory: the max RSS of a fresh process reading the file at the default chunk size.
+- peak memory: the peak resident memory (VmHWM) of a fresh process reading the file at the
+  default chunk size.
 
     python benchmarks/bench_reader.py [--events 1000] [--repeats 3] [--inputs plain gzip]
 """

@@ -13,7 +13,8 @@ medians of several repeats on one core:
   (``Chain.objects``), detector (``Chain.reconstructed``), analysis (``analysis.process``:
   derived variables, network inputs and evaluation, cuts; the networks' ONNX calls shown
   apart), limits (``limits_for_bundle``), and the rest (bundle loading, hashing, results);
-- peak memory: the max RSS of a fresh process running the whole run at the default chunk size.
+- peak memory: the peak resident memory (VmHWM) of a fresh process running the whole run at
+  the default chunk size.
 
 Every time is given as wall and as CPU seconds of this process: on shared cores (the load
 average is printed) the CPU times are the ones to compare. The floor and the run alternate
@@ -90,7 +91,7 @@ def use_parser(parser: str | None) -> bool:
 
     class WithParser(reader):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("parser", parser)
+            kwargs["parser"] = parser  # over the run option: the benchmark chooses
             super().__init__(*args, **kwargs)
 
     WithParser.__name__ = reader.__name__
@@ -248,7 +249,7 @@ def measure(path: Path, args: argparse.Namespace) -> None:
             print(f"      {'networks (ONNX)':<14} {wall['networks']:8.2f} {cpu['networks']:8.2f}")
     if args.memory:
         peak = peak_memory_mb(path, args.analysis, args.parser)
-        print(f"  peak memory (max RSS, fresh process, whole run, chunks of 1000): {peak:.0f} MB")
+        print(f"  peak memory (VmHWM, fresh process, whole run, chunks of 1000): {peak:.0f} MB")
 
 
 def main() -> None:

@@ -435,6 +435,19 @@ def _failing_fits(monkeypatch: pytest.MonkeyPatch, above: float = 0.0) -> None:
         return real(mu, data, model, *args, **kwargs)
 
     monkeypatch.setattr(pyhf.infer, "hypotest", hypotest)
+    # recast's own fits (recast.likelihood.asymptotics) fail alike, then hand over to pyhf's
+    from recast.likelihood.asymptotics import Asymptotics
+    from recast.likelihood.errors import FitFailedError
+
+    real_fit = Asymptotics._fit
+
+    def fit(self: Asymptotics, data: Any, start: Any, mu: float | None) -> Any:
+        model = self.fitted.model
+        if float(np.sum(model.expected_actualdata(model.config.suggested_init()))) > above:
+            raise FitFailedError(f"{self.fitted.source}: Inequality constraints incompatible")
+        return real_fit(self, data, start, mu)
+
+    monkeypatch.setattr(Asymptotics, "_fit", fit)
 
 
 def test_a_fit_that_fails_exits_non_zero_and_writes_nothing(

@@ -34,35 +34,11 @@ from _timing import median_seconds
 from recast.likelihood.asymptotics import Asymptotics, describe
 from recast.likelihood.fits import build_model, upper_limit
 from recast.likelihood.reuse import ModelCache
-from recast.likelihood.synthetic import synthetic_patch, synthetic_workspace
+from recast.likelihood.synthetic import signal_patch_2019_09, synthetic_patch, synthetic_workspace
 from recast.likelihood.workspace import apply_patch, quiet_pyhf
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 WORKSPACE = SHARED / "pyhf" / "atlas_susy_2019_09" / "bkg_offshell_simplified.json"
-#: signal yields at μ = 1 in five signal regions (illustrative)
-SIGNAL = {
-    "SRhigh_0Jb_cuts": 2.0,
-    "SRhigh_0Jc_cuts": 3.0,
-    "SRhigh_nJa_cuts": 2.5,
-    "SRlow_0Jd_cuts": 6.0,
-    "SRlow_nJc_cuts": 4.0,
-}
-
-
-def patch(background: dict[str, Any], scale: float) -> list[dict[str, Any]]:
-    position = {c["name"]: i for i, c in enumerate(background["channels"])}
-    return [
-        {
-            "op": "add",
-            "path": f"/channels/{position[channel]}/samples/-",
-            "value": {
-                "name": "signal",
-                "data": [value * scale],
-                "modifiers": [{"name": "mu_SIG", "type": "normfactor", "data": None}],
-            },
-        }
-        for channel, value in SIGNAL.items()
-    ]
 
 
 def pyhf_bounds(model: Any) -> list[tuple[float, float]]:
@@ -99,7 +75,7 @@ def line(what: str, ours: float, floor: float, floor_name: str) -> None:
 
 
 def single(background: dict[str, Any], repeats: int) -> None:
-    spec = apply_patch(background, patch(background, 1.0), "patch")
+    spec = apply_patch(background, signal_patch_2019_09(background, 1.0), "patch")
     fitted = build_model(spec, "ATLAS-SUSY-2019-09 + patch")
     print(
         f"ATLAS-SUSY-2019-09 + a 5-region signal patch ({fitted.model.config.npars} "
@@ -134,7 +110,7 @@ def scan(background: dict[str, Any], points: int, pyhf_limit_points: int) -> Non
     cache = ModelCache()
     started = time.perf_counter()
     for scale in scales:
-        spec = apply_patch(background, patch(background, float(scale)), "patch")
+        spec = apply_patch(background, signal_patch_2019_09(background, float(scale)), "patch")
         Asymptotics(cache.model(spec, "patch")).cls(1.0)
     t_cls = time.perf_counter() - started
     print(f"  (models: {cache.built} built, {cache.swapped} swapped rates)")
@@ -142,20 +118,20 @@ def scan(background: dict[str, Any], points: int, pyhf_limit_points: int) -> Non
     started = time.perf_counter()
     limits = []
     for scale in scales:
-        spec = apply_patch(background, patch(background, float(scale)), "patch")
+        spec = apply_patch(background, signal_patch_2019_09(background, float(scale)), "patch")
         engine = Asymptotics(cache.model(spec, "patch"))
         engine.cls(1.0)
         limits.append(engine.upper_limits(0.05)[0])
     t_limit = time.perf_counter() - started
     started = time.perf_counter()
     for scale in scales:
-        spec = apply_patch(background, patch(background, float(scale)), "patch")
+        spec = apply_patch(background, signal_patch_2019_09(background, float(scale)), "patch")
         pyhf_hypotest(build_model(spec, "patch"))
     t_floor = time.perf_counter() - started
     line("CLs, 100 points", t_cls, t_floor, "pyhf hypotest")
     started = time.perf_counter()
     for scale in scales[:: max(1, points // pyhf_limit_points)][:pyhf_limit_points]:
-        spec = apply_patch(background, patch(background, float(scale)), "patch")
+        spec = apply_patch(background, signal_patch_2019_09(background, float(scale)), "patch")
         pyhf_upper_limit(build_model(spec, "patch"))
     t_few = time.perf_counter() - started
     t_pyhf = t_few * points / pyhf_limit_points

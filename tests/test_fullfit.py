@@ -30,36 +30,13 @@ from recast.likelihood.limits import (
 )
 from recast.likelihood.simplified import SignalYield
 from recast.likelihood.spec import needed_regions
+from recast.likelihood.synthetic import signal_patch_2019_09
 from recast.likelihood.workspace import apply_patch
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE_2019_09 = (
     ROOT.parent / "shared" / "data" / "pyhf" / "atlas_susy_2019_09" / "bkg_offshell_simplified.json"
 )
-#: signal yields at μ = 1 in five signal regions of ATLAS-SUSY-2019-09, scaled per test
-SIGNAL_2019_09 = {
-    "SRhigh_0Jb_cuts": 2.0,
-    "SRhigh_0Jc_cuts": 3.0,
-    "SRhigh_nJa_cuts": 2.5,
-    "SRlow_0Jd_cuts": 6.0,
-    "SRlow_nJc_cuts": 4.0,
-}
-
-
-def signal_patch_2019_09(background: dict[str, Any], scale: float) -> list[dict[str, Any]]:
-    position = {c["name"]: i for i, c in enumerate(background["channels"])}
-    return [
-        {
-            "op": "add",
-            "path": f"/channels/{position[channel]}/samples/-",
-            "value": {
-                "name": "signal",
-                "data": [value * scale],
-                "modifiers": [{"name": "mu_SIG", "type": "normfactor", "data": None}],
-            },
-        }
-        for channel, value in SIGNAL_2019_09.items()
-    ]
 
 
 @pytest.fixture(scope="module")

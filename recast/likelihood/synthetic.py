@@ -82,3 +82,32 @@ def synthetic_patch(scale: float, bins: int = 12) -> list[dict[str, Any]]:
         }
         for c in range(2)
     ]
+
+
+#: illustrative signal yields at μ = 1 in five signal regions of ATLAS-SUSY-2019-09's
+#: published (simplified) background-only workspace
+SIGNAL_2019_09 = {
+    "SRhigh_0Jb_cuts": 2.0,
+    "SRhigh_0Jc_cuts": 3.0,
+    "SRhigh_nJa_cuts": 2.5,
+    "SRlow_0Jd_cuts": 6.0,
+    "SRlow_nJc_cuts": 4.0,
+}
+
+
+def signal_patch_2019_09(background: dict[str, Any], scale: float) -> list[dict[str, Any]]:
+    """A JSON patch adding :data:`SIGNAL_2019_09` × ``scale`` (POI ``mu_SIG``) to that
+    workspace."""
+    position = {c["name"]: i for i, c in enumerate(background["channels"])}
+    return [
+        {
+            "op": "add",
+            "path": f"/channels/{position[channel]}/samples/-",
+            "value": {
+                "name": "signal",
+                "data": [value * scale],
+                "modifiers": [{"name": "mu_SIG", "type": "normfactor", "data": None}],
+            },
+        }
+        for channel, value in SIGNAL_2019_09.items()
+    ]

@@ -128,14 +128,14 @@ def scan(background: dict[str, Any], points: int, pyhf_limit_points: int) -> Non
         spec = apply_patch(background, signal_patch_2019_09(background, float(scale)), "patch")
         pyhf_hypotest(build_model(spec, "patch"))
     t_floor = time.perf_counter() - started
-    line("CLs, 100 points", t_cls, t_floor, "pyhf hypotest")
+    line(f"CLs, {len(scales)} points", t_cls, t_floor, "pyhf hypotest")
     started = time.perf_counter()
     for scale in scales[:: max(1, points // pyhf_limit_points)][:pyhf_limit_points]:
         spec = apply_patch(background, signal_patch_2019_09(background, float(scale)), "patch")
         pyhf_upper_limit(build_model(spec, "patch"))
     t_few = time.perf_counter() - started
     t_pyhf = t_few * points / pyhf_limit_points
-    line("CLs + μ95, 100 points", t_limit, t_pyhf, "pyhf upper_limit*")
+    line(f"CLs + μ95, {len(scales)} points", t_limit, t_pyhf, "pyhf upper_limit*")
     print(
         f"  * pyhf's upper_limit timed on {pyhf_limit_points} of the points ({t_few:.2f} s) "
         f"and extrapolated to {points}; observed μ95 {min(limits):.2f} … {max(limits):.2f}"

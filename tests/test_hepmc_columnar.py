@@ -310,3 +310,28 @@ def test_the_parser_options(gtt: GttSample) -> None:
         recast_run("EXAMPLE_JETS_MET", [gtt.tiny_a], hepmc_parser="fast")
     with pytest.raises(UsageError, match="parser must be one of columnar, pyhepmc, not 'fast'"):
         HepMCReader(gtt.tiny_a, parser="fast")
+
+
+def test_an_interrupt_stops_the_reading_and_parsing_threads(
+    pythia_files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C reaches the caller as KeyboardInterrupt, and no reader thread outlives it."""
+    import threading
+
+    from recast.events import hepmc
+
+    monkeypatch.setattr(hepmc_stream, "BLOCK_SIZE", 1 << 14)
+    real, calls = hepmc._parse_block, []
+
+    def interrupted(block: Any, n_weights: int | None) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(block, n_weights)
+
+    monkeypatch.setattr(hepmc, "_parse_block", interrupted)
+    before = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in HepMCReader(pythia_files[0], chunk_size=1):
+            pass
+    assert threading.active_count() == before

@@ -277,7 +277,9 @@ def _read_csv(lines: pa.StringArray, names: list[str], convert: pcsv.ConvertOpti
     try:
         table = pcsv.read_csv(
             pa.py_buffer(text),
-            read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
+            read_options=pcsv.ReadOptions(
+                column_names=names, block_size=1 << 22, use_threads=False
+            ),
             parse_options=_CSV_PARSE,
             convert_options=convert,
         )

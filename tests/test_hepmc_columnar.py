@@ -335,3 +335,17 @@ def test_an_interrupt_stops_the_reading_and_parsing_threads(
         for _ in HepMCReader(pythia_files[0], chunk_size=1):
             pass
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("parser", ["columnar", "pyhepmc"])
+def test_a_bad_last_event_alone_in_its_chunk_is_logged(
+    pythia_files: list[Path], tmp_path: Path, caplog: pytest.LogCaptureFixture, parser: str
+) -> None:
+    def drop_a_particle(lines: list[str]) -> list[str]:
+        return [ln for i, ln in enumerate(lines) if i != first_index(lines, "P ") + 2]
+
+    path = edit(pythia_files[1], tmp_path / "last.hepmc", 11, drop_a_particle)
+    with caplog.at_level("WARNING"):
+        chunks, reader = read(path, parser, skip_bad=True, chunk_size=11)
+    assert [len(c) for c in chunks] == [11] and [b.index for b in reader.bad_events] == [11]
+    assert "skipped" in caplog.text and "event #12 in the file" in caplog.text

@@ -246,15 +246,11 @@ class HepMCReader:
                 for line in native.leftover.splitlines():
                     log.debug("HepMC3 said: %s", line)
                 self.events_by_parser["pyhepmc"] = position
-                flat = self._screen(pending, locator) if len(pending) else None
-                self._log_skipped()
                 if problem is not None:
-                    self._raise(problem)
-                if flat is not None:
-                    chunk = self._chunk(flat)
-                    del flat
-                    pending.release()  # see _emit
-                    yield chunk
+                    self._raise_after(pending, locator, problem)
+                if len(pending):
+                    yield from self._emit(pending, locator)
+                self._log_skipped()  # also those of a chunk that lost all its events
             source = session.source
             self._finish(span, header, source.error, source.at_footer(), source.exhausted, position)
         finally:
@@ -279,6 +275,7 @@ class HepMCReader:
                     yield from self._emit(head, locator)
             if len(pending):
                 yield from self._emit(pending, locator)
+            self._log_skipped()  # also those after the last event read
             footer = blocks.footer or (position == 0 and header.text.rstrip().endswith(FOOTER))
             self._finish(span, header, blocks.error, footer, blocks.exhausted, position)
         finally:
@@ -313,12 +310,16 @@ class HepMCReader:
             self.events_by_parser["pyhepmc"] += position - before
             if problem is not None:
                 pending.extend(part)
-                if len(pending):  # a bad event before it is named first
-                    self._screen(pending, locator)
-                self._log_skipped()
-                self._raise(problem)
+                self._raise_after(pending, locator, problem)
         pending.extend(part)
         return position
+
+    def _raise_after(self, pending: Pending, locator: Locator, problem: BadEvent) -> None:
+        """Raise for ``problem``, unless an event read before it is bad: that one first."""
+        if len(pending):
+            self._screen(pending, locator)
+        self._log_skipped()
+        self._raise(problem)
 
     def _adopt(
         self, block: Block, parsed: ParsedEvents | Doubtful, names: tuple[str, ...]
@@ -369,6 +370,7 @@ class HepMCReader:
         return position, problem
 
     def _emit(self, pending: Pending, locator: Locator) -> Iterator[ak.Array]:
+        """The chunk of ``pending``'s events, once screened (none if all were bad)."""
         flat = self._screen(pending, locator)
         self._log_skipped()
         if flat is not None:

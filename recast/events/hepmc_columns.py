@@ -31,8 +31,8 @@ class Pending:
     number: list[int] = field(default_factory=list)
     n_particles: list[int] = field(default_factory=list)
     n_vertices: list[int] = field(default_factory=list)
-    particles: list[Any] = field(default_factory=list)  # structured arrays or Columns
-    vertices: list[Any] = field(default_factory=list)
+    particles: list[Columns] = field(default_factory=list)  # one Columns a part
+    vertices: list[Columns] = field(default_factory=list)
     event_pos: list[tuple[float, ...]] = field(default_factory=list)
     weights: list[np.ndarray] = field(default_factory=list)
     xsec: list[tuple[float, float]] = field(default_factory=list)
@@ -194,10 +194,6 @@ def history_of_links(
     return production, end
 
 
-def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
-    return np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-
-
 #: the columns of particles and vertices: pyhepmc's ``GenEventData`` fields, and each
 #: particle's production and end vertex (the event's vertex index, -1 for none), each
 #: vertex's position as HepMC3 reports it (:mod:`.hepmc_vertices`)
@@ -208,43 +204,39 @@ VERTEX_COLUMNS = ("status", "x", "y", "z", "t",
 Columns = dict[str, np.ndarray]
 
 
-def _join(arrays: list[np.ndarray]) -> np.ndarray:
-    if not arrays:
-        return np.zeros(0, dtype=np.int32)
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+def _joined(parts: list[Columns], name: str) -> np.ndarray:
+    """One column of several parts as one contiguous array (pyhepmc's columns are fields of
+    a record array: strided)."""
+    arrays = [part[name] for part in parts]
+    return np.ascontiguousarray(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
 
 
-def join_columns(parts: list[Any], names: tuple[str, ...]) -> Columns:
-    """One contiguous array per column from parts that are column dicts (the columnar
-    parser's) or structured arrays (pyhepmc's, whose fields are strided)."""
-    return {name: np.ascontiguousarray(_join([part[name] for part in parts])) for name in names}
+def join_columns(parts: list[Columns], names: tuple[str, ...]) -> Columns:
+    return {name: _joined(parts, name) for name in names}
 
 
 class JoinedColumns(Mapping[str, np.ndarray]):
     """The columns of several parts, each joined into one contiguous array when first asked
     for (a chunk whose checks were made while parsing never needs some of them)."""
 
-    def __init__(self, parts: list[Any]) -> None:
+    def __init__(self, parts: list[Columns]) -> None:
         self._parts = parts
         self._joined: Columns = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._joined:
-            self._joined[name] = np.ascontiguousarray(_join([part[name] for part in self._parts]))
+            self._joined[name] = _joined(self._parts, name)
         return self._joined[name]
 
     def __iter__(self) -> Iterator[str]:
-        first = self._parts[0] if self._parts else {}
-        return iter(first.dtype.names if isinstance(first, np.ndarray) else first)
+        return iter(self._parts[0] if self._parts else ())
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
 
-def _take(rows: Any, chosen: Any) -> Any:
-    if isinstance(rows, dict):
-        return {name: column[chosen] for name, column in rows.items()}
-    return rows[chosen]
+def _take(rows: Columns, chosen: Any) -> Columns:
+    return {name: column[chosen] for name, column in rows.items()}
 
 
 class Flat:
@@ -255,8 +247,8 @@ class Flat:
         n = len(pending)
         self.n_particles = np.array(pending.n_particles, dtype=np.int64)
         self.n_vertices = np.array(pending.n_vertices, dtype=np.int64)
-        self.p_start = _exclusive_cumsum(self.n_particles)
-        self.v_start = _exclusive_cumsum(self.n_vertices)
+        self.p_start = sanity.starts_of(self.n_particles)
+        self.v_start = sanity.starts_of(self.n_vertices)
         self.particles = JoinedColumns(pending.particles)
         self.vertices = JoinedColumns(pending.vertices)
         self.weights = np.array(pending.weights, dtype=np.float64).reshape(n, -1)
@@ -305,8 +297,8 @@ class Flat:
             bad = np.zeros(int(counts.sum()), dtype=bool)
             for name in fields:
                 bad |= ~np.isfinite(table[name])
-            start = _exclusive_cumsum(counts)
-            event = np.repeat(np.arange(len(counts)), counts)
+            start = sanity.starts_of(counts)
+            event = sanity.event_of(counts)
             for row in np.flatnonzero(bad)[::-1]:  # reversed: the first bad row of an event wins
                 k = int(event[row])
                 name = next(f for f in fields if not np.isfinite(table[f][row]))

@@ -1,10 +1,9 @@
 """Columnar parsing of HepMC3 Asciiv3 text: a block of whole events at once, no Python per
 particle or vertex.
 
-The particle lines of a block go through pyarrow's CSV reader (C++, multithreaded): every other
-line is first blanked to newlines, which the reader skips. Vertex lines are cut into tokens with
-numpy and their numbers converted by pyarrow; the few event-level lines (``E``, ``U``, ``W``,
-``A``) are read in Python, one event at a time.
+The lines of a block are found with numpy; the particle lines, and the vertex lines (with and
+without a position apart), are gathered by pyarrow and go through its CSV reader; the few
+event-level lines (``E``, ``U``, ``W``, ``A``) are read in Python, one event at a time.
 
 The result must equal what HepMC3 makes of the same text (through pyhepmc's ``GenEventData``),
 so the parser only accepts text it reads exactly as HepMC3 does: the layout HepMC3's writers
@@ -31,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from .hepmc_vertices import resolved_positions
+from .sanity import event_of, starts_of
 
 _E, _U, _W, _A, _P, _V = (ord(c) for c in "EUWAPV")
 _NEWLINE = 10
@@ -250,19 +250,6 @@ def _event_headers(
     )
 
 
-def _exclusive_cumsum(counts: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(counts), dtype=np.int64)
-    np.cumsum(counts[:-1], out=out[1:])
-    return out
-
-
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """The indices of the ranges [start, stop), concatenated."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    return np.repeat(starts - _exclusive_cumsum(lengths), lengths) + np.arange(total)
-
-
 def _particle_columns(lines: pa.StringArray) -> dict[str, np.ndarray]:
     """The particle lines' fields, by pyarrow's CSV reader."""
     if len(lines) == 0:
@@ -273,7 +260,7 @@ def _particle_columns(lines: pa.StringArray) -> dict[str, np.ndarray]:
 
 def _read_csv(lines: pa.StringArray, names: list[str], convert: pcsv.ConvertOptions) -> pa.Table:
     """Lines (each with its newline) of space-separated fields, all of them, strictly."""
-    text, _ = _text(lines)
+    text = _text(lines)
     try:
         table = pcsv.read_csv(
             pa.py_buffer(text),
@@ -290,14 +277,13 @@ def _read_csv(lines: pa.StringArray, names: list[str], convert: pcsv.ConvertOpti
     return table
 
 
-def _text(lines: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes of an array of lines (each with its newline), and where each line starts."""
+def _text(lines: pa.StringArray) -> np.ndarray:
+    """The bytes of an array of lines (each with its newline), contiguous."""
     _, offsets_buffer, data_buffer = lines.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
         lines.offset : lines.offset + len(lines) + 1
     ]
-    text = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return text, (offsets[:-1] - offsets[0]).astype(np.int64)
+    return np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
 @dataclass
@@ -381,8 +367,8 @@ def _assemble(
     reader numbers them."""
     n_events = len(header.number)
     n_particles, n_vertices = header.n_particles, header.n_vertices
-    p_start, v_start = _exclusive_cumsum(n_particles), _exclusive_cumsum(n_vertices)
-    event = np.repeat(np.arange(n_events), n_particles)
+    p_start, v_start = starts_of(n_particles), starts_of(n_vertices)
+    event = event_of(n_particles)
     ids, mother = columns["id"], columns["mother"]
     local = np.arange(len(ids)) - p_start[event]
     if np.any(ids != local + 1):
@@ -399,7 +385,7 @@ def _assemble(
     parents, first_seen, which = np.unique(parent_row, return_index=True, return_inverse=True)
     order = np.argsort(first_seen, kind="stable")
     free = np.flatnonzero(~explicit)  # vertex rows, ascending within each event
-    vertex_event = np.repeat(np.arange(n_events), n_vertices)
+    vertex_event = event_of(n_vertices)
     n_free = np.bincount(vertex_event[free], minlength=n_events)
     n_implicit = np.bincount(event[parents], minlength=n_events)
     if np.any(n_free != n_implicit):

@@ -88,6 +88,8 @@ class EventBlocks:
             if carry.strip():
                 data = carry if carry.endswith(b"\n") else carry + b"\n"
                 self._put(Block(offset, data, len(data), final=True))
+        except Exception as exc:  # e.g. out of memory: the read ends there, and says so
+            self.error = self.error or exc
         finally:
             self._put(None)
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .sanity import event_of, starts_of
+
 
 def resolved_positions(
     vertices: Any,
@@ -31,11 +33,9 @@ def resolved_positions(
     unset = np.asarray(~raw.any(axis=1))
     if not unset.any():
         return raw
-    events = np.arange(len(n_vertices))
-    v_start = np.zeros(len(n_vertices), dtype=np.int64)
-    np.cumsum(n_vertices[:-1], out=v_start[1:])
-    event_of_vertex = np.repeat(events, n_vertices)
-    event_of_particle = np.repeat(events, n_particles)
+    v_start = starts_of(n_vertices)
+    event_of_vertex = event_of(n_vertices)
+    event_of_particle = event_of(n_particles)
     entering = np.flatnonzero(end >= 0)
     target = v_start[event_of_particle[entering]] + end[entering]
     first = np.full(len(raw), len(end), dtype=np.int64)

@@ -53,6 +53,13 @@ def event_of(counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(counts)), counts)
 
 
+def starts_of(counts: np.ndarray) -> np.ndarray:
+    """The flat index of each event's first entry, from per-event counts."""
+    out = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=out[1:])
+    return out
+
+
 def per_event_sum(values: np.ndarray, event: np.ndarray, n_events: int) -> np.ndarray:
     return np.bincount(event, weights=values, minlength=n_events)
 

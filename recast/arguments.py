@@ -18,6 +18,7 @@ _ON_COMMAND_LINE: ContextVar[bool] = ContextVar("recast_on_command_line", defaul
 #: flags whose spelling is not the keyword's with dashes
 _FLAGS = {
     "pythia_slha": "--pythia-slha",
+    "pythia_process": "--process",
     "n_events": "--events",
     "output": "-o/--output",
     # repeatable NAME=VALUE flags: one entry of the keyword's mapping each
@@ -25,7 +26,7 @@ _FLAGS = {
     "networks": "--network",
 }
 #: keywords of the Python API whose name differs from the pipeline's
-_KEYWORDS = {"pythia_slha": "slha"}
+_KEYWORDS = {"pythia_slha": "slha", "pythia_process": "process"}
 
 
 def arg(name: str) -> str:

@@ -111,6 +111,7 @@ _RUN_KEYS = (
     "skip_bad",
     "hepmc_parser",
     "pythia_slha",
+    "pythia_process",
     "n_events",
     "detector",
 )
@@ -164,6 +165,14 @@ def _run_options(function: F) -> F:
         path_option(
             "--pythia-slha",
             help="Generate the events in process from this SLHA instead (with --events).",
+        ),
+        click.option(
+            "--process",
+            "pythia_process",
+            default=None,
+            metavar="NAME",
+            help="The production to generate with --pythia-slha, e.g. higgsino-n1n2 (the "
+            "names of `recast points --process`; default: gluino pairs).",
         ),
         click.option(
             "--events",

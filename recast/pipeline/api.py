@@ -45,6 +45,8 @@ class Benchmark:
     cross_section_pb: float | None
     description: str
     regions: tuple[str, ...]
+    #: the production Pythia8 generates (a recast.model name); None: gluino pairs
+    process: str | None = None
 
 
 def benchmarks(analysis: str | Path | Bundle) -> dict[str, Benchmark]:
@@ -66,6 +68,7 @@ def benchmarks(analysis: str | Path | Bundle) -> dict[str, Benchmark]:
                 known.cross_section_pb,
                 known.description,
                 (*known.regions, cutflow["region"]),
+                known.process,
             )
             continue
         cutflow_path = bundle.path(artefact["path"])
@@ -78,6 +81,7 @@ def benchmarks(analysis: str | Path | Bundle) -> dict[str, Benchmark]:
             block.get("cross_section_pb"),
             block.get("description", ""),
             (cutflow["region"],),
+            block.get("process"),
         )
     return found
 
@@ -164,6 +168,7 @@ def run(
     *,
     benchmark: str | None = None,
     slha: str | Path | None = None,
+    process: str | None = None,
     n_events: int | None = None,
     xsec: str | float | None = None,
     lumi: float | None = None,
@@ -184,8 +189,10 @@ def run(
     ``analysis``: a shipped bundle's id, a bundle folder (``./MY_BUNDLE``) or a loaded
     :class:`Bundle`. The events come from ``events`` (HepMC3 files, plain or compressed, or
     Parquet caches), or are generated in process by Pythia8 from ``slha`` (``n_events`` of
-    them), or from the spectrum of the bundle's published ``benchmark`` (its cross-section is
-    then the default ``xsec``, and :meth:`RunResult.validate` compares with it by default).
+    them; ``process`` names the production, e.g. ``"higgsino-n1n2"``, gluino pairs by default),
+    or from the spectrum of the bundle's published ``benchmark`` (its production, and its
+    cross-section as the default ``xsec``; :meth:`RunResult.validate` compares with it by
+    default).
     ``xsec`` is a string with a unit (``"12.3fb"``) or a number in pb; without it, the
     generator's. ``workers`` > 1 runs on a local Dask cluster of processes (call it under
     ``if __name__ == "__main__":`` in a script), ``scheduler`` on a running one.
@@ -211,6 +218,7 @@ def run(
             )
         point = find_benchmark(bundle, benchmark)
         slha = point.slha
+        process = point.process if process is None else process
         if xsec is None and point.cross_section_pb is not None:
             xsec, source = point.cross_section_pb, "benchmark"
     from .normalise import check_expected_events, check_luminosity, cross_section_pb
@@ -233,6 +241,7 @@ def run(
             skip_bad=skip_bad,
             hepmc_parser=hepmc_parser,
             pythia_slha=slha,
+            pythia_process=process,
             n_events=n_events,
             networks=networks,
             options=options,

@@ -53,6 +53,7 @@ class RunOptions(TypedDict, total=False):
     skip_bad: bool
     hepmc_parser: str
     pythia_slha: str | Path | None
+    pythia_process: str | None
     n_events: int | None
     networks: Mapping[str, str | Path] | None
     options: Mapping[str, Any] | None
@@ -66,6 +67,7 @@ def _units(
     n_events: int | None,
     seed: int,
     workers: int = 1,
+    pythia_process: str | None = None,
 ) -> list[WorkUnit]:
     if pythia_slha is not None:
         if events:
@@ -76,7 +78,15 @@ def _units(
             )
         if not Path(pythia_slha).is_file():
             raise UsageError(f"{given('pythia_slha', pythia_slha)}: no such file")
-        return pythia_units(pythia_slha, n_events, seed)
+        if pythia_process is None:
+            return pythia_units(pythia_slha, n_events, seed)
+        from ..model import process_settings
+
+        settings = process_settings(pythia_process, Path(pythia_slha).resolve())
+        return pythia_units(pythia_slha, n_events, seed, settings)
+    if pythia_process is not None:
+        raise UsageError(f"{arg('pythia_process')} is the production to generate with "
+                         f"{arg('pythia_slha')}; give that too, or drop it")  # fmt: skip
     if n_events is not None:
         raise UsageError(
             f"{arg('n_events')} is the number of events to generate with {arg('pythia_slha')}"
@@ -107,6 +117,7 @@ def execute(
     skip_bad: bool = False,
     hepmc_parser: str = "columnar",
     pythia_slha: str | Path | None = None,
+    pythia_process: str | None = None,
     n_events: int | None = None,
     networks: Mapping[str, str | Path] | None = None,
     options: Mapping[str, Any] | None = None,
@@ -149,7 +160,7 @@ def execute(
         detector=detector,
         cross_section_given=cross_section_given,
     )
-    units = _units(events, pythia_slha, n_events, seed, workers)
+    units = _units(events, pythia_slha, n_events, seed, workers, pythia_process)
     result = run_units(units, chain_options, workers, scheduler, progress, bundle)
     return result, settings
 
@@ -218,7 +229,8 @@ def recast_run(
     """Yields and cutflows of every region at σ × L, as a validated results document.
 
     ``run`` says how the events are run (:class:`RunOptions`): ``seed``, ``chunk_size``,
-    ``workers``, ``scheduler``, ``skip_bad``, ``hepmc_parser``, ``pythia_slha`` with ``n_events``,
+    ``workers``, ``scheduler``, ``skip_bad``, ``hepmc_parser``, ``pythia_slha`` with ``n_events``
+    (and ``pythia_process``, the production: gluino pairs by default),
     ``networks`` (model files by network name, for networks a bundle cannot ship),
     ``options`` (the bundle's options, see :mod:`recast.analysis.settings`), ``detector``
     (a name from the bundle's ``detectors``, ``default``, or a detector description file),
@@ -386,9 +398,10 @@ def validation_verdict(
     stated = bundle.document.get("validation", {})
     tolerance["relative"] = stated.get("relative_tolerance", tolerance["relative"])
     tolerance["max_pull"] = stated.get("max_pull", tolerance["max_pull"])
+    normalise_after = stated.get("normalise_after")
     skipped = settings["skipped"]
     regions = [
-        _region(result, cutflow, norm["factor"], tolerance)
+        _region(result, cutflow, norm["factor"], tolerance, normalise_after)
         for cutflow in published
         if cutflow["region"] not in skipped
     ]
@@ -419,7 +432,11 @@ def validation_verdict(
 
 
 def _region(
-    result: UnitResult, cutflow: dict[str, Any], factor: float, tolerance: dict[str, float]
+    result: UnitResult,
+    cutflow: dict[str, Any],
+    factor: float,
+    tolerance: dict[str, float],
+    normalise_after: str | None = None,
 ) -> dict[str, Any]:
     flow = result.cutflows[cutflow["region"]]
     if cutflow["unit"] == "events":
@@ -428,20 +445,27 @@ def _region(
     else:
         total = float(flow.sumw[0])
         flow, initial = flow.scaled(1.0 / total if total else 0.0), cutflow.get("initial", 1.0)
-    rows = compare(
-        flow,
-        cutflow["steps"],
-        initial,
-        relative_tolerance=tolerance["relative"],
-        max_pull=tolerance["max_pull"],
-    )
-    return {
+    options = {"relative_tolerance": tolerance["relative"], "max_pull": tolerance["max_pull"]}
+    rows = [vars(r) for r in compare(flow, cutflow["steps"], initial, **options)]
+    region: dict[str, Any] = {
         "region": cutflow["region"],
         "unit": cutflow["unit"],
         "initial": {"recast": float(flow.sumw[0]), "published": initial},
-        "steps": [vars(r) for r in rows],
-        "passed": all(r.passed for r in rows),
     }
+    cuts = [step["cut"] for step in cutflow["steps"]]
+    if normalise_after in cuts:
+        # a row truth level cannot reproduce: divide its ratio out of the rows after it
+        k = cuts.index(normalise_after)
+        at = rows[k]
+        scale = at["published"] / at["recast"] if at["recast"] > 0 else math.nan
+        later = compare(flow.scaled(scale), cutflow["steps"][k + 1 :], initial, **options)
+        rows = rows[: k + 1] + [vars(r) for r in later]
+        for row in rows[: k + 1]:
+            row["passed"] = None  # not tested
+        region["normalised_after"] = {"cut": normalise_after, "factor": scale}
+    region["steps"] = rows
+    region["passed"] = all(r["passed"] for r in rows if r["passed"] is not None)
+    return region
 
 
 def _finite(value: Any) -> Any:

@@ -7,6 +7,7 @@ read from, so that model files named relative to the card can be found and verif
 from __future__ import annotations
 
 import copy
+import fnmatch
 import itertools
 import logging
 import math
@@ -262,6 +263,39 @@ class NetworkCard:
                 name, expected, actual = mismatch
                 field = f"files[{model.index}].{name} of {self.source}"
                 raise DigestMismatchError(str(model.path), expected, actual, field, kind=name)
+
+    def edited(self, changes: Mapping[str, Mapping[str, Any]], why: str) -> NetworkCard:
+        """A copy whose features take other conventions: ``changes`` maps a feature name, or
+        a shell pattern of names (``jet_eta_*``), to the fields to replace (``unit``,
+        ``padding``, ``angle_range``, ``preprocessing``...). The copy is validated like any
+        card, finds its model files where this one does, and says ``why`` in its provenance
+        notes. Used by bundles to study conventions a publication leaves open.
+
+        Raises :class:`~recast.errors.UsageError` for a pattern no feature matches or a
+        field a feature cannot have (the schema names it)."""
+        document = copy.deepcopy(self.document)
+        names = [f["name"] for _, f in self.features()]
+        for pattern, fields in changes.items():
+            matched = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+            if not matched:
+                raise UsageError(
+                    f"{self.source}: no feature matches {pattern!r} (asked for by: {why}); "
+                    f"the card's features are {names[:6]}..."
+                )
+            for node in document["inputs"]:
+                for feature in node.get("features", []):
+                    if feature["name"] in matched:
+                        feature.update(copy.deepcopy(dict(fields)))
+        provenance = document.setdefault("provenance", {})
+        notes = provenance.get("notes")
+        provenance["notes"] = f"{notes}; edited: {why}" if notes else f"edited: {why}"
+        card = NetworkCard(document, f"{self.source} ({why})")
+        card.folder, card.file_override, card.network_key = (
+            self.folder,
+            self.file_override,
+            self.network_key,
+        )
+        return card
 
     def output_column(self, label: str) -> tuple[dict[str, Any], int]:
         """The output node and column index carrying ``label``."""

@@ -62,7 +62,9 @@ def cutflow_table(verdict: Mapping[str, Any]) -> Table:
                 _pm(step["recast"], step["recast_uncertainty"]),
                 number(step["ratio"], 3),
                 f"{step['pull']:+.2f}" if math.isfinite(step["pull"]) else "—",
-                "[green]pass[/green]" if step["passed"] else "[red]FAIL[/red]",
+                {None: "[dim]norm.[/dim]", True: "[green]pass[/green]"}.get(
+                    step["passed"], "[red]FAIL[/red]"
+                ),
             )
     return table
 

@@ -57,7 +57,9 @@ def plot_validation(verdict: Mapping[str, Any], path: str | Path) -> None:
         ]
         bottom.axhspan(1 - tolerance, 1 + tolerance, color="0.9", zorder=0)
         bottom.axhline(1.0, color="grey", lw=0.8)
-        colours = ["tab:blue" if s["passed"] else "tab:red" for s in steps]
+        colours = [
+            {None: "0.5", True: "tab:blue"}.get(s["passed"], "tab:red") for s in steps
+        ]  # grey: a normalisation row, not tested
         bottom.errorbar(x, ratio, ratio_error, fmt="none", ecolor="0.4", zorder=1)
         bottom.scatter(x, ratio, c=colours, s=16, zorder=2)
         bottom.set_ylabel("recast / pub.", fontsize=8)

@@ -17,6 +17,12 @@ def _number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def _verdict(passed: bool | None) -> Text:
+    if passed is None:  # a normalisation row (validation.normalise_after): not tested
+        return Text("norm.", style="dim")
+    return Text("pass", style="green") if passed else Text("FAIL", style="red")
+
+
 def validation_tables(verdict: Mapping[str, Any]) -> list[Table]:
     tables = []
     tolerance = verdict["tolerance"]
@@ -26,6 +32,12 @@ def validation_tables(verdict: Mapping[str, Any]) -> list[Table]:
             f"({region['unit']}; pass: |ratio − 1| ≤ {tolerance['relative']:g} or "
             f"|pull| ≤ {tolerance['max_pull']:g})"
         )
+        normalised = region.get("normalised_after")
+        if normalised is not None:
+            title += (
+                f"; rows after {normalised['cut']} compared with its ratio "
+                f"({normalised['factor']:.3g}) divided out"
+            )
         table = Table(title=title)
         for column in (
             "cut",
@@ -55,7 +67,7 @@ def validation_tables(verdict: Mapping[str, Any]) -> list[Table]:
                 _number(step["published_relative"]),
                 _number(step["ratio"], 3),
                 _number(step["pull"], 2),
-                Text("pass", style="green") if step["passed"] else Text("FAIL", style="red"),
+                _verdict(step["passed"]),
             )
         tables.append(table)
     return tables

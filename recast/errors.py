@@ -227,6 +227,13 @@ class InvalidSidecarError(ImportFormatError):
     exit_code = 1
 
 
+class InvalidLwtnnError(ImportFormatError):
+    """An lwtnn network file is readable JSON but cannot be converted: a layer, activation or
+    node recast-nn does not convert, sizes that disagree, a dangling index or a cycle."""
+
+    exit_code = 1
+
+
 class SchedulerUnreachableError(RecastError, ConnectionError):
     """``--scheduler`` names no Dask scheduler that answers (or is not an address at all)."""
 

@@ -119,10 +119,25 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 @card.command("import")
-@click.argument("onnx_path", metavar="[ONNX]", required=False, type=click.Path(path_type=Path))
+@click.argument(
+    "onnx_path", metavar="[ONNX|LWTNN]", required=False, type=click.Path(path_type=Path)
+)
 @path_option(
     "--sidecar",
-    help="Published preprocessing side-car (JSON); without it, the ONNX metadata.",
+    help="Published preprocessing side-car (JSON); without it, the ONNX metadata"
+    " (for an lwtnn file: checked against its variables).",
+)
+@path_option(
+    "--names",
+    "names_path",
+    help="For an lwtnn file: a card, card template, side-car or JSON list whose input names"
+    " the lwtnn variables must match, in order.",
+)
+@click.option(
+    "--dynamic-batch",
+    is_flag=True,
+    help="Re-export a network whose batch axis is fixed (e.g. [1, 65]) with a dynamic one,"
+    " verified against the original, beside the card; the card names the copy.",
 )
 @click.option(
     "--fold",
@@ -166,6 +181,8 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
 def card_import(
     onnx_path: Path | None,
     sidecar: Path | None,
+    names_path: Path | None,
+    dynamic_batch: bool,
     folds: tuple[str, ...],
     card_path: Path,
     name: str | None,
@@ -175,19 +192,28 @@ def card_import(
     angle_ranges: tuple[str, ...],
     units: tuple[str, ...],
 ) -> None:
-    """Make a card for an already-published ONNX network (and its side-car).
+    """Make a card for an already-published network: ONNX (and its side-car) or lwtnn JSON.
+
+    An lwtnn file (recognised by its content) is converted to ONNX beside the card. A network
+    whose batch axis is fixed runs one row at a time unless imported with --dynamic-batch.
 
     \b
     Examples:
       recast card import model.onnx --sidecar model_variables.json -o model.card.json
       recast card import --fold even.onnx=0:even.json --fold odd.onnx=1:odd.json -o nn.card.json
+      recast card import network_6j.json --unit "100 GeV" -o nn_6j.card.json
+      recast card import fixed.onnx --sidecar vars.json --dynamic-batch -o nn.card.json
     """
     from ..io import check_output
     from ..preserve.importers import (
         CardOptions,
         FoldFile,
+        converted_onnx_path,
+        dynamic_batch_path,
         import_folds,
+        import_lwtnn,
         import_network,
+        is_lwtnn,
         write_imported_card,
     )
 
@@ -206,7 +232,21 @@ def card_import(
     for item in folds:  # ONNX=REMAINDER[:SIDECAR]
         fold_onnx, _, spec = item.partition("=")
         fold_inputs += [fold_onnx, spec.partition(":")[2] or None]
-    check_output(card_path, inputs=[onnx_path, sidecar, *fold_inputs])
+    lwtnn = onnx_path is not None and is_lwtnn(onnx_path)
+    if names_path is not None and not lwtnn:
+        raise UsageError(
+            "--names checks the variables of an lwtnn file; for an ONNX file, give the names "
+            "and preprocessing with --sidecar"
+        )
+    check_output(card_path, inputs=[onnx_path, sidecar, names_path, *fold_inputs])
+    # the network files recast writes beside the card: removed again if the card is not
+    planned = []
+    if lwtnn and onnx_path is not None:
+        planned.append(converted_onnx_path(onnx_path, card_path))
+    elif dynamic_batch:
+        published = [onnx_path] if onnx_path is not None else fold_inputs[::2]
+        planned += [dynamic_batch_path(p, card_path) for p in published if p is not None]
+    fresh = [p for p in planned if not p.exists()]
     if folds:
         fold_files = []
         for onnx_file, spec in _pairs(folds, "--fold").items():
@@ -217,12 +257,24 @@ def card_import(
                     "(0, 1, ...: event_number % k)"
                 )
             fold_files.append(FoldFile(onnx_file, int(remainder), fold_sidecar or None))
-        document = import_folds(fold_files, **options)
+        document = import_folds(fold_files, dynamic_batch=dynamic_batch, **options)
+    elif onnx_path is not None and lwtnn:
+        document = import_lwtnn(onnx_path, sidecar, names=names_path, **options)
     elif onnx_path is not None:
-        document = import_network(onnx_path, sidecar, **options)
+        document = import_network(onnx_path, sidecar, dynamic_batch=dynamic_batch, **options)
     else:
         raise UsageError("give the ONNX file to import (or --fold options for a k-fold network)")
-    card = write_imported_card(document, card_path)
+    try:
+        card = write_imported_card(document, card_path)
+    except BaseException:
+        for path in fresh:
+            path.unlink(missing_ok=True)
+        raise
+    made = {p.resolve() for p in planned}
+    for model in card.model_files():
+        if model.path.resolve() in made:
+            how = "converted from lwtnn" if lwtnn else "re-exported with a dynamic batch"
+            click.echo(f"wrote {card_path.parent / model.entry['path']} ({how})")
     click.echo(
         f"wrote {card_path}: {len(list(card.features()))} inputs, {len(card.model_files())} file(s)"
     )

@@ -13,6 +13,7 @@ keeping its own preprocessing).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import os
@@ -26,11 +27,29 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from ..errors import ArtefactNotFoundError, CardCheckError, ImportFormatError, UsageError
-from ..io import sha256_file
+from ..errors import (
+    ArtefactNotFoundError,
+    CardCheckError,
+    ImportFormatError,
+    SidecarMismatchError,
+    UsageError,
+)
+from ..io import check_output, sha256_file, write_bytes
 from ..schema import CURRENT_VERSION
+from ..version import __version__
 from .activations import graph_activation
+from .batch import fixed_batch, reexport_bytes
 from .card import ENERGY_UNITS, NetworkCard
+from .lwtnn import (
+    LwtnnNetwork,
+    check_names,
+    expected_names,
+    is_lwtnn,
+    json_document,
+    looks_like_lwtnn,
+    lwtnn_to_onnx,
+    read_lwtnn,
+)
 from .names import features
 from .session import make_session, run_rows
 from .sidecars import (
@@ -42,6 +61,7 @@ from .sidecars import (
     published_normalisation,
     read_metadata,
     read_sidecar,
+    same_transformation,
 )
 
 if TYPE_CHECKING:
@@ -76,6 +96,20 @@ class _Graph:
     model: onnx.ModelProto
     input: dict[str, Any]  # name, dtype, shape[, dynamic_axes]
     outputs: list[dict[str, Any]]  # name, dtype, shape[, activation]
+    #: the file's bytes when recast made it (converted, re-exported) and it is not yet
+    #: written at ``path``: it is written only once the card is complete
+    data: bytes | None = None
+
+    def source(self) -> str | bytes:
+        """What onnxruntime loads: the pending bytes, or the file."""
+        return self.data if self.data is not None else str(self.path)
+
+    def sha256(self) -> str:
+        return (
+            hashlib.sha256(self.data).hexdigest()
+            if self.data is not None
+            else sha256_file(self.path)
+        )
 
 
 # -- the ONNX graph --------------------------------------------------------------------------
@@ -101,10 +135,28 @@ def _tensor(value: onnx.ValueInfoProto, source: str) -> dict[str, Any]:
 def _read_graph(path: Path) -> _Graph:
     if not path.is_file():
         raise ArtefactNotFoundError(f"{path}: no such ONNX file")
+    document = json_document(path)
+    if looks_like_lwtnn(document):
+        raise ImportFormatError(
+            f"{path}: is an lwtnn network (JSON), not an ONNX file: import it on its own with "
+            "import_lwtnn (`recast card import` recognises it); folds of lwtnn files are not "
+            "supported, convert each first"
+        )
+    if document is not None:
+        raise ImportFormatError(
+            f"{path}: is a JSON document (keys {sorted(document)[:8]}), not an ONNX file; "
+            "give the network's .onnx file, or an lwtnn network (a JSON object with 'layers' "
+            "and 'inputs' or 'nodes')"
+        )
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # protobuf raises its own, untyped decode errors
         raise ImportFormatError(f"{path}: not a readable ONNX model ({exc})") from None
+    return _graph(path, model)
+
+
+def _graph(path: Path, model: onnx.ModelProto, data: bytes | None = None) -> _Graph:
+    """The nodes of a loaded model; ``data`` are its bytes when not yet written at ``path``."""
     if not model.graph.node and not model.graph.input:  # protobuf parses empty bytes too
         raise ImportFormatError(
             f"{path}: not an ONNX model: it holds no graph (an empty file, or another format); "
@@ -128,7 +180,7 @@ def _read_graph(path: Path) -> _Graph:
         out = _tensor(value, str(path))
         out.pop("dynamic_axes", None)  # the card's output nodes do not record them
         outputs.append(out | {"activation": graph_activation(model.graph, value.name)})
-    return _Graph(path, model, node, outputs)
+    return _Graph(path, model, node, outputs, data)
 
 
 def _opset(graph: _Graph) -> int:
@@ -146,7 +198,7 @@ def _reference(graph: _Graph, input_name: str, width: int) -> tuple[dict[str, An
     rows[1:] = rng.standard_normal((REFERENCE_RANDOM_ROWS, width))
     rows = rows.astype(graph.input["dtype"])
     names = [o["name"] for o in graph.outputs]
-    session = make_session(str(graph.path))
+    session = make_session(graph.source(), label=str(graph.path))
     try:
         values = run_rows(session, names, {graph.input["name"]: rows})
     except Exception as exc:  # onnxruntime raises its own untyped errors
@@ -207,6 +259,10 @@ class _Imported:
     remainder: int | None = None
     #: feature name -> this file's own preprocessing, where it differs from the card's feature
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: how recast made the file the card names (converted, re-exported), for the provenance
+    made_from: list[str] = field(default_factory=list)
+    #: the published file the network came from, when not ``graph.path`` (for messages)
+    published: Path | None = None
 
 
 def _read(onnx_path: Path, sidecar: Path | None, remainder: int | None = None) -> _Imported:
@@ -228,7 +284,7 @@ def _file_entry(
     producer = graph.model.producer_name or "unknown"
     entry: dict[str, Any] = {
         "path": Path(os.path.relpath(graph.path.resolve(), folder)).as_posix(),
-        "sha256": sha256_file(graph.path),
+        "sha256": graph.sha256(),
         "opset": _opset(graph),
         "producer": {"name": producer, "version": graph.model.producer_version or "unknown"},
     }
@@ -283,8 +339,16 @@ def _check_fold_angles(
 
 
 def _provenance(items: list[_Imported], provenance: Mapping[str, Any] | None) -> dict[str, Any]:
-    sources = [i.graph.path.name + (f" + {i.sidecar.name}" if i.sidecar else "") for i in items]
-    return {"source": "; ".join(sources)} | dict(provenance or {})
+    sources = [
+        (i.published or i.graph.path).name + (f" + {i.sidecar.name}" if i.sidecar else "")
+        for i in items
+    ]
+    result = {"source": "; ".join(sources)} | dict(provenance or {})
+    made = [note for i in items for note in i.made_from]
+    if made:  # how the files came to be is kept whatever notes the caller gives
+        notes = [result["notes"]] if result.get("notes") else []
+        result["notes"] = "; ".join([*notes, *made])
+    return result
 
 
 def _description(items: list[_Imported]) -> str:
@@ -294,6 +358,9 @@ def _description(items: list[_Imported]) -> str:
     ]
     files = ", ".join(i.graph.path.name for i in items)
     text = f"{files}, imported by recast-nn; preprocessing from {'; '.join(sources)}."
+    for item in items:
+        prefix = f"{item.graph.path.name}: " if len(items) > 1 else ""
+        text += "".join(f" {prefix}{note[0].upper()}{note[1:]}." for note in item.made_from)
     if any(i.overrides for i in items):
         text += (
             f" The folds were normalised separately: the features carry the preprocessing "
@@ -308,6 +375,14 @@ def _card_name(name: str | None, path: Path) -> str:
         return name
     stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", path.stem)
     return stem if re.match(r"[A-Za-z_]", stem) else f"_{stem}"
+
+
+def _location(name: str | None, card_path: str | Path | None, first: Path) -> tuple[str, Path]:
+    """The card's name and path: as given, else from the first published file (beside it)."""
+    card_name = _card_name(name, first)
+    return card_name, (
+        Path(card_path) if card_path is not None else first.parent / f"{card_name}.card.json"
+    )
 
 
 def _assemble(
@@ -335,12 +410,7 @@ def _assemble(
     for other in items[1:]:
         _same_network(first, other)
         other.overrides = differing_steps(first.norm, other.norm)
-    card_name = _card_name(name, first.graph.path)
-    card_path = (
-        Path(card_path)
-        if card_path is not None
-        else (first.graph.path.parent / f"{card_name}.card.json")
-    )
+    card_name, card_path = _location(name, card_path, first.graph.path)
     folder = card_path.resolve().parent
     width = len(first.norm.names)
     input_node = dict(first.graph.input) | {
@@ -401,9 +471,72 @@ class CardOptions(TypedDict, total=False):
     output_labels: Sequence[str] | None
 
 
+def converted_onnx_path(lwtnn_path: str | Path, card_path: str | Path) -> Path:
+    """Where :func:`import_lwtnn` writes the converted network: beside the card, named like
+    the lwtnn file (``.converted.onnx`` when the lwtnn file itself ends in ``.onnx``)."""
+    lwtnn_path = Path(lwtnn_path)
+    suffix = ".converted.onnx" if lwtnn_path.suffix == ".onnx" else ".onnx"
+    return Path(card_path).parent / f"{lwtnn_path.stem}{suffix}"
+
+
+def dynamic_batch_path(onnx_path: str | Path, card_path: str | Path) -> Path:
+    """Where ``dynamic_batch=True`` writes the re-export of a fixed-batch file: beside the
+    card, ``<stem>.dynamic-batch.onnx``."""
+    return Path(card_path).parent / f"{Path(onnx_path).stem}.dynamic-batch.onnx"
+
+
+def _dynamic_batch(item: _Imported, card_path: Path, dynamic: bool) -> None:
+    """Re-export a fixed-batch file with a dynamic batch (verified, written with the card);
+    without ``dynamic``, say what evaluating it row by row costs."""
+    graph = item.graph
+    fixed = fixed_batch(graph.model)
+    if not fixed:
+        return
+    if not dynamic:
+        log.warning(
+            "%s fixes the batch axis of %s to %s: recast evaluates it one row at a time (about "
+            "20 times slower than whole chunks for a small MLP); import with --dynamic-batch "
+            "(dynamic_batch=True) for a verified re-export that takes whole chunks",
+            graph.path.name,
+            list(fixed),
+            sorted(set(fixed.values())),
+        )
+        return
+    target = dynamic_batch_path(graph.path, card_path)
+    check_output(target, inputs=[graph.path, item.sidecar], field="the re-exported ONNX file")
+    record, data = reexport_bytes(graph.model, graph.path.read_bytes(), graph.path)
+    item.published = item.published or graph.path
+    item.made_from.append(record.note())
+    item.graph = _graph(target, onnx.load_from_string(data), data)
+
+
+def _write_pending(items: list[_Imported]) -> None:
+    """Write the files recast made (converted, re-exported), all or none."""
+    pending = [i.graph for i in items if i.graph.data is not None]
+    targets = [g.path.resolve() for g in pending]
+    if len(set(targets)) != len(targets):
+        raise UsageError(
+            f"two networks would be written to one file ({[str(t) for t in targets]}): give "
+            "the published files different names"
+        )
+    written: list[Path] = []
+    try:
+        for graph in pending:
+            assert graph.data is not None
+            write_bytes(graph.path, graph.data)
+            written.append(graph.path)
+            log.info("wrote %s", graph.path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def import_network(
     onnx_path: str | Path,
     sidecar: str | Path | None = None,
+    *,
+    dynamic_batch: bool = False,
     **options: Unpack[CardOptions],
 ) -> dict[str, Any]:
     """A validated card document for one published ONNX file (and its side-car).
@@ -415,17 +548,26 @@ def import_network(
     name, what the importer infers. ``name``, ``description``, ``provenance`` and
     ``output_labels`` go into the card as given (defaults: from the file names, none).
 
+    With ``dynamic_batch``, a file whose input fixes the batch axis (e.g. ``[1, 65]``) is
+    re-exported with a dynamic one beside the card (see :mod:`recast.preserve.batch`;
+    verified against the original, recorded in the provenance) and the card names the copy.
+
     >>> doc = import_network("net.onnx", "net_variables.json", card_path="net.card.json")
     ...                                                          # doctest: +SKIP
     """
     item = _read(Path(onnx_path), Path(sidecar) if sidecar is not None else None)
-    return _assemble([item], modulus=None, **options)
+    name, card_path = _location(options.get("name"), options.get("card_path"), item.graph.path)
+    _dynamic_batch(item, card_path, dynamic_batch)
+    document = _assemble([item], modulus=None, **(options | {"name": name, "card_path": card_path}))
+    _write_pending([item])
+    return document
 
 
 def import_folds(
     folds: Sequence[FoldFile],
     *,
     modulus: int | None = None,
+    dynamic_batch: bool = False,
     **options: Unpack[CardOptions],
 ) -> dict[str, Any]:
     """One card for a k-fold network: file i is applied where event_number % modulus == r_i.
@@ -435,7 +577,7 @@ def import_folds(
     gets ``node_names`` where it names a node differently and ``preprocessing`` (only the
     differing features, as published for it) where it was normalised differently. Folds whose
     inputs, dtypes, outputs or parameter points differ are refused. ``modulus`` defaults to
-    the number of files.
+    the number of files; ``dynamic_batch`` is as for :func:`import_network`, per file.
     """
     if not folds:
         raise UsageError("import_folds needs at least one FoldFile")
@@ -450,7 +592,121 @@ def import_folds(
         _read(Path(f.onnx), Path(f.sidecar) if f.sidecar is not None else None, f.remainder)
         for f in sorted(folds, key=lambda f: f.remainder)
     ]
-    return _assemble(items, modulus=modulus, **options)
+    name, card_path = _location(options.get("name"), options.get("card_path"), items[0].graph.path)
+    for item in items:
+        _dynamic_batch(item, card_path, dynamic_batch)
+    located = options | {"name": name, "card_path": card_path}
+    document = _assemble(items, modulus=modulus, **located)
+    _write_pending(items)
+    return document
+
+
+# -- lwtnn ----------------------------------------------------------------------------------------
+def lwtnn_normalisation(network: LwtnnNetwork) -> Normalisation:
+    """lwtnn's x' = (x + offset) * scale per variable, as the card writes it."""
+    variables = network.inputs[0].variables
+    return Normalisation(
+        [v.name for v in variables],
+        [
+            {"formula": "(x + offset) * scale", "offset": v.offset, "scale": v.scale}
+            for v in variables
+        ],
+        f"lwtnn file {network.path.name}",
+        ("offset", "scale"),
+    )
+
+
+def _check_sidecar(network: LwtnnNetwork, norm: Normalisation, sidecar: Path) -> None:
+    """A side-car given with an lwtnn file must list its variables and preprocess alike."""
+    published = read_sidecar(sidecar)
+    check_names(network, published.names, f"side-car {sidecar}")
+    lines = [
+        f"  {name}: side-car {published.published(i)} (x' = {step['formula']}), lwtnn file "
+        f"{norm.published(i)} (x' = (x + offset) * scale)"
+        for i, (name, step, own) in enumerate(
+            zip(norm.names, published.preprocessing, norm.preprocessing, strict=True)
+        )
+        if not same_transformation(step, own)
+    ]
+    if lines:
+        raise SidecarMismatchError(
+            f"{published.origin} and {norm.origin} preprocess {len(lines)} variable(s) "
+            "differently:\n" + "\n".join(lines) + "\nFind out which one the network was "
+            "trained with; import with that one alone (the lwtnn file alone: no --sidecar)."
+        )
+
+
+def _lwtnn_labels(network: LwtnnNetwork) -> list[str] | None:
+    """The lwtnn output labels as card labels, or None (the defaults) if they cannot be."""
+    labels = []
+    for label in (label for out in network.outputs for label in out.labels):
+        safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", label)
+        labels.append(safe if re.match(r"[A-Za-z_]", safe) else f"_{safe}")
+    return labels if len(set(labels)) == len(labels) else None
+
+
+def import_lwtnn(
+    lwtnn_path: str | Path,
+    sidecar: str | Path | None = None,
+    *,
+    names: Sequence[str] | str | Path | None = None,
+    onnx_path: str | Path | None = None,
+    **options: Unpack[CardOptions],
+) -> dict[str, Any]:
+    """A validated card document for an lwtnn network, converted to ONNX by recast-nn.
+
+    The ONNX file (see :func:`recast.preserve.lwtnn.lwtnn_to_onnx`) is written at
+    ``onnx_path`` (default: :func:`converted_onnx_path`, beside the card) only once the card
+    is complete: a refused import writes nothing. The features are named from the lwtnn
+    variables (guessed from their names as for any import), their preprocessing is lwtnn's
+    ``(x + offset) * scale``, the output labels are lwtnn's, and the provenance records the
+    lwtnn file, its sha256 and the conversion.
+
+    ``names`` (a list, or a file: a card or card template, a side-car or a JSON array) and
+    ``sidecar`` are checked against the lwtnn variables: names that differ are refused at
+    the first differing index; a side-car must also preprocess alike. Other options as for
+    :func:`import_network`.
+    """
+    lwtnn_path = Path(lwtnn_path)
+    network = read_lwtnn(lwtnn_path)
+    if len(network.inputs) != 1:
+        raise ImportFormatError(
+            f"{lwtnn_path}: the network has {len(network.inputs)} input nodes "
+            f"{[i.name for i in network.inputs]}; the importer reads one flat [batch, features] "
+            "node: convert it with recast.preserve.lwtnn.lwtnn_to_onnx and write the card by hand"
+        )
+    name, card_path = _location(options.get("name"), options.get("card_path"), lwtnn_path)
+    target = (
+        Path(onnx_path) if onnx_path is not None else converted_onnx_path(lwtnn_path, card_path)
+    )
+    names_file = Path(names) if isinstance(names, str | Path) else None
+    check_output(target, inputs=[lwtnn_path, sidecar, names_file], field="the converted ONNX file")
+    norm = lwtnn_normalisation(network)
+    if isinstance(names, str | Path):
+        check_names(network, expected_names(names), str(names))
+    elif names is not None:
+        check_names(network, list(names), "the names given")
+    made = (
+        f"converted to ONNX ({target.name}) by recast-nn {__version__} from the lwtnn "
+        f"{network.form} file {lwtnn_path.name}, sha256 {network.sha256}"
+    )
+    if sidecar is not None:
+        _check_sidecar(network, norm, Path(sidecar))
+        made += f"; side-car {Path(sidecar).name} checked against it"
+    model = lwtnn_to_onnx(network)
+    item = _Imported(
+        _graph(target, model, model.SerializeToString()),
+        norm,
+        False,
+        Path(sidecar) if sidecar is not None else None,
+        made_from=[made],
+        published=lwtnn_path,
+    )
+    labels = options.get("output_labels") or _lwtnn_labels(network)
+    located = options | {"name": name, "card_path": card_path, "output_labels": labels}
+    document = _assemble([item], modulus=None, **located)
+    _write_pending([item])
+    return document
 
 
 def write_imported_card(document: Mapping[str, Any], card_path: str | Path) -> NetworkCard:
@@ -468,8 +724,13 @@ __all__ = [
     "FoldFile",
     "Normalisation",
     "check_agreement",
+    "converted_onnx_path",
+    "dynamic_batch_path",
     "import_folds",
+    "import_lwtnn",
     "import_network",
+    "is_lwtnn",
+    "lwtnn_normalisation",
     "read_metadata",
     "read_sidecar",
     "write_imported_card",

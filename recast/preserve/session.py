@@ -46,6 +46,12 @@ def _rows(feeds: Mapping[str, np.ndarray]) -> int:
     return len(next(iter(feeds.values()))) if feeds else 0
 
 
+def _fixed_batch(session: ort.InferenceSession) -> int | None:
+    """The batch size an onnxruntime session's inputs fix, or None when it is dynamic."""
+    fixed = {i.shape[0] for i in session.get_inputs() if i.shape and isinstance(i.shape[0], int)}
+    return min(fixed) if fixed else None
+
+
 def run_rows(
     session: ort.InferenceSession, names: list[str], feeds: Mapping[str, np.ndarray]
 ) -> list[np.ndarray]:
@@ -82,6 +88,10 @@ class NetworkSession:
         self._batch_of_one = any(node["shape"][0] == 1 for node in card.inputs)
         for model, session in zip(self.files, self.sessions, strict=True):
             self._check_node_names(model, session)
+            self._check_batch(model, session)
+        #: per file: its graph takes one row per call, so chunks run row by row (said once)
+        self._row_by_row = [_fixed_batch(s) == 1 for s in self.sessions]
+        self._said_row_by_row = False
 
     def _check_node_names(self, model: ModelFile, session: ort.InferenceSession) -> None:
         graph_inputs = {i.name for i in session.get_inputs()}
@@ -99,12 +109,39 @@ class NetworkSession:
                         f"(or files[{model.index}].node_names)"
                     )
 
+    def _check_batch(self, model: ModelFile, session: ort.InferenceSession) -> None:
+        """A card may not promise a dynamic batch axis that the graph fixes: chunks of any
+        number of rows are what it promises to every reader of the card."""
+        shapes = {i.name: i.shape for i in session.get_inputs()}
+        for i, node in enumerate(self.card.inputs):
+            name = model.node_name(node["name"])
+            graph = shapes.get(name) or [None]
+            if node["shape"][0] is None and isinstance(graph[0], int) and graph[0] > 0:
+                raise CardError(
+                    f"{self.card.source}: input node {name!r} has a dynamic batch axis in the "
+                    f"card (inputs[{i}].shape[0] null) but {model.path.name} fixes it to "
+                    f"{graph[0]}, so the network cannot take a chunk of events at once. "
+                    "Re-export the network with a dynamic batch (`recast card import "
+                    "--dynamic-batch`, or recast.preserve.batch.reexport_dynamic_batch) and "
+                    f"name the copy in the card, or set inputs[{i}].shape[0] to {graph[0]} "
+                    "(recast then evaluates one row at a time, slowly)"
+                )
+
     # -- low level: prepared arrays in, arrays out -----------------------------------------
     def run(self, feeds: Mapping[str, np.ndarray], model: int = 0) -> dict[str, np.ndarray]:
         """Run file ``model`` on feeds keyed by the card's node names; outputs keyed likewise."""
         file, session = self.files[model], self.sessions[model]
         renamed = {file.node_name(k): v for k, v in feeds.items()}
         names = [file.node_name(n["name"]) for n in self.card.outputs]
+        if self._row_by_row[model] and _rows(renamed) > 1 and not self._said_row_by_row:
+            self._said_row_by_row = True
+            log.info(
+                "%s: %s takes one row per call (its batch axis is fixed to 1): evaluating "
+                "chunks one row at a time; re-export it with a dynamic batch (recast card "
+                "import --dynamic-batch) to run whole chunks at once",
+                self.card.source,
+                file.path.name,
+            )
         try:
             if self._batch_of_one and not _rows(renamed):
                 values = [_no_rows(node) for node in self.card.outputs]

@@ -1,5 +1,5 @@
-"""Points from a model: SLHA templates filled over a grid, production processes by name, and
-a check of what the spectrum's BSM particles do.
+"""Points from a model: SLHA templates filled over a grid, production processes by name, a
+check of what the spectrum's BSM particles do, and spectra made Pythia-ready.
 
 >>> from recast.events.slha import gluino_slha
 >>> from recast.model import decay_report, points, template_from_text
@@ -23,6 +23,7 @@ from .decays import (
     particle_name,
 )
 from .folder import INDEX, PointSet, StoredPoint, read_points, write_points
+from .prepare import DECOUPLED_MASS_GEV, MIXINGS, Prepared, pythia_ready
 from .processes import (
     PRODUCTIONS,
     Production,
@@ -43,14 +44,17 @@ from .template import (
 )
 
 __all__ = [
+    "DECOUPLED_MASS_GEV",
     "DECOUPLING_GEV",
     "INDEX",
+    "MIXINGS",
     "PRODUCTIONS",
     "Channel",
     "DecayReport",
     "ParticleDecays",
     "Point",
     "PointSet",
+    "Prepared",
     "Production",
     "StoredPoint",
     "Template",
@@ -65,6 +69,7 @@ __all__ = [
     "process_settings",
     "production",
     "production_problems",
+    "pythia_ready",
     "read_points",
     "template_from_text",
     "write_points",

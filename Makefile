@@ -9,7 +9,7 @@ TORCH := torch==2.13.0
 .PHONY: demo test lint bench docs flagship closure clean
 
 # what ruff checks; mypy checks the packages (recast, the reference experiment)
-CODE := recast reference_experiment tests benchmarks docs/tools
+CODE := recast reference_experiment tests benchmarks studies docs/tools
 
 $(VENV)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

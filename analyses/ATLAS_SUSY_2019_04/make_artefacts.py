@@ -53,9 +53,36 @@ BENCHMARK = "higgsino_n1n2_250"
 BENCHMARK_SIGMA_PB = 0.104252  # NLO+NLL, degenerate higgsino χ̃₁⁰χ̃₂⁰ at 250 GeV (§6.3)
 N_JETS_SLOTS = 10
 #: flat b-tag probabilities per truth flavour (b, c, τ, light) of the two working points (§7)
-BTAG_POINTS = {
-    70: {5: 0.70, 4: 0.11, 15: 0.11, 0: 0.0025},
-    77: {5: 0.77, 4: 0.20, 15: 0.20, 0: 0.006},
+#: the ATLAS 77 % b-jet efficiency against pT (MV2c10, ATL-PHYS-PUB-2016-012 as GAMBIT and Rivet
+#: parametrise it; the ATLAS_SUSY_2018_30 bundle's map): pT edges (GeV) and values
+BTAG_PT_EDGES = [0.0, 30.0, 40.0, 50.0, 60.0, 75.0, 90.0, 105.0, 150.0, 200.0, 500.0, 13000.0]
+BTAG_B_77 = [0.63, 0.705, 0.74, 0.76, 0.775, 0.785, 0.795, 0.80, 0.79, 0.75, 0.68]
+#: map name → (b-jet efficiency per pT bin, mistag rates of c, τ and light jets, what it is)
+BTAG_MAPS: dict[str, tuple[list[float], dict[int, float], str]] = {
+    "btag_70": (
+        [round(e * 70 / 77, 4) for e in BTAG_B_77],
+        {4: 0.11, 15: 0.11, 0: 0.0025},
+        "70 % WP: the pT dependence of the ATLAS 77 % parametrisation (MV2c10, "
+        "ATL-PHYS-PUB-2016-012 as GAMBIT and Rivet use it) scaled to 70 %; c and τ 0.11, light "
+        "0.0025 (the nominal rejections of the 70 % point, as in the check of selection.md §7)",
+    ),
+    "btag_70_flat": (
+        [0.70] * len(BTAG_B_77),
+        {4: 0.11, 15: 0.11, 0: 0.0025},
+        "70 % WP, flat in pT: b 0.70, c and τ 0.11, light 0.0025 (the check of selection.md §7)",
+    ),
+    "btag_77": (
+        BTAG_B_77,
+        {4: 1 / 5, 15: 1 / 16, 0: 1 / 110},
+        "77 % WP: MV2c10 (ATL-PHYS-PUB-2016-012 as GAMBIT and Rivet use it); c 1/5, τ 1/16, "
+        "light 1/110 (Rivet), as the ATLAS_SUSY_2018_30 bundle",
+    ),
+}
+#: detector file → (its b-tag map, the name it goes by among the bundle's detectors)
+DETECTORS = {
+    "detector.json": ("btag_70", "default"),
+    "detector_flat70.json": ("btag_70_flat", "flat70"),
+    "detector_wp77.json": ("btag_77", "wp77"),
 }
 #: published cutflow step → this bundle's cut (the N-jet rows and the NN row per region)
 LEAD_LEPTON_STEP = "Lead lep pT > 27 GeV"
@@ -241,36 +268,38 @@ def write_networks(data: Path) -> list[str]:
 
 
 # -- detector ----------------------------------------------------------------------------------
-def btag_map(point: int) -> dict[str, Any]:
-    rates = BTAG_POINTS[point]
+def btag_map(name: str) -> dict[str, Any]:
+    b_jets, mistags, what = BTAG_MAPS[name]
+    values = [[[e] for e in b_jets]] + [[[rate] for _ in b_jets] for rate in mistags.values()]
     return {
         "schema_version": "1.0.0",
-        "name": f"btag_{point}",
-        "description": f"{point} % WP b-tagging probability per truth flavour (b, c, τ, light), "
-        "flat in pT, 0 at |η| ≥ 2.5: the values of the truth-level check of selection.md §7 "
-        "(ATLAS's nominal efficiency and rejections; no public pT parametrisation of the DL1r "
-        "points was found); τ-jets as c-jets",
+        "name": name,
+        "description": f"b-tagging probability per truth flavour (b, c, τ, light) and jet pT, 0 "
+        f"at |η| ≥ 2.5. {what}. No public parametrisation of the DL1r points of the paper was "
+        "found (selection.md §1.2, §8.1)",
         "object": "jets",
-        "working_point": f"DL1r-like {point}%",
+        "working_point": name.removeprefix("btag_").replace("_", " ") + " %",
         "kind": "binned",
         "axes": [
-            {"variable": "flavour", "categories": list(rates), "out_of_range": "zero"},
-            {"variable": "pt", "unit": "GeV", "edges": [0.0, 13000.0], "out_of_range": "clamp"},
+            {"variable": "flavour", "categories": [5, *mistags], "out_of_range": "zero"},
+            {"variable": "pt", "unit": "GeV", "edges": BTAG_PT_EDGES, "out_of_range": "clamp"},
             {"variable": "abs_eta", "unit": "1", "edges": [0.0, 2.5], "out_of_range": "zero"},
         ],
-        "values": [[[rate]] for rate in rates.values()],
+        "values": values,
         "out_of_range": "zero",
         "provenance": {**PROVENANCE, "notes": "selection.md §1.2, §7, §8.1"},
     }
 
 
-def detector(point: int, digest: str) -> dict[str, Any]:
+def detector(map_name: str, digest: str) -> dict[str, Any]:
+    what = BTAG_MAPS[map_name][2].split(":")[0]
     return {
         "schema_version": "1.0.0",
-        "name": f"atlas_susy_2019_04_truth_wp{point}",
+        "name": f"atlas_susy_2019_04_truth_{map_name}",
         "description": "truth-level ATLAS-SUSY-2019-04 (selection.md §9): acceptance of jets "
-        f"(pT > 20 GeV, |η| < 2.5) and leptons, sampled {point} % WP b-tag decisions; no "
-        "smearing, no identification or isolation loss, MET is the truth invisible momentum",
+        f"(pT > 20 GeV, |η| < 2.5) and leptons, sampled b-tag decisions ({what}, "
+        f"maps/{map_name}.json); no smearing, no identification or isolation loss, MET is the "
+        "truth invisible momentum",
         "provenance": {**PROVENANCE, "notes": "selection.md §1, §7, §9"},
         "objects": {
             "jets": {
@@ -278,11 +307,11 @@ def detector(point: int, digest: str) -> dict[str, Any]:
                 "tags": [
                     {
                         "name": "btag",
-                        "map": f"maps/btag_{point}.json",
+                        "map": f"maps/{map_name}.json",
                         "sha256": digest,
                         "mode": "sample",
-                        "description": f"{point} % WP decision per jet (the network's b-tag "
-                        "bins and the OR need one)",
+                        "description": "a decision per jet (the network's b-tag bins and the "
+                        "overlap removal need one)",
                     }
                 ],
             },
@@ -403,11 +432,13 @@ def analysis(digests: dict[str, str], regions_published: dict[str, Any]) -> dict
         },
         "detector": {"path": "detector.json", "sha256": digests["detector.json"]},
         "detectors": {
-            "wp77": {
-                "path": "detector_wp77.json",
-                "sha256": digests["detector_wp77.json"],
-                "description": "the 77 % b-tag working point instead of 70 % (selection.md §8.1)",
+            name: {
+                "path": path,
+                "sha256": digests[path],
+                "description": BTAG_MAPS[map_name][2],
             }
+            for path, (map_name, name) in DETECTORS.items()
+            if name != "default"
         },
         "networks": {
             f"nn_{n}j": {
@@ -495,10 +526,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="the published inputs' folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for point in BTAG_POINTS:
-        write_json(HERE / "maps" / f"btag_{point}.json", btag_map(point))
-    write_json(HERE / "detector.json", detector(70, sha256_file(HERE / "maps/btag_70.json")))
-    write_json(HERE / "detector_wp77.json", detector(77, sha256_file(HERE / "maps/btag_77.json")))
+    for name in BTAG_MAPS:
+        write_json(HERE / "maps" / f"{name}.json", btag_map(name))
+    for path, (map_name, _) in DETECTORS.items():
+        write_json(HERE / path, detector(map_name, sha256_file(HERE / f"maps/{map_name}.json")))
     if (args.data / "onnx").is_dir():
         write_networks(args.data)
     else:
@@ -515,8 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("%s is absent: the committed cutflows and region numbers are kept", table)
     regions_published = schema.load_json(HERE / "likelihood" / "published_regions.json")
     paths = [
-        "detector.json",
-        "detector_wp77.json",
+        *DETECTORS,
         *(f"networks/nn_{n}j.card.json" for n in NN_BINS),
         *(f"cutflows/{p.name}" for p in sorted((HERE / "cutflows").glob("*.json"))),
     ]

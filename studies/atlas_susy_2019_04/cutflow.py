@@ -1,6 +1,6 @@
 """The published-cutflow comparison and the convention sensitivity of ATLAS_SUSY_2019_04.
 
-    python analyses/ATLAS_SUSY_2019_04/study.py --events 20000 --work /tmp/susy_2019_04
+    python studies/atlas_susy_2019_04/cutflow.py --events 20000 --work /tmp/susy_2019_04
 
 Generates the benchmark ``higgsino_n1n2_250`` with Pythia8 in process (seeded blocks, one
 process per core), keeps the truth objects in Parquet caches, then runs the bundle once per
@@ -24,7 +24,7 @@ import recast
 from recast import schema
 from recast.io import write_json
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "analyses" / "ATLAS_SUSY_2019_04"
 sys.path.insert(0, str(HERE))
 from regions import NN_BINS, nn_cuts, nn_region, score_cut  # noqa: E402
 
@@ -35,7 +35,8 @@ BLOCK = 2500
 #: name → (what, run keywords): each convention the public sources disagree on (§8)
 CONVENTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "default": ("this bundle's defaults (selection.md §9)", {}),
-    "wp77": ("77 % b-tag working point", {"detector": "wp77"}),
+    "flat70": ("70 % b-tag flat in pT", {"detector": "flat70"}),
+    "wp77": ("77 % b-tag working point (MV2c10 table)", {"detector": "wp77"}),
     "btag_minus_half": ("untagged b-tag bin −0.5", {"options": {"btag_bin_untagged": -0.5}}),
     "eta_pad": ("η padding 1e-7", {"options": {"eta_padding": 1e-7}}),
     "phi_0_2pi": ("φ in [0, 2π)", {"options": {"phi_range": "[0, 2pi)"}}),

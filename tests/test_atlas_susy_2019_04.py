@@ -15,6 +15,7 @@ import pytest
 import vector
 from click.testing import CliRunner
 
+import recast as recast_api
 from recast.analysis.code import import_file
 from recast.cli import cli
 from recast.preserve.card import NetworkCard
@@ -182,3 +183,36 @@ def test_the_bundle_passes_its_check() -> None:
     result = CliRunner().invoke(cli, ["bundle", "check", "ATLAS_SUSY_2019_04"])
     assert result.exit_code == 0, result.output
     assert "bundle passes every check" in result.output
+
+
+def test_the_benchmark_is_generated_with_its_own_production() -> None:
+    """recast.run(benchmark=...) generates χ̃₁⁰χ̃₂⁰ (the cutflow file's process), not gluino
+    pairs; about 30 % of such events have a lepton above 27 GeV (selection.md §5.1: 29.5 %)."""
+    point = recast_api.find_benchmark("ATLAS_SUSY_2019_04", "higgsino_n1n2_250")
+    assert point.process == "higgsino-n1n2" and point.cross_section_pb == pytest.approx(0.104252)
+    run = recast_api.run("ATLAS_SUSY_2019_04", benchmark="higgsino_n1n2_250", n_events=200)
+    flow = run.document["cutflows"]["SR-NN-6j"]
+    lepton = flow["raw"][flow["cuts"].index("lead_lepton_pt_gt_27")]
+    assert 30 <= lepton <= 95  # 200 × 0.3 ± 4σ of a binomial
+    assert run.document["normalisation"]["cross_section_source"] == "benchmark"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--process", "higgsino-n1n3"], "higgsino-n1n2"),
+        (["--process", "higgsino-n1n2"], "--pythia-slha"),
+    ],
+)
+def test_a_wrong_production_is_refused_before_any_event(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    slha = BUNDLE / "cutflows" / "higgsino_n1n2_250.slha"
+    given = ["--pythia-slha", str(slha), "--events", "10"] if message != "--pythia-slha" else []
+    output = tmp_path / "results.json"
+    result = CliRunner().invoke(
+        cli, ["run", "ATLAS_SUSY_2019_04", *given, *extra, "-o", str(output)]
+    )
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+    assert not output.exists()

@@ -21,9 +21,11 @@ from recast.cli import cli
 from recast.preserve.card import NetworkCard
 from recast.preserve.session import NetworkSession
 
+from .docs_pages import check_worked_example
 from .test_atlas_susy_2018_30 import events, jet, lepton
 
 BUNDLE = Path(__file__).resolve().parents[1] / "analyses" / "ATLAS_SUSY_2019_04"
+PAGE = BUNDLE.parents[1] / "docs" / "atlas-susy-2019-04.md"
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "atlas_susy_2019_04"
 needs_data = pytest.mark.skipif(
     not (DATA / "onnx").is_dir(),
@@ -216,3 +218,15 @@ def test_a_wrong_production_is_refused_before_any_event(
     assert result.exit_code != 0
     assert message in result.output and "Traceback" not in result.output
     assert not output.exists()
+
+
+def test_the_docs_example_prints_what_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tolerances = {
+        "fed zeros": 1e-5,
+        "lepton row ratio": 0.15,
+        "jets ratio": 0.7,
+        "rescaled by": 0.5,
+    }
+    check_worked_example(PAGE, tmp_path, monkeypatch, capsys, tolerances)

@@ -197,6 +197,11 @@ def test_the_benchmark_is_generated_with_its_own_production() -> None:
     lepton = flow["raw"][flow["cuts"].index("lead_lepton_pt_gt_27")]
     assert 30 <= lepton <= 95  # 200 × 0.3 ± 4σ of a binomial
     assert run.document["normalisation"]["cross_section_source"] == "benchmark"
+    # CLs in every region with published numbers: 21 jet-counting ones and the 6-jet network
+    limits = run.document["limits"]
+    assert len(limits["regions"]) == 22 and "SR-NN-6j" in limits["regions"]
+    assert "SR-NN-5j" not in limits["regions"]  # no published numbers: yields only
+    assert 0.0 <= limits["verdict"]["cls"]["observed"] <= 1.0
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ import vector
 from recast.analysis.bundle import import_file
 from recast.errors import UsageError
 
+from .test_atlas_susy_2018_30 import collection, jet
+
 vector.register_awkward()
 
 BUNDLE = Path(__file__).resolve().parents[1] / "analyses" / "ATLAS_SUSY_2019_04"
@@ -39,24 +41,6 @@ physics = bundle_module("physics")
 
 JET_KEYS = ("pt", "eta", "phi", "mass", "btag")
 LEPTON_KEYS = ("pt", "eta", "phi", "mass", "charge")
-
-
-def collection(rows: list[list[dict[str, Any]]], keys: tuple[str, ...]) -> ak.Array:
-    """A jagged Momentum4D collection from per-event lists of objects; a field beyond ``keys``
-    is kept when every object has it."""
-    flat = [o for row in rows for o in row]
-    counts = [len(row) for row in rows]
-    names = list(keys) + sorted({k for o in flat for k in o} - set(keys))
-    names = [k for k in names if all(k in o for o in flat)]
-    fields = {}
-    for k in names:
-        dtype = bool if k == "btag" else np.int32 if k in ("charge", "n_charged") else float
-        fields[k] = ak.unflatten(np.array([o[k] for o in flat], dtype=dtype), counts)
-    return ak.zip(fields, with_name="Momentum4D")
-
-
-def jet(pt: float, eta: float, phi: float, mass: float = 10.0, b: bool = False, **extra: Any):
-    return {"pt": pt, "eta": eta, "phi": phi, "mass": mass, "btag": b, **extra}
 
 
 def lepton(pt: float, eta: float, phi: float, charge: int = -1, mass: float = 0.1):

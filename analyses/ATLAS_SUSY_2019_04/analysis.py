@@ -92,13 +92,13 @@ def _families() -> tuple[Any, ...]:
         families.append(threshold(f"n_b_{pt}", "==", 0, f"no b-jet with pT > {pt} GeV"))
         families.append(threshold(f"n_b_{pt}", ">=", 3, f"≥ 3 b-jets with pT > {pt} GeV"))
     for n, (high, e1, e2) in regions.NN_BINS.items():
-        score, net = f"nn_{n}j", f"nn_{n}j"
+        net = f"nn_{n}j"  # the network, and the score field its method fills
         families.append(
-            threshold(score, ">", high, f"{n}-jet network score > {{value}}", network=net)
+            threshold(net, ">", high, f"{n}-jet network score > {{value}}", network=net)
         )
         for low, top in ((0.0, e1), (e1, e2), (e2, high)):
             families.append(
-                window(score, low, top, f"{n}-jet network score in ({low}, {top})", network=net)
+                window(net, low, top, f"{n}-jet network score in ({low}, {top})", network=net)
             )
     return tuple(families)
 

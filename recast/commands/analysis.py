@@ -101,6 +101,33 @@ def bundle_stamp(analysis: str, artefacts: bool) -> None:
     click.echo(f"{locate(analysis) / 'analysis.json'}: code.files recorded")
 
 
+@bundle.command("hepdata")
+@click.option("-o", "--output", required=True, help="Write the analyses JSON (- for stdout).")
+@click.option(
+    "--base-url",
+    default="https://recast-nn.org/docs/",  # recast.analysis.hepdata.DEFAULT_BASE_URL
+    show_default=True,
+    help="Where the docs site is published; each bundle links to its page bundles/ID/ there.",
+)
+@reports_errors
+def bundle_hepdata(output: str, base_url: str) -> None:
+    """List the shipped bundles for HEPData: its analyses JSON (schema 1.0.0), one entry per
+    bundle with an INSPIRE id, linking to the bundle's page on the docs site.
+
+    Bundles without an INSPIRE id (the demonstration, the example) are left out, and named.
+    Example: recast bundle hepdata -o analyses.json
+    """
+    from ..analysis.hepdata import write_hepdata_listing
+
+    listing = write_hepdata_listing(output, base_url)
+    aside = output == "-"  # stdout holds the document alone
+    click.echo(f"listed: {', '.join(listing.listed)}", err=aside)
+    for bundle_id, reason in listing.left_out.items():
+        click.echo(f"left out: {bundle_id}: {reason}", err=aside)
+    if not aside:
+        click.echo(f"{output}: HEPData analyses JSON written")
+
+
 #: the options of every run, handed to the command as one ``run`` argument: the keywords of
 #: recast.pipeline.run.RunOptions, shared by recast_run and recast_validate
 _RUN_KEYS = (

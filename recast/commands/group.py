@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -59,6 +61,39 @@ def _debugging() -> bool:
     return bool(context and context.find_root().params.get("debug"))
 
 
+class Interruptions:
+    """Whether Ctrl-C reached the process: C extensions that call back into Python (pyarrow
+    converting awkward's extension types, for one) catch the KeyboardInterrupt raised in the
+    callback and report their own error instead, which must still end as an interruption."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Interruptions:
+        installed = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        if installed and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._record)
+        return self
+
+    def _record(self, number: int, frame: Any) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _interrupted(ctx: click.Context) -> NoReturn:
+    if ctx.params.get("debug"):
+        raise
+    # a command that keeps what it finished says so (a model scan keeps its points)
+    hint = getattr(sys.exc_info()[1], "recast_hint", None)
+    click.echo(hint or "interrupted; nothing was written", err=True)
+    sys.exit(130)
+
+
 class RecastGroup(click.Group):
     """The root group: every error below it ends as one line on stderr, never a traceback.
 
@@ -67,23 +102,22 @@ class RecastGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
+        interruptions = Interruptions()
         try:
-            with command_line():  # messages name flags (--chunk-size), not keywords
+            # messages name flags (--chunk-size), not keywords
+            with command_line(), interruptions:
                 return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except RecastError as exc:
+            if interruptions.seen:  # an interrupt a library turned into an error of its own
+                _interrupted(ctx)
             if ctx.params.get("debug"):
                 raise
             click.echo(f"error: {_printable(exc)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            if ctx.params.get("debug"):
-                raise
-            # a command that keeps what it finished says so (a model scan keeps its points)
-            hint = getattr(sys.exc_info()[1], "recast_hint", None)
-            click.echo(hint or "interrupted; nothing was written", err=True)
-            sys.exit(130)
+            _interrupted(ctx)
         except BrokenPipeError:
             # `recast ... | head`: the reader stopped reading, nothing failed; exit as a
             # process killed by SIGPIPE would, and keep Python from complaining at shutdown
@@ -91,6 +125,8 @@ class RecastGroup(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(141)
         except Exception as exc:
+            if interruptions.seen:  # the interrupt was swallowed and turned into this error
+                _interrupted(ctx)
             if ctx.params.get("debug"):
                 raise
             log.debug("unexpected error", exc_info=True)

@@ -9,7 +9,17 @@ traceback, ours or a third party's, reaches the user. The group and its error ha
 
 from __future__ import annotations
 
-from .commands import analysis, card, events, limits, model, train, train_filter, xsec  # noqa: F401
+from .commands import (  # noqa: F401
+    analysis,
+    card,
+    events,
+    limits,
+    model,
+    report,
+    train,
+    train_filter,
+    xsec,
+)
 from .commands.group import UNEXPECTED_EXIT_CODE, RecastGroup, cli
 
 __all__ = ["UNEXPECTED_EXIT_CODE", "RecastGroup", "cli", "main"]

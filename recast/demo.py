@@ -6,7 +6,8 @@ in process, and runs the bundle once over it: truth objects, the published detec
 the selection with its network. From that one pass it prints the recast cutflow beside the
 published one (ratio, pull, pass), the yield of every region at σ·L and, when the bundle
 carries a likelihood, CLs observed and expected with the verdict; it writes the results JSON,
-the validation JSON and plots. Everything runs offline on the core extras ``[gen,plot]``.
+the validation JSON, plots and an HTML report of it all (``report/index.html``). Everything
+runs offline on the core extras ``[gen,plot]``.
 
     python -m recast.demo [--events 4000] [--out out/demo] [--benchmark NAME]
                           [--detector NAME|PATH] [--workers 2] [--seed 1]
@@ -31,13 +32,15 @@ from rich.console import Console
 from .errors import RecastError, UsageError
 from .parallel import available_cores
 from .pipeline.api import Benchmark, find_benchmark
-from .report.figure import save_figure, subplots
+from .report.html.figures import yields_plot as _yields_plot
 from .report.summary import cutflow_table, number, print_limits, yields_table
 
 log = logging.getLogger(__name__)
 
 #: the files the demo writes into its --out folder
 WRITTEN = ("results.json", "validation.json", "validation.png", "yields.png")
+#: the HTML report's folder inside --out (index.html and its figures)
+REPORT = "report"
 
 #: the bundle the demo runs
 ANALYSIS = "DEMO_MULTIB_GLUINO"
@@ -56,27 +59,14 @@ def choose_benchmark(bundle: Any, name: str | None) -> Benchmark:
 
 def yields_plot(results: Mapping[str, Any], document: Mapping[str, Any], path: Path) -> None:
     """Signal yield of every region with its MC uncertainty beside the published background."""
-    names = list(results["yields"])
-    signal = [results["yields"][n]["value"] for n in names]
-    error = [results["yields"][n]["mc_uncertainty"] for n in names]
     published = results.get("limits", {}).get("regions", {})
-    background = [
-        published.get(n, {}).get("background", document["regions"][n].get("background", math.nan))
-        for n in names
-    ]
-    figure, axes = subplots("Plotting the demo's yields", figsize=(max(6.0, 0.8 * len(names)), 4.0))
-    x = range(len(names))
-    axes.bar([i - 0.2 for i in x], signal, 0.4, yerr=error, label="signal (recast)")
-    axes.bar([i + 0.2 for i in x], background, 0.4, label="background (published)")
-    axes.set_xticks(list(x), names, rotation=45, ha="right", fontsize=8)
-    axes.set_yscale("log")
-    axes.set_ylabel("events")
-    norm = results["normalisation"]
-    axes.set_title(
-        f"{results['analysis']}: {norm['events']} events at σ = {norm['cross_section_pb']:.3g} pb"
-    )
-    axes.legend()
-    save_figure(figure, path, dpi=100)
+    background = {
+        n: published.get(n, {}).get(
+            "background", document["regions"][n].get("background", math.nan)
+        )
+        for n in results["yields"]
+    }
+    _yields_plot(results, path, background)
 
 
 def _worst(verdict: Mapping[str, Any]) -> str:
@@ -108,6 +98,7 @@ def run_demo(
     from .io import check_output, write_json
     from .pipeline.run import _finite, execute, results_document, validation_verdict
     from .progress import events_progress
+    from .report.html import check_report_folder, write_report
     from .report.validation_plot import plot_validation
 
     if events < 1:
@@ -118,6 +109,7 @@ def run_demo(
     check_output(out, inputs=[bundle.folder], field="--out", folder=True)
     for name in WRITTEN:  # before the events: a run is not lost to an unwritable folder
         check_output(out / name, inputs=[bundle.folder, point.slha], field="--out")
+    check_report_folder(out / REPORT, [bundle.folder], field="--out")
     document = bundle.document
     console.rule(f"recast-nn demo: {bundle.id}")
     console.print(document.get("title", bundle.id))
@@ -199,6 +191,7 @@ def run_demo(
         print_limits(console, limits)
     write_json(out / "results.json", results)
     yields_plot(results, document, out / "yields.png")
+    report = write_report(out / REPORT, results=results, validation=verdict)
 
     seconds = time.perf_counter() - start
     console.rule("verdict")
@@ -223,11 +216,13 @@ def run_demo(
         console.print(f"no CLs: {limits['verdict'].get('reason', 'no region with signal')}")
     written = [out / n for n in WRITTEN]
     console.print("wrote " + ", ".join(str(p) for p in written) + f" in {seconds:.0f} s")
+    console.print(f"the report: {report} (open it in a browser)")
     return {
         "results": results,
         "verdict": verdict,
         "benchmark": point,
         "written": written,
+        "report": report,
         "seconds": seconds,
     }
 

@@ -128,6 +128,42 @@ def bundle_hepdata(output: str, base_url: str) -> None:
         click.echo(f"{output}: HEPData analyses JSON written")
 
 
+@bundle.command("report")
+@click.argument("analysis", metavar="ID|PATH")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The page's folder: new, empty, or an earlier page or report (replaced whole).",
+)
+@click.option(
+    "--validation",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A validation document of this bundle (recast validate -o): its comparison is added.",
+)
+@reports_errors
+def bundle_report(analysis: str, output: Path, validation: Path | None) -> None:
+    """Write the HTML page of a bundle (a shipped id or a folder) from its documents alone,
+    running none of its code: its status and the reason, the publication, the regions with
+    their cuts and published numbers, every published benchmark's cutflows, the likelihood,
+    networks, options, detector descriptions and every choice with its reason.
+
+    The folder holds index.html and opens offline from disk; the docs site carries the page
+    of every shipped bundle at bundles/ID/, where HEPData links to.
+
+    \b
+    Examples:
+      recast bundle report ATLAS_SUSY_2018_30 -o page
+      recast bundle report EXAMPLE_JETS_MET -o page --validation validation.json
+    """
+    from ..report.html import write_bundle_page
+
+    index = write_bundle_page(analysis, output, validation=validation)
+    click.echo(f"wrote {index}")
+
+
 #: the options of every run, handed to the command as one ``run`` argument: the keywords of
 #: recast.pipeline.run.RunOptions, shared by recast_run and recast_validate
 _RUN_KEYS = (

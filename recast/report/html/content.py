@@ -47,11 +47,13 @@ class Table:
 
 @dataclass(frozen=True)
 class Fact:
-    """A line of the summary: a label, its value and a CSS class (pass, fail, ...)."""
+    """A line of the summary: a label, its value, a CSS class (pass, fail, ...) and the
+    address the value links to."""
 
     label: str
     value: str
     css: str = ""
+    href: str | None = None
 
 
 def number(value: Any, digits: int = 4) -> str:

@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,8 @@ ReportInput = str | os.PathLike[str] | Mapping[str, Any] | Source | Any
 
 
 @functools.cache
-def _environment() -> Any:
+def environment() -> Any:
+    """The templates of the pages (``templates/``), escaping every value."""
     import jinja2
 
     return jinja2.Environment(
@@ -142,6 +143,19 @@ def write_report(
 
 
 def _build(folder: Path, sources: Mapping[str, Source], title: str | None) -> Path:
+    def render(work: Path) -> str:
+        (work / figures.FOLDER).mkdir()
+        return _page(work, sources, title)
+
+    return write_folder(folder, render)
+
+
+def write_folder(folder: Path, render: Callable[[Path], str]) -> Path:
+    """Write a page folder atomically: ``render(work)`` draws whatever files the page needs
+    into the hidden folder ``work`` and returns the page, which becomes ``index.html``; the
+    finished folder, marked as a report, is renamed to ``folder`` (an earlier report there is
+    replaced whole). Check ``folder`` first (:func:`check_report_folder`); return the path
+    of its ``index.html``."""
     parent = folder.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +163,7 @@ def _build(folder: Path, sources: Mapping[str, Source], title: str | None) -> Pa
     except OSError as err:
         raise OutputError(f"{_field()} {folder}: cannot write there ({err.strerror})") from None
     try:
-        (work / figures.FOLDER).mkdir()
-        (work / INDEX).write_text(_page(work, sources, title), encoding="utf-8")
+        (work / INDEX).write_text(render(work), encoding="utf-8")
         (work / MARKER).write_text(
             json.dumps({"generator": "recast-nn", "version": __version__}) + "\n"
         )
@@ -275,4 +288,4 @@ def _page(work: Path, sources: Mapping[str, Source], title: str | None) -> str:
     if page["provenance"]:
         sections.append(("provenance", "Provenance"))
     page["sections"] = sections
-    return str(_environment().get_template("report.html.j2").render(**page))
+    return str(environment().get_template("report.html.j2").render(**page))

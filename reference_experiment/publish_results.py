@@ -21,16 +21,20 @@ From the reference detector's objects (the "official" detector level) of the sam
     experiment draws every event's b-tags :data:`TAG_RESAMPLINGS` times
     (:meth:`ReferenceDetector.retag`, the tagger of the full detector with other seeds) and
     averages, which keeps the yield unbiased and divides its tag fluctuations;
+``network_histograms/<benchmark>_multib_demo.json``
+    histograms of the network's inputs and outputs at the same benchmark points, from the same
+    events (:mod:`reference_experiment.publish_histograms`, which also publishes them alone);
 ``likelihood/background_only.json``
     a background-only pyhf workspace of the orthogonal regions CR-ttbar-1L, SR-Gtt-1L and
     SR-Gtt-0L (the Gtt combination): tt̄ with a free normalisation ``mu_ttbar`` fixed by the
     control region, its MC statistics (``staterror``) and an extrapolation uncertainty per
     signal region (``normsys``), the pseudo-data as observations, POI ``mu_SIG``;
 
-and into ``analysis.json``: ``cutflows`` (with digests), ``validation`` (the tolerance a recast
-must meet), ``likelihood``, each region's ``observed``/``background``, and the detector
-descriptions of :mod:`reference_experiment.publish_detector` with their digests: the learned one
-as the default ``detector``, all three by name under ``detectors``.
+and into ``analysis.json``: ``cutflows`` and ``network_histograms`` (with digests),
+``validation`` (the tolerance a recast must meet), ``likelihood``, each region's
+``observed``/``background``, and the detector descriptions of
+:mod:`reference_experiment.publish_detector` with their digests: the learned one as the
+default ``detector``, all three by name under ``detectors``.
 
 Pseudo-data are drawn region by region; regions that share events (the 0-lepton ones) are
 therefore not mutually consistent, which a real measurement would be. Nothing else reads
@@ -281,6 +285,29 @@ def background_workspace(
     }
 
 
+def benchmark_record(samples: str | os.PathLike[str], name: str) -> dict[str, Any]:
+    """The ``benchmark`` of a published cutflow (or histogram) of the sample ``name``."""
+    summary = sample_summary(samples, name)
+    m_gluino, m_lsp = float(summary["m_gluino"]), float(summary["m_lsp"])
+    products = {"ttbar": "t t̄", "bbbar": "b b̄"}[summary["decay"]]
+    return {
+        "name": name,
+        "description": (
+            f"gluino pairs, g̃ → {products} χ̃⁰₁, m(g̃) = {m_gluino:g} GeV, "
+            f"m(χ̃⁰₁) = {m_lsp:g} GeV ({summary['model']}); a held-out point of "
+            "reference_experiment/grid.json"
+        ),
+        "slha": f"{name}.slha",
+        "generator": (
+            "Pythia8 (pythia8mc 8.317.2) in process, LO, 13 TeV "
+            f"(reference_experiment.samples, seed 1, blocks of 1000 events); objects "
+            f"through the reference detector (seed {summary['detector_seed']})"
+        ),
+        "cross_section_pb": float(summary["cross_section_pb"]),
+        "events_generated": int(summary["events"]),
+    }
+
+
 def benchmark_cutflows(
     samples: str | os.PathLike[str],
     name: str,
@@ -296,7 +323,6 @@ def benchmark_cutflows(
     flows = official_cutflows(samples, name, analysis)
     # every flow's first step holds the weight of all events
     scale = _per_unit_weight(sigma, float(next(iter(flows.values())).sumw[0]), luminosity, name)
-    products = {"ttbar": "t t̄", "bbbar": "b b̄"}[summary["decay"]]
     documents = {}
     for region, flow in flows.items():
         scaled = flow.scaled(scale)
@@ -305,22 +331,7 @@ def benchmark_cutflows(
             "schema_version": "1.0.0",
             "analysis": bundle_id,
             "region": region,
-            "benchmark": {
-                "name": name,
-                "description": (
-                    f"gluino pairs, g̃ → {products} χ̃⁰₁, m(g̃) = {m_gluino:g} GeV, "
-                    f"m(χ̃⁰₁) = {m_lsp:g} GeV ({summary['model']}); a held-out point of "
-                    "reference_experiment/grid.json"
-                ),
-                "slha": f"{name}.slha",
-                "generator": (
-                    "Pythia8 (pythia8mc 8.317.2) in process, LO, 13 TeV "
-                    f"(reference_experiment.samples, seed 1, blocks of 1000 events); objects "
-                    f"through the reference detector (seed {summary['detector_seed']})"
-                ),
-                "cross_section_pb": sigma,
-                "events_generated": int(summary["events"]),
-            },
+            "benchmark": benchmark_record(samples, name),
             "unit": "events",
             "initial": float(scaled.sumw[0]),
             "steps": [
@@ -395,6 +406,11 @@ def publish(
         name: benchmark_cutflows(samples, name, analysis, bundle.id, luminosity)
         for name in benchmarks
     }
+    from .publish_histograms import benchmark_histograms, write_histograms
+
+    histograms = {
+        name: benchmark_histograms(samples, name, analysis, bundle.id) for name in benchmarks
+    }
     regions_document = {
         "analysis": bundle.id,
         "description": (
@@ -431,6 +447,7 @@ def publish(
     document["cutflows"] = [
         {"path": _relative(p, out), "sha256": sha256_file(p)} for p in cutflow_paths
     ]
+    histogram_paths = write_histograms(out, histograms, document)
     _refresh_detectors(document, out)
     document["validation"] = dict(VALIDATION)
     document["likelihood"] = {
@@ -448,6 +465,7 @@ def publish(
     return {
         "regions": table,
         "cutflows": [_relative(p, out) for p in cutflow_paths],
+        "network_histograms": histogram_paths,
         "benchmarks": list(benchmarks),
     }
 

@@ -86,12 +86,15 @@ def test_the_wheel_holds_nothing_else(listing: set[PurePosixPath]) -> None:
     assert len(tops) == 1 and tops.pop().endswith(".dist-info")
     assert [str(p) for p in listing if DEVELOPMENT & set(p.parts)] == []
     assert [str(p) for p in listing if "__pycache__" in p.parts or p.suffix == ".pyc"] == []
-    # outside _data, the package is Python modules and the cross-section tables (derived
-    # from published grids, each naming its source)
+    # outside _data, the package is Python modules, the cross-section tables (derived
+    # from published grids, each naming its source) and the HTML report's templates
     code = [p for p in listing if p.parts[0] == "recast" and not p.is_relative_to(DATA)]
     tables = PurePosixPath("recast/xsec/tables")
-    assert {p.suffix for p in code if not p.is_relative_to(tables)} == {".py"}
+    templates = PurePosixPath("recast/report/html/templates")
+    ours = [p for p in code if not p.is_relative_to(tables) and not p.is_relative_to(templates)]
+    assert {p.suffix for p in ours} == {".py"}
     assert {p.suffix for p in code if p.is_relative_to(tables)} == {".json"}
+    assert {p.suffix for p in code if p.is_relative_to(templates)} == {".j2", ".css", ".js"}
 
 
 def test_no_file_of_the_wheel_imports_the_reference_or_torch(wheel: Path) -> None:

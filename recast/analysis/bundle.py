@@ -6,7 +6,8 @@ never by a folder that happens to be in the working directory; a bare name that 
 refused, listing both. Every file a bundle names stays inside its folder
 (:func:`recast.paths.inside`), every artefact is verified by its sha256, and so is every
 Python file (``code.files``, schema 1.1.0) before any of it is imported. Loading also checks
-that the published cutflows name only cuts of their region.
+that the published cutflows name only cuts of their region, and that the published network
+histograms (schema ``network-histograms``) name features and outputs of their network's card.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from ..io import sha256_file, write_json
 from ..paths import inside
 from .base import Analysis, AnalysisDefinitionError
 from .code import code_problems, import_file, python_files, stamp_code, verified_code
+from .network_histograms import KIND as HISTOGRAMS_KIND
+from .network_histograms import histogram_problems
 
 __all__ = [  # import_file, python_files and stamp_code are code's, imported from here too
     "Bundle",
@@ -144,6 +147,8 @@ class Bundle:
     code_digests: dict[str, str] = field(default_factory=dict)
     #: sha256 of analysis.json when it was loaded
     document_sha256: str = ""
+    #: published histograms of the networks' inputs and outputs (``network-histograms``)
+    network_histograms: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -193,6 +198,14 @@ class Bundle:
             ):
                 yield document
 
+    def published_histograms(self, benchmark: str | None = None) -> list[dict[str, Any]]:
+        """The published network histogram documents (of ``benchmark``)."""
+        return [
+            d
+            for d in self.network_histograms
+            if benchmark is None or d["benchmark"]["name"] == benchmark
+        ]
+
 
 def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     if "detector" in document:
@@ -203,6 +216,8 @@ def _artefacts(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
         yield f"networks.{name}", artefact
     for i, artefact in enumerate(document.get("cutflows", [])):
         yield f"cutflows[{i}]", artefact
+    for i, artefact in enumerate(document.get("network_histograms", [])):
+        yield f"network_histograms[{i}]", artefact
     likelihood = document.get("likelihood", {})
     for name in ("regions_file", "workspace"):  # a bare path (no digest) is checked on use
         entry = likelihood.get(name)
@@ -299,6 +314,33 @@ def _cutflow_problems(
     return problems
 
 
+def _histogram_problems(
+    folder: Path, document: dict[str, Any], histograms: list[tuple[str, dict[str, Any]]]
+) -> list[str]:
+    """Published network histograms against the bundle's id and their networks' cards (only
+    the cards they name are read)."""
+    from ..preserve.card import NetworkCard
+
+    source = folder / "analysis.json"
+    named = {str(h["network"]) for _, h in histograms}
+    cards: dict[str, Any] = {}
+    for name, artefact in document.get("networks", {}).items():
+        if name not in named:
+            cards[name] = "not named by any histogram"
+            continue
+        try:
+            cards[name] = NetworkCard.load(
+                inside(folder, artefact["path"], source, f"networks.{name}.path")
+            )
+        except RecastError as exc:
+            cards[name] = f"its card cannot be read: {exc}"
+    return histogram_problems(str(document["id"]), histograms, cards)
+
+
+def _where_histograms(document: Mapping[str, Any], i: int) -> str:
+    return f"network_histograms[{i}] ({document['network_histograms'][i]['path']})"
+
+
 def region_problems(document: Mapping[str, Any]) -> list[str]:
     """Regions naming networks the bundle does not declare, and option defaults outside their
     choices (for loading and ``recast bundle check``)."""
@@ -378,8 +420,17 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
         cutflow = schema.load_json(path)
         schema.validate(cutflow, "cutflow", str(path))
         cutflows.append(cutflow)
-    bundle = Bundle(folder, document, cls, cutflows, code, document_sha256)
+    histograms = []
+    for i, _ in enumerate(document.get("network_histograms", [])):
+        path = paths[f"network_histograms[{i}]"]
+        histogram = schema.load_json(path)
+        schema.validate(histogram, HISTOGRAMS_KIND, str(path))
+        histograms.append(histogram)
+    bundle = Bundle(folder, document, cls, cutflows, code, document_sha256, histograms)
     problems = _cutflow_problems(document, bundle.regions, cutflows) + region_problems(document)
+    if histograms:
+        located = [(_where_histograms(document, i), h) for i, h in enumerate(histograms)]
+        problems += _histogram_problems(folder, document, located)
     if problems:
         raise BundleCheckError(source, problems)
     return bundle
@@ -464,9 +515,26 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
             problems.append(f"cutflows[{i}]: {exc}")
     if len(cutflows) == len(document.get("cutflows", [])):
         problems += _cutflow_problems(document, regions, cutflows)
+    histograms = []
+    for i, artefact in enumerate(document.get("network_histograms", [])):
+        try:
+            path = artefact_path(f"network_histograms[{i}]", artefact)
+            histogram = schema.load_json(path)
+            schema.validate(histogram, HISTOGRAMS_KIND, str(path))
+            histograms.append((_where_histograms(document, i), histogram))
+        except RecastError as exc:
+            problems.append(f"network_histograms[{i}]: {exc}")
+    if histograms and len(histograms) == len(document.get("network_histograms", [])):
+        problems += _histogram_problems(folder, document, histograms)
     if problems:
         raise BundleCheckError(source, problems)
     checked.append(f"{len(cutflows)} published cutflow(s) name only their region's cuts")
+    if histograms:
+        count = sum(len(h.get("inputs", [])) + len(h.get("outputs", [])) for _, h in histograms)
+        checked.append(
+            f"{len(histograms)} published network histogram document(s), {count} histogram(s): "
+            "features and outputs of their cards, increasing edges"
+        )
     return checked
 
 

@@ -362,6 +362,11 @@ def validate_command(
         for table in validation_tables(verdict):
             console.print(table)
         failed = [r["region"] for r in verdict["regions"] if not r["passed"]]
+        failed += [
+            f"the {h['network']} histogram of {h.get('feature') or h.get('label')}"
+            for h in verdict.get("network_histograms", [])
+            if not h.get("passed", True)
+        ]
         summary = "every step passes" if not failed else f"FAILED in {', '.join(failed)}"
         click.echo(f"{verdict['analysis']}, benchmark {verdict['benchmark']}: {summary}")
     if not verdict["passed"]:

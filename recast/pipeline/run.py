@@ -17,6 +17,12 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..analysis.bundle import Bundle, load_bundle
 from ..analysis.cutflow import compare
+from ..analysis.network_histograms import (
+    DEFAULT_P_VALUE,
+    HistogramSpec,
+    compare_documents,
+    histogram_specs,
+)
 from ..analysis.settings import choose_detector, network_cards, option_values, runnable_regions
 from ..arguments import arg, given
 from ..errors import UsageError, closest
@@ -124,6 +130,7 @@ def execute(
     detector: str | Path | None = None,
     progress: Progress | None = None,
     cross_section_given: bool = False,
+    record_histograms: str | None = None,
 ) -> tuple[UnitResult, dict[str, Any]]:
     """Run the chain of ``bundle`` over all inputs: the merged, unnormalised result and the
     run's settings (option values, regions skipped for want of a network, network files used,
@@ -136,6 +143,9 @@ def execute(
     detector description file; None uses the bundle's ``detector``.
     ``cross_section_given``: the caller normalises with its own cross-section, so the one
     the event files state is not used, and one that is ≤ 0 or NaN is only warned about.
+    ``record_histograms``: a benchmark whose published network histograms the run records
+    (what its networks are fed and give; :func:`validation_verdict` compares them); None
+    records nothing.
     """
     if chunk_size < 1:
         raise UsageError(f"{arg('chunk_size')} must be positive, not {chunk_size}")
@@ -159,6 +169,7 @@ def execute(
         options=options,
         detector=detector,
         cross_section_given=cross_section_given,
+        record_histograms=record_histograms,
     )
     units = _units(events, pythia_slha, n_events, seed, workers, pythia_process)
     result = run_units(units, chain_options, workers, scheduler, progress, bundle)
@@ -176,10 +187,12 @@ def prepare_chain(
     options: Mapping[str, Any] | None = None,
     detector: str | Path | None = None,
     cross_section_given: bool = False,
+    record_histograms: str | None = None,
 ) -> tuple[ChainOptions, dict[str, Any]]:
     """What every worker's chain of ``bundle`` needs, checked before any event: the options,
     the detector and the network files; and the run's settings as :func:`execute` returns
-    them (a region without its network file is skipped, and said so here, once)."""
+    them (a region without its network file is skipped, and said so here, once).
+    ``record_histograms``: the benchmark whose published network histograms to record."""
     values = option_values(bundle, options or {})
     chosen = choose_detector(bundle, detector)  # an unknown name or a bad file: before any event
     files = {name: str(path) for name, path in (networks or {}).items()}
@@ -203,6 +216,7 @@ def prepare_chain(
         detector="" if chosen is None else str(chosen.path),
         sqrt_s_gev=float(bundle.document["sqrt_s"]) * 1000.0,
         file_cross_sections=not cross_section_given,
+        histograms=_histograms_to_record(bundle, record_histograms, unavailable),
     )
     settings: dict[str, Any] = {
         "options": values,
@@ -215,6 +229,23 @@ def prepare_chain(
     if chosen is not None:
         settings["detector"] = chosen.provenance()
     return chain_options, settings
+
+
+def _histograms_to_record(
+    bundle: Bundle, benchmark: str | None, unavailable: Mapping[str, str]
+) -> tuple[HistogramSpec, ...]:
+    """The published network histograms of ``benchmark`` whose network the run loads."""
+    if benchmark is None:
+        return ()
+    documents = bundle.published_histograms(benchmark)
+    missing = sorted({d["network"] for d in documents if d["network"] in unavailable})
+    if missing:  # the network's regions are skipped already, and said so
+        log.warning(
+            "%s: the published histograms of network(s) %s are not compared (not loaded)",
+            bundle.id,
+            ", ".join(missing),
+        )
+    return histogram_specs(d for d in documents if d["network"] not in unavailable)
 
 
 def recast_run(
@@ -323,13 +354,15 @@ def recast_validate(
     plot: str | Path | None = None,
     **run: Unpack[RunOptions],
 ) -> dict[str, Any]:
-    """Every published cutflow of ``benchmark`` against the recast one, step by step.
+    """Every published cutflow of ``benchmark`` against the recast one, step by step, and
+    every published network histogram of ``benchmark`` against the recast one.
 
     ``run`` says how the events are run, as for :func:`recast_run`.
 
     The cross-section defaults to the benchmark's published one, then to the generator's.
     Each step passes when |ratio − 1| or |pull| is within the bundle's ``validation``
-    tolerance (0.2 and 2 when it states none).
+    tolerance (0.2 and 2 when it states none); each histogram when the p-value of its χ²
+    is at least ``validation.histogram_p_value`` (see :mod:`recast.analysis.network_histograms`).
     """
     cross_section = cross_section_pb(xsec)
     check_luminosity(lumi)
@@ -347,7 +380,9 @@ def recast_validate(
         suffixes={arg("plot"): (*PLOT_SUFFIXES, "")},
     )
     given = cross_section is not None or "cross_section_pb" in published[0]["benchmark"]
-    result, settings = execute(bundle, events, cross_section_given=given, **run)
+    result, settings = execute(
+        bundle, events, cross_section_given=given, record_histograms=benchmark, **run
+    )
     verdict = validation_verdict(
         bundle, result, settings, benchmark, cross_section, lumi, seed=run.get("seed", DEFAULT_SEED)
     )
@@ -385,7 +420,14 @@ def validation_verdict(
 ) -> dict[str, Any]:
     """The comparison of an :func:`execute` run with the published cutflows of ``benchmark``
     (what :func:`recast_validate` returns). ``cross_section`` (pb) defaults to the
-    benchmark's, then to the generator's; ``lumi`` to the bundle's."""
+    benchmark's, then to the generator's; ``lumi`` to the bundle's.
+
+    When the run recorded the benchmark's published network histograms
+    (``execute(..., record_histograms=benchmark)``), the verdict also holds
+    ``network_histograms``: one entry per histogram, worst first (``network``, ``feature``,
+    ``edges``, ``published`` and ``recast`` shapes at unit area with ``counts`` and
+    ``errors``, ``chi2``, ``ndf``, ``p_value``, ``ks``, ``passed``), and ``passed`` requires
+    every one of them to pass."""
     published = published_cutflows(bundle, benchmark)
     source = "user"
     if cross_section is None and "cross_section_pb" in published[0]["benchmark"]:
@@ -410,14 +452,16 @@ def validation_verdict(
             f"every published cutflow of {benchmark!r} is in a skipped region: "
             + next(iter(skipped.values()))
         )
+    histograms = _network_histograms(bundle, result, benchmark, stated, tolerance)
     verdict = {
         "analysis": bundle.id,
         "benchmark": benchmark,
         "normalisation": norm,
         "tolerance": tolerance,
         "regions": regions,
+        **({"network_histograms": histograms} if histograms is not None else {}),
         "skipped": {c["region"]: skipped[c["region"]] for c in published if c["region"] in skipped},
-        "passed": all(r["passed"] for r in regions),
+        "passed": all(r["passed"] for r in regions) and all(h["passed"] for h in histograms or []),
         "provenance": {
             "recast_version": __version__,
             "seed": seed,
@@ -429,6 +473,35 @@ def validation_verdict(
         },
     }
     return verdict
+
+
+def _network_histograms(
+    bundle: Bundle,
+    result: UnitResult,
+    benchmark: str,
+    stated: Mapping[str, Any],
+    tolerance: dict[str, float],
+) -> list[dict[str, Any]] | None:
+    """The benchmark's published network histograms against those the run recorded, worst
+    first; None when the bundle publishes none or the run recorded none."""
+    documents = bundle.published_histograms(benchmark)
+    if not documents:
+        return None
+    if not result.histograms:
+        log.info(
+            "%s publishes network histograms for %s, but this run did not record them "
+            "(execute(..., record_histograms=%r)): they are not compared",
+            bundle.id,
+            benchmark,
+            benchmark,
+        )
+        return None
+    recorded = {spec.network for spec in result.histograms}
+    threshold = float(stated.get("histogram_p_value", DEFAULT_P_VALUE))
+    tolerance["histogram_p_value"] = threshold
+    return compare_documents(
+        [d for d in documents if d["network"] in recorded], result.histograms, threshold
+    )
 
 
 def _region(

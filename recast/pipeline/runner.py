@@ -1,7 +1,8 @@
 """The runner: truth events → objects → detector → analysis → cutflows, serial or with Dask.
 
 Work is cut into *units* (a HepMC3 file, a Parquet cache, a block of Pythia8 events); each unit
-streams its chunks through the chain and returns cutflows, which merge by addition. Sums are
+streams its chunks through the chain and returns cutflows (and, when asked, histograms of what
+its networks were fed and gave), which merge by addition. Sums are
 exact (:mod:`recast.exactsum`) and randomness is keyed by event number (see
 :mod:`recast.detector.random`), so the results do not depend on the chunk size, on the merge
 order, or on the number of workers. Units never depend on the number of workers: Pythia8
@@ -26,6 +27,13 @@ import numpy as np
 from ..analysis.base import Analysis, SelectionError
 from ..analysis.bundle import Bundle, load_bundle, read_document
 from ..analysis.cutflow import Cutflow
+from ..analysis.network_histograms import (
+    HistogramRecorder,
+    HistogramSpec,
+    HistogramSums,
+    attach_recorders,
+    merge_histograms,
+)
 from ..arguments import given
 from ..errors import EventFileError, RecastError, UsageError
 from ..events.sanity import checked_cross_sections, checked_sqrt_s
@@ -88,6 +96,8 @@ class UnitResult:
     generation: list[dict[str, Any]] = field(default_factory=list)
     #: events without any final-state particle (kept: they count in Σw and pass no cut)
     empty_events: int = 0
+    #: the networks' input and output histograms recorded (``ChainOptions.histograms``)
+    histograms: dict[HistogramSpec, HistogramSums] = field(default_factory=dict)
 
     @property
     def sum_weights(self) -> float:
@@ -104,6 +114,7 @@ class UnitResult:
             _merge_inputs(self.inputs, other.inputs),
             self.generation + other.generation,
             self.empty_events + other.empty_events,
+            merge_histograms(self.histograms, other.histograms),
         )
 
 
@@ -144,6 +155,9 @@ class ChainOptions:
     #: the inputs' own cross-sections are used, so one that is ≤ 0 or NaN is refused (False:
     #: the user gave one, and the files' are only warned about)
     file_cross_sections: bool = True
+    #: histograms of the networks' inputs and outputs to record (a benchmark's published ones,
+    #: for ``recast validate``); none by default, and then nothing observes the networks
+    histograms: tuple[HistogramSpec, ...] = ()
 
 
 class Chain:
@@ -171,6 +185,16 @@ class Chain:
         self.analysis: Analysis = self.bundle.analysis_class(
             regions, networks, dict(options.options)
         )
+        self.recorders: list[HistogramRecorder] = []
+        if options.histograms:  # on the sessions the analysis kept (setup() may replace some)
+            self.recorders = attach_recorders(self.analysis.networks, options.histograms)
+
+    def take_histograms(self) -> dict[HistogramSpec, HistogramSums]:
+        """The histograms recorded since the last call (the recorders start again)."""
+        taken: dict[HistogramSpec, HistogramSums] = {}
+        for recorder in self.recorders:
+            taken.update(recorder.take())
+        return taken
 
     def objects(self, chunk: ak.Array) -> ak.Array:
         """Truth objects of a chunk; a cache of objects (no ``particles``) passes through."""
@@ -263,6 +287,8 @@ def run_unit_chains(
     ``options[0]``; truth objects are built once per distinct object configuration."""
     chains = list(chains) if chains is not None else [_chain_for(o) for o in options]
     results = [UnitResult(chain.analysis.empty_cutflows()) for chain in chains]
+    for chain in chains:  # a chain reused after a failed unit starts from zero
+        chain.take_histograms()
     reading = results[0]  # the reader counts bad and empty events into this one
     start = time.perf_counter()
     last_xs = None
@@ -306,6 +332,8 @@ def run_unit_chains(
         # a file split in ranges is hashed once, by its last range
         digest = sha256_file(unit.path) if final_part else ""
         record = {"path": unit.path, "sha256": digest, "events": events_read}
+    for chain, result in zip(chains, results, strict=True):
+        result.histograms = chain.take_histograms()
     for result in results:
         result.seconds = seconds
         result.bad_events, result.empty_events = reading.bad_events, reading.empty_events

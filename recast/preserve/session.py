@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import awkward as ak
@@ -65,6 +66,28 @@ def run_rows(
     return [np.concatenate([part[k] for part in parts]) for k in range(len(names))]
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What a network received and gave in one :meth:`NetworkSession.evaluate` call, for an
+    observer (e.g. histograms of its inputs and outputs for ``recast validate``)."""
+
+    card: NetworkCard
+    #: card input node name → the built array of every row, as fed (parameter columns aside:
+    #: they are set per point)
+    inputs: Mapping[str, np.ndarray]
+    #: card output node name → the outputs of every row at every point, points stacked
+    #: (rows of point k at ``k * rows`` to ``(k + 1) * rows``)
+    outputs: Mapping[str, np.ndarray]
+    #: the parameter points, in order (``[None]`` for a network without parameters)
+    points: Sequence[Mapping[str, float] | None]
+    #: each row's event weight (1 where the events carry none)
+    weights: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return len(self.weights)
+
+
 class NetworkSession:
     """A card's network ready to evaluate chunks of events.
 
@@ -92,6 +115,9 @@ class NetworkSession:
         #: per file: its graph takes one row per call, so chunks run row by row (said once)
         self._row_by_row = [_fixed_batch(s) == 1 for s in self.sessions]
         self._said_row_by_row = False
+        #: called with an :class:`Evaluation` after every :meth:`evaluate` of at least one
+        #: row; None (the default) records nothing and costs nothing
+        self.observer: Callable[[Evaluation], None] | None = None
 
     def _check_node_names(self, model: ModelFile, session: ort.InferenceSession) -> None:
         graph_inputs = {i.name for i in session.get_inputs()}
@@ -177,11 +203,12 @@ class NetworkSession:
         n_rows = len(self.builder.rows(events))
         which = self._file_of_rows(events, n_rows)
         merged: dict[str, np.ndarray] = {}
+        fed: dict[str, np.ndarray] | None = None if self.observer is None else {}
         for i in range(len(self.files)):
             selected = np.arange(n_rows) if which is None else np.flatnonzero(which == i)
             if which is not None and not len(selected) and i > 0:
                 continue
-            outputs = self._run_file(events, i, selected, which, points)
+            outputs = self._run_file(events, i, selected, which, points, fed)
             for name, value in outputs.items():
                 if which is None:
                     merged[name] = value
@@ -191,10 +218,22 @@ class NetworkSession:
                 for k in range(len(points)):
                     part = value[k * len(selected) : (k + 1) * len(selected)]
                     merged[name][k * n_rows + selected] = part
+        if self.observer is not None and fed is not None and n_rows:
+            self.observer(Evaluation(self.card, fed, merged, points, self._weights(events)))
         results = [
             self._label(merged, k * n_rows, (k + 1) * n_rows, events) for k in range(len(points))
         ]
         return results[0] if single else results
+
+    def _weights(self, events: ak.Array) -> np.ndarray:
+        """Each row's event weight (per object: its event's), for an observer."""
+        if "weight" in ak.fields(events):
+            weights = np.asarray(ak.to_numpy(events["weight"]), dtype=np.float64)
+        else:
+            weights = np.ones(len(events))
+        if self.card.evaluate_per != "event":
+            weights = np.repeat(weights, np.asarray(ak.num(events[self.card.evaluate_per], axis=1)))
+        return weights
 
     def _run_file(
         self,
@@ -203,15 +242,24 @@ class NetworkSession:
         selected: np.ndarray,
         which: np.ndarray | None,
         points: list[Mapping[str, float] | None],
+        fed: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Build (once per chunk, or per fold when its preprocessing differs) and run file
-        ``index`` on the rows ``selected``, all points stacked in one call."""
+        ``index`` on the rows ``selected``, all points stacked in one call. ``fed`` (for an
+        observer) receives the built inputs of every row."""
         if self.per_file_builders and which is not None:
             built = self.builders[index].build(events[self._event_mask(events, index)])
+            if fed is not None:  # this fold's rows, as its own preprocessing built them
+                for name, array in built.arrays.items():
+                    if name not in fed:
+                        fed[name] = np.zeros((len(which), *array.shape[1:]), array.dtype)
+                    fed[name][selected] = array
         else:
             if self._built is None:
                 self._built = self.builder.build(events)
             built = self._built
+            if fed is not None:
+                fed.update(built.arrays)  # every row, built once
             if which is not None:
                 built = built.take(selected)
         feeds = [built.at(p) for p in points]

@@ -1,4 +1,5 @@
-"""Terminal tables of a cutflow validation (`recast validate`)."""
+"""Terminal tables of a validation (`recast validate`): the cutflows, then the network
+histograms."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def _verdict(passed: bool | None) -> Text:
 
 
 def validation_tables(verdict: Mapping[str, Any]) -> list[Table]:
+    """One table per compared region, then the network histograms' (when compared)."""
     tables = []
     tolerance = verdict["tolerance"]
     for region in verdict["regions"]:
@@ -70,4 +72,43 @@ def validation_tables(verdict: Mapping[str, Any]) -> list[Table]:
                 _verdict(step["passed"]),
             )
         tables.append(table)
+    histograms = network_histograms_table(verdict)
+    if histograms is not None:
+        tables.append(histograms)
     return tables
+
+
+def network_histograms_table(verdict: Mapping[str, Any]) -> Table | None:
+    """The published network histograms against the recast ones, worst first: χ²/ndf, its
+    p-value, the KS distance, the bin of the largest pull and the verdict; None when the
+    validation compared none."""
+    entries = verdict.get("network_histograms")
+    if not entries:
+        return None
+    threshold = verdict["tolerance"].get("histogram_p_value")
+    failed = sum(1 for e in entries if not e["passed"])
+    table = Table(
+        title=f"{verdict['analysis']} network inputs and outputs, benchmark "
+        f"{verdict['benchmark']} (shapes at unit area, worst first; pass: p-value ≥ "
+        f"{_number(threshold, 3)})",
+        caption=f"{failed} of {len(entries)} histogram(s) fail"
+        if failed
+        else f"all {len(entries)} histogram(s) pass",
+    )
+    for column in ("network", "histogram", "rows", "χ² / ndf", "p-value", "KS", "largest pull"):
+        table.add_column(column, justify="left" if column in ("network", "histogram") else "right")
+    table.add_column("verdict", justify="right")
+    for entry in entries:
+        worst = entry.get("worst")
+        pull = f"{worst['pull']:+.1f} in {worst['bin']}" if worst else entry.get("problem", "–")
+        table.add_row(
+            entry["network"],
+            f"{entry['kind']} {entry['feature']}",
+            str(entry["recast"].get("rows", "–")),
+            f"{_number(entry['chi2'], 4)} / {entry['ndf']}",
+            f"{entry['p_value']:.2g}",
+            f"{entry['ks']:.3f}",
+            pull,
+            _verdict(entry["passed"]),
+        )
+    return table

@@ -150,6 +150,7 @@ def run_demo(
             workers=workers,
             detector=detector,
             progress=progress,
+            record_histograms=point.name,  # the published network histograms, compared too
         )
     chain_seconds = time.perf_counter() - chain_start
     used = settings.get("detector")

@@ -325,3 +325,13 @@ def test_a_bundle_of_schema_1_0_0_stays_valid() -> None:
     validate(old, "analysis", "a 1.0.0 bundle")
     with pytest.raises(InvalidDocumentError, match="network_histograms"):
         validate({**old, "network_histograms": []}, "analysis", "a 1.0.0 bundle")
+
+
+def test_the_python_api_compares_the_published_histograms_too() -> None:
+    """recast.validate (and recast.run with a benchmark) record what the CLI records."""
+    import recast
+
+    validation = recast.validate("DEMO_MULTIB_GLUINO", benchmark="Gtt_2100_800", n_events=300)
+    compared = validation.document["network_histograms"]
+    assert len(compared) == 10
+    assert {h["network"] for h in compared} == {"multib_demo"}

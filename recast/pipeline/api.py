@@ -182,6 +182,7 @@ def run(
     detector: str | Path | None = None,
     progress: bool | ProgressCallback = False,
     hepmc_parser: str = "columnar",
+    record_histograms: str | None = None,
 ) -> RunResult:
     """Run a bundle on truth events: yields and cutflows of every region at σ × L, and CLs
     and μ95 when the bundle carries a likelihood.
@@ -203,6 +204,9 @@ def run(
     detector descriptions or a detector file. ``hepmc_parser``: ``columnar`` (the default:
     whole blocks at once, pyhepmc for any text it doubts) or ``pyhepmc`` (every event).
     ``progress``: True for a progress bar, or a function given the events just processed.
+    ``record_histograms``: a benchmark whose published network input/output histograms the
+    run records, so that :meth:`RunResult.validate` compares them too (the default with
+    ``benchmark``, and what :func:`validate` asks for).
     """
     bundle = _bundle(analysis)
     n_events = _whole("n_events", n_events, optional=True)
@@ -219,6 +223,7 @@ def run(
         point = find_benchmark(bundle, benchmark)
         slha = point.slha
         process = point.process if process is None else process
+        record_histograms = point.name if record_histograms is None else record_histograms
         if xsec is None and point.cross_section_pb is not None:
             xsec, source = point.cross_section_pb, "benchmark"
     from .normalise import check_expected_events, check_luminosity, cross_section_pb
@@ -242,6 +247,7 @@ def run(
             hepmc_parser=hepmc_parser,
             pythia_slha=slha,
             pythia_process=process,
+            record_histograms=record_histograms,
             n_events=n_events,
             networks=networks,
             options=options,
@@ -279,6 +285,7 @@ def validate(
             bundle = _bundle(analysis)
             xsec = published_cutflows(bundle, benchmark)[0]["benchmark"].get("cross_section_pb")
             analysis = bundle
+        run_options.setdefault("record_histograms", benchmark)
         result = run(analysis, events, xsec=xsec, n_events=n_events, **run_options)
     else:
         result = run(analysis, benchmark=benchmark, xsec=xsec, n_events=n_events, **run_options)

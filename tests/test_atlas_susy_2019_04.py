@@ -4,6 +4,7 @@ options that change what the networks read, the score bins, and the bundle check
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,28 @@ def test_the_docs_example_prints_what_the_page_says(
         "rescaled by": 0.5,
     }
     check_worked_example(PAGE, tmp_path, monkeypatch, capsys, tolerances)
+
+
+def test_validate_generates_the_benchmark_when_given_only_a_number_of_events(
+    tmp_path: Path,
+) -> None:
+    """`recast validate ID --benchmark NAME --events N`: its spectrum, its production."""
+    output = tmp_path / "validation.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            "ATLAS_SUSY_2019_04",
+            "--benchmark",
+            "higgsino_n1n2_250",
+            "--events",
+            "150",
+            "-o",
+            str(output),
+        ],
+    )
+    assert result.exit_code in (0, 1), result.output  # 150 events may fail a step, not crash
+    verdict = json.loads(output.read_text())
+    generation = verdict["provenance"]["generation"]
+    assert "higgsino_n1n2_250.slha" in str(generation)
+    assert "qqbar2chi0chi0" in str(generation)  # χ̃₁⁰χ̃₂⁰, not the default gluino pairs

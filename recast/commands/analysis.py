@@ -338,14 +338,15 @@ def validate_command(
 ) -> None:
     """Compare the cutflow on EVENTS with the published one of BENCHMARK, step by step.
 
-    The cross-section defaults to the benchmark's. A step passes when |ratio − 1| or
-    |pull| is within the bundle's tolerance; exit code 0 when every step passes, 1 otherwise.
+    Without EVENTS and --pythia-slha, --events N generates the benchmark's own spectrum
+    with its own production. The cross-section defaults to the benchmark's. A step passes
+    when |ratio − 1| or |pull| is within the bundle's tolerance; exit code 0 when every step
+    passes, 1 otherwise.
 
     \b
     Examples:
       recast validate EXAMPLE_JETS_MET bench.hepmc --benchmark gtt_1200_100 --plot v.png
-      recast validate EXAMPLE_JETS_MET --benchmark gtt_1200_100 \\
-          --pythia-slha gtt_1200_100.slha --events 2000 --workers 2
+      recast validate ATLAS_SUSY_2019_04 --benchmark higgsino_n1n2_250 --events 20000
     """
     from ..pipeline.run import recast_validate
 

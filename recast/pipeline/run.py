@@ -368,6 +368,9 @@ def recast_validate(
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     published = published_cutflows(bundle, benchmark)  # an unknown one fails before any event
+    if not events and run.get("pythia_slha") is None and run.get("n_events"):
+        slha, process = _benchmark_generation(bundle, benchmark, run.get("pythia_process"))
+        run = {**run, "pythia_slha": slha, "pythia_process": process}
     known = cross_section or published[0]["benchmark"].get("cross_section_pb")
     if known is not None:  # σ × L known before any event: an absurd one costs no run
         where = (
@@ -406,6 +409,18 @@ def published_cutflows(bundle: Bundle, benchmark: str) -> list[dict[str, Any]]:
             f"it has {', '.join(names) or 'none'}.{closest(benchmark, names)}"
         )
     return published
+
+
+def _benchmark_generation(
+    bundle: Bundle, benchmark: str, process: str | None
+) -> tuple[Path, str | None]:
+    """No events and no spectrum given, only a number of events: generate the benchmark's own
+    spectrum with its own production (or ``process``)."""
+    from .api import find_benchmark
+
+    point = find_benchmark(bundle, benchmark)  # says so when the benchmark names no SLHA file
+    log.info("generating benchmark %s from %s in process", point.name, point.slha)
+    return point.slha, process or point.process
 
 
 def validation_verdict(

@@ -25,10 +25,7 @@ if TYPE_CHECKING:
     from .analysis.cutflow import Cutflow
     from .events.hepmc import read_hepmc
     from .pipeline.api import (
-        Benchmark,
-        benchmarks,
         cache,
-        find_benchmark,
         generate,
         limits,
         run,
@@ -36,6 +33,7 @@ if TYPE_CHECKING:
         scan_model,
         validate,
     )
+    from .pipeline.benchmarks import Benchmark, benchmarks, find_benchmark
     from .pipeline.outcome import Band, Limits, Plane, RegionYield, RunResult, Scan, Validation
     from .preserve.builder import InputBuilder
     from .preserve.card import NetworkCard
@@ -55,9 +53,9 @@ _HOMES = {
     "scan_model": "pipeline.api",
     "generate": "pipeline.api",
     "cache": "pipeline.api",
-    "benchmarks": "pipeline.api",
-    "find_benchmark": "pipeline.api",
-    "Benchmark": "pipeline.api",
+    "benchmarks": "pipeline.benchmarks",
+    "find_benchmark": "pipeline.benchmarks",
+    "Benchmark": "pipeline.benchmarks",
     "RunResult": "pipeline.outcome",
     "RegionYield": "pipeline.outcome",
     "Validation": "pipeline.outcome",

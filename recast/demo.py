@@ -31,7 +31,7 @@ from rich.console import Console
 
 from .errors import RecastError, UsageError
 from .parallel import available_cores
-from .pipeline.api import Benchmark, find_benchmark
+from .pipeline.benchmarks import Benchmark, find_benchmark
 from .report.html.figures import yields_plot as _yields_plot
 from .report.summary import cutflow_table, number, print_limits, yields_table
 

@@ -31,6 +31,7 @@ from ..events.inputs import refuse_duplicates
 from ..io import PLOT_SUFFIXES, check_outputs, write_json
 from ..parallel import check_workers
 from ..version import __version__
+from .benchmarks import find_benchmark
 from .normalise import (
     check_expected_events,
     check_luminosity,
@@ -416,8 +417,6 @@ def _benchmark_generation(
 ) -> tuple[Path, str | None]:
     """No events and no spectrum given, only a number of events: generate the benchmark's own
     spectrum with its own production (or ``process``)."""
-    from .api import find_benchmark
-
     point = find_benchmark(bundle, benchmark)  # says so when the benchmark names no SLHA file
     log.info("generating benchmark %s from %s in process", point.name, point.slha)
     return point.slha, process or point.process

@@ -181,6 +181,26 @@ def _check_writable(folder: Path, target: Path, field: str) -> None:
             )
 
 
+# -- interrupts a library swallowed ---------------------------------------------------------
+#: set by the command line's SIGINT handler; a library that catches the KeyboardInterrupt
+#: (pyarrow calling back into awkward) may let the writer run on, so no file is committed
+_interrupt_seen = threading.Event()
+
+
+def note_interrupt() -> None:
+    """Record that Ctrl-C reached the process: no atomic file is committed after it."""
+    _interrupt_seen.set()
+
+
+def forget_interrupts() -> None:
+    """Start afresh (each command invocation)."""
+    _interrupt_seen.clear()
+
+
+def interrupt_seen() -> bool:
+    return _interrupt_seen.is_set()
+
+
 # -- atomic writes ---------------------------------------------------------------------------
 class AtomicFile:
     """A file written beside ``path`` that replaces ``path`` only on :meth:`commit`.
@@ -217,6 +237,9 @@ class AtomicFile:
         """Flush to disk and put the file in place under its name."""
         if self.fd is None:
             raise OutputError(f"{self.path}: the file was already committed or discarded")
+        if interrupt_seen():  # the writer ran on after a Ctrl-C someone swallowed
+            self.discard()
+            raise KeyboardInterrupt
         try:
             os.fsync(self.fd)
             if self._tmp is not None:

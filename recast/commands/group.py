@@ -22,6 +22,7 @@ import click
 
 from ..arguments import command_line
 from ..errors import RecastError
+from ..io import forget_interrupts, interrupt_seen, note_interrupt
 from ..version import __version__
 
 
@@ -67,20 +68,28 @@ class Interruptions:
     callback and report their own error instead, which must still end as an interruption."""
 
     def __init__(self) -> None:
-        self.seen = False
         self._previous: Any = None
+        self._seen_before_exit = False
+
+    @property
+    def seen(self) -> bool:
+        return self._seen_before_exit or interrupt_seen()
 
     def __enter__(self) -> Interruptions:
+        forget_interrupts()
         installed = signal.getsignal(signal.SIGINT) is signal.default_int_handler
         if installed and threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._record)
         return self
 
     def _record(self, number: int, frame: Any) -> None:
-        self.seen = True
+        note_interrupt()
         raise KeyboardInterrupt
 
     def __exit__(self, *exc: object) -> None:
+        # the record lives on here, not in the process: later library calls write normally
+        self._seen_before_exit = interrupt_seen()
+        forget_interrupts()
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
 
@@ -106,7 +115,7 @@ class RecastGroup(click.Group):
         try:
             # messages name flags (--chunk-size), not keywords
             with command_line(), interruptions:
-                return super().invoke(ctx)
+                result = super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except RecastError as exc:
@@ -137,6 +146,10 @@ class RecastGroup(click.Group):
                 err=True,
             )
             sys.exit(UNEXPECTED_EXIT_CODE)
+        if interruptions.seen:  # swallowed, and the command ran on to its end
+            click.echo("interrupted; files begun after Ctrl-C were not written", err=True)
+            sys.exit(130)
+        return result
 
 
 @click.group(cls=RecastGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -528,3 +528,22 @@ def test_an_interrupt_a_library_swallows_still_ends_as_an_interruption() -> None
             pass  # what the library does with it
     assert interruptions.seen
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_no_file_is_committed_after_a_swallowed_interrupt(tmp_path: Path) -> None:
+    """The cache command once ran on to exit 0 after pyarrow swallowed Ctrl-C (in CI): every
+    atomic write after such an interrupt is dropped and ends as an interruption."""
+    from recast.commands.group import Interruptions
+
+    with Interruptions():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass  # swallowed, and the writer runs on
+        with pytest.raises(KeyboardInterrupt), recast.io.atomic_open(tmp_path / "x.json") as f:
+            f.write("{}")
+    assert list(tmp_path.iterdir()) == []
+    with Interruptions():  # each invocation starts afresh
+        recast.io.write_text(tmp_path / "y.txt", "fine")
+    assert (tmp_path / "y.txt").read_text() == "fine"

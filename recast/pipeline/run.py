@@ -25,7 +25,7 @@ from ..analysis.network_histograms import (
 )
 from ..analysis.settings import choose_detector, network_cards, option_values, runnable_regions
 from ..arguments import arg, given
-from ..errors import UsageError, closest
+from ..errors import GenerationError, UsageError, closest
 from ..events.hepmc_text import not_an_event_file
 from ..events.inputs import refuse_duplicates
 from ..io import PLOT_SUFFIXES, check_outputs, write_json
@@ -369,9 +369,10 @@ def recast_validate(
     check_luminosity(lumi)
     bundle = load_bundle(analysis)
     published = published_cutflows(bundle, benchmark)  # an unknown one fails before any event
+    own_spectrum: Path | None = None  # the benchmark's spectrum, when generated from it
     if not events and run.get("pythia_slha") is None and run.get("n_events"):
-        slha, process = _benchmark_generation(bundle, benchmark, run.get("pythia_process"))
-        run = {**run, "pythia_slha": slha, "pythia_process": process}
+        own_spectrum, process = _benchmark_generation(bundle, benchmark, run.get("pythia_process"))
+        run = {**run, "pythia_slha": own_spectrum, "pythia_process": process}
     known = cross_section or published[0]["benchmark"].get("cross_section_pb")
     if known is not None:  # σ × L known before any event: an absurd one costs no run
         where = (
@@ -384,9 +385,19 @@ def recast_validate(
         suffixes={arg("plot"): (*PLOT_SUFFIXES, "")},
     )
     given = cross_section is not None or "cross_section_pb" in published[0]["benchmark"]
-    result, settings = execute(
-        bundle, events, cross_section_given=given, record_histograms=benchmark, **run
-    )
+    try:
+        result, settings = execute(
+            bundle, events, cross_section_given=given, record_histograms=benchmark, **run
+        )
+    except GenerationError as exc:
+        if own_spectrum is None:
+            raise
+        # the spectrum is the bundle's, not the user's: say whose file to correct
+        raise GenerationError(
+            f"benchmark {benchmark} of {bundle.id}: its spectrum {own_spectrum} cannot be "
+            f"generated: {str(exc).rstrip('.')}. The bundle must be corrected (recast bundle check "
+            f"{bundle.folder} checks every benchmark); or give events of the benchmark"
+        ) from None
     verdict = validation_verdict(
         bundle, result, settings, benchmark, cross_section, lumi, seed=run.get("seed", DEFAULT_SEED)
     )

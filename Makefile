@@ -18,7 +18,7 @@ $(VENV)/.core: pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.core
 	$(PIP) install $(TORCH)
-	$(PIP) install -e '.[gen,plot,train,test,docs]'
+	$(PIP) install -e '.[gen,plot,train,trees,test,docs]'
 	touch $@
 
 demo: $(VENV)/.core

@@ -238,3 +238,9 @@ class SchedulerUnreachableError(RecastError, ConnectionError):
     """``--scheduler`` names no Dask scheduler that answers (or is not an address at all)."""
 
     exit_code = 2
+
+
+class UnconvertibleModelError(CardError):
+    """A trained model cannot be exported to ONNX: not fitted, not a classifier or regressor,
+    or a class (or a step of a pipeline) that no ONNX converter knows. The message names the
+    model's class, the reason and the fix."""

@@ -24,8 +24,14 @@ log = logging.getLogger(__name__)
 
 CURRENT_VERSION = "1.0.0"
 #: documents whose schema moved on: writers stamp this version, readers accept every known one
-#: (1.1.0 added ``code.files`` to bundles: the digest of every Python file)
-CURRENT_VERSIONS = {"analysis": "1.1.0", "network-histograms": "1.1.0"}
+#: (1.1.0 added ``code.files`` to bundles: the digest of every Python file; and to network
+#: cards each feature's ``guessed`` fields, with card-definitions documents to state them)
+CURRENT_VERSIONS = {
+    "analysis": "1.1.0",
+    "network-histograms": "1.1.0",
+    "network-card": "1.1.0",
+    "card-definitions": "1.1.0",
+}
 BASE_URI = "https://recast-nn.org/schemas/"
 
 

@@ -13,6 +13,15 @@ from onnx import TensorProto, helper
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_installed_bundles(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Bundles the developer installed must not change listings and lookups in the tests;
+    subprocesses inherit the empty folder too."""
+    import os
+
+    os.environ["RECAST_DATA_DIR"] = str(tmp_path_factory.mktemp("recast-data"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, or a skip saying why the real published files are not used."""

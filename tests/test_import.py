@@ -137,7 +137,7 @@ def test_form1_card_fields(form1: Any, tmp_path: Path) -> None:
     onnx_path, sidecar, _ = form1
     card_path = tmp_path / "cards" / "net.card.json"
     doc = import_network(onnx_path, sidecar, card_path=card_path)
-    assert doc["schema_version"] == "1.0.0"
+    assert doc["schema_version"] == "1.1.0"  # importers write the current card version
     assert doc["name"] == "net"
     node = doc["inputs"][0]
     assert (node["name"], node["dtype"], node["shape"], node["layout"]) == (
@@ -155,6 +155,7 @@ def test_form1_card_fields(form1: Any, tmp_path: Path) -> None:
     }
     assert ht["source"] == {"attribute": "ht"} and ht["role"] == "feature"
     assert ht["definition"]
+    assert ht["guessed"] == ["definition", "source", "unit"]  # only its name is published
     (entry,) = doc["files"]
     assert entry["path"] == "../net.onnx"
     assert entry["sha256"] == sha256_file(onnx_path)
@@ -304,8 +305,13 @@ def test_form2_physics_metadata(
         "source": {"parameter": "mX"},
         "unit": "MeV",
         "preprocessing": {"formula": "(x - mean) / std", "mean": 1000.0, "std": 400.0},
+        "guessed": ["definition"],  # the unit was stated (unit="MeV"), the source published
     }
     assert (f["isA"]["role"], f["isA"]["unit"]) == ("parameter", "1")
+    # stated: unit and padding; guessed: what the names alone say
+    assert f["jets_pt_1"]["guessed"] == ["definition", "source"]
+    assert f["met_phi"]["guessed"] == ["definition", "source", "angle_range"]
+    assert f["isA"]["guessed"] == ["definition", "unit"]
     assert doc["parameter_points"] == FORM2_POINTS
     assert [c["label"] for c in doc["outputs"][0]["columns"]] == [
         "output_0",

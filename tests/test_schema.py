@@ -34,9 +34,11 @@ def valid_card(tmp_path: Path) -> Path:
 
 def test_known_versions_come_from_the_schemas_folder() -> None:
     assert schema.known_versions() == ("1.0.0", "1.1.0")
-    # 1.1.0 changed only the bundle document: a card of version 1.1.0 is unknown
+    # 1.1.0 changed the bundle document and the network card (features' guessed fields)
     assert schema.known_versions("analysis") == ("1.0.0", "1.1.0")
-    assert schema.known_versions("network-card") == ("1.0.0",)
+    assert schema.known_versions("network-card") == ("1.0.0", "1.1.0")
+    # and added the definitions file that states them: no 1.0.0 version of it
+    assert schema.known_versions("card-definitions") == ("1.1.0",)
 
 
 def test_unknown_version_is_refused_with_the_known_ones(valid_card: Path) -> None:
@@ -62,7 +64,8 @@ def test_every_problem_is_reported_at_once_with_its_json_path(valid_card: Path) 
 def test_missing_schema_version_says_what_to_add(valid_card: Path) -> None:
     document = json.loads(valid_card.read_text())
     del document["schema_version"]
-    with pytest.raises(InvalidDocumentError, match=r'add "schema_version": "1\.0\.0"'):
+    # the version writers stamp on cards (recast.schema.current_version)
+    with pytest.raises(InvalidDocumentError, match=r'add "schema_version": "1\.1\.0"'):
         NetworkCard(document, valid_card)
 
 

@@ -1,9 +1,10 @@
 """Analysis bundles: ``analyses/<ID>/`` with ``analysis.json``, the code, networks and cutflows.
 
 A bundle is code: loading one imports its Python files. So a bundle is named either by the id
-of a bundle shipped with the package or by an explicit path (``./X``, ``dir/X``, ``/abs/X``),
-never by a folder that happens to be in the working directory; a bare name that is both is
-refused, listing both. Every file a bundle names stays inside its folder
+of a bundle shipped with the package or installed by the user (``recast bundle install``, see
+:mod:`.packaging`) or by an explicit path (``./X``, ``dir/X``, ``/abs/X``), never by a folder
+that happens to be in the working directory; a bare name that is both is refused, listing
+both. Every file a bundle names stays inside its folder
 (:func:`recast.paths.inside`), every artefact is verified by its sha256, and so is every
 Python file (``code.files``, schema 1.1.0) before any of it is imported. Loading also checks
 that the published cutflows name only cuts of their region, and that the published network
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ from ..errors import (
 )
 from ..io import sha256_file, write_json
 from ..paths import inside
+from ..preserve.locate import user_data_dir
 from .base import Analysis, AnalysisDefinitionError
 from .code import code_problems, import_file, python_files, stamp_code, verified_code
 from .network_histograms import KIND as HISTOGRAMS_KIND
@@ -44,6 +47,7 @@ __all__ = [  # import_file, python_files and stamp_code are code's, imported fro
     "bundles_root",
     "check_bundle",
     "import_file",
+    "installed",
     "is_explicit_path",
     "is_shipped",
     "list_bundles",
@@ -54,9 +58,13 @@ __all__ = [  # import_file, python_files and stamp_code are code's, imported fro
     "region_problems",
     "stamp_bundle",
     "stamp_code",
+    "user_bundles_root",
 ]
 
 log = logging.getLogger(__name__)
+
+#: a bundle id, as the schema ``analysis`` requires it (its folder's name)
+ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 class BundleNotFoundError(RecastError, FileNotFoundError):
@@ -96,21 +104,52 @@ def is_shipped(folder: Path) -> bool:
     return folder.resolve().parent == bundles_root().resolve()
 
 
-def locate(id_or_path: str | Path) -> Path:
-    """A bundle folder from a shipped id or an explicit path (as given).
+def user_bundles_root() -> Path:
+    """Where bundles are installed (``recast bundle install``, :mod:`.packaging`):
+    ``$RECAST_DATA_DIR/analyses``, else ``$XDG_DATA_HOME/recast-nn/analyses``
+    (``~/.local/share/recast-nn/analyses``)."""
+    return user_data_dir() / "analyses"
 
-    A bare name is a shipped id only: a folder of that name in the working directory is
-    refused (``./NAME`` names it), and so is a name that is both, with both listed.
+
+def installed() -> dict[str, Path]:
+    """Installed bundles by id: the folders of the user bundle folder named by an id and
+    holding ``analysis.json`` (the hidden folders of an install in progress are not)."""
+    root = user_bundles_root()
+    if not root.is_dir():
+        return {}
+    return {
+        p.name: p
+        for p in sorted(root.iterdir())
+        if ID_PATTERN.match(p.name) and (p / "analysis.json").is_file()
+    }
+
+
+def _listing(shipped: Mapping[str, Path], users: Mapping[str, Path]) -> str:
+    """``shipped bundles: A, B`` and, when there are any, the installed ones and where."""
+    listing = f"shipped bundles: {', '.join(shipped) or 'none'}"
+    if users:
+        listing += f"; installed in {user_bundles_root()}: {', '.join(users)}"
+    return listing
+
+
+def locate(id_or_path: str | Path) -> Path:
+    """A bundle folder from a shipped id, an installed id or an explicit path (as given).
+
+    A bare name is a shipped id first, then an installed one (``recast bundle install``; an
+    installed bundle never has a shipped bundle's id); a folder of that name in the working
+    directory is refused (``./NAME`` names it), and so is a name that is both, with both
+    listed.
     """
     shipped = available()
-    listing = f"shipped bundles: {', '.join(shipped) or 'none'}"
+    users = installed()
+    listing = _listing(shipped, users)
     if is_explicit_path(id_or_path):
         path = Path(id_or_path).expanduser()
         if (path / "analysis.json").is_file():
             return path
         raise BundleNotFoundError(
             f"{id_or_path}: not a bundle folder (no analysis.json in it); give the folder that "
-            f"holds analysis.json, or the id of a shipped bundle ({listing})"
+            f"holds analysis.json, or the id of a shipped or installed bundle ({listing})"
         )
     name = str(id_or_path)
     here = (Path(name) / "analysis.json").is_file()
@@ -123,15 +162,25 @@ def locate(id_or_path: str | Path) -> Path:
         )
     if name in shipped:
         return shipped[name].resolve()
+    if name in users and here:
+        raise BundleNameError(
+            f"bundle {name!r} is ambiguous: it is the installed bundle {users[name]} and "
+            f"also the folder ./{name} of the working directory. A bundle is code, so recast "
+            f"will not guess: write ./{name} for the folder, or {users[name]} (or run from "
+            "another directory) for the installed bundle"
+        )
+    if name in users:
+        return users[name].resolve()
     if here:
         raise BundleNameError(
-            f"bundle {name!r}: no shipped bundle has this id, but the working directory has a "
-            f"folder of that name. A bare name means a shipped bundle only (a bundle is code); "
-            f"write ./{name} to use the folder ({listing})"
+            f"bundle {name!r}: no shipped or installed bundle has this id, but the working "
+            f"directory has a folder of that name. A bare name means a shipped or installed "
+            f"bundle only (a bundle is code); write ./{name} to use the folder ({listing})"
         )
     raise BundleNotFoundError(
-        f"no analysis bundle {name!r}: not a shipped bundle ({listing}); give a bundle folder "
-        f"by its path (e.g. ./{name}).{closest(name, shipped)}"
+        f"no analysis bundle {name!r}: not a shipped bundle ({listing}) nor an installed one; "
+        f"give a bundle folder by its path (e.g. ./{name}), or install it with `recast bundle "
+        f"install`.{closest(name, [*shipped, *users])}"
     )
 
 
@@ -494,7 +543,8 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
         else:
             checked.append(f"network {name!r}: card passes every check")
         for warning in report.warnings:  # doubts that do not fail the card, said all the same
-            log.warning("network %r: %s", name, warning)
+            if warning not in report.gaps:  # those are the release check's (status-dependent)
+                log.warning("network %r: %s", name, warning)
     problems += region_problems(document)
     regions = {name: list(r["cuts"]) for name, r in document["regions"].items()}
     try:
@@ -539,17 +589,23 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
 
 
 def list_bundles() -> list[dict[str, Any]]:
-    """A summary of every shipped bundle, read from analysis.json alone (no code is run)."""
+    """A summary of every shipped bundle, then of every installed one, read from analysis.json
+    alone (no code is run): ``origin`` ("shipped" or "installed"), ``path`` (the folder),
+    ``digest`` (the first 12 hex digits of the sha256 of analysis.json), and the document's
+    id, title, experiment, √s, luminosity, status, regions and their kinds (or ``error``)."""
     rows: list[dict[str, Any]] = []
-    for bundle_id in available():
+    bundles = [(i, p, "shipped") for i, p in available().items()]
+    bundles += [(i, p, "installed") for i, p in installed().items()]
+    for bundle_id, folder, origin in bundles:
+        row: dict[str, Any] = {"id": bundle_id, "origin": origin, "path": str(folder.resolve())}
         try:
-            _, document = read_document(bundle_id)
-        except RecastError as exc:
-            rows.append({"id": bundle_id, "error": str(exc).splitlines()[0]})
+            row["digest"] = sha256_file(folder / "analysis.json")[:12]
+            _, document = read_document(folder)  # the folder: a ./ID of the cwd is no matter
+        except (RecastError, OSError) as exc:
+            rows.append({**row, "error": str(exc).splitlines()[0]})
             continue
-        rows.append(
+        row.update(
             {
-                "id": bundle_id,
                 "title": document.get("title", ""),
                 "experiment": document["experiment"],
                 "sqrt_s": document["sqrt_s"],
@@ -559,4 +615,5 @@ def list_bundles() -> list[dict[str, Any]]:
                 "kinds": [r.get("kind", "signal") for r in document["regions"].values()],
             }
         )
+        rows.append(row)
     return rows

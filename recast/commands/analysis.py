@@ -26,18 +26,25 @@ from .group import (
 @cli.command("list")
 @reports_errors
 def list_command() -> None:
-    """The analysis bundles shipped with recast-nn, with their status."""
-    from rich.markup import escape
-    from rich.table import Table
+    """The analysis bundles shipped with recast-nn and those installed (recast bundle
+    install), with their status, origin and digest (the first 12 hex digits of the sha256
+    of analysis.json)."""
+    from rich.text import Text
 
     from ..analysis.bundle import list_bundles
+    from ..text import Table, printable
 
-    table = Table(title="analysis bundles")
-    for column in ("id", "experiment", "√s [TeV]", "L [fb⁻¹]", "status", "regions"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="analysis bundles")  # strings from documents are shown literally
+    # the status (a sentence) gets the room: the experiment, regions and a long origin fold
+    widths = {"experiment": 24, "regions": 21, "origin": 24}
+    columns = ("id", "experiment", "√s [TeV]", "L [fb⁻¹]", "status", "regions", "origin", "digest")
+    for column in columns:
+        table.add_column(column, overflow="fold", max_width=widths.get(column))
     for row in list_bundles():
+        origin = row["origin"] + (f" ({row['path']})" if row["origin"] == "installed" else "")
         if "error" in row:
-            table.add_row(row["id"], "", "", "", f"[red]INVALID[/red]: {escape(row['error'])}", "")
+            invalid = Text.assemble(("INVALID", "red"), f": {printable(row['error'])}")
+            table.add_row(row["id"], "", "", "", invalid, "", origin, row.get("digest", ""))
             continue
         status = row["status"]
         text = status["state"] + (f" ({status['reason']})" if "reason" in status else "")
@@ -48,6 +55,8 @@ def list_command() -> None:
             f"{row['luminosity']:g}",
             text,
             _region_summary(row["kinds"]),
+            origin,
+            row["digest"],
         )
     stdout_console().print(table)
 
@@ -60,23 +69,37 @@ def _region_summary(kinds: list[str]) -> str:
 
 @cli.group()
 def bundle() -> None:
-    """Analysis bundles: check one before release."""
+    """Analysis bundles: start one, check it, pack it to share, install one."""
 
 
 @bundle.command("check")
 @click.argument("analysis", metavar="ANALYSIS")
+@click.option(
+    "--no-pythia",
+    is_flag=True,
+    help="Do not start Pythia8 on the benchmark spectra (about a second each); parse them only.",
+)
 @reports_errors
-def bundle_check(analysis: str) -> None:
-    """Verify a bundle: schemas, digests, network cards, cuts and published cutflow names.
+def bundle_check(analysis: str, no_pythia: bool) -> None:
+    """Verify a bundle: schemas, digests, network cards, cuts, published cutflows, and every
+    benchmark's spectrum (parsed, and read by Pythia8 when installed).
 
-    Its code is imported (run) only once every file matches its digest in analysis.json.
+    A VALIDATED bundle must also publish a cutflow, state every network input fully and hold
+    no TODO marker; for an UNVALIDATED one those are notes. Its code is imported (run) only
+    once every file matches its digest in analysis.json.
     Example: recast bundle check analyses/MY_ANALYSIS
     """
-    from ..analysis.bundle import check_bundle
+    from ..pipeline.release_check import check_release
 
-    for line in check_bundle(analysis):
+    result = check_release(analysis, pythia=not no_pythia)
+    for line in result.passed:
         click.echo(f"ok  {line}")
-    click.echo(f"{analysis}: bundle passes every check")
+    for line in result.notes:
+        click.echo(f"note  {line}")
+    click.echo(
+        f"{analysis}: bundle passes every check"
+        + (f" ({len(result.notes)} note(s) above)" if result.notes else "")
+    )
 
 
 @bundle.command("stamp")
@@ -99,6 +122,101 @@ def bundle_stamp(analysis: str, artefacts: bool) -> None:
     for relative, digest in stamp_bundle(analysis, artefacts=artefacts).items():
         click.echo(f"{digest}  {relative}")
     click.echo(f"{locate(analysis) / 'analysis.json'}: code.files recorded")
+
+
+@bundle.command("new")
+@click.argument("bundle_id", metavar="ID")
+@click.option(
+    "-o",
+    "--output",
+    "parent",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The folder to create ID/ in (default: the working directory).",
+)
+@reports_errors
+def bundle_new(bundle_id: str, parent: Path | None) -> None:
+    """Start a new bundle: the folder ID/ with analysis.json (UNVALIDATED, its code digest
+    recorded), analysis.py (one example region of two cuts) and README.md.
+
+    It passes `recast bundle check` as written; the fields to fill in say TODO. ID is
+    capital letters, digits and '_' (analysis.json's id). Example: recast bundle new MY_SEARCH
+    """
+    from ..analysis.bundle import is_explicit_path
+    from ..analysis.packaging import new_bundle, todo_summary
+    from ..schema import load_json
+
+    folder = new_bundle(bundle_id, parent)
+    shown = str(folder) if is_explicit_path(str(folder)) else f"./{folder}"
+    files = ", ".join(sorted(p.name for p in folder.iterdir()))
+    click.echo(f"{shown}: new bundle {bundle_id} (UNVALIDATED): {files}")
+    summary = todo_summary(load_json(folder / "analysis.json"))
+    if summary:
+        click.echo(f"{summary} (analysis.json)")
+    click.echo(
+        f"next: write the selection, then `recast bundle stamp {shown}` and "
+        f"`recast bundle check {shown}`"
+    )
+
+
+@bundle.command("pack")
+@click.argument("analysis", metavar="ID|PATH")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The archive to write, e.g. MY_SEARCH.tar.gz.",
+)
+@reports_errors
+def bundle_pack(analysis: str, output: Path) -> None:
+    """Pack a bundle (a shipped or installed id, or a folder) into a .tar.gz to share or
+    submit: only once it passes `recast bundle check` (which runs its code).
+
+    The archive holds the folder ID/ with the bundle's files (no hidden files, no caches)
+    and ID/MANIFEST.json (the sha256 of every file). The same bundle always packs to the
+    same bytes (mtime 0, or $SOURCE_DATE_EPOCH). Example:
+    recast bundle pack ./MY_SEARCH -o MY_SEARCH.tar.gz
+    """
+    from ..analysis.packaging import MANIFEST, pack_bundle
+
+    packed = pack_bundle(analysis, output)
+    count = packed.manifest["summary"]["files"]
+    click.echo(
+        f"{output}: bundle {packed.bundle} packed ({packed.manifest['status']}), {count} "
+        f"file(s) and {packed.bundle}/{MANIFEST}"
+    )
+    click.echo(f"{packed.sha256}  {output}")
+
+
+@bundle.command("install")
+@click.argument("source", metavar="PATH|ARCHIVE", type=click.Path(path_type=Path))
+@click.option(
+    "--replace", is_flag=True, help="Replace an installed bundle of the same id (atomically)."
+)
+@reports_errors
+def bundle_install(source: Path, replace: bool) -> None:
+    """Install a bundle, from its folder or a .tar.gz of `recast bundle pack`, into the user
+    bundle folder ($RECAST_DATA_DIR/analyses, by default ~/.local/share/recast-nn/analyses),
+    where its id then names it (recast list shows it).
+
+    Every member of an archive is verified against its MANIFEST.json first (no link, no path
+    leaving its folder); the bundle must pass `recast bundle check` (which runs its code), and
+    appears whole or not at all. A shipped bundle's id is refused.
+
+    \b
+    Examples:
+      recast bundle install MY_SEARCH.tar.gz
+      recast bundle install ./MY_SEARCH --replace
+    """
+    from ..analysis.packaging import MANIFEST, install_bundle
+
+    done = install_bundle(source, replace=replace)
+    if source.is_file():
+        click.echo(f"ok  {done.files} file(s) match {done.bundle}/{MANIFEST}")
+    click.echo("ok  the bundle passes `recast bundle check`")
+    verb = "replaced" if done.replaced else "installed"
+    click.echo(f"{done.bundle}: {verb} in {done.folder}")
 
 
 @bundle.command("hepdata")

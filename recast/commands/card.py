@@ -1,19 +1,63 @@
-"""recast card: check, show, export and import network cards."""
+"""recast card: check, show, export, import and edit network cards."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import UsageError
 from .group import cli, path_option, reports_errors
 
+if TYPE_CHECKING:  # the commands import the library lazily: `recast --help` stays fast
+    from ..preserve.card import NetworkCard
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: the provenance options: (option, card field, help)
+_PROVENANCE = (
+    ("--analysis-id", "analysis_id", "The analysis id, e.g. ATLAS-SUSY-2018-30."),
+    ("--arxiv", "arxiv", "The paper's arXiv id, e.g. 2211.08028."),
+    ("--inspire", "inspire", "The paper's INSPIRE record number."),
+    ("--hepdata-doi", "hepdata_doi", "The HEPData record's DOI, e.g. 10.17182/hepdata.1.v1."),
+    ("--license", "license", "The licence of the network files, e.g. CC-BY-4.0."),
+)
+
+
+def provenance_options(func: F) -> F:
+    """``--analysis-id``, ``--arxiv``, ``--inspire``, ``--hepdata-doi``, ``--license``: the
+    card's provenance, passed to the command as ``provenance`` (a dict of those given)."""
+    for option, field, text in reversed(_PROVENANCE):
+        func = click.option(option, field, default=None, metavar="TEXT", help=text)(func)
+    return func
+
+
+def _provenance(options: dict[str, str | None]) -> dict[str, Any]:
+    """The provenance options given, as a validated definitions document."""
+    from ..errors import InvalidDocumentError
+    from ..preserve.definitions import provenance_definitions
+
+    given = {field: options.pop(field) for _, field, _ in _PROVENANCE}
+    try:
+        return provenance_definitions(given, "the provenance options")
+    except InvalidDocumentError as exc:  # said by option, not by the card's field
+        flags = {f"provenance.{field}": option for option, field, _ in _PROVENANCE}
+        lines = [f"{flags.get(path, path)}: {message}" for path, message in exc.problems]
+        raise UsageError("; ".join(lines)) from None
+
+
+_DEFINITIONS_HELP = (
+    "A definitions file (JSON): per input its definition, collection, attribute, unit, "
+    "padding, angle_range; and the card's provenance (see docs/importing.md)."
+)
+
 
 # -- recast card ----------------------------------------------------------------------------
 @cli.group()
 def card() -> None:
-    """Network cards: check, show, export and import preserved networks."""
+    """Network cards: check, show, export, import and edit preserved networks."""
 
 
 @card.command("check")
@@ -23,19 +67,26 @@ def card() -> None:
     "network_file",
     help="The model file (or a folder holding it) for a card whose file is not distributed.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1) when inputs still lack a definition, unit or padding (guessed, TODO).",
+)
 @reports_errors
-def card_check(card_path: Path, network_file: Path | None) -> None:
+def card_check(card_path: Path, network_file: Path | None, strict: bool) -> None:
     """Verify a card: schema, digests, ONNX graph, node names/dtypes/shapes, reference vectors.
 
     Also refused: NaN or zero-width preprocessing, absurd static shapes, and outputs whose
-    declared activation the graph contradicts (see docs/preserving.md). Exit 0 when the card
-    passes (warnings are printed), 1 otherwise.
+    declared activation the graph contradicts (see docs/preserving.md). Inputs whose
+    definition, unit or padding was guessed by the importer (or is marked TODO) are listed as
+    warnings; --strict makes them errors. Exit 0 when the card passes (warnings are
+    printed), 1 otherwise.
 
     Example: recast card check analyses/DEMO/networks/nn.card.json
     """
     from ..preserve.check import check_card
 
-    report = check_card(card_path, network_file)
+    report = check_card(card_path, network_file, strict=strict)
     for line in report.checked:
         click.echo(f"ok  {line}")
     for line in report.skipped:
@@ -43,6 +94,8 @@ def card_check(card_path: Path, network_file: Path | None) -> None:
     for line in report.warnings:
         click.echo(f"warning  {line}")
     verdict = "passes every check" if not report.skipped else "passes; its graph was not checked"
+    if report.gaps:
+        verdict += " but does not state every input (--strict fails)"
     click.echo(f"{card_path}: card {report.card.name!r} {verdict}")
 
 
@@ -82,19 +135,40 @@ def card_show(card_path: Path) -> None:
     help="Folder to write NAME.onnx and NAME.card.json into.",
 )
 @click.option("--stem", default=None, help="File name stem (default: the card's name).")
+@path_option("--definitions", "definitions_path", help=_DEFINITIONS_HELP)
+@provenance_options
 @reports_errors
-def card_export(template: Path, model_path: Path, out_dir: Path, stem: str | None) -> None:
+def card_export(
+    template: Path,
+    model_path: Path,
+    out_dir: Path,
+    stem: str | None,
+    definitions_path: Path | None,
+    **provenance: str | None,
+) -> None:
     """Export a network with its card from a card TEMPLATE (a card without files/references).
 
-    Example: recast card export template.json --model net.pt -o published/
+    --definitions and the provenance options are applied to the template first.
+
+    Example: recast card export template.json --model net.pt -o published/ --arxiv 2211.08028
     """
     from ..io import check_output
-    from ..preserve.export import check_stem, export_model_file
+    from ..preserve.definitions import apply_definitions, is_empty, load_definitions
+    from ..preserve.export import check_stem, checked_template, export_model_file
     from ..schema import load_json
 
     check_stem(stem)  # before anything is read: ../x would write outside -o
     document = load_json(template)
-    check_output(out_dir, inputs=[template, model_path], folder=True)
+    stated = (
+        [(str(definitions_path), load_definitions(definitions_path))] if definitions_path else []
+    )
+    stated.append(("the provenance options", _provenance(provenance)))
+    stated = [(source, d) for source, d in stated if not is_empty(d)]
+    if stated:
+        document = checked_template(document, template)  # its own errors first
+        for source, definitions in stated:
+            document = apply_definitions(document, definitions, source)
+    check_output(out_dir, inputs=[template, model_path, definitions_path], folder=True)
     name = stem or (document.get("name") if isinstance(document, dict) else None)
     for suffix in (".onnx", ".card.json") if isinstance(name, str) and name else ():
         # the two files it writes, named as export_model_file names them
@@ -155,12 +229,17 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
     help="Where to write the card.",
 )
 @click.option("--name", default=None, help="Card name (default: from the ONNX file name).")
-@click.option("--unit", default="GeV", show_default=True, help="Energy unit of the inputs.")
+@click.option(
+    "--unit",
+    default=None,
+    help="Energy unit of the inputs (when not given: GeV, marked guessed in the card).",
+)
 @click.option(
     "--padding",
-    default=0.0,
-    show_default=True,
-    help="Raw value of a missing object's inputs, before preprocessing.",
+    type=float,
+    default=None,
+    help="Raw value of a missing object's inputs, before preprocessing (when not given: 0,"
+    " marked guessed in the card).",
 )
 @click.option("--label", "labels", multiple=True, help="Output labels, in order. Repeatable.")
 @click.option(
@@ -177,6 +256,8 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
     metavar="FEATURE=UNIT",
     help="Override one input's unit, e.g. mH1=GeV. Repeatable.",
 )
+@path_option("--definitions", "definitions_path", help=_DEFINITIONS_HELP)
+@provenance_options
 @reports_errors
 def card_import(
     onnx_path: Path | None,
@@ -186,16 +267,21 @@ def card_import(
     folds: tuple[str, ...],
     card_path: Path,
     name: str | None,
-    unit: str,
-    padding: float,
+    unit: str | None,
+    padding: float | None,
     labels: tuple[str, ...],
     angle_ranges: tuple[str, ...],
     units: tuple[str, ...],
+    definitions_path: Path | None,
+    **provenance: str | None,
 ) -> None:
     """Make a card for an already-published network: ONNX (and its side-car) or lwtnn JSON.
 
     An lwtnn file (recognised by its content) is converted to ONNX beside the card. A network
     whose batch axis is fixed runs one row at a time unless imported with --dynamic-batch.
+    What the importer infers from the published names and its defaults (definitions, sources,
+    units, paddings, φ ranges) is marked "guessed" in the card; state it with --definitions
+    FILE (or later with recast card edit).
 
     \b
     Examples:
@@ -203,8 +289,10 @@ def card_import(
       recast card import --fold even.onnx=0:even.json --fold odd.onnx=1:odd.json -o nn.card.json
       recast card import network_6j.json --unit "100 GeV" -o nn_6j.card.json
       recast card import fixed.onnx --sidecar vars.json --dynamic-batch -o nn.card.json
+      recast card import model.onnx --definitions inputs.json --arxiv 2411.02040 -o nn.card.json
     """
     from ..io import check_output
+    from ..preserve.definitions import load_definitions
     from ..preserve.importers import (
         CardOptions,
         FoldFile,
@@ -225,7 +313,11 @@ def card_import(
         "output_labels": list(labels) or None,
         "angle_ranges": _pairs(angle_ranges, "--angle-range") or None,
         "units": _pairs(units, "--unit-of") or None,
+        "provenance": _provenance(provenance).get("provenance"),
     }
+    if definitions_path is not None:
+        options["definitions"] = load_definitions(definitions_path)
+        options["definitions_source"] = str(definitions_path)
     if folds and (onnx_path is not None or sidecar is not None):
         raise UsageError("give either ONNX [--sidecar FILE] or --fold options, not both")
     fold_inputs: list[str | None] = []
@@ -238,7 +330,7 @@ def card_import(
             "--names checks the variables of an lwtnn file; for an ONNX file, give the names "
             "and preprocessing with --sidecar"
         )
-    check_output(card_path, inputs=[onnx_path, sidecar, names_path, *fold_inputs])
+    check_output(card_path, inputs=[onnx_path, sidecar, names_path, definitions_path, *fold_inputs])
     # the network files recast writes beside the card: removed again if the card is not
     planned = []
     if lwtnn and onnx_path is not None:
@@ -278,3 +370,127 @@ def card_import(
     click.echo(
         f"wrote {card_path}: {len(list(card.features()))} inputs, {len(card.model_files())} file(s)"
     )
+
+
+@card.command("edit")
+@click.argument("card_path", metavar="CARD", type=click.Path(path_type=Path))
+@path_option("--definitions", "definitions_path", help=_DEFINITIONS_HELP)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="FEATURE.FIELD=VALUE",
+    help="State one field of one input: definition, collection, attribute, unit, padding,"
+    " angle_range or notes, e.g. jet_pt_0.unit=GeV. Repeatable; applied after --definitions.",
+)
+@provenance_options
+@path_option("-o", "--output", "out_path", help="Where to write the edited card (a new file).")
+@click.option(
+    "--in-place",
+    is_flag=True,
+    help="Replace CARD itself (atomically) instead of writing -o.",
+)
+@reports_errors
+def card_edit(
+    card_path: Path,
+    definitions_path: Path | None,
+    settings: tuple[str, ...],
+    out_path: Path | None,
+    in_place: bool,
+    **provenance: str | None,
+) -> None:
+    """State what a card's published files do not: definitions, sources, units, paddings,
+    φ ranges, provenance. Writes a new card (-o), or CARD itself with --in-place.
+
+    Every stated field leaves the input's "guessed" list. The ONNX files are not touched: the
+    edited card must lie in CARD's folder (its files are named relative to it), and their
+    digests are checked from there. A bundle naming the card records the card's digest:
+    re-record it with `recast bundle stamp --artefacts BUNDLE`.
+
+    \b
+    Examples:
+      recast card edit nn.card.json --definitions inputs.json -o nn.stated.card.json
+      recast card edit nn.card.json --set mHradius.unit=GeV --arxiv 2411.02040 --in-place
+    """
+    from ..io import check_output
+    from ..preserve.card import NetworkCard
+    from ..preserve.check import description_gaps
+    from ..preserve.definitions import (
+        apply_definitions,
+        is_empty,
+        load_definitions,
+        settings_definitions,
+    )
+
+    if in_place and out_path is not None:
+        raise UsageError("give either -o OUT (a new card) or --in-place (replace CARD), not both")
+    if not in_place and out_path is None:
+        raise UsageError(
+            f"give -o OUT to write the edited card to a new file, or --in-place to replace "
+            f"{card_path}"
+        )
+    target = card_path if in_place else out_path
+    assert target is not None
+    stated = (
+        [(str(definitions_path), load_definitions(definitions_path))] if definitions_path else []
+    )
+    stated.append(("--set", settings_definitions(settings)))
+    stated.append(("the provenance options", _provenance(provenance)))
+    stated = [(source, d) for source, d in stated if not is_empty(d)]
+    if not stated:
+        raise UsageError(
+            "nothing to state: give --definitions FILE, --set FEATURE.FIELD=VALUE or a "
+            "provenance option (--analysis-id, --arxiv, --inspire, --hepdata-doi, --license)"
+        )
+    if not in_place:
+        check_output(target, inputs=[card_path, definitions_path])
+    card = NetworkCard.load(card_path)
+    document = card.document
+    for source, definitions in stated:
+        document = apply_definitions(document, definitions, source)
+    edited = NetworkCard(document, target)
+    _check_files_from(edited, card_path, target)
+    edited.save(target)  # atomic: a failed write leaves CARD (or OUT) as it was
+    gaps = description_gaps(edited)
+    said = "still to state:" if gaps else "every definition, unit and padding stated"
+    click.echo(f"wrote {target}: {len(list(edited.features()))} inputs, {said}")
+    for gap in gaps:
+        click.echo(f"  {gap}")
+    bundle = _bundle_of(target)
+    if bundle is not None:
+        click.echo(
+            f"note: {bundle} is a bundle and records the sha256 of its cards; re-record it "
+            f"with `recast bundle stamp --artefacts {bundle}`"
+        )
+
+
+def _check_files_from(card: NetworkCard, original: Path, target: Path) -> None:
+    """The model files as the edited card names them, from where it is written: each found
+    (one that is not distributed may be absent) and with its recorded digest."""
+    from ..errors import DigestMismatchError
+    from ..preserve import locate
+
+    for model in card.model_files():
+        if not model.path.is_file():
+            if not model.distributed:
+                continue  # supplied by users, never beside the card
+            raise UsageError(
+                f"{target}: the card names {model.entry['path']!r} (files[{model.index}].path) "
+                f"relative to its folder, and there is no such file there; write the edited "
+                f"card in the folder of {original} ({original.resolve().parent})"
+            )
+        mismatch = locate.digest_mismatch(model.path, model.entry)
+        if mismatch is not None:
+            name, expected, actual = mismatch
+            field = f"files[{model.index}].{name} of {original}"
+            raise DigestMismatchError(str(model.path), expected, actual, field, kind=name)
+
+
+def _bundle_of(card_path: Path) -> Path | None:
+    """The bundle folder holding the card (an analysis.json in its folder or the two above)."""
+    folder = card_path.resolve().parent
+    for candidate in [folder, *folder.parents][:3]:
+        if (candidate / "analysis.json").is_file():
+            here = Path.cwd()
+            return candidate.relative_to(here) if candidate.is_relative_to(here) else candidate
+    return None

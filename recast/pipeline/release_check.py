@@ -20,9 +20,12 @@ from typing import Any
 
 from .. import schema
 from ..analysis.bundle import BundleCheckError, check_bundle, read_document
+from ..analysis.packaging import todo_summary
 from ..errors import RecastError
 from ..events.slha import slha_problems
 from ..paths import inside
+from ..preserve.card import NetworkCard
+from ..preserve.check import description_gaps
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,12 @@ def check_release(id_or_path: str | Path, *, pythia: bool = True) -> ReleaseChec
         problems += exc.problems
         pythia = False  # the benchmarks are still read (no code runs), not generated
     validated = document["status"]["state"] == "VALIDATED"
+    # what a VALIDATED bundle may not leave open, an UNVALIDATED one is told
+    unfinished = problems if validated else result.notes
+    todo = todo_summary(document)
+    if todo is not None:
+        unfinished.append(f"{todo} (analysis.json): replace each with what it asks for")
+    unfinished += _card_gaps(folder, document)
     specs = list(_benchmarks(folder, document, problems))
     if not document.get("cutflows"):
         what = (
@@ -85,6 +94,18 @@ def check_release(id_or_path: str | Path, *, pythia: bool = True) -> ReleaseChec
     if problems:
         raise BundleCheckError(source, problems)
     return result
+
+
+def _card_gaps(folder: Path, document: Mapping[str, Any]) -> list[str]:
+    """What each network card does not state yet (check_bundle reported unreadable cards)."""
+    gaps = []
+    for name, artefact in document.get("networks", {}).items():
+        try:
+            card = NetworkCard.load(inside(folder, artefact["path"], folder, f"networks.{name}"))
+        except RecastError:
+            continue
+        gaps += [f"network {name!r}: {gap}" for gap in description_gaps(card)]
+    return gaps
 
 
 def _benchmarks(

@@ -6,12 +6,16 @@ shapes against the graph, opsets, reference vectors reproduced on onnxruntime CP
 output activations against the graph (see :mod:`recast.preserve.activations`) — and raised
 together in one :class:`CardCheckError`. Sizes and numbers a card cannot mean (a fixed batch,
 absurd object counts, NaN or zero-width preprocessing) are refused when the card is read.
+
+What the card does not yet say — inputs whose definition, unit or padding a tool guessed
+(``guessed``, schema 1.1.0), definitions marked TODO, object slots without padding — is listed
+by :func:`description_gaps`: warnings, or problems with ``strict``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,13 +52,19 @@ class CheckReport:
     skipped: list[str] = field(default_factory=list)
     #: doubts that do not fail the check (e.g. outputs declared linear that look like softmax)
     warnings: list[str] = field(default_factory=list)
+    #: what the card does not yet state (:func:`description_gaps`), also among the warnings
+    gaps: list[str] = field(default_factory=list)
 
 
-def check_card(path: str | Path, network_file: str | Path | None = None) -> CheckReport:
+def check_card(
+    path: str | Path, network_file: str | Path | None = None, strict: bool = False
+) -> CheckReport:
     """Verify a card completely; raise :class:`CardCheckError` listing every problem.
 
     A model file marked ``"distributed": false`` that cannot be found is not a problem of the
-    card: the report lists it under ``skipped``. ``network_file`` names it explicitly.
+    card: the report lists it under ``skipped``. ``network_file`` names it explicitly. What
+    the card's description still lacks (:func:`description_gaps`) is a warning, or with
+    ``strict`` a problem.
     """
     card = NetworkCard.load(path)
     if network_file is not None:
@@ -64,9 +74,59 @@ def check_card(path: str | Path, network_file: str | Path | None = None) -> Chec
     for model in card.model_files():
         found = list(_check_file(card, model, report))
         problems += [f"{model.path.name}: {p}" for p in found]
+    gaps = description_gaps(card)
+    if strict:
+        problems += gaps
+    else:
+        report.gaps += gaps
+        report.warnings += gaps
     if problems:
         raise CardCheckError(card.source, problems)
     return report
+
+
+#: how many names a gap lists before "and N more"
+GAP_NAMES = 6
+_STATE_THEM = "state them with --definitions FILE or recast card edit"
+
+
+def description_gaps(card: NetworkCard | Mapping[str, Any]) -> list[str]:
+    """What the card does not yet say about its inputs, one readable line per kind: inputs
+    whose definition, unit or padding is guessed (``guessed``, written by the importers),
+    definitions containing TODO, and object-slot or sequence features without padding.
+    Empty when the card states everything."""
+    document = card.document if isinstance(card, NetworkCard) else card
+    kinds: dict[str, list[str]] = {
+        "a guessed definition": [],
+        "a definition marked TODO": [],
+        "a guessed unit": [],
+        "a guessed padding": [],
+        "no padding (an object slot or a sequence feature)": [],
+    }
+    for node in document.get("inputs", []):
+        for feature in node.get("features", []):
+            name, guessed = str(feature.get("name")), feature.get("guessed", [])
+            if "definition" in guessed:
+                kinds["a guessed definition"].append(name)
+            elif "TODO" in str(feature.get("definition", "")):
+                kinds["a definition marked TODO"].append(name)
+            if "unit" in guessed:
+                kinds["a guessed unit"].append(name)
+            if "padding" in guessed:
+                kinds["a guessed padding"].append(name)
+            slot = "position" in feature.get("source", {}) or node.get("layout") == "sequence"
+            if slot and "padding" not in feature:
+                kinds["no padding (an object slot or a sequence feature)"].append(name)
+    return [_gap(kind, names) for kind, names in kinds.items() if names]
+
+
+def _gap(kind: str, names: Sequence[str]) -> str:
+    shown = ", ".join(names[:GAP_NAMES])
+    if len(names) > GAP_NAMES:
+        shown += f" and {len(names) - GAP_NAMES} more"
+    counted = "1 input has" if len(names) == 1 else f"{len(names)} inputs have"
+    fix = _STATE_THEM.replace("them", "it") if len(names) == 1 else _STATE_THEM
+    return f"{counted} {kind}: {shown} — {fix}"
 
 
 def _check_file(card: NetworkCard, model: ModelFile, report: CheckReport) -> Iterator[str]:

@@ -29,8 +29,9 @@ from ..errors import (
     UsageError,
 )
 from ..io import sha256_file, write_bytes
-from ..schema import CURRENT_VERSION
+from ..schema import current_version
 from . import activations
+from . import export_sklearn as _sklearn
 from .card import NUMPY_DTYPES, NetworkCard
 from .session import make_session, run_rows
 
@@ -50,7 +51,7 @@ def _optional(module: str, package: str, extra: str, purpose: str) -> Any:
 def complete_template(template: Mapping[str, Any]) -> dict[str, Any]:
     """Fill node shapes and dtypes that follow from the features (batch axis dynamic)."""
     card = copy.deepcopy(dict(template))
-    card.setdefault("schema_version", CURRENT_VERSION)
+    card.setdefault("schema_version", current_version("network-card"))
     card.setdefault("evaluate_per", "event")
     card.setdefault("description", "")
     card.setdefault("provenance", {})
@@ -112,6 +113,51 @@ def _activation_problems(card: Mapping[str, Any], model: onnx.ModelProto, output
     problems += activations.value_problems(card["outputs"], values, "the reference inputs")
     if problems:
         raise CardError(f"export of {card['name']}: " + "; ".join(problems))
+
+
+def _shape_problems(
+    card: Mapping[str, Any],
+    model: onnx.ModelProto,
+    stem: str,
+    outputs: Mapping[str, np.ndarray],
+) -> None:
+    """Refuse an export whose card `recast card check` would refuse for its output shapes:
+    the template's columns against what the model gives and against what the graph declares.
+
+    (Without this a two-column classifier exported with a one-column template wrote a card
+    whose references had two columns and whose node had one: it failed its own check.)
+    """
+    graph = {o.name: o.type.tensor_type.shape for o in model.graph.output}
+    problems = []
+    for node in card["outputs"]:
+        declared = node["shape"]
+        labels = [c["label"] for c in node.get("columns", [])]
+        if node["name"] in outputs:
+            actual = list(np.shape(outputs[node["name"]]))
+            fits = len(actual) == len(declared) and all(
+                d is None or d == a for d, a in zip(declared, actual, strict=True)
+            )
+            if not fits:
+                problems.append(
+                    f"output {node['name']!r} is {actual[1:]} per row but the template "
+                    f"declares {declared[1:]} ({len(labels)} column(s): {labels}); declare one "
+                    "column per value the model gives"
+                )
+                continue
+        if node["name"] in graph:
+            dims = [
+                d.dim_value if d.HasField("dim_value") else None for d in graph[node["name"]].dim
+            ]
+            if len(dims) == len(declared) and any(
+                d is not None and g is not None and d != g
+                for d, g in zip(declared, dims, strict=True)
+            ):
+                problems.append(
+                    f"output {node['name']!r} has shape {dims} in the graph but the template "
+                    f"declares {declared}"
+                )
+    if problems:
+        raise CardError(f"export of {stem}: " + "; ".join(problems))
 
 
 def random_reference_inputs(
@@ -216,6 +262,7 @@ def _finish(
     except Exception as exc:  # onnx raises several untyped errors for broken graphs
         raise ImportFormatError(f"export of {stem}: not a valid ONNX model: {exc}") from None
     card = complete_template(template)
+    _shape_problems(card, model, stem, reference_outputs)
     _activation_problems(card, model, reference_outputs)
     reference = _references(reference_inputs, reference_outputs, computed_by, tolerance)
     session = make_session(onnx_bytes)
@@ -337,57 +384,36 @@ def export_sklearn(
     out_dir: str | Path,
     **options: Unpack[ExportOptions],
 ) -> NetworkCard:
-    """Export a fitted scikit-learn classifier or regressor (one flat input node).
+    """Export a fitted scikit-learn classifier or regressor, or a Pipeline ending with one
+    (XGBoost and LightGBM through their scikit-learn API too), with one flat float32 input.
 
-    Classifiers export their class probabilities only (no ZipMap): the template's output node
-    is named ``probabilities`` by default, one column per class.
+    A classifier exports its class probabilities (node ``probabilities``, one column per
+    class in the order of ``classes_``: two for a binary classifier), or its decision function
+    when it has no ``predict_proba`` (node ``scores``); a regressor one column per target (node
+    ``prediction``). Columns the template leaves out are labelled from ``classes_`` (see
+    :mod:`recast.preserve.export_sklearn`). Refused with
+    :class:`~recast.errors.UnconvertibleModelError` (nothing written) when the estimator is not
+    fitted, not a classifier or regressor, or has no ONNX converter; with
+    :class:`~recast.errors.CardError` when the template does not fit the model.
+
+    >>> card = export_sklearn(classifier, template, "published/")   # doctest: +SKIP
+    >>> [c["label"] for c in card.outputs[0]["columns"]]           # doctest: +SKIP
+    ['background', 'signal']
     """
-    skl2onnx = _optional("skl2onnx", "skl2onnx", "train", "Exporting a scikit-learn model")
-    from skl2onnx.common.data_types import FloatTensorType
-
-    nodes = checked_template(template)["inputs"]
-    if len(nodes) != 1 or nodes[0]["layout"] != "flat":
-        raise CardError(
-            f"export of {template.get('name')}: scikit-learn models take one flat input node"
-        )
-    card, stem, inputs, opset, tolerance = _export_setup(template, options)
-    node = card["inputs"][0]
-    x = np.asarray(inputs[node["name"]], dtype=np.float32)
-    is_classifier = hasattr(estimator, "predict_proba")
-    converter = {id(estimator): {"zipmap": False}} if is_classifier else None
-    onnx_model = skl2onnx.to_onnx(
-        estimator,
-        initial_types=[(node["name"], FloatTensorType([None, x.shape[1]]))],
-        target_opset={"": opset, "ai.onnx.ml": 3},
-        options=converter,
+    _optional("skl2onnx", "skl2onnx", "train", "Exporting a scikit-learn model")
+    named = template.get("name") if isinstance(template, Mapping) else None
+    label = str(options.get("stem") or named or "model")
+    _sklearn.refuse_unusable(estimator, label)
+    nodes = checked_template(_sklearn.placeholder_outputs(template), label)["inputs"]
+    filled, method = _sklearn.fill_outputs(estimator, template, nodes, label)
+    card, stem, inputs, opset, tolerance = _export_setup(filled, options)
+    node, output = card["inputs"][0]["name"], card["outputs"][0]["name"]
+    x = np.asarray(inputs[node], dtype=np.float32)
+    onnx_bytes, expected, computed_by = _sklearn.convert(
+        estimator, method, node, output, x, opset, stem
     )
-    graph_outputs = [o.name for o in onnx_model.graph.output]
-    if is_classifier:
-        values = estimator.predict_proba(x)
-        wanted = "probabilities"
-    else:
-        values = np.asarray(estimator.predict(x)).reshape(len(x), -1)
-        wanted = graph_outputs[0]
-    card_output = card["outputs"][0]["name"]
-    if card_output != wanted:  # rename the graph's output to the template's name
-        for output in onnx_model.graph.output:
-            if output.name == wanted:
-                output.name = card_output
-        for graph_node in onnx_model.graph.node:
-            graph_node.output[:] = [card_output if o == wanted else o for o in graph_node.output]
-    keep = [o for o in onnx_model.graph.output if o.name == card_output]
-    del onnx_model.graph.output[:]
-    onnx_model.graph.output.extend(keep)
-    computed_by = {"name": "scikit-learn", "version": _sklearn_version()}
     return _finish(
-        onnx_model.SerializeToString(),
-        card,
-        out_dir,
-        stem,
-        {node["name"]: x},
-        {card_output: values},
-        computed_by,
-        tolerance,
+        onnx_bytes, card, out_dir, stem, {node: x}, {output: expected}, computed_by, tolerance
     )
 
 
@@ -486,12 +512,6 @@ def export_model_file(
         f"{model_path}: unknown model format {model_path.suffix!r}; give an .onnx file or a "
         "TorchScript file (.pt, .ts)"
     )
-
-
-def _sklearn_version() -> str:
-    import sklearn
-
-    return str(sklearn.__version__)
 
 
 __all__ = [

@@ -35,11 +35,12 @@ from ..errors import (
     UsageError,
 )
 from ..io import check_output, sha256_file, write_bytes
-from ..schema import CURRENT_VERSION
+from ..schema import current_version
 from ..version import __version__
 from .activations import graph_activation
 from .batch import fixed_batch, reexport_bytes
 from .card import ENERGY_UNITS, NetworkCard
+from .definitions import apply_definitions, check_input_names, stated_fields
 from .lwtnn import (
     LwtnnNetwork,
     check_names,
@@ -392,14 +393,16 @@ def _assemble(
     name: str | None = None,
     card_path: str | Path | None = None,
     description: str | None = None,
-    unit: str = "GeV",
-    padding: float = 0.0,
+    unit: str | None = None,
+    padding: float | None = None,
     provenance: Mapping[str, Any] | None = None,
     angle_ranges: Mapping[str, str] | None = None,
     units: Mapping[str, str] | None = None,
     output_labels: Sequence[str] | None = None,
+    definitions: Mapping[str, Any] | None = None,
+    definitions_source: str = "the definitions",
 ) -> dict[str, Any]:
-    if unit not in ENERGY_UNITS:
+    if unit is not None and unit not in ENERGY_UNITS:
         raise UsageError(f"unit {unit!r} is not an energy unit; use one of {list(ENERGY_UNITS)}")
     for feature_name, value in (angle_ranges or {}).items():
         if value not in ANGLE_RANGES:
@@ -413,6 +416,11 @@ def _assemble(
     card_name, card_path = _location(name, card_path, first.graph.path)
     folder = card_path.resolve().parent
     width = len(first.norm.names)
+    if definitions is not None:  # refused before any work, naming the file and the field
+        check_input_names(definitions, first.norm.names, definitions_source, f"card {card_name!r}")
+        # stated units and φ ranges count when the folds' normalisations are compared
+        units = {**(units or {}), **stated_fields(definitions, "unit")}
+        angle_ranges = {**(angle_ranges or {}), **stated_fields(definitions, "angle_range")}
     input_node = dict(first.graph.input) | {
         "layout": "flat",
         "features": features(first.norm, unit, padding, angle_ranges or {}, units or {}),
@@ -434,7 +442,7 @@ def _assemble(
             entry["applies_to"]["modulus"] = modulus
         files.append(entry)
     document: dict[str, Any] = {
-        "schema_version": CURRENT_VERSION,
+        "schema_version": current_version("network-card"),
         "name": card_name,
         "description": description if description is not None else _description(items),
         "evaluate_per": "event",
@@ -446,6 +454,8 @@ def _assemble(
     }
     if first.norm.parameter_points:
         document["parameter_points"] = [dict(p) for p in first.norm.parameter_points]
+    if definitions is not None:
+        document = apply_definitions(document, definitions, definitions_source)
     try:  # raises, listing every problem, if the card is invalid
         NetworkCard(document, card_path)
     except CardCheckError as exc:  # name where the numbers came from, not only the new card
@@ -463,12 +473,16 @@ class CardOptions(TypedDict, total=False):
     name: str | None
     card_path: str | Path | None
     description: str | None
-    unit: str
-    padding: float
+    unit: str | None
+    padding: float | None
     provenance: Mapping[str, Any] | None
     angle_ranges: Mapping[str, str] | None
     units: Mapping[str, str] | None
     output_labels: Sequence[str] | None
+    #: a card-definitions document (see :mod:`recast.preserve.definitions`), applied to the
+    #: imported card; ``definitions_source`` names it in messages (its file)
+    definitions: Mapping[str, Any] | None
+    definitions_source: str
 
 
 def converted_onnx_path(lwtnn_path: str | Path, card_path: str | Path) -> Path:
@@ -544,9 +558,12 @@ def import_network(
     Options (all keywords, see :class:`CardOptions`): ``card_path`` is where the card will be
     written (default: beside the ONNX file); the file is named relative to it. ``unit`` is the
     energy unit the network expects (default GeV); missing objects are ``padding`` (default 0)
-    in raw units before preprocessing. ``angle_ranges`` and ``units`` override, per input
-    name, what the importer infers. ``name``, ``description``, ``provenance`` and
-    ``output_labels`` go into the card as given (defaults: from the file names, none).
+    in raw units before preprocessing; either, when not given, is marked ``guessed`` in the
+    features it applies to. ``angle_ranges`` and ``units`` override, per input name, what the
+    importer infers. ``name``, ``description``, ``provenance`` and ``output_labels`` go into
+    the card as given (defaults: from the file names, none). ``definitions`` (a
+    card-definitions document, see :func:`recast.preserve.definitions.load_definitions`)
+    states definitions, sources, units, paddings, φ ranges and provenance, applied last.
 
     With ``dynamic_batch``, a file whose input fixes the batch axis (e.g. ``[1, 65]``) is
     re-exported with a dynamic one beside the card (see :mod:`recast.preserve.batch`;

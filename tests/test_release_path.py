@@ -92,3 +92,17 @@ def test_new_pack_install_list_validate(tmp_path: Path, monkeypatch: pytest.Monk
     )
     ratios = [step["ratio"] for step in region["steps"]]
     assert len(ratios) == 2 and all(abs(r - 1.0) < 1e-9 for r in ratios), ratios
+
+
+def test_the_release_page_example_prints_what_the_page_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/releasing.md: export, definitions, strict check, a bundle packed, installed and
+    validated from its own benchmark. It prints names, counts and verdicts only (the BDT's
+    numbers differ between CPUs; the validation compares a seed with itself)."""
+    pytest.importorskip("sklearn")
+    from .docs_pages import DOCS, check_worked_example, page_files
+
+    (tmp_path / "selection.py").write_text(page_files(DOCS / "releasing.md")["selection.py"])
+    monkeypatch.setenv("RECAST_DATA_DIR", str(tmp_path / "data"))
+    check_worked_example(DOCS / "releasing.md", tmp_path, monkeypatch, capsys)

@@ -166,3 +166,42 @@ def test_validate_names_the_bundles_spectrum_when_pythia_refuses_it(
     )
     assert "Pythia init() failed" in message and "recast bundle check" in message
     assert not out.exists()
+
+
+def test_a_validated_bundle_may_not_leave_todo_markers_or_guessed_inputs(example: Path) -> None:
+    from recast.analysis.bundle import stamp_bundle
+
+    card_path = example / "networks" / "signal_mlp.card.json"
+    card = schema.load_json(card_path)
+    card["schema_version"] = "1.1.0"
+    card["inputs"][0]["features"][1]["guessed"] = ["unit"]
+    write_json(card_path, card)
+    _edit_document(example, title="TODO: the paper's title")
+    stamp_bundle(example, artefacts=True)
+    notes = check_release(example, pythia=False).notes  # UNVALIDATED: said, not refused
+    assert [n[:40] for n in notes] == [
+        "1 TODO marker left: title (analysis.json",
+        "network 'signal_mlp': 1 input has a gues",
+    ]
+    _edit_document(example, status={"state": "VALIDATED"})
+    problems = _problems(example)
+    assert problems == notes
+    name = card["inputs"][0]["features"][1]["name"]
+    assert f"1 input has a guessed unit: {name} — state it with --definitions FILE" in problems[1]
+
+
+def test_bundle_check_prints_notes_and_fails_on_problems(example: Path) -> None:
+    from click.testing import CliRunner
+
+    from recast.cli import cli
+
+    _edit_document(example, cutflows=[])
+    result = CliRunner().invoke(cli, ["bundle", "check", str(example), "--no-pythia"])
+    assert result.exit_code == 0, result.output
+    assert "\nnote  the bundle publishes no cutflow" in result.output
+    assert result.output.endswith(f"{example}: bundle passes every check (1 note(s) above)\n")
+    _edit_document(example, status={"state": "VALIDATED"})
+    result = CliRunner().invoke(cli, ["bundle", "check", str(example), "--no-pythia"])
+    assert result.exit_code == 1
+    assert "status VALIDATED but the bundle publishes no cutflow" in result.output
+    assert "Traceback" not in result.output

@@ -148,7 +148,7 @@ def test_results_and_limits_from_a_document(tmp_path: Path) -> None:
     """recast.limits takes a results document as recast.run returns it, or its file."""
     from recast.pipeline.limits import limits_for_results
 
-    with pytest.raises(UsageError, match="did not run from a shipped bundle"):
+    with pytest.raises(UsageError, match="did not run from a shipped or installed bundle"):
         limits_for_results(
             {
                 "schema_version": "1.0.0",

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from recast import schema
 from recast.cli import cli
+from recast.events.slha import write_gluino_slha
 from recast.io import sha256_file, write_json
 
 pytestmark = pytest.mark.skipif(
@@ -30,7 +31,6 @@ def _publish_benchmark(folder: Path) -> None:
     """What the analysis team adds to the scaffold: a benchmark spectrum and the cutflow the
     paper publishes for it (here from a seeded run of the bundle itself)."""
     from recast.analysis.cutflow import Cutflow, step_uncertainties
-    from recast.events.slha import write_gluino_slha
     from recast.pipeline.run import recast_run
 
     slha = write_gluino_slha(folder / "cutflows" / "gtt_1400_100.slha", 1400.0, 100.0, "ttbar")
@@ -60,6 +60,9 @@ def _publish_benchmark(folder: Path) -> None:
     document = schema.load_json(folder / "analysis.json")
     document["cutflows"] = [{"path": "cutflows/gtt_1400_100_SR.json", "sha256": sha256_file(path)}]
     document["title"] = "A search for gluinos in events with jets and missing momentum"
+    document["likelihood"] = {
+        "regions": {"SR": {"observed": 12, "background": 10.5, "background_uncertainty": 2.0}}
+    }
     write_json(folder / "analysis.json", document)
 
 
@@ -92,6 +95,23 @@ def test_new_pack_install_list_validate(tmp_path: Path, monkeypatch: pytest.Monk
     )
     ratios = [step["ratio"] for step in region["steps"]]
     assert len(ratios) == 2 and all(abs(r - 1.0) < 1e-9 for r in ratios), ratios
+
+    # and the theorist's own point, to a limit, from the results file alone
+    slha = write_gluino_slha(theorist / "gtt_1800_100.slha", 1800.0, 100.0, "ttbar")
+    results = theorist / "results.json"
+    _recast("run", "MY_SEARCH", "--pythia-slha", str(slha), "--events", "100", "-o", str(results))
+    limits = _recast("limits", str(results), "-o", str(theorist / "limits.json"))
+    assert "CLs" in limits.output
+    assert schema.load_json(theorist / "limits.json")["limits"]["regions"]
+
+    # results of the team's folder copy name the same id, but not the installed bundle: a
+    # results file never makes recast load a folder it names
+    monkeypatch.chdir(team)
+    ours = team / "results.json"
+    _recast("run", "./MY_SEARCH", "--pythia-slha", str(slha), "--events", "20", "-o", str(ours))
+    refused = CliRunner().invoke(cli, ["limits", str(ours)])
+    assert refused.exit_code == 2
+    assert "did not run from a shipped or installed bundle" in refused.output
 
 
 def test_the_release_page_example_prints_what_the_page_says(

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from .. import schema
-from ..analysis.bundle import Bundle, available, is_explicit_path, load_bundle
+from ..analysis.bundle import Bundle, available, installed, is_explicit_path, load_bundle
 from ..arguments import entry, given
 from ..errors import UsageError
-from ..io import write_json
+from ..io import sha256_file, write_json
 from ..likelihood.errors import LikelihoodError
 from ..likelihood.limits import LimitOptions, compute_limits, without_regions
 from ..likelihood.spec import (
@@ -48,9 +48,11 @@ def resolve_likelihood(analysis: str | Path | Bundle | LikelihoodSpec) -> Likeli
         return analysis
     if not isinstance(analysis, Bundle):
         if Path(analysis).is_file():
-            if not is_explicit_path(analysis) and str(analysis) in available():
+            known = {*available(), *installed()}
+            if not is_explicit_path(analysis) and str(analysis) in known:
+                kind = "shipped" if str(analysis) in available() else "installed"
                 raise UsageError(
-                    f"{analysis!r} is ambiguous: the shipped bundle {analysis} and the file "
+                    f"{analysis!r} is ambiguous: the {kind} bundle {analysis} and the file "
                     f"./{analysis} of the working directory; write ./{analysis} for the file, "
                     "or run from another directory for the bundle"
                 )
@@ -92,6 +94,17 @@ def _what_ran(spec: LikelihoodSpec, skipped: Collection[str]) -> LikelihoodSpec 
     return spec if spec.regions or spec.workspace is not None else None
 
 
+def _ran_from_installed(analysis: str, recorded: Mapping[str, Any]) -> bool:
+    """Whether the run used the bundle installed under ``analysis`` (``recast bundle
+    install``), as it is now: same folder, same analysis.json. The user chose to install it;
+    a results file alone never makes recast load a folder it names."""
+    folder = installed().get(analysis)
+    if folder is None:
+        return False
+    same_folder = recorded.get("path") == str(folder.resolve())
+    return same_folder and recorded.get("sha256") == sha256_file(folder / "analysis.json")
+
+
 def limits_for_results(
     results: str | Path | Mapping[str, Any],
     *,
@@ -117,12 +130,13 @@ def limits_for_results(
         spec = resolve_likelihood(likelihood)
     else:
         recorded = document["provenance"].get("bundle", {})
-        if document["analysis"] not in available() or recorded.get("shipped") is False:
+        shipped = document["analysis"] in available() and recorded.get("shipped") is not False
+        if not (shipped or _ran_from_installed(document["analysis"], recorded)):
             # the bundle's path in the results is not followed: a document never picks code
             raise UsageError(
-                f"{where}: analysis {document['analysis']!r} did not run from a shipped "
-                f"bundle (it ran from {recorded.get('path', 'a folder')}); give its bundle or "
-                f"likelihood with {given('likelihood', 'PATH')}"
+                f"{where}: analysis {document['analysis']!r} did not run from a shipped or "
+                f"installed bundle (it ran from {recorded.get('path', 'a folder')}); give its "
+                f"bundle or likelihood with {given('likelihood', 'PATH')}"
             )
         spec = resolve_likelihood(load_bundle(document["analysis"]))
     # regions the run skipped (no network file) leave the likelihood, as they did in the run

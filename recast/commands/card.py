@@ -367,9 +367,7 @@ def card_import(
         if model.path.resolve() in made:
             how = "converted from lwtnn" if lwtnn else "re-exported with a dynamic batch"
             click.echo(f"wrote {card_path.parent / model.entry['path']} ({how})")
-    click.echo(
-        f"wrote {card_path}: {len(list(card.features()))} inputs, {len(card.model_files())} file(s)"
-    )
+    _said_written(card_path, card, f"{len(card.model_files())} file(s)")
 
 
 @card.command("edit")
@@ -414,7 +412,6 @@ def card_edit(
     """
     from ..io import check_output
     from ..preserve.card import NetworkCard
-    from ..preserve.check import description_gaps
     from ..preserve.definitions import (
         apply_definitions,
         is_empty,
@@ -451,17 +448,26 @@ def card_edit(
     edited = NetworkCard(document, target)
     _check_files_from(edited, card_path, target)
     edited.save(target)  # atomic: a failed write leaves CARD (or OUT) as it was
-    gaps = description_gaps(edited)
-    said = "still to state:" if gaps else "every definition, unit and padding stated"
-    click.echo(f"wrote {target}: {len(list(edited.features()))} inputs, {said}")
-    for gap in gaps:
-        click.echo(f"  {gap}")
+    _said_written(target, edited)
     bundle = _bundle_of(target)
     if bundle is not None:
         click.echo(
             f"note: {bundle} is a bundle and records the sha256 of its cards; re-record it "
             f"with `recast bundle stamp --artefacts {bundle}`"
         )
+
+
+def _said_written(path: Path, card: Any, *details: str) -> None:
+    """``wrote CARD: N inputs, ...`` and what the authors still have to state."""
+    from ..preserve.check import description_gaps
+
+    gaps = description_gaps(card)
+    said = "still to state:" if gaps else "every definition, unit and padding stated"
+    click.echo(
+        f"wrote {path}: {', '.join([f'{len(list(card.features()))} inputs', *details, said])}"
+    )
+    for gap in gaps:
+        click.echo(f"  {gap}")
 
 
 def _check_files_from(card: NetworkCard, original: Path, target: Path) -> None:

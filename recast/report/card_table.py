@@ -73,16 +73,28 @@ def card_tables(card: NetworkCard) -> list[Table]:
                 f"objects of {node['collection']}, "
                 f"{describe_ordering(node['ordering'])}, ≤{node['max_count']}"
             )
-        for feature in sorted(node.get("features", []), key=lambda f: f["index"]):
+        features = sorted(node.get("features", []), key=lambda f: f["index"])
+        for feature in features:
+            guessed = set(feature.get("guessed", []))
+
+            def shown(field: str, text: str, guessed: set[str] = guessed) -> str:
+                return f"{text} ?" if field in guessed and text else text
+
             table.add_row(
                 str(feature["index"]),
-                feature["name"],
-                describe_source(feature["source"]),
-                feature["unit"],
-                feature.get("angle_range", ""),
-                _padding(feature),
+                shown("definition", feature["name"]),
+                shown("source", describe_source(feature["source"])),
+                shown("unit", feature["unit"]),
+                shown("angle_range", feature.get("angle_range", "")),
+                shown("padding", _padding(feature)),
                 describe_preprocessing(feature["preprocessing"]),
             )
+        if any(f.get("guessed") for f in features):
+            note = (
+                "? guessed by the importer, not stated by the authors (beside a name: the "
+                "definition); state it with recast card edit --definitions FILE"
+            )
+            table.caption = f"{table.caption}; {note}" if table.caption else note
         tables.append(table)
     for node in card.outputs:
         table = Table(title=f"output {node['name']}")

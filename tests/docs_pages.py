@@ -100,3 +100,15 @@ def check_figures(page: Path, names: tuple[str, ...]) -> None:
     for name in names:
         assert (page.parent / "figures" / name).read_bytes()[:4] == b"\x89PNG"
         assert f"(figures/{name})" in page.read_text()
+
+
+def console_steps(block: str) -> list[tuple[str, list[str]]]:
+    """A ```console block's commands (after ``$ ``) with the lines the page shows each
+    prints."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif steps:
+            steps[-1][1].append(line)
+    return steps

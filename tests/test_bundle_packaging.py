@@ -44,7 +44,7 @@ from recast.analysis.packaging import (
 from recast.errors import BundleNameError, OutputError, UsageError
 
 from .bad_inputs import assert_refused, invoke, snapshot
-from .docs_pages import DOCS
+from .docs_pages import DOCS, console_steps
 
 ID = "MY_SEARCH"
 SHIPPED = "EXAMPLE_JETS_MET"
@@ -578,16 +578,9 @@ PAGE = DOCS / "bundles.md"
 
 def _transcript() -> list[tuple[str, list[str]]]:
     """The sharing example's commands and what the page shows each prints."""
-    text = PAGE.read_text()
-    block = re.search(r"<!-- example: sharing -->\n```console\n(.*?)```", text, re.S)
+    block = re.search(r"<!-- example: sharing -->\n```console\n(.*?)```", PAGE.read_text(), re.S)
     assert block is not None
-    steps: list[tuple[str, list[str]]] = []
-    for line in block.group(1).splitlines():
-        if line.startswith("$ "):
-            steps.append((line[2:], []))
-        else:
-            steps[-1][1].append(line)
-    return steps
+    return console_steps(block.group(1))
 
 
 def _pattern(text: str, data: Path) -> str:

@@ -18,6 +18,7 @@ from .group import (
     path_option,
     plot_option,
     reports_errors,
+    required_output_option,
     stdout_console,
 )
 
@@ -161,13 +162,7 @@ def bundle_new(bundle_id: str, parent: Path | None) -> None:
 
 @bundle.command("pack")
 @click.argument("analysis", metavar="ID|PATH")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The archive to write, e.g. MY_SEARCH.tar.gz.",
-)
+@required_output_option("The archive to write, e.g. MY_SEARCH.tar.gz.")
 @reports_errors
 def bundle_pack(analysis: str, output: Path) -> None:
     """Pack a bundle (a shipped or installed id, or a folder) into a .tar.gz to share or
@@ -248,12 +243,8 @@ def bundle_hepdata(output: str, base_url: str) -> None:
 
 @bundle.command("report")
 @click.argument("analysis", metavar="ID|PATH")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The page's folder: new, empty, or an earlier page or report (replaced whole).",
+@required_output_option(
+    "The page's folder: new, empty, or an earlier page or report (replaced whole)."
 )
 @click.option(
     "--validation",

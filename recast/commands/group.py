@@ -212,6 +212,11 @@ def output_option(help: str) -> Callable[[F], F]:
     return click.option("-o", "--output", default=None, help=help)
 
 
+def required_output_option(help: str) -> Callable[[F], F]:
+    """``-o/--output PATH``, required: the file or folder the command exists to write."""
+    return click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help=help)
+
+
 def negative_option(help: str) -> Callable[[F], F]:
     """``--negative clip|error``: what a negative signal yield gets."""
     return click.option(

@@ -6,20 +6,14 @@ from pathlib import Path
 
 import click
 
-from .group import cli, reports_errors
+from .group import cli, reports_errors, required_output_option
 
 
 @cli.command("report")
 @click.argument(
     "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
 )
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The report folder: new, empty, or an earlier report (replaced whole).",
-)
+@required_output_option("The report folder: new, empty, or an earlier report (replaced whole).")
 @click.option("--title", default=None, help="The page's title (default: the analysis).")
 @reports_errors
 def report_command(inputs: tuple[Path, ...], output: Path, title: str | None) -> None:

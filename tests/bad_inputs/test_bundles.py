@@ -139,7 +139,12 @@ def test_an_explicit_path_runs_the_folder_says_so_and_records_it(
     assert_refused(
         ["limits", out],
         work,
-        [str(out), "did not run from a shipped or installed bundle", "--likelihood PATH", str(bundle)],
+        [
+            str(out),
+            "did not run from a shipped or installed bundle",
+            "--likelihood PATH",
+            str(bundle),
+        ],
         exit_code=2,
     )
 

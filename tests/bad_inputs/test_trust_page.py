@@ -8,7 +8,7 @@ from pathlib import Path
 
 from recast.analysis.bundle import bundles_root
 
-from ..docs_pages import DOCS
+from ..docs_pages import DOCS, console_steps
 from . import invoke
 
 PAGE = DOCS / "trust.md"
@@ -20,13 +20,7 @@ def transcript() -> list[tuple[str, list[str]]]:
     """The example's commands and what the page says each prints."""
     block = re.search(r"```console\n(.*?)```", PAGE.read_text(), re.S)
     assert block is not None
-    steps: list[tuple[str, list[str]]] = []
-    for line in block.group(1).splitlines():
-        if line.startswith("$ "):
-            steps.append((line[2:], []))
-        else:
-            steps[-1][1].append(line)
-    return steps
+    return console_steps(block.group(1))
 
 
 def pattern(lines: list[str]) -> re.Pattern[str]:

@@ -274,12 +274,7 @@ def yields_table(results: Mapping[str, Any]) -> Table:
         rows.append(
             Row(
                 [
-                    Cell(
-                        name + (" ★" if star else ""),
-                        None,
-                        "",
-                        "decides the verdict" if star else None,
-                    ),
+                    _starred(name, star, "decides the verdict"),
                     Cell(
                         plus_minus(value["value"], value["mc_uncertainty"]), _sort(value["value"])
                     ),
@@ -343,12 +338,7 @@ def limits_table(limits: Mapping[str, Any]) -> Table:
         rows.append(
             Row(
                 [
-                    Cell(
-                        label + (" ★" if decides else ""),
-                        None,
-                        "",
-                        "the verdict's source" if decides else None,
-                    ),
+                    _starred(label, decides, "the verdict's source"),
                     num(cls.get("observed") if ok else None, 3),
                     _band(cls.get("expected") if ok else None),
                     num(upper.get("observed"), 3),
@@ -661,3 +651,8 @@ def tree(value: Any) -> Node:
             return Node("list", items=[_scalar(v) for v in value], folded=len(value) > FOLD)
         return Node("map", entries=[(f"[{i}]", tree(v)) for i, v in enumerate(value)])
     return Node("scalar", text=_scalar(value))
+
+
+def _starred(name: str, star: bool, why: str) -> Cell:
+    """A row's first cell: its name, with ★ and ``why`` as the tooltip when ``star``."""
+    return Cell(name + (" ★" if star else ""), None, "", why if star else None)

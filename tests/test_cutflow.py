@@ -84,6 +84,16 @@ def test_a_region_naming_an_unknown_cut() -> None:
         Toy({"SR": ["positive", "bigg"]})
 
 
+def test_a_cut_unknown_to_many_regions_is_one_short_problem() -> None:
+    """A cut renamed in the code and not in analysis.json: dozens of regions, one line."""
+    regions = {f"SR{i}": ["positive", "bigg"] for i in range(30)}
+    with pytest.raises(AnalysisDefinitionError) as caught:
+        Toy(regions)
+    message = str(caught.value)
+    assert message.startswith("regions 'SR0', 'SR1', 'SR2' and 27 more use cut 'bigg'")
+    assert message.count("bigg") == 1 and len(message) < 200
+
+
 def test_round_trip_and_scaling() -> None:
     flow = Toy({"SR": ["positive"]}).process(chunk())["SR"]
     again = Cutflow.from_dict(flow.to_dict())

@@ -190,6 +190,16 @@ class Analysis:
         cls.scorers = scorers
         cls._document = None
 
+    def _undeclared(self, name: str, regions: Sequence[str]) -> str:
+        shown = ", ".join(repr(r) for r in regions[:3])
+        if len(regions) > 3:
+            shown += f" and {len(regions) - 3} more"
+        uses = f"region {shown} uses" if len(regions) == 1 else f"regions {shown} use"
+        return (
+            f"{uses} cut {name!r}, which {type(self).__name__} does not declare."
+            f"{closest(name, self.cuts)}"
+        )
+
     def __init__(
         self,
         regions: Mapping[str, Sequence[str]],
@@ -199,16 +209,17 @@ class Analysis:
         self.networks = dict(networks or {})
         self.options = dict(options or {})
         self.regions = {name: list(cuts) for name, cuts in regions.items()}
-        problems = []
+        users: dict[str, list[str]] = {}  # an undeclared cut: the regions using it
+        twice = []
         for region, names in self.regions.items():
             for name in names:
                 if name not in self.cuts:
-                    problems.append(
-                        f"region {region!r} uses cut {name!r}, which {type(self).__name__} does "
-                        f"not declare.{closest(name, self.cuts)}"
-                    )
+                    users.setdefault(name, []).append(region)
             if len(set(names)) != len(names):
-                problems.append(f"region {region!r} lists a cut twice: {names}")
+                twice.append(f"region {region!r} lists a cut twice: {names}")
+        # one problem per undeclared cut, however many regions use it (a renamed cut: dozens)
+        problems = [self._undeclared(name, regions_using) for name, regions_using in users.items()]
+        problems += twice
         if problems:
             raise AnalysisDefinitionError("; ".join(problems))
         self.setup()

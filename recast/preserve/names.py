@@ -84,11 +84,16 @@ def _slot_counts(names: Sequence[str]) -> dict[str, int]:
 
 
 def padding_words(padding: Mapping[str, Any], unit: str) -> str:
-    """A padding as a slot's definition says it: ``0 GeV (before preprocessing)``."""
+    """A padding as a slot's definition says it: ``0 GeV (before preprocessing)``, ``1e-07
+    in units of 100 GeV (before preprocessing)``."""
     value = f"{padding['value']:g}"
     if padding["stage"] == "after_preprocessing":
         return f"{value} (after preprocessing)"
-    return value + (f" {unit}" if unit != "1" else "") + " (before preprocessing)"
+    if unit == "1":
+        return f"{value} (before preprocessing)"
+    if unit[0].isdigit():  # "100 GeV": "0 100 GeV" would read as one number
+        return f"{value} in units of {unit} (before preprocessing)"
+    return f"{value} {unit} (before preprocessing)"
 
 
 def _physics(

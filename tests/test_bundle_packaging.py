@@ -329,6 +329,21 @@ def test_install_from_a_folder_and_replace(scaffold: Path, data: Path, tmp_path:
     assert [p.name for p in (data / "analyses").iterdir()] == [ID]  # the old one is gone
 
 
+def test_install_sweeps_what_a_killed_install_left(scaffold: Path, data: Path) -> None:
+    """SIGKILL mid-install leaves a hidden staging folder; the next install removes it once
+    it is a day old (a recent one may be an install running now)."""
+    import os
+    import time
+
+    root = data / "analyses"
+    (root / ".install-killed" / ID).mkdir(parents=True)
+    (root / ".install-running").mkdir()
+    old = time.time() - 2 * 24 * 3600
+    os.utime(root / ".install-killed", (old, old))
+    install_bundle(scaffold)
+    assert sorted(p.name for p in root.iterdir()) == [".install-running", ID]
+
+
 def test_replace_without_an_atomic_exchange(
     scaffold: Path, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

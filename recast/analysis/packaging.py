@@ -35,6 +35,7 @@ import stat
 import sys
 import tarfile
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -718,6 +719,7 @@ def _install(path: Path, replace: bool, archive: _Archive | None) -> Installed:
             "replace it, or remove that folder first"
         )
     created = _make_root(root)
+    _sweep_stale_staging(root)
     staging: Path | None = None
     try:
         staging = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
@@ -735,6 +737,24 @@ def _install(path: Path, replace: bool, archive: _Archive | None) -> Installed:
     shutil.rmtree(staging, ignore_errors=True)  # the replaced bundle, if any
     log.info("%s: bundle %s installed in %s", where, bundle_id, target)
     return Installed(bundle_id, target, path, exists, count, checked)
+
+
+#: a staging folder this old was left by an install that was killed (SIGKILL, power loss)
+STALE_STAGING_SECONDS = 24 * 3600
+
+
+def _sweep_stale_staging(root: Path) -> None:
+    """Remove the ``.install-*`` folders killed installs left behind; a recent one may be
+    another install running now, and is left alone."""
+    now = time.time()
+    for folder in root.glob(".install-*"):
+        try:
+            old = now - folder.lstat().st_mtime > STALE_STAGING_SECONDS
+        except OSError:
+            continue
+        if old and folder.is_dir() and not folder.is_symlink():
+            log.info("%s: removing what a killed install left", folder)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _make_root(root: Path) -> list[Path]:

@@ -46,6 +46,7 @@ __all__ = [  # import_file, python_files and stamp_code are code's, imported fro
     "available",
     "bundles_root",
     "check_bundle",
+    "cutflow_problems",
     "import_file",
     "installed",
     "is_explicit_path",
@@ -325,7 +326,7 @@ def _import_class(folder: Path, code: dict[str, Any], source: str) -> type[Analy
     return cls
 
 
-def _cutflow_problems(
+def cutflow_problems(
     document: dict[str, Any], regions: dict[str, list[str]], cutflows: list[dict[str, Any]]
 ) -> list[str]:
     """Published cutflows must name their bundle, a region of it, and only its cuts in order."""
@@ -476,7 +477,7 @@ def load_bundle(id_or_path: str | Path, verify: bool = True) -> Bundle:
         schema.validate(histogram, HISTOGRAMS_KIND, str(path))
         histograms.append(histogram)
     bundle = Bundle(folder, document, cls, cutflows, code, document_sha256, histograms)
-    problems = _cutflow_problems(document, bundle.regions, cutflows) + region_problems(document)
+    problems = cutflow_problems(document, bundle.regions, cutflows) + region_problems(document)
     if histograms:
         located = [(_where_histograms(document, i), h) for i, h in enumerate(histograms)]
         problems += _histogram_problems(folder, document, located)
@@ -564,7 +565,7 @@ def check_bundle(id_or_path: str | Path) -> list[str]:
         except RecastError as exc:
             problems.append(f"cutflows[{i}]: {exc}")
     if len(cutflows) == len(document.get("cutflows", [])):
-        problems += _cutflow_problems(document, regions, cutflows)
+        problems += cutflow_problems(document, regions, cutflows)
     histograms = []
     for i, artefact in enumerate(document.get("network_histograms", [])):
         try:

@@ -103,6 +103,75 @@ def bundle_check(analysis: str, no_pythia: bool) -> None:
     )
 
 
+@bundle.command("cutflow")
+@click.argument("analysis", metavar="ID|PATH")
+@click.argument("table", metavar="TABLE.csv", type=click.Path(path_type=Path))
+@click.option("--region", required=True, help="The region the cutflow is of.")
+@click.option("--benchmark", required=True, help="The benchmark point's name.")
+@click.option(
+    "--unit",
+    type=click.Choice(["events", "fraction"]),
+    default="events",
+    show_default=True,
+    help="Yields at the analysis luminosity, or cumulative efficiencies.",
+)
+@path_option("--slha", help="The benchmark's spectrum; copied beside the cutflow.")
+@click.option(
+    "--process", default=None, help="The production that generates it, e.g. higgsino-n1n2."
+)
+@click.option(
+    "--xsec", default=None, help="The benchmark's cross-section with a unit, e.g. 104.252fb."
+)
+@click.option("--generator", default=None, help="How the published sample was generated, in words.")
+@click.option("--description", default=None, help="The benchmark in words.")
+@click.option("--replace", is_flag=True, help="Replace this region's cutflow of this benchmark.")
+@reports_errors
+def bundle_cutflow(
+    analysis: str,
+    table: Path,
+    region: str,
+    benchmark: str,
+    unit: str,
+    slha: Path | None,
+    process: str | None,
+    xsec: str | None,
+    generator: str | None,
+    description: str | None,
+    replace: bool,
+) -> None:
+    """Add a published cutflow to a bundle from a table (CSV: cut,value[,uncertainty], '#'
+    comments, a first row 'initial' for the yield before cuts), recorded with its sha256.
+
+    \b
+    Example:
+      recast bundle cutflow ./MY_SEARCH sr_cutflow.csv --region SR --benchmark gtt_1400_100 \\
+        --slha gtt_1400_100.slha --xsec 0.284pb
+    """
+    from ..analysis.publishing import add_cutflow
+    from ..pipeline.normalise import cross_section_pb
+
+    added = add_cutflow(
+        analysis,
+        region,
+        benchmark,
+        table,
+        unit=unit,
+        slha=slha,
+        process=process,
+        cross_section_pb=cross_section_pb(xsec),
+        generator=generator,
+        description=description,
+        replace=replace,
+    )
+    how = "replaced" if added.replaced else "written"
+    click.echo(
+        f"{added.path}: {added.steps} step(s) of region {region}, {how}; analysis.json records it"
+    )
+    if added.slha is not None:
+        click.echo(f"{added.slha}: the benchmark's spectrum")
+    click.echo(f"next: recast bundle check {analysis}")
+
+
 @bundle.command("stamp")
 @click.argument("analysis", metavar="ID|PATH")
 @click.option(

@@ -142,8 +142,66 @@ def detector(btag_digest: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: the objects the network reads, as selection.md §1 defines them
+OBJECTS = {
+    "small_R_jets": "signal jet (anti-kT R = 0.4, pT > 30 GeV, |η| < 2.8, after overlap "
+    "removal; selection.md §1.1)",
+    "large_R_jets": "trimmed reclustered jet (the signal jets reclustered with anti-kT "
+    "R = 0.8, those below 10 % of its pT removed, then pT > 100 GeV, |η| < 2.0; §1.3)",
+    "leptons": "signal lepton (electrons and muons together; §1.4, §1.5)",
+}
+ATTRIBUTES = {
+    "pt": "transverse momentum",
+    "eta": "pseudorapidity",
+    "phi": "azimuthal angle",
+    "mass": "mass",
+    "btag": "b-tag flag (1 if b-tagged at the MV2c10 77 % working point of §1.2, else 0)",
+}
+PARAMETERS = {
+    "isGtt": ("hypothesis parameter: 1 for a Gtt hypothesis, 0 for Gbb (§5.3)", "1"),
+    "mGluino": ("hypothesis parameter: the gluino mass (§5.3)", "GeV"),
+    "mLSP": ("hypothesis parameter: the lightest neutralino's mass (§5.3)", "GeV"),
+}
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def input_definitions(document: dict[str, Any]) -> dict[str, Any]:
+    """A definitions document (recast.preserve.definitions) for all 87 inputs: what
+    selection.md §1 and §5.3-§5.4 say each one is; the sources the importer read from the
+    names are confirmed by §5.3's list."""
+    inputs: dict[str, Any] = {}
+    for feature in document["inputs"][0]["features"]:
+        name, source = feature["name"], feature["source"]
+        if "parameter" in source:
+            words, unit = PARAMETERS[name]
+            inputs[name] = {"definition": words, "unit": unit}
+        elif source.get("collection") == "met":
+            what = "magnitude" if source["attribute"] == "pt" else "azimuthal angle"
+            inputs[name] = {
+                "definition": f"{what} of the missing transverse momentum (§1.8)",
+                "collection": "met",
+                "attribute": source["attribute"],
+            }
+        else:
+            objects, attribute = source["collection"], source["attribute"]
+            words = ATTRIBUTES[attribute]
+            inputs[name] = {
+                "definition": f"{words} of the {_ordinal(source['position'] + 1)} pT-ordered "
+                f"{OBJECTS[objects]}; 0 in raw units (before normalisation) when there is no "
+                "such object (§5.4)",
+                "collection": objects,
+                "attribute": attribute,
+                **({"angle_range": "(-pi, pi]"} if attribute == "phi" else {}),
+            }
+    return {"inputs": inputs}
+
+
 def card(config: Path, met_phi: str, work: Path, name: str) -> dict[str, Any]:
     """A card from the published config; the ONNX entry names the real, undistributed file."""
+    from recast.preserve.definitions import apply_definitions
     from recast.preserve.importers import import_network
     from recast.preserve.standin import make_standin_mlp
 
@@ -158,7 +216,11 @@ def card(config: Path, met_phi: str, work: Path, name: str) -> dict[str, Any]:
         angle_ranges={"met_phi": met_phi},
         output_labels=OUTPUT_LABELS,
         provenance={**PROVENANCE, "source": f"{config.name} (SimpleAnalysis); {MODEL_SOURCE}"},
+        unit="GeV",  # selection.md §5.3: "Units are GeV"
+        padding=0.0,  # §5.4: missing objects are 0 in raw units, before normalisation
     )
+    # what the importer read from the names, stated from selection.md §1 and §5
+    document = apply_definitions(document, input_definitions(document), "selection.md §1, §5")
     for column in document["outputs"][0]["columns"]:
         if column["index"] in OUTPUT_USE:
             column["use"] = OUTPUT_USE[column["index"]]

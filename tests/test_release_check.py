@@ -205,3 +205,12 @@ def test_bundle_check_prints_notes_and_fails_on_problems(example: Path) -> None:
     assert result.exit_code == 1
     assert "status VALIDATED but the bundle publishes no cutflow" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_mass_block_is_recognised_as_slha_writes_it() -> None:
+    from recast.events.slha import has_mass_block
+
+    assert has_mass_block("Block Mass  # spectrum\n 1000021 1200\n")
+    assert has_mass_block("BLOCK\tMASS\n")
+    assert not has_mass_block("# BLOCK MASS is missing here\nBLOCK MODSEL\n")
+    assert not has_mass_block("<html>not found</html>")

@@ -68,7 +68,6 @@ __all__ = [
     "bundle_files",
     "install_bundle",
     "installed",
-    "is_installed",
     "new_bundle",
     "pack_bundle",
     "read_archive",
@@ -105,11 +104,6 @@ class BundleExistsError(RecastError, FileExistsError):
 
 
 # -- the user bundle folder ---------------------------------------------------------------
-def is_installed(folder: Path) -> bool:
-    """Whether ``folder`` is a bundle of the user bundle folder."""
-    return folder.resolve().parent == user_bundles_root().resolve()
-
-
 def _check_id(bundle_id: str) -> None:
     if ID_PATTERN.match(bundle_id):
         return

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import schema
 from ..errors import OutputError, RecastError, UsageError, closest
-from ..events.slha import slha_problems
+from ..events.slha import has_mass_block, slha_problems
 from ..io import sha256_file, write_bytes, write_json
 from .bundle import cutflow_problems, read_document
 
@@ -224,7 +224,7 @@ def _spectrum(folder: Path, slha: str | Path) -> Path:
         text = slha.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
         raise UsageError(f"{slha}: cannot read the spectrum: {err.strerror or err}") from None
-    if "BLOCK MASS" not in " ".join(text.upper().split()):
+    if not has_mass_block(text):
         raise UsageError(f"{slha}: not an SLHA spectrum (no BLOCK MASS)")
     problems = slha_problems(text)
     if problems:

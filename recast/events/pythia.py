@@ -103,6 +103,8 @@ def _problems(lines: list[str]) -> str:
 
 
 def _check_slha(path: str) -> None:
+    from .slha import check_slha, has_mass_block
+
     file = Path(path)
     if not file.is_file():
         raise GenerationError(f"{path}: SLHA file not found (setting SLHA:file)")
@@ -110,13 +112,11 @@ def _check_slha(path: str) -> None:
         text = file.read_text(errors="replace")
     except OSError as err:
         raise GenerationError(f"{path}: cannot read the SLHA file: {err}") from err
-    if "BLOCK MASS" not in text.upper().replace("\t", " "):
+    if not has_mass_block(text):
         raise GenerationError(
             f"{path}: not an SLHA spectrum (no 'BLOCK MASS'); write one with "
             "recast.events.slha.write_gluino_slha"
         )
-    from .slha import check_slha
-
     check_slha(text, path)  # a NaN mass would be replaced by Pythia's default without a word
 
 

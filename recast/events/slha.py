@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 from ..errors import SLHAError, UsageError
@@ -157,6 +158,14 @@ def _number(token: str) -> float | None:
         return float(token)
     except ValueError:
         return None
+
+
+_MASS_BLOCK = re.compile(r"^\s*BLOCK\s+MASS\b", re.IGNORECASE | re.MULTILINE)
+
+
+def has_mass_block(text: str) -> bool:
+    """Whether ``text`` looks like an SLHA spectrum at all: it has a ``BLOCK MASS``."""
+    return _MASS_BLOCK.search(text) is not None
 
 
 def slha_problems(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from .. import schema
 from ..analysis.bundle import BundleCheckError, check_bundle, read_document
 from ..analysis.packaging import todo_summary
 from ..errors import RecastError
-from ..events.slha import slha_problems
+from ..events.slha import has_mass_block, slha_problems
 from ..paths import inside
 from ..preserve.check import description_gaps
 
@@ -157,7 +157,7 @@ def _benchmark_problems(folder: Path, spec: BenchmarkSpec, *, pythia: bool) -> _
     except OSError as err:
         found.problems.append(f"benchmark.slha {block['slha']!r}: cannot be read: {err}")
         return found
-    if "BLOCK MASS" not in " ".join(text.upper().split()):
+    if not has_mass_block(text):
         found.problems.append(
             f"benchmark.slha {block['slha']!r}: not an SLHA spectrum (no BLOCK MASS): give "
             "the spectrum the benchmark was generated with"

@@ -629,13 +629,7 @@ def validation_facts(verdict: Mapping[str, Any]) -> list[Fact]:
     facts = [Fact("benchmark", str(verdict["benchmark"])), content.validation_verdict(verdict)]
     norm = verdict.get("normalisation") or {}
     if norm:
-        facts.append(
-            Fact(
-                "cross-section σ",
-                f"{number(norm.get('cross_section_pb'))} pb "
-                f"({norm.get('cross_section_source', 'user')})",
-            )
-        )
+        facts.append(content.cross_section_fact(norm))
         if norm.get("events") is not None:
             facts.append(Fact("events", str(norm["events"])))
     return facts

@@ -411,13 +411,7 @@ def summary(
         facts.append(Fact("benchmark", str(validation["benchmark"])))
     norm = (results or validation or {}).get("normalisation")
     if norm:
-        facts.append(
-            Fact(
-                "cross-section σ",
-                f"{number(norm.get('cross_section_pb'))} pb "
-                f"({norm.get('cross_section_source', 'user')})",
-            )
-        )
+        facts.append(cross_section_fact(norm))
         facts.append(Fact("luminosity L", f"{number(norm.get('luminosity_fb'))} fb⁻¹"))
         events = norm.get("events")
         facts.append(
@@ -656,3 +650,13 @@ def tree(value: Any) -> Node:
 def _starred(name: str, star: bool, why: str) -> Cell:
     """A row's first cell: its name, with ★ and ``why`` as the tooltip when ``star``."""
     return Cell(name + (" ★" if star else ""), None, "", why if star else None)
+
+
+def cross_section_fact(normalisation: Mapping[str, Any]) -> Fact:
+    """The σ a run was normalised with, and where it came from (the user, the benchmark,
+    the generator)."""
+    return Fact(
+        "cross-section σ",
+        f"{number(normalisation.get('cross_section_pb'))} pb "
+        f"({normalisation.get('cross_section_source', 'user')})",
+    )
